@@ -1,1 +1,15 @@
+//! siyi-bridge: a MAVLink camera component (camera protocol v2) for the SIYI A8 mini.
+//!
+//! Layout (see the README's design section):
+//! - [`core`]: the sans-IO translation core (SIYI link logic, MAVLink camera component). It never
+//!   reads a clock, a socket, a file or the environment.
+//! - [`io`]: thin tokio shells that move bytes between sockets and the core.
+//! - [`sim`]: an A8 mini simulator speaking the real SIYI protocol (never imports `core`).
+//! - [`record`]: the JSON-lines traffic format used for recordings and fixtures.
+//! - [`cli`]: the subcommands of the `siyi-bridge` binary.
 
+pub mod cli;
+pub mod core;
+pub mod io;
+pub mod record;
+pub mod sim;

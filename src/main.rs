@@ -1,1 +1,41 @@
-fn main() {}
+//! `siyi-bridge`: joins a SIYI A8 mini gimbal camera to MAVLink (PX4, QGroundControl, MAVSDK).
+
+use clap::{Parser, Subcommand};
+use siyi_bridge::cli;
+
+/// MAVLink camera component for the SIYI A8 mini gimbal camera.
+///
+/// Runs next to the camera (e.g. on a Raspberry Pi), talks the SIYI SDK protocol to the camera over
+/// UDP and presents it to PX4, QGroundControl and MAVSDK as a MAVLink camera (camera protocol v2).
+/// Without a camera, `run --simulate` starts a built-in A8 mini simulator on loopback.
+#[derive(Debug, Parser)]
+#[command(name = "siyi-bridge", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the bridge: a MAVLink camera component in front of a SIYI camera (or the simulator).
+    Run(cli::run::Args),
+    /// Run the A8 mini simulator standalone on a UDP address (for QGC, SIYI clients, tests).
+    Sim(cli::sim::Args),
+    /// Talk to a camera (or the simulator) directly: info, photo, record, zoom, gimbal.
+    Camera(cli::camera::Args),
+    /// Decode SIYI frames given as hex (arguments, or one per line on stdin) to JSON lines.
+    Decode(cli::decode::Args),
+    /// Print a readable timeline of a recorded SIYI session (JSONL).
+    Replay(cli::replay::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => cli::run::run(args),
+        Command::Sim(args) => cli::sim::run(args),
+        Command::Camera(args) => cli::camera::run(args),
+        Command::Decode(args) => cli::decode::run(args),
+        Command::Replay(args) => cli::replay::run(args),
+    }
+}

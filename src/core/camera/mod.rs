@@ -1,0 +1,1 @@
+//! The MAVLink camera component (camera protocol v2).

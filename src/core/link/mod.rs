@@ -1,0 +1,151 @@
+//! The SIYI link: a careful SIYI client that polls the camera's real state (sans-IO).
+//!
+//! This file defines the interface the MAVLink side uses ([`LinkControl`], [`Operation`],
+//! [`LinkEvent`], [`CameraState`]). The implementation is [`SiyiLink`].
+
+pub mod state;
+
+use std::time::Instant;
+
+use siyi_protocol::{CmdId, Decidegrees, FrameError, MotionMode, RecordState, Zoom, ZoomDirection};
+
+pub use state::{CameraState, Fresh, ZoomSource};
+
+/// Identifies one started [`Operation`]; reported back in [`LinkEvent::OpFinished`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub struct OpId(pub u64);
+
+/// One camera operation, as the MAVLink side asks for it. Each ends with exactly one
+/// [`LinkEvent::OpFinished`] carrying an [`OpOutcome`].
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Operation {
+    /// Take one photo (0x0C func 0); the outcome comes from a 0x0B push, or success is assumed
+    /// when no failure arrives within the photo timeout.
+    TakePhoto,
+    /// Start recording: decided from a fresh 0x0A reading, refused when there is no SD card,
+    /// confirmed by a new 0x0A reading afterwards. Already recording = success.
+    StartRecording,
+    /// Stop recording: as [`Operation::StartRecording`], the other way.
+    StopRecording,
+    /// Continuous zoom: `In`/`Out` keep zooming (the link re-sends 0x05 while held) until `Stop`.
+    ZoomContinuous(ZoomDirection),
+    /// Absolute zoom factor (1.0 = none), clamped to 1.0 … the camera's max zoom.
+    ZoomTo {
+        /// Zoom factor, e.g. 2.5.
+        factor: f32,
+    },
+    /// Gimbal rotation speeds, SIYI scale −100…100 (0 = stop); positive yaw = right,
+    /// positive pitch = up.
+    GimbalRates {
+        /// Yaw speed, −100…100.
+        yaw_speed: i8,
+        /// Pitch speed, −100…100.
+        pitch_speed: i8,
+    },
+    /// Gimbal angles in **SIYI convention** (yaw positive = left, relative to the vehicle),
+    /// clamped to the A8 mini's limits (yaw ±135.0°, pitch −90.0…+25.0°).
+    GimbalAngles {
+        /// Yaw, tenths of a degree, positive = left.
+        yaw: Decidegrees,
+        /// Pitch, tenths of a degree, positive = up.
+        pitch: Decidegrees,
+    },
+    /// One-key centering (0x08 `01`).
+    Center,
+    /// Gimbal motion mode lock / follow / FPV (0x0C func 3/4/5), confirmed by 0x0A.
+    SetMotionMode(MotionMode),
+}
+
+/// How an [`Operation`] ended.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum OpOutcome {
+    /// It worked. `confirmed` is false when success was assumed (e.g. a photo with no 0x0B
+    /// feedback before the timeout).
+    Succeeded {
+        /// True when the camera confirmed it.
+        confirmed: bool,
+    },
+    /// The camera said no, or the state check refused it. `reason` is for an operator.
+    Failed {
+        /// Why, in words (e.g. "no SD card").
+        reason: String,
+    },
+    /// The camera did not answer in time.
+    TimedOut,
+    /// Refused without trying: the link is not up (camera lost, booting, not identified).
+    Rejected {
+        /// Why, in words.
+        reason: String,
+    },
+}
+
+/// The link's view of the camera's health.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum LinkHealth {
+    /// Nothing heard yet (asking for the hardware id).
+    Searching,
+    /// The camera answered but its firmware still reads 0.0.0 (it is booting).
+    Booting,
+    /// Identified and answering.
+    Up,
+    /// Silent past the loss threshold.
+    Lost,
+}
+
+/// Something the MAVLink side (or the log) should know. Drained with `poll_event`.
+#[derive(Clone, PartialEq, Debug)]
+pub enum LinkEvent {
+    /// Health changed (logged once per transition).
+    Health {
+        /// Previous health.
+        from: LinkHealth,
+        /// New health.
+        to: LinkHealth,
+    },
+    /// The start-up sequence finished: the camera is identified (model, firmware known).
+    Identified,
+    /// The camera rebooted (firmware back to 0.0.0, or silence then answers again); the start-up
+    /// sequence runs again.
+    Rebooted,
+    /// An operation ended.
+    OpFinished {
+        /// Which one.
+        id: OpId,
+        /// What it was.
+        op: Operation,
+        /// How it ended.
+        outcome: OpOutcome,
+    },
+    /// The recording state read from 0x0A changed.
+    RecordingChanged {
+        /// Before (None = unknown).
+        from: Option<RecordState>,
+        /// Now.
+        to: RecordState,
+    },
+    /// The zoom factor changed.
+    ZoomChanged(Zoom),
+    /// The motion mode changed.
+    MotionModeChanged(MotionMode),
+    /// A command went unanswered after all retries; the link uses its fallback from now on.
+    CommandUnanswered {
+        /// The command.
+        cmd: CmdId,
+        /// What the link does instead, in words.
+        fallback: &'static str,
+    },
+    /// A frame from the camera could not be decoded (counted; the link goes on).
+    BadFrame(FrameError),
+}
+
+/// What the MAVLink side needs from the SIYI link. Implemented by [`SiyiLink`]; tests may use a
+/// fake.
+pub trait LinkControl {
+    /// The camera state as last read from the camera.
+    fn state(&self) -> &CameraState;
+    /// Current link health.
+    fn health(&self) -> LinkHealth;
+    /// Starts an operation; its outcome arrives later as [`LinkEvent::OpFinished`] (possibly
+    /// already during this call's follow-up polls, e.g. `Rejected` when the link is down).
+    fn start(&mut self, now: Instant, op: Operation) -> OpId;
+}

@@ -1,0 +1,76 @@
+//! The camera state the link keeps: everything read from the camera, each value with its age.
+
+use std::time::{Duration, Instant};
+
+use siyi_protocol::{
+    Attitude, CameraModel, EncodingParams, FirmwareVersion, HardwareId, MotionMode,
+    MountingDirection, RecordState, Zoom,
+};
+
+/// A value and the time it was last read from the camera.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Fresh<T> {
+    /// The value.
+    pub value: T,
+    /// When it was read.
+    pub at: Instant,
+}
+
+impl<T> Fresh<T> {
+    /// A value read at `at`.
+    pub fn new(value: T, at: Instant) -> Self {
+        Self { value, at }
+    }
+    /// Age of the value at `now` (zero if `now` is earlier).
+    pub fn age(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.at)
+    }
+    /// True when the value is at most `max_age` old at `now`.
+    pub fn is_fresh(&self, now: Instant, max_age: Duration) -> bool {
+        self.age(now) <= max_age
+    }
+}
+
+/// Where the current zoom value came from, best first.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum ZoomSource {
+    /// A 0x18 current-zoom reply.
+    CurrentZoomReply,
+    /// A 0x05 manual-zoom ACK.
+    ManualZoomAck,
+    /// The last value commanded with 0x0F (the camera gave no reading).
+    Commanded,
+}
+
+/// Everything known about the camera. `None` = never read.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct CameraState {
+    /// Hardware id (0x02).
+    pub hardware_id: Option<HardwareId>,
+    /// Model from the hardware id.
+    pub model: Option<CameraModel>,
+    /// Camera firmware (0x01 word 0).
+    pub camera_fw: Option<FirmwareVersion>,
+    /// Gimbal firmware (0x01 word 1).
+    pub gimbal_fw: Option<FirmwareVersion>,
+    /// Zoom firmware (0x01 word 2; not sent by the A8 mini).
+    pub zoom_fw: Option<FirmwareVersion>,
+    /// Recording state (0x0A byte 3).
+    pub record: Option<Fresh<RecordState>>,
+    /// When the current recording started, as seen by the link (for recording time).
+    pub recording_since: Option<Instant>,
+    /// Gimbal motion mode (0x0A byte 4 / 0x19).
+    pub motion_mode: Option<Fresh<MotionMode>>,
+    /// Mounting direction (0x0A byte 5).
+    pub mounting: Option<Fresh<MountingDirection>>,
+    /// Current zoom factor and where it came from.
+    pub zoom: Option<(Fresh<Zoom>, ZoomSource)>,
+    /// Maximum zoom (0x16; the A8 mini's 6.0× when the camera does not answer 0x16).
+    pub max_zoom: Option<Zoom>,
+    /// Gimbal attitude and rates (0x0D or the 0x25 stream).
+    pub attitude: Option<Fresh<Attitude>>,
+    /// Encoding parameters per stream (index 0 recording, 1 main, 2 sub) from 0x20.
+    pub encodings: [Option<EncodingParams>; 3],
+    /// How many times the start-up sequence has completed (2 after one reboot).
+    pub startups: u32,
+}

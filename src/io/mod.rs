@@ -1,0 +1,1 @@
+//! Thin tokio shells: they move bytes between sockets and the sans-IO core and decide nothing.
