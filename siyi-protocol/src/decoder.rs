@@ -101,17 +101,26 @@ impl FrameDecoder {
     /// Adds bytes to the stream.
     pub fn push(&mut self, bytes: &[u8]) {
         self.stats.bytes_in += bytes.len() as u64;
+        // Over the limit: drop the oldest bytes first, without ever copying bytes that would be
+        // dropped, so memory stays bounded by about twice `max_buffered` whatever the push size.
+        let held = self.buffered();
+        let excess = (held + bytes.len()).saturating_sub(self.max_buffered);
+        let mut bytes = bytes;
+        if excess > 0 {
+            self.stats.overflow_bytes += excess as u64;
+            if excess >= held {
+                self.buf.clear();
+                self.start = 0;
+                bytes = bytes.get(excess - held..).unwrap_or_default();
+            } else {
+                self.start += excess;
+            }
+        }
         if self.start > 0 && (self.start == self.buf.len() || self.start >= self.buf.len() / 2) {
             self.buf.drain(..self.start);
             self.start = 0;
         }
         self.buf.extend_from_slice(bytes);
-        let held = self.buffered();
-        if held > self.max_buffered {
-            let excess = held - self.max_buffered;
-            self.stats.overflow_bytes += excess as u64;
-            self.start += excess;
-        }
     }
 
     /// The next frame, owned. `None` means more bytes are needed.

@@ -26,7 +26,12 @@ impl HardwareId {
 
     /// The product code: the first two characters read as a hex number (`"73"` → 0x73).
     pub fn product_code(&self) -> Option<u8> {
-        let text = std::str::from_utf8(&self.0[..2]).ok()?;
+        // Both characters must be hex digits: `from_str_radix` alone would accept a sign ("+7").
+        let digits = &self.0[..2];
+        if !digits.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        let text = std::str::from_utf8(digits).ok()?;
         u8::from_str_radix(text, 16).ok()
     }
 
@@ -114,5 +119,7 @@ mod tests {
             CameraModel::Unknown(None)
         );
         assert_eq!(HardwareId::from_ascii("83").model(), CameraModel::Zt6);
+        // A sign is not a hex digit (u8::from_str_radix alone accepts "+7").
+        assert_eq!(HardwareId::from_ascii("+7123").product_code(), None);
     }
 }

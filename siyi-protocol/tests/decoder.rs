@@ -266,6 +266,7 @@ fn buffer_is_bounded_and_decoding_recovers() {
     let mut d = FrameDecoder::with_limits(32, max_buffered);
     d.push(&vec![0x00; 100_000]);
     assert!(d.buffered() <= max_buffered);
+    assert_eq!(d.stats().overflow_bytes, (100_000 - max_buffered) as u64);
     assert_eq!(d.next_frame(), None);
     d.push(&zoom(1));
     assert!(d.next_frame().expect("item").is_ok());
