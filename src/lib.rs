@@ -5,11 +5,13 @@
 //!   reads a clock, a socket, a file or the environment.
 //! - [`io`]: thin tokio shells that move bytes between sockets and the core.
 //! - [`sim`]: an A8 mini simulator speaking the real SIYI protocol (never imports `core`).
+//! - [`describe`]: SIYI frames as JSON with units in the field names (decode, replay).
 //! - [`record`]: the JSON-lines traffic format used for recordings and fixtures.
 //! - [`cli`]: the subcommands of the `siyi-bridge` binary.
 
 pub mod cli;
 pub mod core;
+pub mod describe;
 pub mod io;
 pub mod record;
 pub mod sim;
