@@ -301,3 +301,30 @@ fn next_frame_ref_borrows_the_same_frame() {
     let expected: Vec<Frame> = items.into_iter().filter_map(Result::ok).collect();
     assert_eq!(owned, expected);
 }
+
+#[test]
+fn fake_sync_with_plausible_length_delays_but_loses_nothing() {
+    // Garbage that looks like a header declaring 40 payload bytes: the decoder must wait for 50
+    // bytes before it can judge the CRC, so the valid frames behind it come out late, not never.
+    // (A smaller `max_payload_len` bounds this delay; per-datagram parsing avoids it.)
+    let mut d = FrameDecoder::with_limits(64, 4096);
+    let mut stream = vec![0x55, 0x66, 0x02, 40, 0x00, 0x00, 0x00, 0x0d];
+    let a = attitude(1, 1);
+    let b = attitude(2, 2);
+    stream.extend_from_slice(&a);
+    d.push(&stream);
+    assert_eq!(
+        d.next_frame(),
+        None,
+        "waiting for the fake frame's 50 bytes"
+    );
+    d.push(&b);
+    d.push(&[0u8; 20]);
+    let items: Vec<Item> = std::iter::from_fn(|| d.next_frame()).collect();
+    assert!(matches!(items[0], Err(FrameError::CrcMismatch { .. })));
+    let frames: Vec<Vec<u8>> = items[1..]
+        .iter()
+        .map(|i| i.as_ref().expect("valid").to_bytes())
+        .collect();
+    assert_eq!(frames, [a, b]);
+}
