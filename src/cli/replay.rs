@@ -4,9 +4,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use siyi_protocol::{FrameDecoder, Reply, Request};
+use serde_json::Value;
+use siyi_protocol::FrameDecoder;
 
 use crate::core::link::{LinkConfig, LinkEvent, SiyiLink};
+use crate::describe::describe_frame;
 use crate::record::{read_file, Direction};
 
 /// Arguments of `siyi-bridge replay`.
@@ -29,7 +31,8 @@ pub struct Args {
 
 /// Runs `siyi-bridge replay`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let lines = read_file(&args.file).with_context(|| "cannot read the recording".to_string())?;
+    let lines = read_file(&args.file)
+        .with_context(|| format!("cannot read the recording {}", args.file.display()))?;
     // The link's clock: one origin, then recording offsets (the replay itself is virtual time).
     #[allow(clippy::disallowed_methods)]
     let origin = std::time::Instant::now();
@@ -57,16 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     if args.no_attitude && frame.cmd == siyi_protocol::CmdId::ATTITUDE {
                         continue;
                     }
-                    let text = match line.dir {
-                        Direction::ToCamera => match Request::from_frame(&frame) {
-                            Ok(r) => format!("{r:?}"),
-                            Err(e) => format!("undecodable: {e}"),
-                        },
-                        Direction::FromCamera => match Reply::from_frame(&frame) {
-                            Ok(r) => format!("{r:?}"),
-                            Err(e) => format!("undecodable: {e}"),
-                        },
-                    };
+                    let text = payload_text(&describe_frame(&frame, Some(line.dir)));
                     println!(
                         "{:>9} ms  {arrow}  {} seq={:<5} {}",
                         line.t_ms, frame.cmd, frame.seq, text
@@ -101,5 +95,30 @@ fn print_events(t_ms: u64, link: &mut SiyiLink) {
             LinkEvent::OpFinished { .. } => {}
             e => println!("{t_ms:>9} ms  link  {e:?}"),
         }
+    }
+}
+
+/// The decoded payload fields of a `describe_frame` object as `key=value` pairs (header fields
+/// such as CTRL, length and CRC are left out: the timeline shows command and SEQ already).
+fn payload_text(description: &Value) -> String {
+    const HEADER: &[&str] = &[
+        "ack_pack", "need_ack", "ctrl", "data_len", "hex", "input", "offset", "crc_ok", "cmd_id",
+        "cmd_name", "kind", "seq", "crc16",
+    ];
+    let Value::Object(fields) = description else {
+        return description.to_string();
+    };
+    let parts: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| !HEADER.contains(&k.as_str()))
+        .map(|(k, v)| match v {
+            Value::String(s) => format!("{k}={s}"),
+            v => format!("{k}={v}"),
+        })
+        .collect();
+    if parts.is_empty() {
+        "(query)".to_string()
+    } else {
+        parts.join(" ")
     }
 }
