@@ -12,16 +12,17 @@ cargo test --workspace
 # Interop scripts (third-party MAVLink clients against the running bridge + simulator).
 # The list is fixed on purpose: add a script here when it is ready, e.g.
 #   INTEROP_SCRIPTS=(scripts/interop-pymavlink.sh scripts/interop-mavsdk.sh)
-# They run one after the other, each only if present; the first failure stops the run.
+# They run one after the other; a missing or failing script fails the run.
 # ---------------------------------------------------------------------------------------------
-INTEROP_SCRIPTS=()
+INTEROP_SCRIPTS=(scripts/interop-siyi-sdk.sh)
 
 for script in "${INTEROP_SCRIPTS[@]+"${INTEROP_SCRIPTS[@]}"}"; do
   if [[ -f "${script}" ]]; then
     echo "== interop: ${script}"
     bash "${script}" </dev/null
   else
-    echo "WARNING: interop script ${script} is listed but not present: skipped" >&2
+    echo "ERROR: interop script ${script} is listed but missing" >&2
+    exit 1
   fi
 done
 
