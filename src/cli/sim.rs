@@ -1,10 +1,170 @@
-//! `siyi-bridge sim`.
+//! `siyi-bridge sim`: the A8 mini simulator on a UDP address.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use siyi_protocol::{FirmwareVersion, HardwareId};
+
+use crate::sim::{server, SimConfig};
 
 /// Arguments of `siyi-bridge sim`.
+///
+/// Runs a simulated SIYI A8 mini that speaks the SIYI SDK protocol over UDP, so the bridge, QGC
+/// setups and third-party SIYI clients can be tried without hardware. Replies go to the sender of
+/// each request; 0x0B pushes and the 0x25 attitude stream go to the most recent client.
+/// Stop with Ctrl-C.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = "Examples:\n  \
+    siyi-bridge sim\n  \
+    siyi-bridge sim --listen 127.0.0.1:0 --boot-time-ms 0\n  \
+    siyi-bridge sim --drop 0.1 --corrupt 0.02 --reply-delay-ms 40 --seed 7\n  \
+    siyi-bridge sim --unanswered 0x18,0x16,0x25,0x30 --no-sd-card --reboot-at-ms 60000")]
+pub struct Args {
+    /// UDP address to listen on (the real camera is 192.168.144.25:37260; port 0 = any free port).
+    #[arg(long, default_value = "127.0.0.1:37260")]
+    pub listen: SocketAddr,
+    /// How long the camera firmware version reads 0.0.0 after power-up or a reboot, in ms
+    /// (real cameras: 20000–30000).
+    #[arg(long, default_value_t = 20_000)]
+    pub boot_time_ms: u64,
+    /// Delay before every frame the camera sends, in ms.
+    #[arg(long, default_value_t = 0)]
+    pub reply_delay_ms: u64,
+    /// Probability (0–1) that a frame the camera sends is lost.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    pub drop: f64,
+    /// Probability (0–1) that a frame the camera sends has a broken CRC.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    pub corrupt: f64,
+    /// Command ids the camera ignores completely, like older firmware (e.g. 0x18,0x16,0x25,0x30).
+    #[arg(long, value_delimiter = ',', value_parser = parse_cmd_id)]
+    pub unanswered: Vec<u8>,
+    /// Command ids the camera acts on but never acknowledges (A8 quirk: e.g. 0x05,0x0f).
+    #[arg(long, value_delimiter = ',', value_parser = parse_cmd_id)]
+    pub silent_acks: Vec<u8>,
+    /// Reboot the camera by itself this many ms after start (it is then silent for 3 s and
+    /// boots again).
+    #[arg(long)]
+    pub reboot_at_ms: Option<u64>,
+    /// Simulate a camera without SD card (recording state 2, photos and recording fail).
+    #[arg(long)]
+    pub no_sd_card: bool,
+    /// Seed of the random generator behind --drop and --corrupt.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Camera firmware version reported once booted (major.minor.patch).
+    #[arg(long, alias = "firmware", default_value = "0.2.8", value_parser = parse_version)]
+    pub camera_firmware: FirmwareVersion,
+    /// Gimbal firmware version (major.minor.patch).
+    #[arg(long, default_value = "0.3.9", value_parser = parse_version)]
+    pub gimbal_firmware: FirmwareVersion,
+    /// Hardware id, up to 12 ASCII characters; "73…" is an A8 mini.
+    #[arg(long, default_value = "732405150118")]
+    pub hardware_id: String,
+}
 
-/// Runs `siyi-bridge sim`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`siyi-bridge sim` is not implemented yet")
+impl Args {
+    /// The simulator configuration these flags describe.
+    pub fn to_config(&self) -> SimConfig {
+        SimConfig {
+            seed: self.seed,
+            boot_time_ms: self.boot_time_ms,
+            camera_firmware: self.camera_firmware,
+            gimbal_firmware: self.gimbal_firmware,
+            hardware_id: HardwareId::from_ascii(&self.hardware_id),
+            sd_card: !self.no_sd_card,
+            reply_delay_ms: self.reply_delay_ms,
+            drop_probability: self.drop,
+            corrupt_probability: self.corrupt,
+            unanswered: self.unanswered.iter().copied().collect::<BTreeSet<_>>(),
+            silent_acks: self.silent_acks.iter().copied().collect::<BTreeSet<_>>(),
+            reboot_at_ms: self.reboot_at_ms,
+            ..SimConfig::default()
+        }
+    }
+}
+
+fn parse_probability(s: &str) -> Result<f64, String> {
+    let p: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{p} is not a probability between 0 and 1"))
+    }
+}
+
+fn parse_cmd_id(s: &str) -> Result<u8, String> {
+    let s = s.trim();
+    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u8::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    parsed.map_err(|e| format!("bad command id {s:?} (use 0x18 or 24): {e}"))
+}
+
+fn parse_version(s: &str) -> Result<FirmwareVersion, String> {
+    let parts: Vec<&str> = s.trim().split('.').collect();
+    let [major, minor, patch] = parts.as_slice() else {
+        return Err(format!(
+            "bad version {s:?}: use major.minor.patch, e.g. 0.2.8"
+        ));
+    };
+    let num = |p: &str| {
+        p.parse::<u8>()
+            .map_err(|e| format!("bad version {s:?}: {e}"))
+    };
+    Ok(FirmwareVersion::new(num(major)?, num(minor)?, num(patch)?))
+}
+
+/// Runs `siyi-bridge sim` until Ctrl-C.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    super::init_logging("info");
+    let config = args.to_config();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    runtime.block_on(async move {
+        let socket = tokio::net::UdpSocket::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot bind UDP {}", args.listen))?;
+        let local = socket.local_addr()?;
+        println!("siyi-bridge sim: A8 mini simulator listening on udp {local}");
+        tracing::info!(
+            boot_time_ms = config.boot_time_ms,
+            reply_delay_ms = config.reply_delay_ms,
+            drop = config.drop_probability,
+            corrupt = config.corrupt_probability,
+            unanswered = ?config.unanswered,
+            sd_card = config.sd_card,
+            reboot_at_ms = ?config.reboot_at_ms,
+            seed = config.seed,
+            "simulator configuration"
+        );
+        let shutdown = async {
+            if let Err(err) = tokio::signal::ctrl_c().await {
+                tracing::error!(%err, "cannot listen for Ctrl-C; stop the process to end");
+                std::future::pending::<()>().await;
+            }
+        };
+        let stats = server::serve(socket, config, shutdown).await?;
+        println!("siyi-bridge sim: stopped ({stats:?})");
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_flags() {
+        assert_eq!(parse_cmd_id("0x18"), Ok(0x18));
+        assert_eq!(parse_cmd_id("24"), Ok(24));
+        assert!(parse_cmd_id("0x1ff").is_err());
+        assert_eq!(parse_version("0.2.8"), Ok(FirmwareVersion::new(0, 2, 8)));
+        assert!(parse_version("1.2").is_err());
+        assert!(parse_probability("1.5").is_err());
+    }
 }

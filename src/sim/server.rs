@@ -1,0 +1,115 @@
+//! A tokio UDP server around the sans-IO [`SimCamera`].
+//!
+//! One task, one socket, one `select!` loop: receive a datagram → `handle_datagram_from`, reach
+//! the camera's deadline → `handle_timeout`, then send everything `poll_transmit_to` returns.
+//! Replies go to the address the request came from; pushes (0x0B) and 0x25 attitude-stream frames
+//! go to the most recent client (the last address any datagram came from) — the real camera's
+//! choice is undocumented (siyi-protocol.md §8), and with one client (the bridge) both agree.
+//!
+//! This is the only part of the simulator that reads the clock.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use tokio::net::UdpSocket;
+use tokio::task::JoinHandle;
+
+use super::camera::{SimCamera, SimConfig, SimStats};
+
+/// Largest datagram the server reads (bytes); longer ones are truncated by the OS.
+const RECV_BUFFER_LEN: usize = 65_536;
+
+// The simulator's I/O shell: it is the clock of the sans-IO camera model.
+#[allow(clippy::disallowed_methods)]
+fn clock_now() -> Instant {
+    Instant::now()
+}
+
+/// Runs the simulated camera on `socket` until `shutdown` completes; returns the final counters.
+///
+/// Socket errors never stop the server: they are counted and logged (the first one at `warn`,
+/// later ones at `debug`).
+pub async fn serve(
+    socket: UdpSocket,
+    config: SimConfig,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<SimStats> {
+    let local = socket.local_addr()?;
+    let mut camera = SimCamera::new(config, clock_now());
+    let mut buf = vec![0u8; RECV_BUFFER_LEN];
+    let mut io_errors: u64 = 0;
+    tokio::pin!(shutdown);
+    tracing::info!(%local, "A8 mini simulator serving");
+
+    loop {
+        while let Some(tx) = camera.poll_transmit_to() {
+            let Some(to) = tx.to else {
+                tracing::debug!("no client known yet; frame not sent");
+                continue;
+            };
+            if let Err(err) = socket.send_to(&tx.bytes, to).await {
+                io_errors += 1;
+                log_io_error(io_errors, "send", &err);
+            }
+        }
+        let deadline = camera.poll_timeout();
+        tokio::select! {
+            () = &mut shutdown => break,
+            received = socket.recv_from(&mut buf) => match received {
+                Ok((len, from)) => {
+                    let bytes = buf.get(..len).unwrap_or_default();
+                    tracing::trace!(%from, len, "datagram in");
+                    camera.handle_datagram_from(clock_now(), Some(from), bytes);
+                }
+                Err(err) => {
+                    io_errors += 1;
+                    log_io_error(io_errors, "receive", &err);
+                }
+            },
+            () = sleep_until_opt(deadline) => camera.handle_timeout(clock_now()),
+        }
+    }
+    let stats = camera.stats();
+    tracing::info!(?stats, io_errors, "A8 mini simulator stopped");
+    Ok(stats)
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn log_io_error(count: u64, what: &str, err: &io::Error) {
+    if count == 1 {
+        tracing::warn!(%err, "simulator socket {what} error (further ones logged at debug)");
+    } else {
+        tracing::debug!(%err, count, "simulator socket {what} error");
+    }
+}
+
+/// Binds `bind` (use port 0 for an ephemeral port) and runs the simulator in a new task.
+///
+/// Returns the address actually bound and the task handle; the task runs until aborted
+/// (`handle.abort()`). Use [`spawn_with_shutdown`] for a clean stop that returns the counters.
+pub async fn spawn(
+    bind: SocketAddr,
+    config: SimConfig,
+) -> io::Result<(SocketAddr, JoinHandle<io::Result<SimStats>>)> {
+    spawn_with_shutdown(bind, config, std::future::pending()).await
+}
+
+/// Like [`spawn`], but the task stops when `shutdown` completes and then yields the counters.
+pub async fn spawn_with_shutdown(
+    bind: SocketAddr,
+    config: SimConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<(SocketAddr, JoinHandle<io::Result<SimStats>>)> {
+    let socket = UdpSocket::bind(bind).await?;
+    let addr = socket.local_addr()?;
+    let handle = tokio::spawn(serve(socket, config, shutdown));
+    Ok((addr, handle))
+}
