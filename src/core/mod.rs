@@ -3,3 +3,4 @@
 
 pub mod camera;
 pub mod link;
+pub mod bridge;

@@ -1,1 +1,2 @@
 //! Thin tokio shells: they move bytes between sockets and the sans-IO core and decide nothing.
+pub mod mavlink;
