@@ -3,12 +3,22 @@
 //! This file defines the interface the MAVLink side uses ([`LinkControl`], [`Operation`],
 //! [`LinkEvent`], [`CameraState`]). The implementation is [`SiyiLink`].
 
+mod pending;
+mod siyi_link;
 pub mod state;
+mod timer;
 
 use std::time::Instant;
 
-use siyi_protocol::{CmdId, Decidegrees, FrameError, MotionMode, RecordState, Zoom, ZoomDirection};
+use siyi_protocol::{
+    CameraModel, CmdId, Decidegrees, FrameError, HardwareId, MotionMode, PayloadError, RecordState,
+    Zoom, ZoomDirection,
+};
 
+pub use siyi_link::{
+    LinkConfig, LinkStats, SiyiLink, BAD_INPUT_REPORT_INTERVAL, PITCH_MAX_DECIDEGREES,
+    PITCH_MIN_DECIDEGREES, YAW_LIMIT_DECIDEGREES,
+};
 pub use state::{CameraState, Fresh, ZoomSource};
 
 /// Identifies one started [`Operation`]; reported back in [`LinkEvent::OpFinished`].
@@ -134,8 +144,20 @@ pub enum LinkEvent {
         /// What the link does instead, in words.
         fallback: &'static str,
     },
-    /// A frame from the camera could not be decoded (counted; the link goes on).
+    /// A frame from the camera could not be decoded (counted in the link's stats; reported at
+    /// most once per [`BAD_INPUT_REPORT_INTERVAL`]; the link goes on).
     BadFrame(FrameError),
+    /// A valid frame's payload could not be decoded for its command id (counted and rate-limited
+    /// like [`LinkEvent::BadFrame`]).
+    BadPayload(PayloadError),
+    /// The hardware id names a model other than the A8 mini. The link goes on (most commands are
+    /// shared by the SIYI family), but limits and fallbacks are the A8 mini's.
+    UnexpectedModel {
+        /// The model named by the hardware id.
+        model: CameraModel,
+        /// The hardware id as read.
+        id: HardwareId,
+    },
 }
 
 /// What the MAVLink side needs from the SIYI link. Implemented by [`SiyiLink`]; tests may use a
