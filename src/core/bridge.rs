@@ -117,3 +117,21 @@ impl<L: SiyiSide> Bridge<L> {
         self.events.pop_front()
     }
 }
+
+impl SiyiSide for crate::core::link::SiyiLink {
+    fn handle_datagram(&mut self, now: Instant, bytes: &[u8]) {
+        Self::handle_datagram(self, now, bytes);
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        Self::handle_timeout(self, now);
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        Self::poll_timeout(self)
+    }
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        Self::poll_transmit(self)
+    }
+    fn poll_event(&mut self) -> Option<LinkEvent> {
+        Self::poll_event(self)
+    }
+}

@@ -13,7 +13,9 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use mavlink::dialects::common::{MavCmd, MavMessage, MavResult, COMMAND_ACK_DATA};
+#[cfg(test)]
+use mavlink::dialects::common::MavResult;
+use mavlink::dialects::common::{MavCmd, MavMessage, COMMAND_ACK_DATA};
 use mavlink::{MavHeader, MavlinkReader, MavlinkVersion, Message};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -262,11 +264,6 @@ pub fn encode(t: &Transmit, sequence: u8) -> Vec<u8> {
     out
 }
 
-/// Keeps the unknown result type usable in tests.
-pub fn unsupported() -> MavResult {
-    MavResult::MAV_RESULT_UNSUPPORTED
-}
-
 /// A frame from a peer.
 #[derive(Debug)]
 pub struct Incoming {
@@ -295,6 +292,15 @@ impl LinkIds {
     }
 }
 
+/// An opened endpoint.
+#[derive(Debug)]
+pub struct Opened {
+    /// The task moving its bytes.
+    pub task: tokio::task::JoinHandle<()>,
+    /// The local address (sockets only).
+    pub local: Option<SocketAddr>,
+}
+
 /// Opens `endpoint` and runs it until the channels close: frames go to `incoming`, and every
 /// [`OutFrame`] from `outgoing` addressed to one of its peers (or to all) is sent. Returns once
 /// the socket is set up (errors name the address); the I/O runs in a spawned task.
@@ -303,12 +309,16 @@ pub async fn open(
     ids: LinkIds,
     incoming: mpsc::Sender<Incoming>,
     outgoing: broadcast::Receiver<OutFrame>,
-) -> io::Result<tokio::task::JoinHandle<()>> {
+) -> io::Result<Opened> {
     match endpoint {
         Endpoint::UdpIn(addr) => {
             let sock = UdpSocket::bind(addr).await?;
             tracing::info!(target: "mavlink", "listening for MAVLink on udp {}", sock.local_addr()?);
-            Ok(tokio::spawn(run_udp(sock, None, ids, incoming, outgoing)))
+            let local = sock.local_addr().ok();
+            Ok(Opened {
+                task: tokio::spawn(run_udp(sock, None, ids, incoming, outgoing)),
+                local,
+            })
         }
         Endpoint::UdpOut(addr) => {
             let bind: SocketAddr = if addr.is_ipv4() {
@@ -318,14 +328,22 @@ pub async fn open(
             };
             let sock = UdpSocket::bind(bind).await?;
             tracing::info!(target: "mavlink", "sending MAVLink to udp {addr} from {}", sock.local_addr()?);
-            Ok(tokio::spawn(run_udp(sock, Some(*addr), ids, incoming, outgoing)))
+            let local = sock.local_addr().ok();
+            Ok(Opened {
+                task: tokio::spawn(run_udp(sock, Some(*addr), ids, incoming, outgoing)),
+                local,
+            })
         }
         Endpoint::TcpOut(addr) => {
             let stream = TcpStream::connect(addr).await?;
             let _ = stream.set_nodelay(true);
             tracing::info!(target: "mavlink", "connected to MAVLink tcp {addr}");
+            let local = stream.local_addr().ok();
             let (r, w) = stream.into_split();
-            Ok(tokio::spawn(run_stream(r, w, ids.next(), incoming, outgoing)))
+            Ok(Opened {
+                task: tokio::spawn(run_stream(r, w, ids.next(), incoming, outgoing)),
+                local,
+            })
         }
         Endpoint::Serial { device, baud } => {
             use tokio_serial::SerialPortBuilderExt;
@@ -334,7 +352,10 @@ pub async fn open(
                 .map_err(io::Error::other)?;
             tracing::info!(target: "mavlink", "opened MAVLink serial {device} at {baud} baud");
             let (r, w) = tokio::io::split(port);
-            Ok(tokio::spawn(run_stream(r, w, ids.next(), incoming, outgoing)))
+            Ok(Opened {
+                task: tokio::spawn(run_stream(r, w, ids.next(), incoming, outgoing)),
+                local: None,
+            })
         }
     }
 }
@@ -465,20 +486,45 @@ mod tests {
     #[test]
     fn endpoints_parse() {
         let ok = [
-            ("udpin:0.0.0.0:14550", Endpoint::UdpIn("0.0.0.0:14550".parse().unwrap())),
-            ("udpin://127.0.0.1:14540", Endpoint::UdpIn("127.0.0.1:14540".parse().unwrap())),
-            ("udp://:14540", Endpoint::UdpIn("0.0.0.0:14540".parse().unwrap())),
-            ("udpout:127.0.0.1:14550", Endpoint::UdpOut("127.0.0.1:14550".parse().unwrap())),
-            ("tcpout:localhost:5760", Endpoint::TcpOut("localhost:5760".into())),
+            (
+                "udpin:0.0.0.0:14550",
+                Endpoint::UdpIn("0.0.0.0:14550".parse().unwrap()),
+            ),
+            (
+                "udpin://127.0.0.1:14540",
+                Endpoint::UdpIn("127.0.0.1:14540".parse().unwrap()),
+            ),
+            (
+                "udp://:14540",
+                Endpoint::UdpIn("0.0.0.0:14540".parse().unwrap()),
+            ),
+            (
+                "udpout:127.0.0.1:14550",
+                Endpoint::UdpOut("127.0.0.1:14550".parse().unwrap()),
+            ),
+            (
+                "tcpout:localhost:5760",
+                Endpoint::TcpOut("localhost:5760".into()),
+            ),
             (
                 "serial:/dev/ttyAMA0:921600",
-                Endpoint::Serial { device: "/dev/ttyAMA0".into(), baud: 921_600 },
+                Endpoint::Serial {
+                    device: "/dev/ttyAMA0".into(),
+                    baud: 921_600,
+                },
             ),
         ];
         for (s, e) in ok {
             assert_eq!(s.parse::<Endpoint>().unwrap(), e, "{s}");
         }
-        for bad in ["", "udpin", "udpin:1.2.3.4", "foo:1.2.3.4:5", "serial:/dev/x", "tcpout::5"] {
+        for bad in [
+            "",
+            "udpin",
+            "udpin:1.2.3.4",
+            "foo:1.2.3.4:5",
+            "serial:/dev/x",
+            "tcpout::5",
+        ] {
             assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
         }
     }
@@ -513,7 +559,12 @@ mod tests {
     #[test]
     fn split_stream_in_every_chunk_size() {
         let msg = crate::core::camera::messages::heartbeat(crate::core::link::LinkHealth::Up);
-        let t = Transmit { target: Target::All, system_id: 1, component_id: 100, message: Outgoing::Message(msg) };
+        let t = Transmit {
+            target: Target::All,
+            system_id: 1,
+            component_id: 100,
+            message: Outgoing::Message(msg),
+        };
         let mut wire = encode(&t, 1);
         wire.extend(encode(&t, 2));
         for chunk in 1..wire.len() {

@@ -1108,9 +1108,14 @@ impl CameraComponent {
                 self.send(Target::All, settings);
             }
             LinkEvent::OpFinished { id, outcome, .. } => self.op_finished(now, id, outcome, link),
+            LinkEvent::UnexpectedModel { model, .. } => {
+                let text = format!("Camera is a {model}, not an A8 mini: limits may differ");
+                self.statustext(MavSeverity::MAV_SEVERITY_WARNING, &text);
+            }
             LinkEvent::MotionModeChanged(_)
             | LinkEvent::CommandUnanswered { .. }
-            | LinkEvent::BadFrame(_) => {}
+            | LinkEvent::BadFrame(_)
+            | LinkEvent::BadPayload(_) => {}
         }
     }
 
