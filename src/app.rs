@@ -231,7 +231,13 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         now,
         persisted,
     );
-    let link = SiyiLink::new(LinkConfig::default(), now);
+    // The MAVLink side does not expose the gimbal yet, so the attitude is polled at 1 Hz rather
+    // than the link's 10 Hz default (idle CPU; raise it again with the gimbal protocol).
+    let link_config = LinkConfig {
+        attitude_interval_ms: 1000,
+        ..LinkConfig::default()
+    };
+    let link = SiyiLink::new(link_config, now);
     let bridge = Bridge::new(link, camera);
     tracing::info!(
         "MAVLink camera component {}/{} ({}) on {}",
