@@ -81,7 +81,7 @@ pub enum ConfigError {
     },
     /// `--mavlink` malformed.
     #[error("--mavlink: {0}")]
-    Mavlink(#[from] crate::io::mavlink::EndpointError),
+    Mavlink(crate::io::mavlink::EndpointError),
     /// `--sysid` out of range.
     #[error("--sysid {0}: must be 1–255")]
     SysId(u16),
@@ -91,6 +91,12 @@ pub enum ConfigError {
     /// `--stream-uri` empty or not a URI.
     #[error("--stream-uri {0:?}: expected a URI such as rtsp://192.168.144.25:8554/main.264")]
     StreamUri(String),
+}
+
+impl From<crate::io::mavlink::EndpointError> for ConfigError {
+    fn from(e: crate::io::mavlink::EndpointError) -> Self {
+        Self::Mavlink(e)
+    }
 }
 
 impl Config {

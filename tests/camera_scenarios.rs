@@ -688,3 +688,17 @@ fn firmware_is_packed_per_spec() {
     // Unused import guard for Message trait.
     let _ = MavMessage::message_id_from_name("CAMERA_INFORMATION");
 }
+
+#[test]
+fn old_firmware_is_announced() {
+    let mut r = Rig::ready();
+    let out = r.link_event(LinkEvent::Identified);
+    assert_eq!(names(&out), ["STATUSTEXT"], "0.3.4 is fine");
+    r.link.state.camera_fw = Some(FirmwareVersion::new(0, 1, 9));
+    let out = r.link_event(LinkEvent::Identified);
+    assert_eq!(names(&out), ["STATUSTEXT", "STATUSTEXT"]);
+    let Some(MavMessage::STATUSTEXT(t)) = out[1].mav() else {
+        panic!()
+    };
+    assert!(t.text.to_str().unwrap_or("").contains("0.1.9"));
+}

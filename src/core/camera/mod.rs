@@ -148,6 +148,8 @@ const DEFAULT_STREAM_PERIOD: Duration = Duration::from_secs(1);
 const MIN_STREAM_PERIOD: Duration = Duration::from_millis(50);
 /// Zoom max when the camera did not report one (A8 mini: 6×).
 const DEFAULT_MAX_ZOOM: f32 = 6.0;
+/// Oldest A8 mini camera firmware known to work well (ArduPilot's minimum, 0.2.1).
+const OLDEST_GOOD_FIRMWARE: (u8, u8, u8) = (0, 2, 1);
 /// MAV_COMP_ID_AUTOPILOT1.
 const AUTOPILOT_COMPONENT: u8 = 1;
 
@@ -1081,6 +1083,12 @@ impl CameraComponent {
                     s.camera_fw.map(|f| f.to_string()).unwrap_or_default()
                 );
                 self.statustext(MavSeverity::MAV_SEVERITY_INFO, &text);
+                if let Some(fw) = s.camera_fw.filter(|f| f.triple() < OLDEST_GOOD_FIRMWARE) {
+                    let (a, b, c) = OLDEST_GOOD_FIRMWARE;
+                    let text =
+                        format!("Camera firmware {fw} is old: update to {a}.{b}.{c} or newer");
+                    self.statustext(MavSeverity::MAV_SEVERITY_WARNING, &text);
+                }
             }
             LinkEvent::Rebooted => {
                 self.statustext(MavSeverity::MAV_SEVERITY_WARNING, "Camera rebooted");
