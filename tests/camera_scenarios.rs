@@ -702,3 +702,30 @@ fn old_firmware_is_announced() {
     };
     assert!(t.text.to_str().unwrap_or("").contains("0.1.9"));
 }
+
+#[test]
+fn retransmitted_requests_are_answered_in_full_and_broadcast_denials_are_silent() {
+    let mut r = Rig::ready();
+    let out = r.command_to(MavCmd::MAV_CMD_REQUEST_MESSAGE, p(&[259.0]), 1, 100, 0);
+    assert_eq!(
+        names(&out),
+        ["ACK(MAV_RESULT_ACCEPTED)", "CAMERA_INFORMATION"]
+    );
+    let out = r.command_to(MavCmd::MAV_CMD_REQUEST_MESSAGE, p(&[259.0]), 1, 100, 1);
+    assert_eq!(
+        names(&out),
+        ["ACK(MAV_RESULT_ACCEPTED)", "CAMERA_INFORMATION"]
+    );
+    // REQUEST_MESSAGE(AUTOPILOT_VERSION) to everyone: not ours, no DENIED from us.
+    assert!(r
+        .command_to(MavCmd::MAV_CMD_REQUEST_MESSAGE, p(&[148.0]), 0, 0, 0)
+        .is_empty());
+    // Addressed to us: DENIED.
+    let out = r.command_to(MavCmd::MAV_CMD_REQUEST_MESSAGE, p(&[148.0]), 1, 100, 0);
+    assert_eq!(result_of(&out), MavResult::MAV_RESULT_DENIED);
+    // Video start retransmitted: one operation.
+    r.command_to(MavCmd::MAV_CMD_VIDEO_START_CAPTURE, P0, 1, 100, 0);
+    let out = r.command_to(MavCmd::MAV_CMD_VIDEO_START_CAPTURE, P0, 1, 100, 1);
+    assert_eq!(result_of(&out), MavResult::MAV_RESULT_IN_PROGRESS);
+    assert_eq!(r.link.started.len(), 1);
+}

@@ -566,7 +566,10 @@ impl CameraComponent {
         let window = self.config.dedupe_window;
         self.dedupe
             .retain(|e| now.saturating_duration_since(e.seen) <= window);
-        if cmd.confirmation > 0 {
+        // Requests are idempotent: a retransmitted one is answered again in full (the client may
+        // have missed the data message, not only the ack). Actions are never executed twice.
+        let action = !is_request(cmd.command);
+        if action && cmd.confirmation > 0 {
             if let Some(e) = self.dedupe.iter_mut().find(|e| e.key == key) {
                 e.seen = now;
                 let result = e.result;
@@ -585,8 +588,21 @@ impl CameraComponent {
             }
             return;
         };
+        if broadcast
+            && matches!(
+                handled.result,
+                MavResult::MAV_RESULT_DENIED | MavResult::MAV_RESULT_UNSUPPORTED
+            )
+        {
+            // A broadcast we cannot serve (e.g. REQUEST_MESSAGE for AUTOPILOT_VERSION) is for
+            // another component: a DENIED from us would race its real answer.
+            self.stats.ignored += 1;
+            return;
+        }
         self.stats.commands += 1;
-        self.remember(key, now, handled.result);
+        if action {
+            self.remember(key, now, handled.result);
+        }
         self.ack(from, cmd.command, handled.result);
         for m in handled.then {
             self.send(Target::Link(from.link), m);
@@ -1241,6 +1257,23 @@ impl CameraComponent {
         let status = self.capture_status_msg(now, link);
         self.send(Target::All, status);
     }
+}
+
+/// Commands that only ask for data (answering them twice is harmless).
+#[allow(deprecated)]
+fn is_request(cmd: MavCmd) -> bool {
+    matches!(
+        cmd,
+        MavCmd::MAV_CMD_REQUEST_MESSAGE
+            | MavCmd::MAV_CMD_REQUEST_CAMERA_INFORMATION
+            | MavCmd::MAV_CMD_REQUEST_CAMERA_SETTINGS
+            | MavCmd::MAV_CMD_REQUEST_STORAGE_INFORMATION
+            | MavCmd::MAV_CMD_REQUEST_CAMERA_CAPTURE_STATUS
+            | MavCmd::MAV_CMD_REQUEST_CAMERA_IMAGE_CAPTURE
+            | MavCmd::MAV_CMD_REQUEST_VIDEO_STREAM_INFORMATION
+            | MavCmd::MAV_CMD_REQUEST_VIDEO_STREAM_STATUS
+            | MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL
+    )
 }
 
 fn is_recording(link: &impl LinkControl) -> bool {
