@@ -716,3 +716,34 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn absurd_knobs_do_not_panic() {
+    let mut rig = Rig::new(SimConfig {
+        boot_time_ms: u64::MAX,
+        reply_delay_ms: u64::MAX,
+        feedback_delay_ms: u64::MAX,
+        reboot_at_ms: Some(u64::MAX),
+        zoom_keepalive_ms: u64::MAX,
+        zoom_rate_per_s: f64::NAN,
+        gimbal_slew_dps: -90.0,
+        drop_probability: 7.0,
+        ..SimConfig::default()
+    });
+    rig.send(Request::ManualZoom(ZoomDirection::In));
+    rig.send(Request::SetAngles {
+        yaw: Decidegrees(100),
+        pitch: Decidegrees(0),
+    });
+    rig.send(Request::SoftReboot {
+        camera: true,
+        gimbal: true,
+    });
+    rig.at(1000);
+    assert!(
+        rig.frames().is_empty(),
+        "every frame dropped (p clamped to 1)"
+    );
+    assert_eq!(rig.cam.state().yaw_deg, 10.0, "slew speed taken as 90°/s");
+    assert!(rig.cam.poll_timeout().is_some());
+}

@@ -321,12 +321,18 @@ pub struct SimCamera {
 }
 
 impl SimCamera {
-    /// A camera powered up at `now`. Probabilities are clamped to 0…1.
+    /// A camera powered up at `now`. Probabilities are clamped to 0…1, speeds made non-negative
+    /// and finite, delays capped at about 31 years.
     pub fn new(mut config: SimConfig, now: Instant) -> Self {
         config.drop_probability = clamp_probability(config.drop_probability);
         config.corrupt_probability = clamp_probability(config.corrupt_probability);
+        let defaults = SimConfig::default();
+        config.zoom_rate_per_s = sane_speed(config.zoom_rate_per_s, defaults.zoom_rate_per_s);
+        config.gimbal_slew_dps = sane_speed(config.gimbal_slew_dps, defaults.gimbal_slew_dps);
+        config.gimbal_max_rate_dps =
+            sane_speed(config.gimbal_max_rate_dps, defaults.gimbal_max_rate_dps);
         let state = SimState {
-            booting_until: now + Duration::from_millis(config.boot_time_ms),
+            booting_until: later(now, config.boot_time_ms),
             silent_until: None,
             zoom: MIN_ZOOM,
             zoom_motion: ZoomMotion::Stopped,
@@ -346,7 +352,7 @@ impl SimCamera {
             next_seq: 0,
         };
         let reboot = config.reboot_at_ms.map(|ms| RebootPlan {
-            at: now + Duration::from_millis(ms),
+            at: later(now, ms),
             camera: true,
             gimbal: true,
         });
@@ -500,11 +506,10 @@ impl SimCamera {
         self.release_due(plan.at);
         self.reboot = None;
         if plan.camera {
-            let silence = Duration::from_millis(self.config.reboot_silence_ms);
+            let awake = later(plan.at, self.config.reboot_silence_ms);
             self.scheduled.clear();
-            self.state.silent_until = Some(plan.at + silence);
-            self.state.booting_until =
-                plan.at + silence + Duration::from_millis(self.config.boot_time_ms);
+            self.state.silent_until = Some(awake);
+            self.state.booting_until = later(awake, self.config.boot_time_ms);
             self.state.recording = false;
             self.state.zoom = MIN_ZOOM;
             self.state.zoom_motion = ZoomMotion::Stopped;
@@ -547,8 +552,7 @@ impl SimCamera {
 
         // Zoom: runs until the keep-alive expires.
         if self.state.zoom_motion != ZoomMotion::Stopped {
-            let expiry =
-                self.last_zoom_command + Duration::from_millis(self.config.zoom_keepalive_ms);
+            let expiry = later(self.last_zoom_command, self.config.zoom_keepalive_ms);
             let end = to.min(expiry);
             let run = end.saturating_duration_since(from).as_secs_f64();
             let sign = if self.state.zoom_motion == ZoomMotion::In {
@@ -628,7 +632,7 @@ impl SimCamera {
             self.stats.queue_overflow += 1;
             return;
         }
-        let due = base + Duration::from_millis(self.config.reply_delay_ms);
+        let due = later(base, self.config.reply_delay_ms);
         self.scheduled.push(Scheduled {
             due,
             order: self.next_order,
@@ -639,7 +643,7 @@ impl SimCamera {
     }
 
     fn push_feedback(&mut self, now: Instant, code: FeedbackCode) {
-        let at = now + Duration::from_millis(self.config.feedback_delay_ms);
+        let at = later(now, self.config.feedback_delay_ms);
         self.schedule(at, Dest::LatestClient, Reply::FunctionFeedback(code));
     }
 
@@ -872,7 +876,7 @@ impl SimCamera {
             Request::SoftReboot { camera, gimbal } => {
                 if camera || gimbal {
                     // Acknowledge first, then reboot once the ACK is on its way.
-                    let at = now + Duration::from_millis(self.config.reply_delay_ms + 50);
+                    let at = later(now, self.config.reply_delay_ms.saturating_add(50));
                     self.reboot = Some(RebootPlan { at, camera, gimbal });
                 }
                 Some(Reply::SoftReboot {
@@ -1018,6 +1022,25 @@ fn stream_index(stream: StreamType) -> Option<usize> {
         StreamType::Main => Some(1),
         StreamType::Sub => Some(2),
         StreamType::Other(_) => None,
+    }
+}
+
+/// Longest delay the model schedules (about 31 years): larger knob values are cut to it, so adding
+/// them to an `Instant` cannot overflow.
+const MAX_DELAY_MS: u64 = 1_000_000_000_000;
+
+/// `t` plus `ms` milliseconds, the delay capped at [`MAX_DELAY_MS`].
+fn later(t: Instant, ms: u64) -> Instant {
+    let d = Duration::from_millis(ms.min(MAX_DELAY_MS));
+    t.checked_add(d).unwrap_or(t)
+}
+
+/// A speed knob: finite and non-negative, else `default`.
+fn sane_speed(v: f64, default: f64) -> f64 {
+    if v.is_finite() {
+        v.abs()
+    } else {
+        default
     }
 }
 
