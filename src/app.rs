@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use tokio::net::UdpSocket;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::{CameraSource, Config};
@@ -22,7 +21,7 @@ use crate::core::bridge::{Bridge, BridgeEvent};
 use crate::core::camera::{CameraComponent, CameraConfig, CameraEvent, Inbound, PersistedState};
 use crate::core::link::{LinkConfig, LinkEvent, SiyiLink};
 use crate::io::mavlink::{self as mavio, Endpoint, LinkIds, OutFrame};
-use crate::record::{to_hex, Direction, TrafficLine};
+use crate::io::siyi::SiyiSocket;
 use crate::sim::{server as sim_server, SimConfig};
 
 /// Name of the state file inside `--state-dir`.
@@ -125,34 +124,6 @@ fn save_state(dir: &Path, state: &PersistedState) -> std::io::Result<()> {
     fs::rename(&tmp, &path)
 }
 
-struct Recorder {
-    file: fs::File,
-    start: Instant,
-    path: PathBuf,
-    failed: bool,
-}
-
-impl Recorder {
-    fn line(&mut self, dir: Direction, bytes: &[u8]) {
-        if self.failed {
-            return;
-        }
-        let line = TrafficLine {
-            t_ms: self.start.elapsed().as_millis() as u64,
-            dir,
-            hex: to_hex(bytes),
-        };
-        let text = serde_json::to_string(&line).unwrap_or_default();
-        if let Err(e) = writeln!(self.file, "{text}") {
-            self.failed = true;
-            tracing::warn!(
-                "--record-siyi {}: write failed ({e}); recording stopped",
-                self.path.display()
-            );
-        }
-    }
-}
-
 /// Starts the bridge (and the simulator with `--simulate`) on the current tokio runtime.
 /// Errors name the flag or address that failed.
 pub async fn spawn(config: Config) -> anyhow::Result<Running> {
@@ -173,19 +144,18 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             (addr, Some(handle))
         }
     };
-    let bind: SocketAddr = if camera_addr.ip().is_loopback() {
-        ([127, 0, 0, 1], 0).into()
-    } else if camera_addr.is_ipv4() {
-        ([0, 0, 0, 0], 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let siyi = UdpSocket::bind(bind)
+    let local: Option<SocketAddr> = camera_addr
+        .ip()
+        .is_loopback()
+        .then(|| ([127, 0, 0, 1], 0).into());
+    let mut siyi = SiyiSocket::connect(camera_addr, local)
         .await
-        .context("cannot open a UDP socket for the camera")?;
-    siyi.connect(camera_addr)
-        .await
-        .with_context(|| format!("--camera {camera_addr}: no route"))?;
+        .with_context(|| format!("--camera {camera_addr}: cannot open a UDP socket to it"))?;
+    if let Some(p) = &config.record_siyi {
+        siyi.record_to(p)
+            .with_context(|| format!("--record-siyi {}: cannot write", p.display()))?;
+        tracing::info!("recording SIYI traffic to {}", p.display());
+    }
     tracing::info!("talking SIYI to the camera at udp {camera_addr}");
 
     let persisted = match &config.state_dir {
@@ -195,17 +165,6 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             PersistedState::default()
         }
     };
-    let recorder = match &config.record_siyi {
-        None => None,
-        Some(p) => Some(Recorder {
-            file: fs::File::create(p)
-                .with_context(|| format!("--record-siyi {}: cannot create", p.display()))?,
-            start: Instant::now(),
-            path: p.clone(),
-            failed: false,
-        }),
-    };
-
     let (in_tx, in_rx) = mpsc::channel(1024);
     let (out_tx, _) = broadcast::channel::<OutFrame>(1024);
     let ids = LinkIds::default();
@@ -261,9 +220,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
 
     let (stop_tx, stop_rx) = oneshot::channel();
     let state_dir = config.state_dir.clone();
-    let task = tokio::spawn(drive(
-        bridge, siyi, in_rx, out_tx, stop_rx, state_dir, recorder,
-    ));
+    let task = tokio::spawn(drive(bridge, siyi, in_rx, out_tx, stop_rx, state_dir));
     Ok(Running {
         mavlink_local,
         camera: camera_addr,
@@ -276,14 +233,12 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
 
 async fn drive(
     mut bridge: Bridge<SiyiLink>,
-    siyi: UdpSocket,
+    mut siyi: SiyiSocket,
     mut in_rx: mpsc::Receiver<mavio::Incoming>,
     out_tx: broadcast::Sender<OutFrame>,
     mut stop: oneshot::Receiver<()>,
     state_dir: Option<PathBuf>,
-    mut recorder: Option<Recorder>,
 ) -> anyhow::Result<()> {
-    let mut buf = vec![0u8; 2048];
     let mut seq: u8 = 0;
     let mut siyi_errors = 0u64;
     let far = Duration::from_secs(3600);
@@ -292,9 +247,6 @@ async fn drive(
     loop {
         // Drain every output of the last input.
         while let Some(d) = bridge.poll_siyi() {
-            if let Some(r) = recorder.as_mut() {
-                r.line(Direction::ToCamera, &d);
-            }
             if let Err(e) = siyi.send(&d).await {
                 siyi_errors += 1;
                 if siyi_errors == 1 || siyi_errors.is_power_of_two() {
@@ -343,15 +295,9 @@ async fn drive(
                 let inbound = Inbound::from_payload(inc.frame.version, inc.frame.msg_id, &inc.frame.payload);
                 bridge.handle_mavlink(Instant::now(), utc_us(), inc.link, inc.frame.header, &inbound);
             }
-            r = siyi.recv(&mut buf) => {
+            r = siyi.recv() => {
                 match r {
-                    Ok(n) => {
-                        let d = buf.get(..n).unwrap_or_default();
-                        if let Some(r) = recorder.as_mut() {
-                            r.line(Direction::FromCamera, d);
-                        }
-                        bridge.handle_siyi(Instant::now(), d);
-                    }
+                    Ok(d) => bridge.handle_siyi(Instant::now(), &d),
                     Err(e) => {
                         // ICMP "port unreachable" when the camera is off: counted, not fatal.
                         siyi_errors += 1;
