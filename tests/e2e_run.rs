@@ -161,7 +161,11 @@ async fn start(dir: &std::path::Path) -> (app::Running, Client) {
         }
         assert_eq!(r, MavResult::MAV_RESULT_TEMPORARILY_REJECTED);
         assert!(Instant::now() < deadline, "camera never identified");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Pace the retries by the bridge's own traffic (next heartbeat or status text).
+        c.wait_for(|m| {
+            matches!(m, MavMessage::HEARTBEAT(_) | MavMessage::STATUSTEXT(_)).then_some(())
+        })
+        .await;
     }
     (running, c)
 }

@@ -1155,6 +1155,7 @@ impl CameraComponent {
         };
         match p {
             Pending::SinglePhoto { from, key } => {
+                let mark = self.out.len();
                 self.photo_done(now, id, &outcome, link);
                 let result = match outcome {
                     OpOutcome::Succeeded { .. } => MavResult::MAV_RESULT_ACCEPTED,
@@ -1163,9 +1164,10 @@ impl CameraComponent {
                 };
                 self.set_remembered(key, result);
                 // Ack first, then the data: move the ack in front of photo_done's messages.
-                let queued: Vec<Transmit> = self.out.drain(..).collect();
                 self.ack(from, MavCmd::MAV_CMD_IMAGE_START_CAPTURE, result);
-                self.out.extend(queued);
+                if let Some(ack) = self.out.pop_back() {
+                    self.out.insert(mark.min(self.out.len()), ack);
+                }
             }
             Pending::SeriesPhoto => {
                 self.photo_done(now, id, &outcome, link);
