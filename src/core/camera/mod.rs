@@ -146,6 +146,8 @@ const HEARTBEAT_PERIOD: Duration = Duration::from_secs(1);
 const DEFAULT_STREAM_PERIOD: Duration = Duration::from_secs(1);
 /// Fastest rate honoured for SET_MESSAGE_INTERVAL.
 const MIN_STREAM_PERIOD: Duration = Duration::from_millis(50);
+/// Slowest rate honoured for SET_MESSAGE_INTERVAL (longer intervals are clamped).
+const MAX_STREAM_PERIOD: Duration = Duration::from_secs(3600);
 /// Zoom max when the camera did not report one (A8 mini: 6×).
 const DEFAULT_MAX_ZOOM: f32 = 6.0;
 /// Oldest A8 mini camera firmware known to work well (ArduPilot's minimum, 0.2.1).
@@ -900,7 +902,8 @@ impl CameraComponent {
             self.intervals
                 .insert(id, (DEFAULT_STREAM_PERIOD, now + DEFAULT_STREAM_PERIOD));
         } else if interval_us.is_finite() && interval_us > 0.0 {
-            let period = Duration::from_micros(interval_us as u64).max(MIN_STREAM_PERIOD);
+            let period = Duration::from_micros(interval_us as u64)
+                .clamp(MIN_STREAM_PERIOD, MAX_STREAM_PERIOD);
             self.intervals.insert(id, (period, now + period));
         } else {
             return Handled::just(R::MAV_RESULT_DENIED);
