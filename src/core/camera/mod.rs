@@ -216,7 +216,10 @@ struct Series {
 /// Result of handling one command: the ack and the messages that follow it.
 struct Handled {
     result: MavResult,
+    /// Data for the requester, after the ack.
     then: Vec<MavMessage>,
+    /// State changes for everyone (e.g. CAMERA_CAPTURE_STATUS), after the ack.
+    then_all: Vec<MavMessage>,
 }
 
 impl Handled {
@@ -224,6 +227,7 @@ impl Handled {
         Self {
             result,
             then: Vec::new(),
+            then_all: Vec::new(),
         }
     }
 }
@@ -609,6 +613,9 @@ impl CameraComponent {
         for m in handled.then {
             self.send(Target::Link(from.link), m);
         }
+        for m in handled.then_all {
+            self.send(Target::All, m);
+        }
     }
 
     fn remember(&mut self, key: DedupeKey, now: Instant, result: MavResult) {
@@ -689,7 +696,8 @@ impl CameraComponent {
                     let settings = self.settings_msg(now, link);
                     Handled {
                         result: R::MAV_RESULT_ACCEPTED,
-                        then: vec![settings],
+                        then: Vec::new(),
+                        then_all: vec![settings],
                     }
                 } else {
                     Handled::just(R::MAV_RESULT_DENIED)
@@ -703,7 +711,8 @@ impl CameraComponent {
                 let status = self.capture_status_msg(now, link);
                 Handled {
                     result: R::MAV_RESULT_ACCEPTED,
-                    then: vec![status],
+                    then: Vec::new(),
+                    then_all: vec![status],
                 }
             }
             MavCmd::MAV_CMD_VIDEO_START_CAPTURE | MavCmd::MAV_CMD_VIDEO_STOP_CAPTURE => {
@@ -800,6 +809,7 @@ impl CameraComponent {
             Some(m) => Handled {
                 result: R::MAV_RESULT_ACCEPTED,
                 then: vec![m],
+                then_all: Vec::new(),
             },
             // Only CAMERA_IMAGE_CAPTURED for an index we have no record of.
             None => Handled::just(R::MAV_RESULT_FAILED),
@@ -942,7 +952,8 @@ impl CameraComponent {
             let status = self.capture_status_msg(now, link);
             return Handled {
                 result: R::MAV_RESULT_IN_PROGRESS,
-                then: vec![status],
+                then: Vec::new(),
+                then_all: vec![status],
             };
         }
         if !interval_s.is_finite() || interval_s <= 0.0 || interval_s > 3600.0 {
@@ -964,7 +975,8 @@ impl CameraComponent {
         let status = self.capture_status_msg(now, link);
         Handled {
             result: R::MAV_RESULT_ACCEPTED,
-            then: vec![status],
+            then: Vec::new(),
+            then_all: vec![status],
         }
     }
 
