@@ -117,7 +117,7 @@ fn parse_version(s: &str) -> Result<FirmwareVersion, String> {
     Ok(FirmwareVersion::new(num(major)?, num(minor)?, num(patch)?))
 }
 
-/// Runs `siyi-bridge sim` until Ctrl-C.
+/// Runs `siyi-bridge sim` until Ctrl-C (or SIGTERM).
 pub fn run(args: Args) -> anyhow::Result<()> {
     super::init_logging("info");
     let config = args.to_config();
@@ -142,16 +142,39 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             seed = config.seed,
             "simulator configuration"
         );
-        let shutdown = async {
-            if let Err(err) = tokio::signal::ctrl_c().await {
-                tracing::error!(%err, "cannot listen for Ctrl-C; stop the process to end");
-                std::future::pending::<()>().await;
-            }
-        };
+        let shutdown = shutdown_signal();
         let stats = server::serve(socket, config, shutdown).await?;
         println!("siyi-bridge sim: stopped ({stats:?})");
         Ok(())
     })
+}
+
+/// Completes at Ctrl-C (SIGINT) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@
 //! * the camera firmware word reads 0.0.0 for [`SimConfig::boot_time_ms`] after power-up or a
 //!   reboot (the gimbal word is real at once: the gimbal board boots in well under a second);
 //! * 0x0C is never acknowledged; unknown command ids get no reply (there is no NAK);
+//! * the CTRL byte of requests is not checked (CTRL 0x00 is answered too), except that frames
+//!   marked as replies (`ack_pack` bit) are ignored, so two simulators cannot ping-pong;
 //! * pushes (0x0B) and the 0x25 attitude stream go to the most recent client (see [`Transmit`]).
 //!
 //! Choices where the sources are silent (all configurable in [`SimConfig`]):
