@@ -9,7 +9,9 @@
 //! - [`record`]: the JSON-lines traffic format used for recordings and fixtures.
 //! - [`cli`]: the subcommands of the `siyi-bridge` binary.
 
+pub mod app;
 pub mod cli;
+pub mod config;
 pub mod core;
 pub mod describe;
 pub mod io;

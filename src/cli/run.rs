@@ -1,10 +1,111 @@
 //! `siyi-bridge run`.
 
-/// Arguments of `siyi-bridge run`.
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+use std::path::PathBuf;
 
-/// Runs `siyi-bridge run`.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`siyi-bridge run` is not implemented yet")
+use anyhow::Context as _;
+
+use crate::config::{Config, RunOptions};
+
+/// Arguments of `siyi-bridge run`.
+///
+/// Presents a SIYI camera to MAVLink (PX4, QGroundControl, MAVSDK) as a camera component
+/// (camera protocol v2). Without --camera, a simulated A8 mini is started on loopback.
+/// Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more detail.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    siyi-bridge run                                   # simulator + local QGroundControl\n  \
+    siyi-bridge run --camera 192.168.144.25:37260 --mavlink serial:/dev/ttyAMA0:921600\n  \
+    siyi-bridge run --camera 192.168.144.25:37260 --mavlink udpin:0.0.0.0:14540 --mavlink udpout:10.0.0.5:14550\n\n\
+    MAVLink addresses: udpin:HOST:PORT (answers every peer), udpout:HOST:PORT, tcpout:HOST:PORT,\n  \
+    serial:DEVICE:BAUD; MAVSDK spellings (udpin://…, udp://:14540, tcp://…) work too.")]
+pub struct Args {
+    /// The camera's SIYI SDK address (HOST:PORT; the A8 mini is 192.168.144.25:37260).
+    #[arg(long)]
+    pub camera: Option<String>,
+    /// Use the built-in A8 mini simulator (the default when --camera is not given).
+    #[arg(long)]
+    pub simulate: bool,
+    /// MAVLink endpoint (repeatable). Default: udpout:127.0.0.1:14550, i.e. a QGroundControl
+    /// on this machine.
+    #[arg(long = "mavlink", value_name = "ADDR")]
+    pub mavlink: Vec<String>,
+    /// MAVLink system id (default: learned from the autopilot's heartbeat; 1 until then).
+    #[arg(long)]
+    pub sysid: Option<u16>,
+    /// MAVLink component id (QGroundControl shows cameras with 100–105).
+    #[arg(long, default_value_t = 100)]
+    pub compid: u16,
+    /// Directory for the image counter and captured-image records (survive restarts).
+    /// Default: $STATE_DIRECTORY, else $HOME/.local/state/siyi-bridge.
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Do not keep any state on disk (the image counter restarts at 0).
+    #[arg(long, conflicts_with = "state_dir")]
+    pub no_state: bool,
+    /// Record the SIYI traffic to this file (JSON lines, replayable with `siyi-bridge replay`).
+    #[arg(long, value_name = "FILE")]
+    pub record_siyi: Option<PathBuf>,
+    /// RTSP URI announced in VIDEO_STREAM_INFORMATION: use an address the GCS can reach.
+    #[arg(long, default_value = "rtsp://192.168.144.25:8554/main.264")]
+    pub stream_uri: String,
+    /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
+    #[arg(long, default_value_t = 2_000)]
+    pub sim_boot_ms: u64,
+}
+
+fn default_state_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("STATE_DIRECTORY") {
+        return Some(PathBuf::from(d));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/siyi-bridge"))
+}
+
+impl Args {
+    /// The validated configuration.
+    pub fn to_config(&self) -> anyhow::Result<Config> {
+        let state_dir = if self.no_state {
+            None
+        } else {
+            self.state_dir.clone().or_else(default_state_dir)
+        };
+        Ok(Config::from_options(RunOptions {
+            camera: self.camera.clone(),
+            simulate: self.simulate,
+            mavlink: self.mavlink.clone(),
+            sysid: self.sysid,
+            compid: self.compid,
+            state_dir,
+            record_siyi: self.record_siyi.clone(),
+            stream_uri: self.stream_uri.clone(),
+            sim_boot_ms: self.sim_boot_ms,
+        })?)
+    }
+}
+
+/// Runs `siyi-bridge run` until Ctrl-C.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    super::init_logging("info");
+    let config = args.to_config()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    runtime.block_on(async move {
+        let running = crate::app::spawn(config).await?;
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .context("cannot watch SIGTERM")?;
+            tokio::select! {
+                r = running.wait() => r,
+                _ = term.recv() => {
+                    tracing::info!("SIGTERM: stopping");
+                    Ok(())
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        running.wait().await
+    })
 }

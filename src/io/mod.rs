@@ -1,2 +1,3 @@
 //! Thin tokio shells: they move bytes between sockets and the sans-IO core and decide nothing.
+pub mod mavlink;
 pub mod siyi;

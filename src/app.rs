@@ -1,0 +1,344 @@
+//! Wiring for `siyi-bridge run`: sockets, the simulator (with `--simulate`), the state file, and
+//! the driver loop around the sans-IO [`Bridge`].
+//!
+//! The driver loop: wait for a MAVLink frame, a SIYI datagram, the core's timer or shutdown; feed
+//! it in; then compare the clock with `poll_timeout()` ourselves (a tokio `Sleep` may be left
+//! pending by the cooperative budget, so its firing is not trusted — the quinn lesson); then drain
+//! every output.
+#![allow(clippy::disallowed_methods)] // the app is where the clocks are read
+
+use std::fs;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::config::{CameraSource, Config};
+use crate::core::bridge::{Bridge, BridgeEvent};
+use crate::core::camera::{CameraComponent, CameraConfig, CameraEvent, Inbound, PersistedState};
+use crate::core::link::{LinkConfig, LinkEvent, SiyiLink};
+use crate::io::mavlink::{self as mavio, Endpoint, LinkIds, OutFrame};
+use crate::io::siyi::SiyiSocket;
+use crate::sim::{server as sim_server, SimConfig};
+
+/// Name of the state file inside `--state-dir`.
+pub const STATE_FILE: &str = "camera-state.json";
+
+/// A running bridge (see [`spawn`]).
+pub struct Running {
+    /// Local addresses of the MAVLink sockets, in `--mavlink` order (None for serial).
+    pub mavlink_local: Vec<Option<SocketAddr>>,
+    /// The camera (or simulator) address.
+    pub camera: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    others: Vec<tokio::task::JoinHandle<()>>,
+    sim: Option<tokio::task::JoinHandle<std::io::Result<crate::sim::SimStats>>>,
+}
+
+impl Running {
+    /// Stops the bridge and waits for it.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        let r = (&mut self.task).await.context("bridge task")?;
+        for t in &self.others {
+            t.abort();
+        }
+        if let Some(s) = &self.sim {
+            s.abort();
+        }
+        r
+    }
+
+    /// Waits until the bridge ends (Ctrl-C / SIGTERM, or an error).
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let r = (&mut self.task).await.context("bridge task")?;
+        for t in &self.others {
+            t.abort();
+        }
+        if let Some(s) = &self.sim {
+            s.abort();
+        }
+        r
+    }
+}
+
+fn utc_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+/// Loads the persisted state; a corrupt file is kept aside (never silently overwritten).
+fn load_state(dir: &Path) -> anyhow::Result<PersistedState> {
+    fs::create_dir_all(dir)
+        .with_context(|| format!("--state-dir {}: cannot create it", dir.display()))?;
+    let path = dir.join(STATE_FILE);
+    match fs::read_to_string(&path) {
+        Ok(text) => match PersistedState::from_json(&text) {
+            Ok(s) => {
+                tracing::info!(
+                    "state loaded from {}: {} images taken so far",
+                    path.display(),
+                    s.image_count
+                );
+                Ok(s)
+            }
+            Err(e) => {
+                let aside = path.with_extension("json.corrupt");
+                let _ = fs::rename(&path, &aside);
+                tracing::warn!(
+                    "state file {} is unreadable ({e}); moved to {} and starting the image counter at 0",
+                    path.display(),
+                    aside.display()
+                );
+                Ok(PersistedState::default())
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::info!(
+                "no state file yet at {}; image counter starts at 0",
+                path.display()
+            );
+            Ok(PersistedState::default())
+        }
+        Err(e) => Err(e).with_context(|| format!("--state-dir: cannot read {}", path.display())),
+    }
+}
+
+/// Writes the state atomically: temp file, fsync, rename.
+fn save_state(dir: &Path, state: &PersistedState) -> std::io::Result<()> {
+    let path = dir.join(STATE_FILE);
+    let tmp = dir.join(format!("{STATE_FILE}.tmp"));
+    {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(state.to_json().as_bytes())?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, &path)
+}
+
+/// Starts the bridge (and the simulator with `--simulate`) on the current tokio runtime.
+/// Errors name the flag or address that failed.
+pub async fn spawn(config: Config) -> anyhow::Result<Running> {
+    let (camera_addr, sim) = match &config.camera {
+        CameraSource::Udp(a) => (*a, None),
+        CameraSource::Simulate => {
+            let sim_config = SimConfig {
+                boot_time_ms: config.sim_boot_ms,
+                ..SimConfig::default()
+            };
+            let (addr, handle) = sim_server::spawn(([127, 0, 0, 1], 0).into(), sim_config)
+                .await
+                .context("--simulate: cannot start the simulator on 127.0.0.1")?;
+            tracing::info!(
+                "simulated A8 mini on udp {addr} (boots in {} ms)",
+                config.sim_boot_ms
+            );
+            (addr, Some(handle))
+        }
+    };
+    let local: Option<SocketAddr> = camera_addr
+        .ip()
+        .is_loopback()
+        .then(|| ([127, 0, 0, 1], 0).into());
+    let mut siyi = SiyiSocket::connect(camera_addr, local)
+        .await
+        .with_context(|| format!("--camera {camera_addr}: cannot open a UDP socket to it"))?;
+    if let Some(p) = &config.record_siyi {
+        siyi.record_to(p)
+            .with_context(|| format!("--record-siyi {}: cannot write", p.display()))?;
+        tracing::info!("recording SIYI traffic to {}", p.display());
+    }
+    tracing::info!("talking SIYI to the camera at udp {camera_addr}");
+
+    let persisted = match &config.state_dir {
+        Some(dir) => load_state(dir)?,
+        None => {
+            tracing::warn!("no --state-dir: the image counter restarts at 0 on every start");
+            PersistedState::default()
+        }
+    };
+    let (in_tx, in_rx) = mpsc::channel(1024);
+    let (out_tx, _) = broadcast::channel::<OutFrame>(1024);
+    let ids = LinkIds::default();
+    let mut others = Vec::new();
+    let mut mavlink_local = Vec::new();
+    for ep in &config.mavlink {
+        let opened = mavio::open(ep, ids.clone(), in_tx.clone(), out_tx.subscribe())
+            .await
+            .with_context(|| format!("--mavlink {ep}: cannot open"))?;
+        mavlink_local.push(opened.local);
+        others.push(opened.task);
+    }
+    drop(in_tx);
+
+    let now = Instant::now();
+    let camera = CameraComponent::with_state(
+        CameraConfig {
+            system_id: config.system_id,
+            component_id: config.component_id,
+            stream_uri: config.stream_uri.clone(),
+            ..CameraConfig::default()
+        },
+        now,
+        persisted,
+    );
+    // The MAVLink side does not expose the gimbal yet, so the attitude is polled at 1 Hz rather
+    // than the link's 10 Hz default (idle CPU; raise it again with the gimbal protocol).
+    let link_config = LinkConfig {
+        attitude_interval_ms: 1000,
+        ..LinkConfig::default()
+    };
+    let link = SiyiLink::new(link_config, now);
+    let bridge = Bridge::new(link, camera);
+    tracing::info!(
+        "MAVLink camera component {}/{} ({}) on {}",
+        config
+            .system_id
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "auto".into()),
+        config.component_id,
+        if config.system_id.is_some() {
+            "fixed system id"
+        } else {
+            "system id learned from the autopilot heartbeat, 1 until then"
+        },
+        config
+            .mavlink
+            .iter()
+            .map(Endpoint::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    let (stop_tx, stop_rx) = oneshot::channel();
+    let state_dir = config.state_dir.clone();
+    let task = tokio::spawn(drive(bridge, siyi, in_rx, out_tx, stop_rx, state_dir));
+    Ok(Running {
+        mavlink_local,
+        camera: camera_addr,
+        shutdown: Some(stop_tx),
+        task,
+        others,
+        sim,
+    })
+}
+
+async fn drive(
+    mut bridge: Bridge<SiyiLink>,
+    mut siyi: SiyiSocket,
+    mut in_rx: mpsc::Receiver<mavio::Incoming>,
+    out_tx: broadcast::Sender<OutFrame>,
+    mut stop: oneshot::Receiver<()>,
+    state_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let mut seq: u8 = 0;
+    let mut siyi_errors = 0u64;
+    let far = Duration::from_secs(3600);
+    let start = Instant::now();
+    bridge.handle_timeout(start, utc_us());
+    loop {
+        // Drain every output of the last input.
+        while let Some(d) = bridge.poll_siyi() {
+            if let Err(e) = siyi.send(&d).await {
+                siyi_errors += 1;
+                if siyi_errors == 1 || siyi_errors.is_power_of_two() {
+                    tracing::warn!("sending to the camera failed ({siyi_errors} times): {e}");
+                }
+            }
+        }
+        while let Some(t) = bridge.poll_mavlink() {
+            let bytes = mavio::encode(&t, seq);
+            seq = seq.wrapping_add(1);
+            // No receiver yet (all endpoints failed) is not an error.
+            let _ = out_tx.send(OutFrame {
+                target: t.target,
+                bytes: bytes.into(),
+            });
+        }
+        while let Some(ev) = bridge.poll_event() {
+            log_event(&ev);
+            if let (BridgeEvent::Camera(CameraEvent::Persist(state)), Some(dir)) = (&ev, &state_dir)
+            {
+                if let Err(e) = save_state(dir, state) {
+                    tracing::error!(
+                        "cannot save the image counter to {}: {e}",
+                        dir.join(STATE_FILE).display()
+                    );
+                }
+            }
+        }
+        let deadline = bridge
+            .poll_timeout()
+            .unwrap_or_else(|| Instant::now() + far);
+        tokio::select! {
+            biased;
+            _ = &mut stop => {
+                tracing::info!("stopping");
+                return Ok(());
+            }
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!("Ctrl-C: stopping");
+                return Ok(());
+            }
+            inc = in_rx.recv() => {
+                let Some(inc) = inc else {
+                    anyhow::bail!("all MAVLink endpoints closed");
+                };
+                let inbound = Inbound::from_payload(inc.frame.version, inc.frame.msg_id, &inc.frame.payload);
+                bridge.handle_mavlink(Instant::now(), utc_us(), inc.link, inc.frame.header, &inbound);
+            }
+            r = siyi.recv() => {
+                match r {
+                    Ok(d) => bridge.handle_siyi(Instant::now(), &d),
+                    Err(e) => {
+                        // ICMP "port unreachable" when the camera is off: counted, not fatal.
+                        siyi_errors += 1;
+                        if siyi_errors == 1 || siyi_errors.is_power_of_two() {
+                            tracing::debug!("camera socket error ({siyi_errors} times): {e}");
+                        }
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(deadline.into()) => {}
+        }
+        // Trust the clock, not the sleep: run every timer that is due.
+        let now = Instant::now();
+        if bridge.poll_timeout().is_some_and(|t| t <= now) {
+            bridge.handle_timeout(now, utc_us());
+        }
+    }
+}
+
+fn log_event(ev: &BridgeEvent) {
+    match ev {
+        BridgeEvent::Link(LinkEvent::Health { from, to }) => {
+            tracing::info!("camera link {from:?} → {to:?}")
+        }
+        BridgeEvent::Link(LinkEvent::Identified) => tracing::info!("camera identified"),
+        BridgeEvent::Link(LinkEvent::Rebooted) => tracing::warn!("camera rebooted"),
+        BridgeEvent::Link(LinkEvent::RecordingChanged { from, to }) => {
+            tracing::info!("camera recording state {from:?} → {to:?}")
+        }
+        BridgeEvent::Link(LinkEvent::CommandUnanswered { cmd, fallback }) => {
+            tracing::warn!("camera never answers {cmd:?}: {fallback}")
+        }
+        BridgeEvent::Link(LinkEvent::OpFinished { op, outcome, .. }) => {
+            tracing::info!("camera operation {op:?}: {outcome:?}")
+        }
+        BridgeEvent::Link(other) => tracing::debug!("camera link event {other:?}"),
+        BridgeEvent::Camera(CameraEvent::SystemIdLearned(s)) => {
+            tracing::info!("autopilot heard: using system id {s}")
+        }
+        BridgeEvent::Camera(CameraEvent::Persist(s)) => {
+            tracing::debug!("image counter now {}", s.image_count)
+        }
+    }
+}

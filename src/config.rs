@@ -1,0 +1,203 @@
+//! One validated configuration for `siyi-bridge run`, built from the command-line flags. Every
+//! error names the flag and the value that is wrong.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+use crate::io::mavlink::Endpoint;
+
+/// Where the camera is.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum CameraSource {
+    /// Start the built-in A8 mini simulator on 127.0.0.1 (ephemeral port).
+    Simulate,
+    /// A real camera (or an external simulator) at this UDP address.
+    Udp(SocketAddr),
+}
+
+/// The default MAVLink endpoint: send to a QGroundControl on this machine. QGC listens on UDP
+/// 14550 and answers the sender's address, so the camera appears without any setup. On a
+/// companion computer, give the autopilot link instead (e.g. `serial:/dev/ttyAMA0:921600` or
+/// `udpin:0.0.0.0:14540`).
+pub const DEFAULT_MAVLINK: &str = "udpout:127.0.0.1:14550";
+
+/// Flags as given (before validation).
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// `--camera HOST:PORT`.
+    pub camera: Option<String>,
+    /// `--simulate`.
+    pub simulate: bool,
+    /// `--mavlink ADDR` (repeatable).
+    pub mavlink: Vec<String>,
+    /// `--sysid N`.
+    pub sysid: Option<u16>,
+    /// `--compid N`.
+    pub compid: u16,
+    /// `--state-dir DIR`.
+    pub state_dir: Option<PathBuf>,
+    /// `--record-siyi FILE`.
+    pub record_siyi: Option<PathBuf>,
+    /// `--stream-uri URI`.
+    pub stream_uri: String,
+    /// `--sim-boot-ms N` (simulator only).
+    pub sim_boot_ms: u64,
+}
+
+/// The validated configuration.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Config {
+    /// The camera.
+    pub camera: CameraSource,
+    /// MAVLink endpoints (at least one).
+    pub mavlink: Vec<Endpoint>,
+    /// Fixed system id (None = learn from the autopilot).
+    pub system_id: Option<u8>,
+    /// Component id.
+    pub component_id: u8,
+    /// Where the image counter and captured-image records are kept (None = not kept).
+    pub state_dir: Option<PathBuf>,
+    /// Record the SIYI traffic (JSONL) to this file.
+    pub record_siyi: Option<PathBuf>,
+    /// RTSP URI for VIDEO_STREAM_INFORMATION.
+    pub stream_uri: String,
+    /// Simulated camera boot time, milliseconds.
+    pub sim_boot_ms: u64,
+}
+
+/// A flag with a bad value.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `--camera` and `--simulate` together.
+    #[error("--camera and --simulate exclude each other: use one")]
+    CameraAndSimulate,
+    /// `--camera` not resolvable.
+    #[error("--camera {value:?}: {why} (expected HOST:PORT, e.g. 192.168.144.25:37260)")]
+    Camera {
+        /// Given value.
+        value: String,
+        /// Why.
+        why: String,
+    },
+    /// `--mavlink` malformed.
+    #[error("--mavlink: {0}")]
+    Mavlink(crate::io::mavlink::EndpointError),
+    /// `--sysid` out of range.
+    #[error("--sysid {0}: must be 1–255")]
+    SysId(u16),
+    /// `--compid` out of range.
+    #[error("--compid {0}: must be 1–255 (QGC only shows cameras with 100–105)")]
+    CompId(u16),
+    /// `--stream-uri` empty or not a URI.
+    #[error("--stream-uri {0:?}: expected a URI such as rtsp://192.168.144.25:8554/main.264")]
+    StreamUri(String),
+}
+
+impl From<crate::io::mavlink::EndpointError> for ConfigError {
+    fn from(e: crate::io::mavlink::EndpointError) -> Self {
+        Self::Mavlink(e)
+    }
+}
+
+impl Config {
+    /// Validates the flags.
+    pub fn from_options(o: RunOptions) -> Result<Self, ConfigError> {
+        let camera = match (&o.camera, o.simulate) {
+            (Some(_), true) => return Err(ConfigError::CameraAndSimulate),
+            (None, _) => CameraSource::Simulate,
+            (Some(c), false) => {
+                let err = |why: String| ConfigError::Camera {
+                    value: c.clone(),
+                    why,
+                };
+                let addr = c
+                    .to_socket_addrs()
+                    .map_err(|e| err(e.to_string()))?
+                    .next()
+                    .ok_or_else(|| err("resolves to no address".into()))?;
+                CameraSource::Udp(addr)
+            }
+        };
+        let mavlink = if o.mavlink.is_empty() {
+            vec![DEFAULT_MAVLINK.to_owned()]
+        } else {
+            o.mavlink
+        };
+        let mavlink = mavlink
+            .iter()
+            .map(|m| m.parse::<Endpoint>())
+            .collect::<Result<Vec<_>, _>>()?;
+        let system_id = match o.sysid {
+            None => None,
+            Some(s) if (1..=255).contains(&s) => Some(s as u8),
+            Some(s) => return Err(ConfigError::SysId(s)),
+        };
+        let component_id = match o.compid {
+            c if (1..=255).contains(&c) => c as u8,
+            c => return Err(ConfigError::CompId(c)),
+        };
+        if !o.stream_uri.contains("://") || o.stream_uri.len() > 160 {
+            return Err(ConfigError::StreamUri(o.stream_uri));
+        }
+        Ok(Self {
+            camera,
+            mavlink,
+            system_id,
+            component_id,
+            state_dir: o.state_dir,
+            record_siyi: o.record_siyi,
+            stream_uri: o.stream_uri,
+            sim_boot_ms: o.sim_boot_ms,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> RunOptions {
+        RunOptions {
+            compid: 100,
+            stream_uri: "rtsp://192.168.144.25:8554/main.264".into(),
+            ..RunOptions::default()
+        }
+    }
+
+    #[test]
+    fn defaults_simulate_and_send_to_local_qgc() {
+        let c = Config::from_options(opts()).unwrap();
+        assert_eq!(c.camera, CameraSource::Simulate);
+        assert_eq!(c.mavlink, vec![DEFAULT_MAVLINK.parse().unwrap()]);
+        assert_eq!((c.system_id, c.component_id), (None, 100));
+    }
+
+    #[test]
+    fn errors_name_the_flag() {
+        let e = Config::from_options(RunOptions {
+            mavlink: vec!["udpin:nope".into()],
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("--mavlink"), "{e}");
+        let e = Config::from_options(RunOptions {
+            camera: Some("1.2.3.4".into()),
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("--camera"), "{e}");
+        let e = Config::from_options(RunOptions {
+            sysid: Some(0),
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("--sysid"), "{e}");
+        let e = Config::from_options(RunOptions {
+            camera: Some("127.0.0.1:37260".into()),
+            simulate: true,
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(matches!(e, ConfigError::CameraAndSimulate));
+    }
+}

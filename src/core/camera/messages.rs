@@ -1,0 +1,318 @@
+//! Builders for the MAVLink messages the camera component sends. Every flag field is set
+//! explicitly: the `mavlink` crate's `DEFAULT` for a bitflag field is its *first* flag, not empty.
+
+use mavlink::dialects::common::{
+    CameraCapFlags, CameraMode, MavAutopilot, MavBool, MavMessage, MavModeFlag, MavSeverity,
+    MavState, MavType, StorageStatus, StorageType, StorageUsageFlag, VideoStreamEncoding,
+    VideoStreamStatusFlags, VideoStreamType, CAMERA_CAPTURE_STATUS_DATA, CAMERA_FOV_STATUS_DATA,
+    CAMERA_IMAGE_CAPTURED_DATA, CAMERA_INFORMATION_DATA, CAMERA_SETTINGS_DATA, CAMERA_TRIGGER_DATA,
+    HEARTBEAT_DATA, STATUSTEXT_DATA, STORAGE_INFORMATION_DATA, VIDEO_STREAM_INFORMATION_DATA,
+    VIDEO_STREAM_STATUS_DATA,
+};
+use siyi_protocol::{CameraModel, EncodingParams, FirmwareVersion, RecordState, VideoCodec};
+
+use super::optics;
+use super::persist::ImageRecord;
+use crate::core::link::{CameraState, LinkHealth};
+
+/// The capability flags we advertise: exactly what this component handles.
+///
+/// Mode model: the A8 mini has no photo/video mode (it takes photos while recording). We report a
+/// mode (HAS_MODES) so QGC shows its photo/video switch and CAMERA_SETTINGS carries a true value,
+/// and set both CAN_CAPTURE_*_IN_*_MODE flags so neither button is ever disabled by the mode.
+/// Starting a recording switches the reported mode to VIDEO, so QGC shows the stop button.
+pub fn capability_flags() -> CameraCapFlags {
+    CameraCapFlags::CAMERA_CAP_FLAGS_CAPTURE_VIDEO
+        | CameraCapFlags::CAMERA_CAP_FLAGS_CAPTURE_IMAGE
+        | CameraCapFlags::CAMERA_CAP_FLAGS_HAS_MODES
+        | CameraCapFlags::CAMERA_CAP_FLAGS_CAN_CAPTURE_IMAGE_IN_VIDEO_MODE
+        | CameraCapFlags::CAMERA_CAP_FLAGS_CAN_CAPTURE_VIDEO_IN_IMAGE_MODE
+        | CameraCapFlags::CAMERA_CAP_FLAGS_HAS_BASIC_ZOOM
+        | CameraCapFlags::CAMERA_CAP_FLAGS_HAS_VIDEO_STREAM
+}
+
+/// Firmware version packed as MAVLink wants it:
+/// `(dev & 0xff) << 24 | (patch & 0xff) << 16 | (minor & 0xff) << 8 | (major & 0xff)` (dev = 0).
+pub fn pack_firmware(fw: FirmwareVersion) -> u32 {
+    u32::from(fw.major()) | (u32::from(fw.minor()) << 8) | (u32::from(fw.patch()) << 16)
+}
+
+fn fixed<const N: usize>(text: &str) -> [u8; N] {
+    let mut out = [0u8; N];
+    for (o, b) in out.iter_mut().zip(text.bytes()) {
+        *o = b;
+    }
+    out
+}
+
+/// HEARTBEAT: camera, no autopilot, empty base mode; STANDBY when the camera answers, BOOT while
+/// searching/booting, CRITICAL when lost.
+pub fn heartbeat(health: LinkHealth) -> MavMessage {
+    MavMessage::HEARTBEAT(HEARTBEAT_DATA {
+        custom_mode: 0,
+        mavtype: MavType::MAV_TYPE_CAMERA,
+        autopilot: MavAutopilot::MAV_AUTOPILOT_INVALID,
+        base_mode: MavModeFlag::empty(),
+        system_status: match health {
+            LinkHealth::Up => MavState::MAV_STATE_STANDBY,
+            LinkHealth::Searching | LinkHealth::Booting => MavState::MAV_STATE_BOOT,
+            LinkHealth::Lost => MavState::MAV_STATE_CRITICAL,
+        },
+        mavlink_version: 3,
+    })
+}
+
+fn model_name(state: &CameraState) -> &'static str {
+    match state.model {
+        Some(CameraModel::Unknown(_)) | None => "SIYI camera",
+        Some(m) => m.name(),
+    }
+}
+
+fn resolution(state: &CameraState) -> (u16, u16) {
+    state
+        .encodings
+        .iter()
+        .flatten()
+        .find(|e| e.width_px > 0 && e.height_px > 0)
+        .map(|e| (e.width_px, e.height_px))
+        .unwrap_or((1920, 1080))
+}
+
+/// CAMERA_INFORMATION from the camera's real identity.
+pub fn camera_information(time_boot_ms: u32, state: &CameraState) -> MavMessage {
+    let (res_h, res_v) = resolution(state);
+    MavMessage::CAMERA_INFORMATION(CAMERA_INFORMATION_DATA {
+        time_boot_ms,
+        firmware_version: state.camera_fw.map(pack_firmware).unwrap_or(0),
+        focal_length: optics::FOCAL_LENGTH_MM,
+        sensor_size_h: optics::sensor_h_mm(),
+        sensor_size_v: optics::sensor_v_mm(),
+        flags: capability_flags(),
+        resolution_h: res_h,
+        resolution_v: res_v,
+        cam_definition_version: 0,
+        vendor_name: fixed("SIYI"),
+        model_name: fixed(model_name(state)),
+        lens_id: 0,
+        cam_definition_uri: "".into(),
+        gimbal_device_id: 0,
+        camera_device_id: 0,
+    })
+}
+
+/// Zoom factor as a percentage of the camera's range (1× = 0 %, max = 100 %).
+pub fn zoom_percent(zoom: f32, max_zoom: f32) -> f32 {
+    if max_zoom <= 1.0 || !zoom.is_finite() {
+        return 0.0;
+    }
+    ((zoom - 1.0) / (max_zoom - 1.0) * 100.0).clamp(0.0, 100.0)
+}
+
+/// CAMERA_SETTINGS: the reported mode and the real zoom (% of range). Focus is not controllable
+/// on the A8 mini (fixed focus), so focusLevel is NaN ("unknown") as the spec allows.
+pub fn camera_settings(
+    time_boot_ms: u32,
+    mode: CameraMode,
+    zoom: f32,
+    max_zoom: f32,
+) -> MavMessage {
+    MavMessage::CAMERA_SETTINGS(CAMERA_SETTINGS_DATA {
+        time_boot_ms,
+        mode_id: mode,
+        zoomLevel: zoom_percent(zoom, max_zoom),
+        focusLevel: f32::NAN,
+        camera_device_id: 0,
+    })
+}
+
+/// STORAGE_INFORMATION from the SD-card state in 0x0A. The A8 mini does not report capacities:
+/// they are sent as 0 (never NaN, QGC casts them to integers).
+pub fn storage_information(
+    time_boot_ms: u32,
+    record: Option<RecordState>,
+    storage_id: u8,
+) -> MavMessage {
+    let status = match record {
+        Some(RecordState::NoCard) => StorageStatus::STORAGE_STATUS_EMPTY,
+        Some(RecordState::DataLoss) => StorageStatus::STORAGE_STATUS_UNFORMATTED,
+        Some(_) => StorageStatus::STORAGE_STATUS_READY,
+        None => StorageStatus::STORAGE_STATUS_NOT_SUPPORTED,
+    };
+    MavMessage::STORAGE_INFORMATION(STORAGE_INFORMATION_DATA {
+        time_boot_ms,
+        total_capacity: 0.0,
+        used_capacity: 0.0,
+        available_capacity: 0.0,
+        read_speed: 0.0,
+        write_speed: 0.0,
+        storage_id,
+        storage_count: 1,
+        status,
+        mavtype: StorageType::STORAGE_TYPE_MICROSD,
+        name: "TF card".into(),
+        storage_usage: StorageUsageFlag::STORAGE_USAGE_FLAG_SET
+            | StorageUsageFlag::STORAGE_USAGE_FLAG_PHOTO
+            | StorageUsageFlag::STORAGE_USAGE_FLAG_VIDEO,
+    })
+}
+
+/// Inputs of CAMERA_CAPTURE_STATUS.
+#[derive(Clone, Copy, Debug)]
+pub struct CaptureStatus {
+    /// A single photo is being taken.
+    pub photo_in_progress: bool,
+    /// Interval capture running: interval in seconds.
+    pub interval_s: Option<f32>,
+    /// Recording now.
+    pub recording: bool,
+    /// Milliseconds since recording started (0 when not recording).
+    pub recording_time_ms: u32,
+    /// Images taken so far.
+    pub image_count: i32,
+}
+
+/// CAMERA_CAPTURE_STATUS (image_status bit 0 = capture in progress, bit 1 = interval set).
+pub fn capture_status(time_boot_ms: u32, s: CaptureStatus) -> MavMessage {
+    let image_status = u8::from(s.photo_in_progress) | (u8::from(s.interval_s.is_some()) << 1);
+    MavMessage::CAMERA_CAPTURE_STATUS(CAMERA_CAPTURE_STATUS_DATA {
+        time_boot_ms,
+        image_interval: s.interval_s.unwrap_or(0.0),
+        recording_time_ms: if s.recording { s.recording_time_ms } else { 0 },
+        available_capacity: 0.0,
+        image_status,
+        video_status: u8::from(s.recording),
+        image_count: s.image_count,
+        camera_device_id: 0,
+    })
+}
+
+/// CAMERA_IMAGE_CAPTURED for one record (index −1 and result false for a failed photo).
+pub fn image_captured(time_boot_ms: u32, r: &ImageRecord) -> MavMessage {
+    MavMessage::CAMERA_IMAGE_CAPTURED(CAMERA_IMAGE_CAPTURED_DATA {
+        time_utc: r.time_utc_us,
+        time_boot_ms,
+        lat: r.lat_e7,
+        lon: r.lon_e7,
+        alt: r.alt_mm,
+        relative_alt: r.relative_alt_mm,
+        q: [f32::NAN; 4],
+        image_index: r.index,
+        camera_id: 0,
+        capture_result: if r.captured {
+            MavBool::MAV_BOOL_TRUE
+        } else {
+            MavBool::MAV_BOOL_FALSE
+        },
+        file_url: "".into(),
+    })
+}
+
+/// CAMERA_TRIGGER for a taken photo.
+pub fn camera_trigger(time_usec: u64, index: i32) -> MavMessage {
+    MavMessage::CAMERA_TRIGGER(CAMERA_TRIGGER_DATA {
+        time_usec,
+        seq: u32::try_from(index).unwrap_or(0),
+    })
+}
+
+fn encoding(e: Option<&EncodingParams>) -> VideoStreamEncoding {
+    match e.map(|e| e.codec) {
+        Some(VideoCodec::H264) => VideoStreamEncoding::VIDEO_STREAM_ENCODING_H264,
+        Some(VideoCodec::H265) => VideoStreamEncoding::VIDEO_STREAM_ENCODING_H265,
+        _ => VideoStreamEncoding::VIDEO_STREAM_ENCODING_UNKNOWN,
+    }
+}
+
+/// VIDEO_STREAM_INFORMATION for our one stream (id 1): the camera's main RTSP stream.
+pub fn video_stream_information(state: &CameraState, uri: &str, hfov_deg: f32) -> MavMessage {
+    let main = state.encodings.get(1).and_then(Option::as_ref);
+    MavMessage::VIDEO_STREAM_INFORMATION(VIDEO_STREAM_INFORMATION_DATA {
+        framerate: main.map(|e| f32::from(e.framerate_fps)).unwrap_or(0.0),
+        bitrate: main.map(|e| u32::from(e.bitrate_kbps) * 1000).unwrap_or(0),
+        flags: VideoStreamStatusFlags::VIDEO_STREAM_STATUS_FLAGS_RUNNING,
+        resolution_h: main.map(|e| e.width_px).unwrap_or(0),
+        resolution_v: main.map(|e| e.height_px).unwrap_or(0),
+        rotation: 0,
+        hfov: hfov_deg.round().clamp(0.0, 360.0) as u16,
+        stream_id: 1,
+        count: 1,
+        mavtype: VideoStreamType::VIDEO_STREAM_TYPE_RTSP,
+        name: "Main".into(),
+        uri: uri.into(),
+        encoding: encoding(main),
+        camera_device_id: 0,
+    })
+}
+
+/// VIDEO_STREAM_STATUS for stream 1.
+pub fn video_stream_status(state: &CameraState, hfov_deg: f32) -> MavMessage {
+    let main = state.encodings.get(1).and_then(Option::as_ref);
+    MavMessage::VIDEO_STREAM_STATUS(VIDEO_STREAM_STATUS_DATA {
+        framerate: main.map(|e| f32::from(e.framerate_fps)).unwrap_or(0.0),
+        bitrate: main.map(|e| u32::from(e.bitrate_kbps) * 1000).unwrap_or(0),
+        flags: VideoStreamStatusFlags::VIDEO_STREAM_STATUS_FLAGS_RUNNING,
+        resolution_h: main.map(|e| e.width_px).unwrap_or(0),
+        resolution_v: main.map(|e| e.height_px).unwrap_or(0),
+        rotation: 0,
+        hfov: hfov_deg.round().clamp(0.0, 360.0) as u16,
+        stream_id: 1,
+        camera_device_id: 0,
+    })
+}
+
+/// Vehicle position for CAMERA_FOV_STATUS / CAMERA_IMAGE_CAPTURED (`i32::MAX` = unknown).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Position {
+    /// Latitude, degrees × 1e7.
+    pub lat_e7: i32,
+    /// Longitude, degrees × 1e7.
+    pub lon_e7: i32,
+    /// Altitude MSL, millimetres.
+    pub alt_mm: i32,
+    /// Altitude above home, millimetres.
+    pub relative_alt_mm: i32,
+}
+
+impl Position {
+    /// Position unknown.
+    pub const UNKNOWN: Self = Self {
+        lat_e7: i32::MAX,
+        lon_e7: i32::MAX,
+        alt_mm: i32::MAX,
+        relative_alt_mm: i32::MAX,
+    };
+}
+
+/// CAMERA_FOV_STATUS with the zoom-aware field of view. Orientation is NaN (unknown: the vehicle's
+/// heading is not tracked here); the image footprint is unknown (`i32::MAX`).
+pub fn fov_status(time_boot_ms: u32, zoom: f32, pos: Position) -> MavMessage {
+    let (h, v) = optics::fov_deg(zoom);
+    MavMessage::CAMERA_FOV_STATUS(CAMERA_FOV_STATUS_DATA {
+        time_boot_ms,
+        lat_camera: pos.lat_e7,
+        lon_camera: pos.lon_e7,
+        alt_camera: pos.alt_mm,
+        lat_image: i32::MAX,
+        lon_image: i32::MAX,
+        alt_image: i32::MAX,
+        q: [f32::NAN; 4],
+        hfov: h,
+        vfov: v,
+        camera_device_id: 0,
+    })
+}
+
+/// STATUSTEXT (text cut at 50 bytes).
+pub fn statustext(severity: MavSeverity, text: &str) -> MavMessage {
+    let mut cut = text.len().min(50);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    MavMessage::STATUSTEXT(STATUSTEXT_DATA {
+        severity,
+        text: text.get(..cut).unwrap_or("").into(),
+        id: 0,
+        chunk_seq: 0,
+    })
+}

@@ -1,0 +1,293 @@
+//! Shared harness for the camera component scenario tests: a fake SIYI link and helpers on
+//! virtual time.
+#![allow(dead_code, unreachable_pub)]
+
+use std::time::{Duration, Instant};
+
+use mavlink::dialects::common::{
+    MavCmd, MavMessage, MavResult, COMMAND_ACK_DATA, COMMAND_INT_DATA, COMMAND_LONG_DATA,
+};
+use mavlink::MavHeader;
+use siyi_bridge::core::camera::{
+    CameraComponent, CameraConfig, CameraEvent, Inbound, LinkId, Target, Transmit,
+};
+use siyi_bridge::core::link::{
+    CameraState, Fresh, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, ZoomSource,
+};
+use siyi_protocol::{CameraModel, FirmwareVersion, HardwareId, RecordState, Zoom};
+
+/// A fake SIYI link: records started operations; the test finishes them.
+pub struct FakeLink {
+    pub state: CameraState,
+    pub health: LinkHealth,
+    pub started: Vec<(OpId, Operation)>,
+    next: u64,
+}
+
+impl FakeLink {
+    pub fn identified(now: Instant) -> Self {
+        let state = CameraState {
+            hardware_id: Some(HardwareId::from_ascii("7342011256")),
+            model: Some(CameraModel::A8Mini),
+            camera_fw: Some(FirmwareVersion::new(0, 3, 4)),
+            gimbal_fw: Some(FirmwareVersion::new(0, 3, 1)),
+            record: Some(Fresh::new(RecordState::NotRecording, now)),
+            zoom: Some((
+                Fresh::new(Zoom::from_factor(1.0), now),
+                ZoomSource::CurrentZoomReply,
+            )),
+            max_zoom: Some(Zoom::from_factor(6.0)),
+            startups: 1,
+            ..CameraState::default()
+        };
+        Self {
+            state,
+            health: LinkHealth::Up,
+            started: Vec::new(),
+            next: 1,
+        }
+    }
+
+    #[allow(clippy::disallowed_methods)]
+    pub fn t0() -> Instant {
+        Instant::now()
+    }
+
+    pub fn searching() -> Self {
+        Self {
+            state: CameraState::default(),
+            health: LinkHealth::Searching,
+            started: Vec::new(),
+            next: 1,
+        }
+    }
+}
+
+impl LinkControl for FakeLink {
+    fn state(&self) -> &CameraState {
+        &self.state
+    }
+    fn health(&self) -> LinkHealth {
+        self.health
+    }
+    fn start(&mut self, _now: Instant, op: Operation) -> OpId {
+        let id = OpId(self.next);
+        self.next += 1;
+        self.started.push((id, op));
+        id
+    }
+}
+
+pub const GCS: (u8, u8) = (255, 190);
+pub const GCS_LINK: LinkId = 7;
+pub const UTC0: u64 = 1_700_000_000_000_000;
+
+/// Component + fake link on virtual time.
+pub struct Rig {
+    pub cam: CameraComponent,
+    pub link: FakeLink,
+    pub t0: Instant,
+    pub now: Instant,
+    pub out: Vec<Transmit>,
+    pub events: Vec<CameraEvent>,
+}
+
+impl Rig {
+    pub fn new(link: FakeLink, t0: Instant) -> Self {
+        let config = CameraConfig {
+            system_id: Some(1),
+            ..CameraConfig::default()
+        };
+        Self::with(CameraComponent::new(config, t0), link, t0)
+    }
+
+    pub fn with(cam: CameraComponent, link: FakeLink, t0: Instant) -> Self {
+        let mut r = Self {
+            cam,
+            link,
+            t0,
+            now: t0,
+            out: Vec::new(),
+            events: Vec::new(),
+        };
+        r.cam.handle_timeout(t0, &mut r.link);
+        r.drain();
+        r
+    }
+
+    #[allow(clippy::disallowed_methods)] // the one real instant; all else is virtual time
+    pub fn ready() -> Self {
+        let t0 = Instant::now();
+        Self::new(FakeLink::identified(t0), t0)
+    }
+
+    pub fn drain(&mut self) -> Vec<Transmit> {
+        let mut v = Vec::new();
+        while let Some(t) = self.cam.poll_transmit() {
+            v.push(t);
+        }
+        while let Some(e) = self.cam.poll_event() {
+            self.events.push(e);
+        }
+        self.out.extend(v.iter().cloned());
+        v
+    }
+
+    pub fn advance(&mut self, d: Duration) -> Vec<Transmit> {
+        let end = self.now + d;
+        let mut out = Vec::new();
+        loop {
+            let next = self.cam.poll_timeout().unwrap_or(end);
+            if next > end {
+                break;
+            }
+            self.now = next.max(self.now);
+            self.cam.handle_timeout(self.now, &mut self.link);
+            out.extend(self.drain());
+        }
+        self.now = end;
+        out
+    }
+
+    pub fn feed(&mut self, from: (u8, u8), link_id: LinkId, msg: MavMessage) -> Vec<Transmit> {
+        let header = MavHeader {
+            system_id: u32::from(from.0),
+            component_id: from.1,
+            sequence: 0,
+        };
+        self.cam.handle_mavlink(
+            self.now,
+            UTC0 + self.now.duration_since(self.t0).as_micros() as u64,
+            link_id,
+            header,
+            &Inbound::Message(msg),
+            &mut self.link,
+        );
+        self.drain()
+    }
+
+    pub fn feed_inbound(&mut self, from: (u8, u8), inbound: Inbound) -> Vec<Transmit> {
+        let header = MavHeader {
+            system_id: u32::from(from.0),
+            component_id: from.1,
+            sequence: 0,
+        };
+        self.cam
+            .handle_mavlink(self.now, UTC0, GCS_LINK, header, &inbound, &mut self.link);
+        self.drain()
+    }
+
+    pub fn command(&mut self, cmd: MavCmd, params: [f32; 7]) -> Vec<Transmit> {
+        self.command_to(cmd, params, 1, 100, 0)
+    }
+
+    pub fn command_to(
+        &mut self,
+        cmd: MavCmd,
+        p: [f32; 7],
+        target_system: u8,
+        target_component: u8,
+        confirmation: u8,
+    ) -> Vec<Transmit> {
+        self.feed(
+            GCS,
+            GCS_LINK,
+            MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
+                param1: p[0],
+                param2: p[1],
+                param3: p[2],
+                param4: p[3],
+                param5: p[4],
+                param6: p[5],
+                param7: p[6],
+                command: cmd,
+                target_system,
+                target_component,
+                confirmation,
+            }),
+        )
+    }
+
+    pub fn command_int(&mut self, cmd: MavCmd, p: [f32; 4]) -> Vec<Transmit> {
+        self.feed(
+            GCS,
+            GCS_LINK,
+            MavMessage::COMMAND_INT(COMMAND_INT_DATA {
+                param1: p[0],
+                param2: p[1],
+                param3: p[2],
+                param4: p[3],
+                x: 0,
+                y: 0,
+                z: 0.0,
+                command: cmd,
+                target_system: 1,
+                target_component: 100,
+                frame: mavlink::dialects::common::MavFrame::MAV_FRAME_GLOBAL,
+                current: 0,
+                autocontinue: 0,
+            }),
+        )
+    }
+
+    pub fn link_event(&mut self, ev: LinkEvent) -> Vec<Transmit> {
+        self.cam.handle_link_event(self.now, ev, &mut self.link);
+        self.drain()
+    }
+
+    pub fn finish(&mut self, id: OpId, outcome: OpOutcome) -> Vec<Transmit> {
+        let op = self
+            .link
+            .started
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, o)| *o)
+            .expect("op was started");
+        self.link_event(LinkEvent::OpFinished { id, op, outcome })
+    }
+}
+
+pub fn acks(out: &[Transmit]) -> Vec<COMMAND_ACK_DATA> {
+    out.iter()
+        .filter_map(|t| match t.mav() {
+            Some(MavMessage::COMMAND_ACK(a)) => Some(a.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn only_ack(out: &[Transmit]) -> COMMAND_ACK_DATA {
+    let a = acks(out);
+    assert_eq!(a.len(), 1, "expected exactly one ack in {out:#?}");
+    a[0].clone()
+}
+
+pub fn names(out: &[Transmit]) -> Vec<String> {
+    out.iter()
+        .map(|t| match t.mav() {
+            Some(MavMessage::COMMAND_ACK(a)) => format!("ACK({:?})", a.result),
+            Some(m) => format!("{m:?}")
+                .split('(')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            None => "UNKNOWN_ACK".to_owned(),
+        })
+        .collect()
+}
+
+pub fn find<'a>(out: &'a [Transmit], name: &str) -> Option<&'a Transmit> {
+    out.iter().find(|t| {
+        t.mav()
+            .map(|m| format!("{m:?}").starts_with(name))
+            .unwrap_or(false)
+    })
+}
+
+pub fn result_of(out: &[Transmit]) -> MavResult {
+    only_ack(out).result
+}
+
+pub fn all_targets(out: &[Transmit], target: Target) -> bool {
+    out.iter().all(|t| t.target == target)
+}
