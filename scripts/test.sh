@@ -14,7 +14,7 @@ cargo test --workspace
 #   INTEROP_SCRIPTS=(scripts/interop-pymavlink.sh scripts/interop-mavsdk.sh)
 # They run one after the other; a missing or failing script fails the run.
 # ---------------------------------------------------------------------------------------------
-INTEROP_SCRIPTS=(scripts/interop-siyi-sdk.sh)
+INTEROP_SCRIPTS=(scripts/interop-siyi-sdk.sh scripts/interop-mavlink.sh)
 
 for script in "${INTEROP_SCRIPTS[@]+"${INTEROP_SCRIPTS[@]}"}"; do
   if [[ -f "${script}" ]]; then

@@ -190,10 +190,8 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         now,
         persisted,
     );
-    // The MAVLink side does not expose the gimbal yet, so the attitude is polled at 1 Hz rather
-    // than the link's 10 Hz default (idle CPU; raise it again with the gimbal protocol).
     let link_config = LinkConfig {
-        attitude_interval_ms: 1000,
+        attitude_interval_ms: config.attitude_poll_ms,
         ..LinkConfig::default()
     };
     let link = SiyiLink::new(link_config, now);

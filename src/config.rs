@@ -42,6 +42,8 @@ pub struct RunOptions {
     pub stream_uri: String,
     /// `--sim-boot-ms N` (simulator only).
     pub sim_boot_ms: u64,
+    /// `--attitude-poll-ms N`.
+    pub attitude_poll_ms: u64,
 }
 
 /// The validated configuration.
@@ -63,6 +65,8 @@ pub struct Config {
     pub stream_uri: String,
     /// Simulated camera boot time, milliseconds.
     pub sim_boot_ms: u64,
+    /// Gimbal attitude (0x0D) poll interval, milliseconds.
+    pub attitude_poll_ms: u64,
 }
 
 /// A flag with a bad value.
@@ -148,6 +152,11 @@ impl Config {
             record_siyi: o.record_siyi,
             stream_uri: o.stream_uri,
             sim_boot_ms: o.sim_boot_ms,
+            // 0 (unset) means the default 10 Hz; the range keeps the poll sane either way.
+            attitude_poll_ms: match o.attitude_poll_ms {
+                0 => 100,
+                ms => ms.clamp(20, 10_000),
+            },
         })
     }
 }

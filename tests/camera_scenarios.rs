@@ -317,7 +317,11 @@ fn photo_with_retransmission_takes_one_photo() {
         panic!()
     };
     assert_eq!(s.image_status & 1, 1, "capture in progress is reported");
-    assert_eq!(out[1].target, Target::All, "status changes go to every link");
+    assert_eq!(
+        out[1].target,
+        Target::All,
+        "status changes go to every link"
+    );
     assert_eq!(r.link.started.len(), 1);
     // Retransmission while in flight.
     r.advance(Duration::from_millis(300));

@@ -48,6 +48,9 @@ pub struct Args {
     /// RTSP URI announced in VIDEO_STREAM_INFORMATION: use an address the GCS can reach.
     #[arg(long, default_value = "rtsp://192.168.144.25:8554/main.264")]
     pub stream_uri: String,
+    /// How often the gimbal attitude (SIYI 0x0D) is polled, milliseconds (100 = 10 Hz).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(20..=10_000))]
+    pub attitude_poll_ms: u64,
     /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
     #[arg(long, default_value_t = 2_000)]
     pub sim_boot_ms: u64,
@@ -78,6 +81,7 @@ impl Args {
             record_siyi: self.record_siyi.clone(),
             stream_uri: self.stream_uri.clone(),
             sim_boot_ms: self.sim_boot_ms,
+            attitude_poll_ms: self.attitude_poll_ms,
         })?)
     }
 }
