@@ -82,6 +82,25 @@ impl Frame {
         })
     }
 
+    /// Builds a frame whose payload `encode` writes; a payload longer than [`MAX_PAYLOAD_LEN`] is
+    /// truncated to it, so this never fails.
+    pub(crate) fn from_encoder(
+        ctrl: Ctrl,
+        seq: u16,
+        cmd: CmdId,
+        encode: impl FnOnce(&mut Vec<u8>),
+    ) -> Self {
+        let mut payload = Vec::with_capacity(32);
+        encode(&mut payload);
+        payload.truncate(MAX_PAYLOAD_LEN);
+        Self {
+            ctrl,
+            seq,
+            cmd,
+            payload,
+        }
+    }
+
     /// The payload bytes (DATA).
     pub fn payload(&self) -> &[u8] {
         &self.payload

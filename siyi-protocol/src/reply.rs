@@ -5,7 +5,7 @@
 //! 0x01 and 8-byte 0x0A replies of other models). A payload shorter than the minimum is a
 //! [`PayloadError::TooShort`].
 
-use crate::frame::{encode_parts, Ctrl, Frame};
+use crate::frame::{Ctrl, Frame};
 use crate::model::HardwareId;
 use crate::units::{
     Decidegrees, DecidegreesPerSecond, FirmwareVersion, StreamType, VideoCodec, Zoom,
@@ -591,22 +591,13 @@ impl Reply {
     /// Encodes the whole frame (CTRL 0x02) with the camera-side sequence number `seq` into `out`.
     /// An `Unknown` payload is truncated to [`MAX_PAYLOAD_LEN`](crate::frame::MAX_PAYLOAD_LEN).
     pub fn encode_frame(&self, seq: u16, out: &mut Vec<u8>) {
-        let mut payload = Vec::with_capacity(16);
-        self.encode_payload(&mut payload);
-        payload.truncate(crate::frame::MAX_PAYLOAD_LEN);
-        encode_parts(Ctrl::REPLY, seq, self.cmd_id(), &payload, out);
+        self.to_frame(seq).encode(out);
     }
 
     /// The reply as a [`Frame`] (CTRL 0x02) with sequence number `seq`.
     pub fn to_frame(&self, seq: u16) -> Frame {
-        let mut payload = Vec::with_capacity(16);
-        self.encode_payload(&mut payload);
-        payload.truncate(crate::frame::MAX_PAYLOAD_LEN);
-        Frame {
-            ctrl: Ctrl::REPLY,
-            seq,
-            cmd: self.cmd_id(),
-            payload,
-        }
+        Frame::from_encoder(Ctrl::REPLY, seq, self.cmd_id(), |out| {
+            self.encode_payload(out)
+        })
     }
 }

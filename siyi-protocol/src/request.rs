@@ -1,6 +1,6 @@
 //! Requests: frames the host sends to the camera (CTRL 0x01).
 
-use crate::frame::{encode_parts, Ctrl, Frame};
+use crate::frame::{Ctrl, Frame};
 use crate::units::{Decidegrees, StreamType, VideoCodec, Zoom};
 use crate::wire::Reader;
 use crate::{CmdId, PayloadError};
@@ -514,23 +514,14 @@ impl Request {
     /// An `Unknown` payload longer than [`MAX_PAYLOAD_LEN`](crate::frame::MAX_PAYLOAD_LEN) is
     /// truncated to that length: encoding never fails.
     pub fn encode_frame(&self, seq: u16, out: &mut Vec<u8>) {
-        let mut payload = Vec::with_capacity(32);
-        self.encode_payload(&mut payload);
-        payload.truncate(crate::frame::MAX_PAYLOAD_LEN);
-        encode_parts(Ctrl::REQUEST, seq, self.cmd_id(), &payload, out);
+        self.to_frame(seq).encode(out);
     }
 
     /// The request as a [`Frame`] (CTRL 0x01) with sequence number `seq`.
     pub fn to_frame(&self, seq: u16) -> Frame {
-        let mut payload = Vec::with_capacity(32);
-        self.encode_payload(&mut payload);
-        payload.truncate(crate::frame::MAX_PAYLOAD_LEN);
-        Frame {
-            ctrl: Ctrl::REQUEST,
-            seq,
-            cmd: self.cmd_id(),
-            payload,
-        }
+        Frame::from_encoder(Ctrl::REQUEST, seq, self.cmd_id(), |out| {
+            self.encode_payload(out)
+        })
     }
 
     /// Decodes a request payload (what a camera or simulator receives). Payloads longer than the
