@@ -2,7 +2,7 @@
 //! photo→CAMERA_IMAGE_CAPTURED latency, resident memory and idle CPU of the bridge process.
 //!
 //! Usage: `cargo build --release && target/release/bench-bridge [--bin PATH] [--commands N]
-//! [--photos N] [--idle-s N]`. The bridge binary defaults to `siyi-bridge` next to this one.
+//! [--photos N] [--idle-s N] [--attitude-poll-ms N]`. The bridge binary defaults to `siyi-bridge` next to this one.
 #![allow(clippy::disallowed_methods)] // a benchmark measures real time
 
 use std::net::{SocketAddr, UdpSocket};
@@ -144,6 +144,7 @@ fn main() -> anyhow::Result<()> {
     let n_commands: usize = arg(&args, "--commands", 2000);
     let n_photos: usize = arg(&args, "--photos", 20);
     let idle_s: u64 = arg(&args, "--idle-s", 10);
+    let attitude_poll_ms: u64 = arg(&args, "--attitude-poll-ms", 100);
 
     let sock = UdpSocket::bind("127.0.0.1:0")?;
     let port = sock.local_addr()?.port();
@@ -153,6 +154,8 @@ fn main() -> anyhow::Result<()> {
         .arg(format!("udpout:127.0.0.1:{port}"))
         .arg("--state-dir")
         .arg(&state)
+        .arg("--attitude-poll-ms")
+        .arg(attitude_poll_ms.to_string())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -267,7 +270,7 @@ fn main() -> anyhow::Result<()> {
         hwm_kb as f64 / 1024.0
     );
     println!(
-        "idle CPU      {idle_cpu_pct:.3} % over {wall:.1} s (bridge + simulator in one process)   (target < 0.1 %)"
+        "idle CPU      {idle_cpu_pct:.3} % over {wall:.1} s, attitude poll every {attitude_poll_ms} ms (bridge + simulator in one process)   (target < 0.1 %)"
     );
     Ok(())
 }
