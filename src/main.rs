@@ -29,13 +29,21 @@ enum Command {
     Replay(cli::replay::Args),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Run(args) => cli::run::run(args),
         Command::Sim(args) => cli::sim::run(args),
         Command::Camera(args) => cli::camera::run(args),
         Command::Decode(args) => cli::decode::run(args),
         Command::Replay(args) => cli::replay::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The whole cause chain on one line; no backtrace dump for a user error.
+            eprintln!("Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

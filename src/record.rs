@@ -62,7 +62,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     /// The file could not be opened, read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: String,

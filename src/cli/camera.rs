@@ -116,13 +116,7 @@ pub enum ModeArg {
 
 /// Runs `siyi-bridge camera`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .try_init();
+    super::init_logging("warn");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -31,8 +31,7 @@ pub struct Args {
 
 /// Runs `siyi-bridge replay`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let lines = read_file(&args.file)
-        .with_context(|| format!("cannot read the recording {}", args.file.display()))?;
+    let lines = read_file(&args.file).context("cannot read the recording")?;
     // The link's clock: one origin, then recording offsets (the replay itself is virtual time).
     #[allow(clippy::disallowed_methods)]
     let origin = std::time::Instant::now();
