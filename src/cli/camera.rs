@@ -166,6 +166,21 @@ impl Session {
     }
 }
 
+/// Drives the link until it is Up or `deadline` passes (`None`), logging its events.
+async fn wait_until_up(s: &mut Session, deadline: Instant) -> Option<()> {
+    drive_until(
+        &mut s.link,
+        &mut s.socket,
+        deadline,
+        &mut s.stats,
+        |link, _, e| {
+            log_event(&e);
+            (link.health() == LinkHealth::Up).then_some(())
+        },
+    )
+    .await
+}
+
 fn log_event(e: &LinkEvent) {
     match e {
         LinkEvent::Health { from, to } => tracing::info!(?from, ?to, "camera link health"),
@@ -228,33 +243,12 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     if s.link.health() != LinkHealth::Up {
         // Usually the firmware answer follows at once; say something only when it is booting.
         let soon = clock_now() + Duration::from_millis(1500);
-        let up = drive_until(
-            &mut s.link,
-            &mut s.socket,
-            soon,
-            &mut s.stats,
-            |link, _, e| {
-                log_event(&e);
-                (link.health() == LinkHealth::Up).then_some(())
-            },
-        )
-        .await;
-        if up.is_none() {
+        if wait_until_up(&mut s, soon).await.is_none() {
             eprintln!("camera answered; waiting for it to finish booting (firmware reads 0.0.0)…");
         }
     }
     if s.link.health() != LinkHealth::Up {
-        let up = drive_until(
-            &mut s.link,
-            &mut s.socket,
-            boot,
-            &mut s.stats,
-            |link, _, e| {
-                log_event(&e);
-                (link.health() == LinkHealth::Up).then_some(())
-            },
-        )
-        .await;
+        let up = wait_until_up(&mut s, boot).await;
         if up.is_none() {
             bail!(
                 "camera at {camera} did not finish booting within {}",
