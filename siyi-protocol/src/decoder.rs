@@ -131,61 +131,59 @@ impl FrameDecoder {
     /// The next frame, borrowed from the decoder's buffer. `None` means more bytes are needed.
     /// Errors are per-frame items: keep pulling after one.
     pub fn next_frame_ref(&mut self) -> Option<Result<FrameRef<'_>, FrameError>> {
-        {
-            let avail = &self.buf[self.start..];
-            // Find a frame start: `55 66`. A lone trailing `55` may be the first half of one.
-            let Some(pos) = find_sync(avail) else {
-                let keep = usize::from(avail.last() == Some(&STX[0]));
-                let skip = avail.len() - keep;
-                self.stats.garbage_bytes += skip as u64;
-                self.start += skip;
-                return None;
-            };
-            if pos > 0 {
-                self.stats.garbage_bytes += pos as u64;
-                self.start += pos;
-            }
-            let avail = &self.buf[self.start..];
-            if avail.len() < HEADER_LEN {
-                return None;
-            }
-            let len = usize::from(u16::from_le_bytes([avail[3], avail[4]]));
-            if len > self.max_payload_len {
-                self.stats.oversize += 1;
-                self.start += STX.len();
-                return Some(Err(FrameError::PayloadTooLong {
-                    len,
-                    max: self.max_payload_len,
-                }));
-            }
-            if avail.len() < MIN_FRAME_LEN + len {
-                return None;
-            }
-            let start = self.start;
-            let body_end = start + HEADER_LEN + len;
-            let expected = u16::from_le_bytes([self.buf[body_end], self.buf[body_end + 1]]);
-            let computed = crate::crc::crc16(&self.buf[start..body_end]);
-            let seq = u16::from_le_bytes([self.buf[start + 5], self.buf[start + 6]]);
-            let cmd = crate::CmdId(self.buf[start + 7]);
-            self.start += STX.len();
-            if expected != computed {
-                self.stats.crc_errors += 1;
-                return Some(Err(FrameError::CrcMismatch {
-                    expected,
-                    computed,
-                    cmd,
-                    seq,
-                }));
-            }
-            self.stats.frames += 1;
-            self.start = body_end + CRC_LEN;
-            Some(Ok(FrameRef {
-                ctrl: crate::Ctrl(self.buf[start + 2]),
-                seq,
-                cmd,
-                payload: &self.buf[start + HEADER_LEN..body_end],
-            }))
+        let avail = &self.buf[self.start..];
+        // Find a frame start: `55 66`. A lone trailing `55` may be the first half of one.
+        let Some(pos) = find_sync(avail) else {
+            let keep = usize::from(avail.last() == Some(&STX[0]));
+            let skip = avail.len() - keep;
+            self.stats.garbage_bytes += skip as u64;
+            self.start += skip;
+            return None;
+        };
+        if pos > 0 {
+            self.stats.garbage_bytes += pos as u64;
+            self.start += pos;
         }
+        let avail = &self.buf[self.start..];
+        if avail.len() < HEADER_LEN {
+            return None;
+        }
+        let len = usize::from(u16::from_le_bytes([avail[3], avail[4]]));
+        if len > self.max_payload_len {
+            self.stats.oversize += 1;
+            self.start += STX.len();
+            return Some(Err(FrameError::PayloadTooLong {
+                len,
+                max: self.max_payload_len,
+            }));
+        }
+        if avail.len() < MIN_FRAME_LEN + len {
+            return None;
+        }
+        let start = self.start;
+        let body_end = start + HEADER_LEN + len;
+        let expected = u16::from_le_bytes([self.buf[body_end], self.buf[body_end + 1]]);
+        let computed = crate::crc::crc16(&self.buf[start..body_end]);
+        let seq = u16::from_le_bytes([self.buf[start + 5], self.buf[start + 6]]);
+        let cmd = crate::CmdId(self.buf[start + 7]);
+        self.start += STX.len();
+        if expected != computed {
+            self.stats.crc_errors += 1;
+            return Some(Err(FrameError::CrcMismatch {
+                expected,
+                computed,
+                cmd,
+                seq,
+            }));
+        }
+        self.stats.frames += 1;
+        self.start = body_end + CRC_LEN;
+        Some(Ok(FrameRef {
+            ctrl: crate::Ctrl(self.buf[start + 2]),
+            seq,
+            cmd,
+            payload: &self.buf[start + HEADER_LEN..body_end],
+        }))
     }
 }
 

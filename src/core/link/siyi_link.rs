@@ -204,7 +204,7 @@ struct Unanswered {
     since: Option<Instant>,
 }
 
-/// The sans-IO SIYI camera client. See the [module docs](self) for what it does and the poll
+/// The sans-IO SIYI camera client. See the `core::link::siyi_link` module docs for what it does and the poll
 /// contract.
 #[derive(Debug)]
 pub struct SiyiLink {
