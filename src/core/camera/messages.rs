@@ -224,17 +224,41 @@ fn encoding(e: Option<&EncodingParams>) -> VideoStreamEncoding {
     }
 }
 
+/// What VIDEO_STREAM_INFORMATION and VIDEO_STREAM_STATUS share about stream 1, the camera's main
+/// RTSP stream: the figures read with 0x20 (zeros until the camera has answered).
+struct MainStream {
+    framerate_fps: f32,
+    bitrate_bps: u32,
+    width_px: u16,
+    height_px: u16,
+    hfov_deg: u16,
+}
+
+impl MainStream {
+    fn of(state: &CameraState, hfov_deg: f32) -> (Self, Option<&EncodingParams>) {
+        let main = state.encodings.get(1).and_then(Option::as_ref);
+        let figures = Self {
+            framerate_fps: main.map(|e| f32::from(e.framerate_fps)).unwrap_or(0.0),
+            bitrate_bps: main.map(|e| u32::from(e.bitrate_kbps) * 1000).unwrap_or(0),
+            width_px: main.map(|e| e.width_px).unwrap_or(0),
+            height_px: main.map(|e| e.height_px).unwrap_or(0),
+            hfov_deg: hfov_deg.round().clamp(0.0, 360.0) as u16,
+        };
+        (figures, main)
+    }
+}
+
 /// VIDEO_STREAM_INFORMATION for our one stream (id 1): the camera's main RTSP stream.
 pub fn video_stream_information(state: &CameraState, uri: &str, hfov_deg: f32) -> MavMessage {
-    let main = state.encodings.get(1).and_then(Option::as_ref);
+    let (m, main) = MainStream::of(state, hfov_deg);
     MavMessage::VIDEO_STREAM_INFORMATION(VIDEO_STREAM_INFORMATION_DATA {
-        framerate: main.map(|e| f32::from(e.framerate_fps)).unwrap_or(0.0),
-        bitrate: main.map(|e| u32::from(e.bitrate_kbps) * 1000).unwrap_or(0),
+        framerate: m.framerate_fps,
+        bitrate: m.bitrate_bps,
         flags: VideoStreamStatusFlags::VIDEO_STREAM_STATUS_FLAGS_RUNNING,
-        resolution_h: main.map(|e| e.width_px).unwrap_or(0),
-        resolution_v: main.map(|e| e.height_px).unwrap_or(0),
+        resolution_h: m.width_px,
+        resolution_v: m.height_px,
         rotation: 0,
-        hfov: hfov_deg.round().clamp(0.0, 360.0) as u16,
+        hfov: m.hfov_deg,
         stream_id: 1,
         count: 1,
         mavtype: VideoStreamType::VIDEO_STREAM_TYPE_RTSP,
@@ -247,15 +271,15 @@ pub fn video_stream_information(state: &CameraState, uri: &str, hfov_deg: f32) -
 
 /// VIDEO_STREAM_STATUS for stream 1.
 pub fn video_stream_status(state: &CameraState, hfov_deg: f32) -> MavMessage {
-    let main = state.encodings.get(1).and_then(Option::as_ref);
+    let (m, _) = MainStream::of(state, hfov_deg);
     MavMessage::VIDEO_STREAM_STATUS(VIDEO_STREAM_STATUS_DATA {
-        framerate: main.map(|e| f32::from(e.framerate_fps)).unwrap_or(0.0),
-        bitrate: main.map(|e| u32::from(e.bitrate_kbps) * 1000).unwrap_or(0),
+        framerate: m.framerate_fps,
+        bitrate: m.bitrate_bps,
         flags: VideoStreamStatusFlags::VIDEO_STREAM_STATUS_FLAGS_RUNNING,
-        resolution_h: main.map(|e| e.width_px).unwrap_or(0),
-        resolution_v: main.map(|e| e.height_px).unwrap_or(0),
+        resolution_h: m.width_px,
+        resolution_v: m.height_px,
         rotation: 0,
-        hfov: hfov_deg.round().clamp(0.0, 360.0) as u16,
+        hfov: m.hfov_deg,
         stream_id: 1,
         camera_device_id: 0,
     })
