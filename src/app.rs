@@ -137,8 +137,8 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             let (addr, handle) = sim_server::spawn(([127, 0, 0, 1], 0).into(), sim_config)
                 .await
                 .context("--simulate: cannot start the simulator on 127.0.0.1")?;
-            tracing::info!(
-                "simulated A8 mini on udp {addr} (boots in {} ms)",
+            tracing::warn!(
+                "--simulate: this is a SIMULATED A8 mini on udp {addr} (boots in {} ms), not a real camera",
                 config.sim_boot_ms
             );
             (addr, Some(handle))
@@ -185,6 +185,8 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             system_id: config.system_id,
             component_id: config.component_id,
             stream_uri: config.stream_uri.clone(),
+            allowed_systems: config.allowed_systems.clone(),
+            simulated: matches!(config.camera, CameraSource::Simulate),
             ..CameraConfig::default()
         },
         now,
@@ -195,7 +197,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         ..LinkConfig::default()
     };
     let link = SiyiLink::new(link_config, now);
-    let bridge = Bridge::new(link, camera);
+    let bridge = Bridge::new(link, camera, now);
     tracing::info!(
         "MAVLink camera component {}/{} ({}) on {}",
         config
@@ -218,7 +220,15 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
 
     let (stop_tx, stop_rx) = oneshot::channel();
     let state_dir = config.state_dir.clone();
-    let task = tokio::spawn(drive(bridge, siyi, in_rx, out_tx, stop_rx, state_dir));
+    let task = tokio::spawn(drive(
+        bridge,
+        siyi,
+        camera_addr,
+        in_rx,
+        out_tx,
+        stop_rx,
+        state_dir,
+    ));
     Ok(Running {
         mavlink_local,
         camera: camera_addr,
@@ -229,9 +239,11 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn drive(
     mut bridge: Bridge<SiyiLink>,
     mut siyi: SiyiSocket,
+    camera_addr: SocketAddr,
     mut in_rx: mpsc::Receiver<mavio::Incoming>,
     out_tx: broadcast::Sender<OutFrame>,
     mut stop: oneshot::Receiver<()>,
@@ -262,7 +274,7 @@ async fn drive(
             });
         }
         while let Some(ev) = bridge.poll_event() {
-            log_event(&ev);
+            log_event(&ev, camera_addr);
             if let (BridgeEvent::Camera(CameraEvent::Persist(state)), Some(dir)) = (&ev, &state_dir)
             {
                 if let Err(e) = save_state(dir, state) {
@@ -315,11 +327,29 @@ async fn drive(
     }
 }
 
-fn log_event(ev: &BridgeEvent) {
+fn log_event(ev: &BridgeEvent, camera: SocketAddr) {
+    use crate::core::link::LinkHealth;
     match ev {
-        BridgeEvent::Link(LinkEvent::Health { from, to }) => {
-            tracing::info!("camera link {from:?} → {to:?}")
+        BridgeEvent::CameraSilent {
+            silent_for,
+            ever_heard,
+        } => {
+            let secs = silent_for.as_secs();
+            if *ever_heard {
+                tracing::warn!("the camera at {camera} has not answered for {secs} s — is it still powered and connected?")
+            } else if camera.ip().is_loopback() {
+                tracing::warn!("no answer from the camera at {camera} for {secs} s — is a simulator (`siyi-bridge sim`) running there?")
+            } else {
+                tracing::warn!("no answer from the camera at {camera} for {secs} s — is it powered, and is this machine on its network (192.168.144.x for the factory address)?")
+            }
         }
+        BridgeEvent::Link(LinkEvent::Health { from, to }) => match to {
+            LinkHealth::Lost => {
+                tracing::warn!("camera at {camera} lost: no answer (it was {from:?})")
+            }
+            LinkHealth::Up => tracing::info!("camera at {camera} answers: link up"),
+            _ => tracing::info!("camera link {from:?} → {to:?}"),
+        },
         BridgeEvent::Link(LinkEvent::Identified) => tracing::info!("camera identified"),
         BridgeEvent::Link(LinkEvent::Rebooted) => tracing::warn!("camera rebooted"),
         BridgeEvent::Link(LinkEvent::RecordingChanged { from, to }) => {

@@ -6,10 +6,14 @@ use std::path::PathBuf;
 
 use crate::io::mavlink::Endpoint;
 
+/// The A8 mini's factory SIYI SDK address: where `run` talks to without `--camera`.
+pub const FACTORY_CAMERA: &str = "192.168.144.25:37260";
+
 /// Where the camera is.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum CameraSource {
-    /// Start the built-in A8 mini simulator on 127.0.0.1 (ephemeral port).
+    /// Start the built-in A8 mini simulator on 127.0.0.1 (ephemeral port). Only with
+    /// `--simulate`: a forgotten flag must never present a fake camera to an autopilot.
     Simulate,
     /// A real camera (or an external simulator) at this UDP address.
     Udp(SocketAddr),
@@ -44,6 +48,8 @@ pub struct RunOptions {
     pub sim_boot_ms: u64,
     /// `--attitude-poll-ms N`.
     pub attitude_poll_ms: u64,
+    /// `--allow-sysid LIST` (comma-separated system ids; repeatable).
+    pub allow_sysid: Vec<String>,
 }
 
 /// The validated configuration.
@@ -67,6 +73,8 @@ pub struct Config {
     pub sim_boot_ms: u64,
     /// Gimbal attitude (0x0D) poll interval, milliseconds.
     pub attitude_poll_ms: u64,
+    /// Systems allowed to command the camera (empty = every system).
+    pub allowed_systems: Vec<u8>,
 }
 
 /// A flag with a bad value.
@@ -92,6 +100,9 @@ pub enum ConfigError {
     /// `--compid` out of range.
     #[error("--compid {0}: must be 1–255 (QGC only shows cameras with 100–105)")]
     CompId(u16),
+    /// `--allow-sysid` with something that is not a system id.
+    #[error("--allow-sysid {0:?}: expected system ids 1–255 separated by commas, e.g. 1,255")]
+    AllowSysId(String),
     /// `--stream-uri` empty or not a URI.
     #[error("--stream-uri {0:?}: expected a URI such as rtsp://192.168.144.25:8554/main.264")]
     StreamUri(String),
@@ -108,7 +119,13 @@ impl Config {
     pub fn from_options(o: RunOptions) -> Result<Self, ConfigError> {
         let camera = match (&o.camera, o.simulate) {
             (Some(_), true) => return Err(ConfigError::CameraAndSimulate),
-            (None, _) => CameraSource::Simulate,
+            (None, true) => CameraSource::Simulate,
+            (None, false) => {
+                CameraSource::Udp(FACTORY_CAMERA.parse().map_err(|_| ConfigError::Camera {
+                    value: FACTORY_CAMERA.into(),
+                    why: "not an address".into(),
+                })?)
+            }
             (Some(c), false) => {
                 let err = |why: String| ConfigError::Camera {
                     value: c.clone(),
@@ -140,6 +157,18 @@ impl Config {
             c if (1..=255).contains(&c) => c as u8,
             c => return Err(ConfigError::CompId(c)),
         };
+        let mut allowed_systems = Vec::new();
+        for item in o.allow_sysid.iter().flat_map(|l| l.split(',')) {
+            let id = item
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|id| *id != 0)
+                .ok_or_else(|| ConfigError::AllowSysId(item.to_owned()))?;
+            if !allowed_systems.contains(&id) {
+                allowed_systems.push(id);
+            }
+        }
         if !o.stream_uri.contains("://") || o.stream_uri.len() > 160 {
             return Err(ConfigError::StreamUri(o.stream_uri));
         }
@@ -157,6 +186,7 @@ impl Config {
                 0 => 100,
                 ms => ms.clamp(20, 10_000),
             },
+            allowed_systems,
         })
     }
 }
@@ -174,11 +204,43 @@ mod tests {
     }
 
     #[test]
-    fn defaults_simulate_and_send_to_local_qgc() {
+    fn defaults_talk_to_the_factory_camera_address_and_local_qgc() {
         let c = Config::from_options(opts()).unwrap();
-        assert_eq!(c.camera, CameraSource::Simulate);
+        assert_eq!(
+            c.camera,
+            CameraSource::Udp("192.168.144.25:37260".parse().unwrap())
+        );
+        assert!(c.allowed_systems.is_empty());
         assert_eq!(c.mavlink, vec![DEFAULT_MAVLINK.parse().unwrap()]);
         assert_eq!((c.system_id, c.component_id), (None, 100));
+    }
+
+    #[test]
+    fn simulator_only_when_asked() {
+        let c = Config::from_options(RunOptions {
+            simulate: true,
+            ..opts()
+        })
+        .unwrap();
+        assert_eq!(c.camera, CameraSource::Simulate);
+    }
+
+    #[test]
+    fn allow_sysid_lists() {
+        let c = Config::from_options(RunOptions {
+            allow_sysid: vec!["1, 255".into(), "42".into(), "1".into()],
+            ..opts()
+        })
+        .unwrap();
+        assert_eq!(c.allowed_systems, vec![1, 255, 42]);
+        for bad in ["0", "256", "x", "1,,2", ""] {
+            let e = Config::from_options(RunOptions {
+                allow_sysid: vec![bad.into()],
+                ..opts()
+            })
+            .unwrap_err();
+            assert!(e.to_string().starts_with("--allow-sysid"), "{bad}: {e}");
+        }
     }
 
     #[test]

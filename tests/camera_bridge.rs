@@ -38,7 +38,7 @@ impl World {
             now,
         );
         Self {
-            bridge: Bridge::new(SiyiLink::new(LinkConfig::default(), now), camera),
+            bridge: Bridge::new(SiyiLink::new(LinkConfig::default(), now), camera, now),
             sim: SimCamera::new(sim, now),
             now,
             wire: true,

@@ -9,21 +9,24 @@ use crate::config::{Config, RunOptions};
 /// Arguments of `siyi-bridge run`.
 ///
 /// Presents a SIYI camera to MAVLink (PX4, QGroundControl, MAVSDK) as a camera component
-/// (camera protocol v2). Without --camera, a simulated A8 mini is started on loopback.
+/// (camera protocol v2). Without --camera it talks to the A8 mini's factory address
+/// 192.168.144.25:37260; the built-in simulator runs only with --simulate.
 /// Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more detail.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
-    siyi-bridge run                                   # simulator + local QGroundControl\n  \
+    siyi-bridge run --simulate                        # simulator + local QGroundControl\n  \
     siyi-bridge run --camera 192.168.144.25:37260 --mavlink serial:/dev/ttyAMA0:921600\n  \
     siyi-bridge run --camera 192.168.144.25:37260 --mavlink udpin:0.0.0.0:14540 --mavlink udpout:10.0.0.5:14550\n\n\
     MAVLink addresses: udpin:HOST:PORT (answers every peer), udpout:HOST:PORT, tcpout:HOST:PORT,\n  \
     serial:DEVICE:BAUD; MAVSDK spellings (udpin://…, udp://:14540, tcp://…) work too.")]
 pub struct Args {
-    /// The camera's SIYI SDK address (HOST:PORT; the A8 mini is 192.168.144.25:37260).
+    /// The camera's SIYI SDK address, HOST:PORT. Default: the A8 mini's factory address
+    /// 192.168.144.25:37260.
     #[arg(long)]
     pub camera: Option<String>,
-    /// Use the built-in A8 mini simulator (the default when --camera is not given).
-    #[arg(long)]
+    /// Use the built-in A8 mini simulator on 127.0.0.1 instead of a real camera (it says so in
+    /// the logs and in CAMERA_INFORMATION, and keeps its own state file).
+    #[arg(long, conflicts_with = "camera")]
     pub simulate: bool,
     /// MAVLink endpoint (repeatable). Default: udpout:127.0.0.1:14550, i.e. a QGroundControl
     /// on this machine.
@@ -32,6 +35,11 @@ pub struct Args {
     /// MAVLink system id (default: learned from the autopilot's heartbeat; 1 until then).
     #[arg(long)]
     pub sysid: Option<u16>,
+    /// Only these MAVLink systems may command the camera (comma-separated, repeatable, e.g.
+    /// `--allow-sysid 1,255`); commands from others are ignored, and the system id is learned
+    /// only from an autopilot among them. Default: every system.
+    #[arg(long = "allow-sysid", value_name = "LIST")]
+    pub allow_sysid: Vec<String>,
     /// MAVLink component id (QGroundControl shows cameras with 100–105).
     #[arg(long, default_value_t = 100)]
     pub compid: u16,
@@ -82,6 +90,7 @@ impl Args {
             stream_uri: self.stream_uri.clone(),
             sim_boot_ms: self.sim_boot_ms,
             attitude_poll_ms: self.attitude_poll_ms,
+            allow_sysid: self.allow_sysid.clone(),
         })?)
     }
 }

@@ -5,7 +5,7 @@
 //! [`Bridge::poll_timeout`]. After any `handle_*`, drain every `poll_*` and re-arm the timer.
 //! Link events are routed to the camera component inside; none is lost.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mavlink::MavHeader;
 
@@ -24,7 +24,14 @@ pub trait SiyiSide: LinkControl {
     fn poll_transmit(&mut self) -> Option<Vec<u8>>;
     /// Next link event.
     fn poll_event(&mut self) -> Option<LinkEvent>;
+    /// When the camera last sent a valid frame (None = never).
+    fn last_rx(&self) -> Option<Instant>;
 }
+
+/// Silence from the camera this long is worth a warning.
+pub const CAMERA_SILENT_WARN_AFTER: Duration = Duration::from_secs(5);
+/// Longest gap between two "camera silent" warnings (they back off from 5 s up to this).
+pub const CAMERA_SILENT_WARN_MAX_GAP: Duration = Duration::from_secs(60);
 
 /// Something for the application (persist state, log).
 #[derive(Clone, PartialEq, Debug)]
@@ -33,6 +40,15 @@ pub enum BridgeEvent {
     Camera(CameraEvent),
     /// A link event, after the camera component has seen it (for logs).
     Link(LinkEvent),
+    /// Nothing valid heard from the camera for `silent_for` (since start, or since its last
+    /// frame). Repeated with a growing gap (5 s, 10 s, 20 s, … at most 60 s) while it lasts; the
+    /// link's health event says when it answers again.
+    CameraSilent {
+        /// How long the camera has been silent.
+        silent_for: Duration,
+        /// Whether it ever answered since the bridge started.
+        ever_heard: bool,
+    },
 }
 
 /// SIYI link + MAVLink camera component.
@@ -42,15 +58,41 @@ pub struct Bridge<L> {
     /// The MAVLink side.
     pub camera: CameraComponent,
     events: std::collections::VecDeque<BridgeEvent>,
+    start: Instant,
+    /// Next "camera silent" warning, and the gap after it.
+    silent_warn: (Instant, Duration),
 }
 
 impl<L: SiyiSide> Bridge<L> {
-    /// Joins a link and a camera component.
-    pub fn new(link: L, camera: CameraComponent) -> Self {
+    /// Joins a link and a camera component, started at `now`.
+    pub fn new(link: L, camera: CameraComponent, now: Instant) -> Self {
         Self {
             link,
             camera,
             events: Default::default(),
+            start: now,
+            silent_warn: (now + CAMERA_SILENT_WARN_AFTER, CAMERA_SILENT_WARN_AFTER),
+        }
+    }
+
+    /// Warns (at a backing-off rate) while the camera is silent.
+    fn check_silence(&mut self, now: Instant) {
+        let heard = self.link.last_rx();
+        let since = heard.unwrap_or(self.start);
+        let silent_for = now.saturating_duration_since(since);
+        if silent_for < CAMERA_SILENT_WARN_AFTER {
+            // Answering: the next warning is due 5 s after its last frame.
+            self.silent_warn = (since + CAMERA_SILENT_WARN_AFTER, CAMERA_SILENT_WARN_AFTER);
+            return;
+        }
+        let (at, gap) = self.silent_warn;
+        if now >= at {
+            self.events.push_back(BridgeEvent::CameraSilent {
+                silent_for,
+                ever_heard: heard.is_some(),
+            });
+            let next_gap = (gap * 2).min(CAMERA_SILENT_WARN_MAX_GAP);
+            self.silent_warn = (now + gap, next_gap);
         }
     }
 
@@ -92,14 +134,17 @@ impl<L: SiyiSide> Bridge<L> {
         self.pump(now);
         self.camera.handle_timeout(now, &mut self.link);
         self.pump(now);
+        self.check_silence(now);
     }
 
     /// The earliest timer of either side.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.link.poll_timeout(), self.camera.poll_timeout()) {
+        let t = match (self.link.poll_timeout(), self.camera.poll_timeout()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
-        }
+        };
+        let warn = self.silent_warn.0;
+        Some(t.map_or(warn, |t| t.min(warn)))
     }
 
     /// Next MAVLink message to send.
@@ -133,5 +178,8 @@ impl SiyiSide for crate::core::link::SiyiLink {
     }
     fn poll_event(&mut self) -> Option<LinkEvent> {
         Self::poll_event(self)
+    }
+    fn last_rx(&self) -> Option<Instant> {
+        Self::last_rx(self)
     }
 }

@@ -79,9 +79,15 @@ fn resolution(state: &CameraState) -> (u16, u16) {
         .unwrap_or((1920, 1080))
 }
 
-/// CAMERA_INFORMATION from the camera's real identity.
-pub fn camera_information(time_boot_ms: u32, state: &CameraState) -> MavMessage {
+/// CAMERA_INFORMATION from the camera's real identity; with `simulated` the model name ends in
+/// " (simulated)".
+pub fn camera_information(time_boot_ms: u32, state: &CameraState, simulated: bool) -> MavMessage {
     let (res_h, res_v) = resolution(state);
+    let model = if simulated {
+        format!("{} (simulated)", model_name(state))
+    } else {
+        model_name(state).to_owned()
+    };
     MavMessage::CAMERA_INFORMATION(CAMERA_INFORMATION_DATA {
         time_boot_ms,
         firmware_version: state.camera_fw.map(pack_firmware).unwrap_or(0),
@@ -93,7 +99,7 @@ pub fn camera_information(time_boot_ms: u32, state: &CameraState) -> MavMessage 
         resolution_v: res_v,
         cam_definition_version: 0,
         vendor_name: fixed("SIYI"),
-        model_name: fixed(model_name(state)),
+        model_name: fixed(&model),
         lens_id: 0,
         cam_definition_uri: "".into(),
         gimbal_device_id: 0,
@@ -327,16 +333,38 @@ pub fn fov_status(time_boot_ms: u32, zoom: f32, pos: Position) -> MavMessage {
     })
 }
 
-/// STATUSTEXT (text cut at 50 bytes).
-pub fn statustext(severity: MavSeverity, text: &str) -> MavMessage {
-    let mut cut = text.len().min(50);
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
+/// Bytes of text one STATUSTEXT carries.
+pub const STATUSTEXT_CHUNK_BYTES: usize = 50;
+
+/// STATUSTEXT for `text`: one message (`id` 0) when it fits in 50 bytes, else MAVLink 2 chunks
+/// that share `long_id` (non-zero) with `chunk_seq` 0, 1, …, split on UTF-8 character
+/// boundaries. A text that fills its last chunk exactly is followed by an empty chunk, because a
+/// receiver knows a long text has ended only at a chunk shorter than 50 bytes.
+pub fn statustext(severity: MavSeverity, text: &str, long_id: u16) -> Vec<MavMessage> {
+    let msg = |part: &str, id: u16, chunk_seq: u8| {
+        MavMessage::STATUSTEXT(STATUSTEXT_DATA {
+            severity,
+            text: part.into(),
+            id,
+            chunk_seq,
+        })
+    };
+    if text.len() <= STATUSTEXT_CHUNK_BYTES {
+        return vec![msg(text, 0, 0)];
     }
-    MavMessage::STATUSTEXT(STATUSTEXT_DATA {
-        severity,
-        text: text.get(..cut).unwrap_or("").into(),
-        id: 0,
-        chunk_seq: 0,
-    })
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() && out.len() < usize::from(u8::MAX) {
+        let mut cut = rest.len().min(STATUSTEXT_CHUNK_BYTES);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (part, tail) = rest.split_at(cut);
+        out.push(msg(part, long_id, out.len() as u8));
+        rest = tail;
+        if rest.is_empty() && part.len() == STATUSTEXT_CHUNK_BYTES {
+            out.push(msg("", long_id, out.len() as u8));
+        }
+    }
+    out
 }

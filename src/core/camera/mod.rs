@@ -111,6 +111,12 @@ pub struct CameraConfig {
     pub dedupe_window: Duration,
     /// Period of CAMERA_CAPTURE_STATUS while recording or capturing at an interval.
     pub status_period: Duration,
+    /// Systems allowed to command the camera (`--allow-sysid`); empty = every system. Commands
+    /// from other systems are ignored (counted in [`CameraStats::refused`]), and the system id is
+    /// learned only from an autopilot among them.
+    pub allowed_systems: Vec<u8>,
+    /// The camera is the built-in simulator: CAMERA_INFORMATION's model name says "(simulated)".
+    pub simulated: bool,
 }
 
 impl Default for CameraConfig {
@@ -121,6 +127,8 @@ impl Default for CameraConfig {
             stream_uri: "rtsp://192.168.144.25:8554/main.264".to_owned(),
             dedupe_window: Duration::from_secs(3),
             status_period: Duration::from_secs(1),
+            allowed_systems: Vec::new(),
+            simulated: false,
         }
     }
 }
@@ -138,6 +146,10 @@ pub struct CameraStats {
     pub unknown_commands: u64,
     /// Frames that did not parse.
     pub unparsed: u64,
+    /// Commands from systems not in [`CameraConfig::allowed_systems`] (ignored).
+    pub refused: u64,
+    /// Message intervals dropped because the peer that asked for them went silent.
+    pub intervals_expired: u64,
 }
 
 /// Heartbeat period.
@@ -154,6 +166,16 @@ const DEFAULT_MAX_ZOOM: f32 = 6.0;
 const OLDEST_GOOD_FIRMWARE: (u8, u8, u8) = (0, 2, 1);
 /// MAV_COMP_ID_AUTOPILOT1.
 const AUTOPILOT_COMPONENT: u8 = 1;
+/// Shortest interval for IMAGE_START_CAPTURE: the A8 mini takes photos at up to 5 Hz
+/// (`siyi-protocol.md` §4.1), so a shorter interval could not be honoured (and a zero one would
+/// fire photo commands back to back).
+pub const MIN_CAPTURE_INTERVAL: Duration = Duration::from_millis(200);
+/// A peer (link) not heard for this long is gone: the message intervals it asked for stop.
+pub const PEER_SILENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most commands remembered for retransmission detection (oldest forgotten first).
+pub const MAX_DEDUPE_ENTRIES: usize = 1024;
+/// Shortest period of any timer of the component: every timer moves forward by at least this.
+const MIN_TIMER_STEP: Duration = Duration::from_millis(1);
 
 const ID_CAMERA_INFORMATION: u32 = 259;
 const ID_CAMERA_SETTINGS: u32 = 260;
@@ -181,10 +203,56 @@ struct DedupeKey {
     params: [u32; 7],
 }
 
+#[derive(Clone, Copy, Debug)]
 struct DedupeEntry {
-    key: DedupeKey,
     seen: Instant,
     result: MavResult,
+}
+
+/// Commands seen lately, keyed by [`DedupeKey`]: O(1) look-up, expiring after the window, and
+/// capped at [`MAX_DEDUPE_ENTRIES`] so a flood of distinct commands costs constant time each.
+#[derive(Default)]
+struct DedupeTable {
+    entries: HashMap<DedupeKey, DedupeEntry>,
+    /// (time seen, key) in the order seen; a key refreshed later appears again further back.
+    order: VecDeque<(Instant, DedupeKey)>,
+}
+
+impl DedupeTable {
+    fn expire(&mut self, now: Instant, window: Duration) {
+        while let Some(&(seen, key)) = self.order.front() {
+            let too_many = self.entries.len() > MAX_DEDUPE_ENTRIES
+                || self.order.len() > 2 * MAX_DEDUPE_ENTRIES;
+            if !too_many && now.saturating_duration_since(seen) <= window {
+                break;
+            }
+            self.order.pop_front();
+            // Remove the entry only if this is its latest sighting.
+            if self.entries.get(&key).is_some_and(|e| e.seen == seen) {
+                self.entries.remove(&key);
+            }
+        }
+    }
+
+    fn get_mut(&mut self, key: &DedupeKey) -> Option<&mut DedupeEntry> {
+        self.entries.get_mut(key)
+    }
+
+    fn touch(&mut self, key: DedupeKey, now: Instant) {
+        if let Some(e) = self.entries.get_mut(&key) {
+            e.seen = now;
+            self.order.push_back((now, key));
+        }
+    }
+
+    fn remember(&mut self, key: DedupeKey, now: Instant, result: MavResult) {
+        self.entries.insert(key, DedupeEntry { seen: now, result });
+        self.order.push_back((now, key));
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
 }
 
 /// What a started operation belongs to.
@@ -243,13 +311,26 @@ pub struct CameraComponent {
     mode: CameraMode,
     persisted: PersistedState,
     position: Option<Position>,
-    dedupe: Vec<DedupeEntry>,
+    dedupe: DedupeTable,
     pending: HashMap<OpId, Pending>,
     photo_in_flight: Option<OpId>,
     series: Option<Series>,
     next_heartbeat: Instant,
     next_status: Option<Instant>,
-    intervals: BTreeMap<u32, (Duration, Instant)>,
+    /// SET_MESSAGE_INTERVAL streams: (peer that asked, message id) → (period, next send).
+    intervals: BTreeMap<(LinkId, u32), (Duration, Instant)>,
+    /// When each peer (link) was last heard; peers silent past [`PEER_SILENT_TIMEOUT`] are
+    /// forgotten together with their intervals.
+    peers_heard: HashMap<LinkId, Instant>,
+    /// The autopilot the system id was learned from (or the fixed one): its link and when it was
+    /// last heard. Position (and later attitude and time) are taken only from it.
+    autopilot: Option<(LinkId, Instant)>,
+    /// Id of the next multi-chunk STATUSTEXT (never 0: 0 means "single chunk").
+    statustext_id: u16,
+    /// The camera link was lost (for "Camera back", whichever way it comes back).
+    lost_since: Option<Instant>,
+    /// The camera was recording when it was lost.
+    lost_while_recording: bool,
     out: VecDeque<Transmit>,
     events: VecDeque<CameraEvent>,
     stats: CameraStats,
@@ -268,13 +349,18 @@ impl CameraComponent {
             mode: CameraMode::CAMERA_MODE_IMAGE,
             persisted: PersistedState::default(),
             position: None,
-            dedupe: Vec::new(),
+            dedupe: DedupeTable::default(),
             pending: HashMap::new(),
             photo_in_flight: None,
             series: None,
             next_heartbeat: now,
             next_status: None,
             intervals: BTreeMap::new(),
+            peers_heard: HashMap::new(),
+            autopilot: None,
+            statustext_id: 0,
+            lost_since: None,
+            lost_while_recording: false,
             out: VecDeque::new(),
             events: VecDeque::new(),
             stats: CameraStats::default(),
@@ -358,7 +444,10 @@ impl CameraComponent {
 
     fn statustext(&mut self, severity: MavSeverity, text: &str) {
         tracing::info!(target: "camera", "STATUSTEXT: {text}");
-        self.send(Target::All, messages::statustext(severity, text));
+        self.statustext_id = self.statustext_id.wrapping_add(1).max(1);
+        for m in messages::statustext(severity, text, self.statustext_id) {
+            self.send(Target::All, m);
+        }
     }
 
     /// Next message to send.
@@ -382,6 +471,9 @@ impl CameraComponent {
         }
         for (_, at) in self.intervals.values() {
             t = t.min(*at);
+        }
+        if let Some(at) = self.peers_heard.values().min() {
+            t = t.min(*at + PEER_SILENT_TIMEOUT);
         }
         Some(t)
     }
@@ -429,20 +521,55 @@ impl CameraComponent {
                 };
             }
         }
-        let due: Vec<u32> = self
+        self.forget_silent_peers(now);
+        let due: Vec<(LinkId, u32)> = self
             .intervals
             .iter()
             .filter(|(_, (_, at))| now >= *at)
-            .map(|(id, _)| *id)
+            .map(|(k, _)| *k)
             .collect();
-        for id in due {
+        for (peer, id) in due {
+            // A requested stream goes to the peer that asked, not to everyone.
             if let Some(msg) = self.build_message(now, id, 0, link) {
-                self.send(Target::All, msg);
+                self.send(Target::Link(peer), msg);
             }
-            if let Some((period, at)) = self.intervals.get_mut(&id) {
+            if let Some((period, at)) = self.intervals.get_mut(&(peer, id)) {
                 *at = next_tick(*at, *period, now);
             }
         }
+    }
+
+    /// Peers silent for [`PEER_SILENT_TIMEOUT`] are gone: their message intervals stop (a
+    /// spoofed or departed requester cannot keep the bridge sending forever).
+    fn forget_silent_peers(&mut self, now: Instant) {
+        let gone: Vec<LinkId> = self
+            .peers_heard
+            .iter()
+            .filter(|(_, heard)| now.saturating_duration_since(**heard) >= PEER_SILENT_TIMEOUT)
+            .map(|(id, _)| *id)
+            .collect();
+        for peer in gone {
+            self.peers_heard.remove(&peer);
+            let before = self.intervals.len();
+            self.intervals.retain(|(p, _), _| *p != peer);
+            let dropped = before - self.intervals.len();
+            if dropped > 0 {
+                self.stats.intervals_expired += dropped as u64;
+                tracing::info!(target: "camera", peer, dropped, "peer silent: its message intervals stopped");
+            }
+        }
+    }
+
+    fn allowed(&self, system: u8) -> bool {
+        self.config.allowed_systems.is_empty() || self.config.allowed_systems.contains(&system)
+    }
+
+    /// Position (and later attitude and time) only from the autopilot the system id belongs to,
+    /// on the link it was heard on.
+    fn from_autopilot(&self, link_id: LinkId, sender_sys: u8, component: u8) -> bool {
+        component == AUTOPILOT_COMPONENT
+            && sender_sys == self.system_id
+            && self.autopilot.is_some_and(|(l, _)| l == link_id)
     }
 
     fn status_active(&self, link: &impl LinkControl) -> bool {
@@ -451,7 +578,7 @@ impl CameraComponent {
 
     fn arm_status_timer(&mut self, now: Instant, link: &impl LinkControl) {
         if self.status_active(link) && self.next_status.is_none() {
-            self.next_status = Some(now + self.config.status_period);
+            self.next_status = Some(now + self.config.status_period.max(MIN_TIMER_STEP));
         }
     }
 
@@ -482,6 +609,7 @@ impl CameraComponent {
         if sender_sys == self.system_id && header.component_id == self.config.component_id {
             return; // our own message looped back
         }
+        self.peers_heard.insert(link_id, now);
         let from = Requester {
             link: link_id,
             system: sender_sys,
@@ -489,29 +617,31 @@ impl CameraComponent {
         };
         match inbound {
             Inbound::Message(MavMessage::HEARTBEAT(hb)) => {
-                if self.config.system_id.is_none()
-                    && header.component_id == AUTOPILOT_COMPONENT
+                let is_autopilot = header.component_id == AUTOPILOT_COMPONENT
                     && hb.mavtype != MavType::MAV_TYPE_GCS
                     && hb.autopilot != MavAutopilot::MAV_AUTOPILOT_INVALID
-                    && (!self.learned || self.system_id != sender_sys)
-                {
-                    tracing::info!(target: "camera", system_id = sender_sys, "system id learned from the autopilot heartbeat");
-                    self.system_id = sender_sys;
-                    self.learned = true;
-                    self.events
-                        .push_back(CameraEvent::SystemIdLearned(sender_sys));
+                    && self.allowed(sender_sys);
+                if is_autopilot {
+                    self.autopilot_heartbeat(now, link_id, sender_sys);
                 }
             }
             Inbound::Message(MavMessage::GLOBAL_POSITION_INT(p)) => {
-                if header.component_id == AUTOPILOT_COMPONENT
-                    && (sender_sys == self.system_id || !self.learned)
-                {
+                if self.from_autopilot(link_id, sender_sys, header.component_id) {
                     self.position = Some(Position {
                         lat_e7: p.lat,
                         lon_e7: p.lon,
                         alt_mm: p.alt,
                         relative_alt_mm: p.relative_alt,
                     });
+                }
+            }
+            Inbound::Message(MavMessage::COMMAND_LONG(_) | MavMessage::COMMAND_INT(_))
+            | Inbound::UnknownCommand(_)
+                if !self.allowed(sender_sys) =>
+            {
+                self.stats.refused += 1;
+                if self.stats.refused.is_power_of_two() {
+                    tracing::warn!(target: "camera", system_id = sender_sys, refused = self.stats.refused, "command from a system not in --allow-sysid ignored");
                 }
             }
             Inbound::Message(MavMessage::COMMAND_LONG(c)) => {
@@ -547,6 +677,39 @@ impl CameraComponent {
         }
     }
 
+    /// An autopilot's HEARTBEAT. The first one (or, with `--sysid`, the one with that system id)
+    /// names the autopilot; another autopilot takes over only after the named one has been
+    /// silent for [`PEER_SILENT_TIMEOUT`], so a stray heartbeat cannot steal the system id.
+    fn autopilot_heartbeat(&mut self, now: Instant, link_id: LinkId, sender_sys: u8) {
+        if let Some(fixed) = self.config.system_id {
+            if sender_sys == fixed {
+                self.autopilot = Some((link_id, now));
+            }
+            return;
+        }
+        let current = self.learned.then_some(self.system_id);
+        let silent = self
+            .autopilot
+            .is_none_or(|(_, heard)| now.saturating_duration_since(heard) >= PEER_SILENT_TIMEOUT);
+        match current {
+            Some(sys) if sys == sender_sys => {
+                if silent || self.autopilot.is_some_and(|(l, _)| l == link_id) {
+                    self.autopilot = Some((link_id, now));
+                }
+            }
+            Some(_) if !silent => {}
+            _ => {
+                tracing::info!(target: "camera", system_id = sender_sys, "system id learned from the autopilot heartbeat");
+                self.system_id = sender_sys;
+                self.learned = true;
+                self.autopilot = Some((link_id, now));
+                self.position = None;
+                self.events
+                    .push_back(CameraEvent::SystemIdLearned(sender_sys));
+            }
+        }
+    }
+
     fn command(
         &mut self,
         now: Instant,
@@ -569,16 +732,13 @@ impl CameraComponent {
             command: cmd.command as u16,
             params: cmd.params.map(f32::to_bits),
         };
-        let window = self.config.dedupe_window;
-        self.dedupe
-            .retain(|e| now.saturating_duration_since(e.seen) <= window);
+        self.dedupe.expire(now, self.config.dedupe_window);
         // Requests are idempotent: a retransmitted one is answered again in full (the client may
         // have missed the data message, not only the ack). Actions are never executed twice.
         let action = !is_request(cmd.command);
         if action && cmd.confirmation > 0 {
-            if let Some(e) = self.dedupe.iter_mut().find(|e| e.key == key) {
-                e.seen = now;
-                let result = e.result;
+            if let Some(result) = self.dedupe.get_mut(&key).map(|e| e.result) {
+                self.dedupe.touch(key, now);
                 self.stats.duplicates += 1;
                 self.ack(from, cmd.command, result);
                 return;
@@ -619,22 +779,23 @@ impl CameraComponent {
     }
 
     fn remember(&mut self, key: DedupeKey, now: Instant, result: MavResult) {
-        if let Some(e) = self.dedupe.iter_mut().find(|e| e.key == key) {
-            e.seen = now;
-            e.result = result;
-        } else {
-            self.dedupe.push(DedupeEntry {
-                key,
-                seen: now,
-                result,
-            });
-        }
+        self.dedupe.remember(key, now, result);
     }
 
     fn set_remembered(&mut self, key: DedupeKey, result: MavResult) {
-        if let Some(e) = self.dedupe.iter_mut().find(|e| e.key == key) {
+        if let Some(e) = self.dedupe.get_mut(&key) {
             e.result = result;
         }
+    }
+
+    /// Commands remembered for retransmission detection right now.
+    pub fn dedupe_len(&self) -> usize {
+        self.dedupe.len()
+    }
+
+    /// Active SET_MESSAGE_INTERVAL streams (all peers).
+    pub fn interval_count(&self) -> usize {
+        self.intervals.len()
     }
 
     fn identified(link: &impl LinkControl) -> bool {
@@ -684,7 +845,9 @@ impl CameraComponent {
             MavCmd::MAV_CMD_REQUEST_VIDEO_STREAM_STATUS => {
                 self.request(now, ID_VIDEO_STREAM_STATUS, cmd.p(1), link)
             }
-            MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL => self.set_interval(now, cmd.p(1), cmd.p(2)),
+            MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL => {
+                self.set_interval(now, from.link, cmd.p(1), cmd.p(2))
+            }
             MavCmd::MAV_CMD_SET_CAMERA_MODE => {
                 let mode = cmd.p(2);
                 if mode == 0.0 || mode == 1.0 {
@@ -869,7 +1032,7 @@ impl CameraComponent {
         let state = link.state();
         let (zoom, _) = Self::current_zoom(link);
         Some(match id {
-            ID_CAMERA_INFORMATION => messages::camera_information(t, state),
+            ID_CAMERA_INFORMATION => messages::camera_information(t, state, self.config.simulated),
             ID_CAMERA_SETTINGS => self.settings_msg(now, link),
             ID_STORAGE_INFORMATION => {
                 messages::storage_information(t, state.record.map(|r| r.value), 1)
@@ -893,7 +1056,7 @@ impl CameraComponent {
         })
     }
 
-    fn set_interval(&mut self, now: Instant, id: f32, interval_us: f32) -> Handled {
+    fn set_interval(&mut self, now: Instant, peer: LinkId, id: f32, interval_us: f32) -> Handled {
         use MavResult as R;
         let streamable = [
             ID_CAMERA_SETTINGS,
@@ -902,19 +1065,19 @@ impl CameraComponent {
             ID_VIDEO_STREAM_STATUS,
             ID_CAMERA_FOV_STATUS,
         ];
-        if !id.is_finite() || id < 0.0 || !streamable.contains(&(id as u32)) {
+        if !id.is_finite() || id < 0.0 || id.fract() != 0.0 || !streamable.contains(&(id as u32)) {
             return Handled::just(R::MAV_RESULT_DENIED);
         }
-        let id = id as u32;
+        let key = (peer, id as u32);
         if interval_us == -1.0 {
-            self.intervals.remove(&id);
+            self.intervals.remove(&key);
         } else if interval_us == 0.0 {
             self.intervals
-                .insert(id, (DEFAULT_STREAM_PERIOD, now + DEFAULT_STREAM_PERIOD));
+                .insert(key, (DEFAULT_STREAM_PERIOD, now + DEFAULT_STREAM_PERIOD));
         } else if interval_us.is_finite() && interval_us > 0.0 {
             let period = Duration::from_micros(interval_us as u64)
                 .clamp(MIN_STREAM_PERIOD, MAX_STREAM_PERIOD);
-            self.intervals.insert(id, (period, now + period));
+            self.intervals.insert(key, (period, now + period));
         } else {
             return Handled::just(R::MAV_RESULT_DENIED);
         }
@@ -932,8 +1095,18 @@ impl CameraComponent {
         use MavResult as R;
         let interval_s = cmd.p(2);
         let count = cmd.p(3);
-        if !count.is_finite() || count < 0.0 {
+        if !count.is_finite() || count < 0.0 || count.fract() != 0.0 {
             return Handled::just(R::MAV_RESULT_DENIED);
+        }
+        if count != 1.0 {
+            let min_s = MIN_CAPTURE_INTERVAL.as_secs_f32();
+            if !interval_s.is_finite() || interval_s < min_s || interval_s > 3600.0 {
+                let text = format!(
+                    "Photo interval must be {min_s:.1}-3600 s (the A8 mini takes at most 5 photos/s)"
+                );
+                self.statustext(MavSeverity::MAV_SEVERITY_WARNING, &text);
+                return Handled::just(R::MAV_RESULT_DENIED);
+            }
         }
         if link.health() != LinkHealth::Up {
             self.statustext(
@@ -956,10 +1129,7 @@ impl CameraComponent {
                 then_all: vec![status],
             };
         }
-        if !interval_s.is_finite() || interval_s <= 0.0 || interval_s > 3600.0 {
-            return Handled::just(R::MAV_RESULT_DENIED);
-        }
-        let interval = Duration::from_secs_f32(interval_s);
+        let interval = Duration::from_secs_f32(interval_s).max(MIN_CAPTURE_INTERVAL);
         let mut s = Series {
             interval,
             remaining: if count == 0.0 {
@@ -1094,14 +1264,34 @@ impl CameraComponent {
     ) {
         match event {
             LinkEvent::Health { from, to } => {
+                // Whether the camera was recording, judged with the health it had until now.
+                let was_recording = from == LinkHealth::Up && recording_value(link);
                 self.health = to;
                 match to {
-                    LinkHealth::Lost => self.statustext(
-                        MavSeverity::MAV_SEVERITY_WARNING,
-                        "Camera lost: SIYI camera not answering",
-                    ),
-                    LinkHealth::Up if from == LinkHealth::Lost => {
-                        self.statustext(MavSeverity::MAV_SEVERITY_INFO, "Camera back")
+                    LinkHealth::Lost => {
+                        if self.lost_since.is_none() {
+                            self.lost_since = Some(now);
+                            self.lost_while_recording = was_recording;
+                        }
+                        self.statustext(
+                            MavSeverity::MAV_SEVERITY_WARNING,
+                            "Camera lost: SIYI camera not answering",
+                        );
+                        // Capture status no longer claims a recording nobody can see.
+                        self.broadcast_capture_status(now, link);
+                    }
+                    // Back, whether it answered again or came back through a reboot.
+                    LinkHealth::Up => {
+                        if let Some(since) = self.lost_since.take() {
+                            let secs = now.saturating_duration_since(since).as_secs();
+                            let text = if std::mem::take(&mut self.lost_while_recording) {
+                                format!("Camera back after {secs} s: recording was interrupted")
+                            } else {
+                                format!("Camera back after {secs} s")
+                            };
+                            self.statustext(MavSeverity::MAV_SEVERITY_INFO, &text);
+                            self.broadcast_capture_status(now, link);
+                        }
                     }
                     _ => {}
                 }
@@ -1116,13 +1306,26 @@ impl CameraComponent {
                 self.statustext(MavSeverity::MAV_SEVERITY_INFO, &text);
                 if let Some(fw) = s.camera_fw.filter(|f| f.triple() < OLDEST_GOOD_FIRMWARE) {
                     let (a, b, c) = OLDEST_GOOD_FIRMWARE;
-                    let text =
-                        format!("Camera firmware {fw} is old: update to {a}.{b}.{c} or newer");
+                    let text = format!("Old camera firmware {fw}: update to {a}.{b}.{c}+");
                     self.statustext(MavSeverity::MAV_SEVERITY_WARNING, &text);
                 }
             }
             LinkEvent::Rebooted => {
-                self.statustext(MavSeverity::MAV_SEVERITY_WARNING, "Camera rebooted");
+                // After a loss, "Camera back" tells the story once it is up. A reboot seen
+                // while up (firmware 0.0.0): the reading from before tells if it was recording.
+                if self.lost_since.is_some() {
+                    self.statustext(
+                        MavSeverity::MAV_SEVERITY_INFO,
+                        "Camera answers again: restarting its start-up",
+                    );
+                } else if recording_value(link) {
+                    self.statustext(
+                        MavSeverity::MAV_SEVERITY_WARNING,
+                        "Camera rebooted while recording: the recording stopped",
+                    );
+                } else {
+                    self.statustext(MavSeverity::MAV_SEVERITY_WARNING, "Camera rebooted");
+                }
             }
             LinkEvent::RecordingChanged { from, to } => {
                 match to {
@@ -1293,7 +1496,14 @@ fn is_request(cmd: MavCmd) -> bool {
     )
 }
 
+/// Recording, as far as anyone can tell: the last 0x0A reading says so and the camera is up.
+/// While the link is down the recording state is unknown and reported as not recording.
 fn is_recording(link: &impl LinkControl) -> bool {
+    link.health() == LinkHealth::Up && recording_value(link)
+}
+
+/// The last 0x0A reading says "recording" (however old it is).
+fn recording_value(link: &impl LinkControl) -> bool {
     matches!(
         link.state().record.map(|r| r.value),
         Some(RecordState::Recording)
@@ -1302,7 +1512,9 @@ fn is_recording(link: &impl LinkControl) -> bool {
 
 /// The next tick of a periodic timer: `prev + period`, or `now + period` when that is already past
 /// (never a catch-up burst).
+/// Whatever `period` is, the result is after `now`: a timer always moves forward.
 fn next_tick(prev: Instant, period: Duration, now: Instant) -> Instant {
+    let period = period.max(MIN_TIMER_STEP);
     let next = prev + period;
     if next <= now {
         now + period

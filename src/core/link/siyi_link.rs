@@ -171,8 +171,9 @@ enum Startup {
 enum Wait {
     /// The reply to its request (the pending table ends it).
     Reply,
-    /// A 0x0B photo feedback (deadline: assume success).
-    Photo,
+    /// A 0x0B photo feedback. At the deadline the photo is assumed taken only if the camera
+    /// answered something after `sent_at` (it was alive around the photo); otherwise it timed out.
+    Photo { sent_at: Instant },
     /// A fresh 0x0A reading to decide a recording change.
     RecordFresh { start: bool },
     /// A 0x0A reading showing the wanted recording state after the toggle.
@@ -580,11 +581,11 @@ impl SiyiLink {
     fn on_feedback(&mut self, code: FeedbackCode) {
         let (pick, outcome): (fn(&Wait) -> bool, OpOutcome) = match code {
             FeedbackCode::PhotoOk => (
-                |w| matches!(w, Wait::Photo),
+                |w| matches!(w, Wait::Photo { .. }),
                 OpOutcome::Succeeded { confirmed: true },
             ),
             FeedbackCode::PhotoFailed => (
-                |w| matches!(w, Wait::Photo),
+                |w| matches!(w, Wait::Photo { .. }),
                 failed("photo failed (SD card?)"),
             ),
             FeedbackCode::RecordFailed => (
@@ -856,7 +857,12 @@ impl SiyiLink {
                 continue;
             }
             let outcome = match a.wait {
-                Wait::Photo => OpOutcome::Succeeded { confirmed: false },
+                // Cameras that never push 0x0B: silence about the photo is success only while the
+                // camera demonstrably answered (anything) after the photo command went out.
+                Wait::Photo { sent_at } if self.last_rx.is_some_and(|t| t > sent_at) => {
+                    OpOutcome::Succeeded { confirmed: false }
+                }
+                Wait::Photo { .. } => OpOutcome::TimedOut,
                 Wait::RecordFresh { .. } => OpOutcome::TimedOut,
                 Wait::RecordConfirm { seen: false, .. } | Wait::ModeConfirm { seen: false, .. } => {
                     OpOutcome::TimedOut
@@ -1095,7 +1101,7 @@ impl SiyiLink {
                 self.ops.push(ActiveOp {
                     id,
                     op,
-                    wait: Wait::Photo,
+                    wait: Wait::Photo { sent_at: now },
                     deadline: Some(now + ms(self.config.photo_timeout_ms)),
                 });
             }
