@@ -803,6 +803,33 @@ fn photo_outcomes() {
     }
 }
 
+/// A camera that dies right before the photo: silence is not a photo (issue 7, defect 2). The
+/// same silence from a camera that goes on answering polls is an (unconfirmed) photo.
+#[test]
+fn photo_from_a_dead_camera_times_out() {
+    let mut h = H::up(Cam {
+        photo_feedback: None,
+        ..Cam::default()
+    });
+    h.cam.silent = true;
+    let t = h.t();
+    let id = h.start(Operation::TakePhoto);
+    h.run_ms(3000);
+    assert_eq!(h.outcome(id), Some((t + ms(1500), OpOutcome::TimedOut)));
+    // It answered again later: the next photo without feedback is assumed taken, since the
+    // camera demonstrably answered after the command went out.
+    h.cam.silent = false;
+    h.run_ms(3000);
+    assert_eq!(h.link.health(), Up);
+    let t = h.t();
+    let id = h.start(Operation::TakePhoto);
+    h.run_ms(3000);
+    assert_eq!(
+        h.outcome(id),
+        Some((t + ms(1500), OpOutcome::Succeeded { confirmed: false }))
+    );
+}
+
 #[test]
 fn gimbal_operations() {
     let mut h = H::up(Cam::default());

@@ -566,7 +566,7 @@ impl CameraComponent {
 
     /// Position (and later attitude and time) only from the autopilot the system id belongs to,
     /// on the link it was heard on.
-    fn from_autopilot(&self, link_id: LinkId, sender_sys: u8, component: u8) -> bool {
+    fn is_our_autopilot(&self, link_id: LinkId, sender_sys: u8, component: u8) -> bool {
         component == AUTOPILOT_COMPONENT
             && sender_sys == self.system_id
             && self.autopilot.is_some_and(|(l, _)| l == link_id)
@@ -626,7 +626,7 @@ impl CameraComponent {
                 }
             }
             Inbound::Message(MavMessage::GLOBAL_POSITION_INT(p)) => {
-                if self.from_autopilot(link_id, sender_sys, header.component_id) {
+                if self.is_our_autopilot(link_id, sender_sys, header.component_id) {
                     self.position = Some(Position {
                         lat_e7: p.lat,
                         lon_e7: p.lon,
@@ -1321,7 +1321,7 @@ impl CameraComponent {
                 } else if recording_value(link) {
                     self.statustext(
                         MavSeverity::MAV_SEVERITY_WARNING,
-                        "Camera rebooted while recording: the recording stopped",
+                        "Camera rebooted while recording: recording stopped",
                     );
                 } else {
                     self.statustext(MavSeverity::MAV_SEVERITY_WARNING, "Camera rebooted");
