@@ -830,6 +830,25 @@ fn photo_from_a_dead_camera_times_out() {
     );
 }
 
+/// Once the camera has reported a photo with 0x0B, a photo it says nothing about (the 0x0C or
+/// the 0x0B lost on the way) is not assumed taken, even though the camera answers polls.
+#[test]
+fn a_camera_that_reports_photos_is_not_assumed_to_take_unreported_ones() {
+    let mut h = H::up(Cam::default());
+    let id = h.start(Operation::TakePhoto);
+    h.run_ms(100);
+    assert_eq!(
+        h.outcome(id).map(|o| o.1),
+        Some(OpOutcome::Succeeded { confirmed: true })
+    );
+    h.cam.photo_feedback = None;
+    let t = h.t();
+    let id = h.start(Operation::TakePhoto);
+    h.run_ms(3000);
+    assert_eq!(h.link.health(), Up, "the camera answers polls all along");
+    assert_eq!(h.outcome(id), Some((t + ms(1500), OpOutcome::TimedOut)));
+}
+
 #[test]
 fn gimbal_operations() {
     let mut h = H::up(Cam::default());

@@ -230,6 +230,9 @@ pub struct SiyiLink {
     /// When the last attitude frame arrived that no 0x0D request asked for (a stream frame).
     last_stream_attitude: Option<Instant>,
     last_bad_report: Option<Instant>,
+    /// The camera has sent a 0x0B photo outcome at least once: it reports photos, so silence
+    /// about a photo is no longer taken for success.
+    photo_feedback_seen: bool,
 }
 
 fn ms(v: u64) -> Duration {
@@ -260,6 +263,7 @@ impl SiyiLink {
             streaming: false,
             last_stream_attitude: None,
             last_bad_report: None,
+            photo_feedback_seen: false,
         };
         link.timers.set(Timer::StartupPoll, now);
         link.handle_timeout(now);
@@ -579,6 +583,12 @@ impl SiyiLink {
     }
 
     fn on_feedback(&mut self, code: FeedbackCode) {
+        if matches!(code, FeedbackCode::PhotoOk | FeedbackCode::PhotoFailed) {
+            if !self.photo_feedback_seen {
+                tracing::info!(target: "link", "the camera reports photo outcomes (0x0B): a photo without one is not assumed taken");
+            }
+            self.photo_feedback_seen = true;
+        }
         let (pick, outcome): (fn(&Wait) -> bool, OpOutcome) = match code {
             FeedbackCode::PhotoOk => (
                 |w| matches!(w, Wait::Photo { .. }),
@@ -859,7 +869,11 @@ impl SiyiLink {
             let outcome = match a.wait {
                 // Cameras that never push 0x0B: silence about the photo is success only while the
                 // camera demonstrably answered (anything) after the photo command went out.
-                Wait::Photo { sent_at } if self.last_rx.is_some_and(|t| t > sent_at) => {
+                // A camera known to report photos (0x0B seen before) that says nothing about
+                // this one did not demonstrably take it: never assumed.
+                Wait::Photo { sent_at }
+                    if !self.photo_feedback_seen && self.last_rx.is_some_and(|t| t > sent_at) =>
+                {
                     OpOutcome::Succeeded { confirmed: false }
                 }
                 Wait::Photo { .. } => OpOutcome::TimedOut,
