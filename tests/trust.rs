@@ -156,7 +156,7 @@ fn a_flood_of_distinct_commands_keeps_the_dedupe_table_bounded() {
             100,
             0,
         );
-        assert!(r.cam.dedupe_len() <= MAX_DEDUPE_ENTRIES + 1);
+        assert!(r.cam.host().dedupe_len() <= MAX_DEDUPE_ENTRIES + 1);
     }
     // A real retransmission right after still gets the remembered answer.
     let zoom = p(&[1.0, 50.0]);
@@ -168,7 +168,7 @@ fn a_flood_of_distinct_commands_keeps_the_dedupe_table_bounded() {
     // Everything expires with the window.
     r.advance(Duration::from_secs(4));
     r.command_to(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, zoom, 1, 100, 0);
-    assert_eq!(r.cam.dedupe_len(), 1);
+    assert_eq!(r.cam.host().dedupe_len(), 1);
 }
 
 fn heartbeat(mavtype: MavType, autopilot: MavAutopilot) -> MavMessage {
@@ -205,7 +205,7 @@ fn message_intervals_go_to_the_peer_that_asked_and_expire_with_it() {
             }),
         );
     }
-    assert_eq!(r.cam.interval_count(), 2);
+    assert_eq!(r.cam.host().interval_count(), 2);
     let mut to_gcs = 0;
     let mut to_spoofed = 0;
     for _ in 0..30 {
@@ -226,7 +226,7 @@ fn message_intervals_go_to_the_peer_that_asked_and_expire_with_it() {
     assert!(to_gcs >= 290, "{to_gcs}");
     let max = (PEER_SILENT_TIMEOUT.as_millis() / 100) as usize + 1;
     assert!(to_spoofed <= max && to_spoofed >= max - 2, "{to_spoofed}");
-    assert_eq!(r.cam.interval_count(), 1);
+    assert_eq!(r.cam.host().interval_count(), 1);
     assert_eq!(r.cam.stats().intervals_expired, 1);
 }
 

@@ -4,3 +4,4 @@
 pub mod bridge;
 pub mod camera;
 pub mod link;
+pub mod mavlink;

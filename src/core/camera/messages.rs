@@ -2,11 +2,11 @@
 //! explicitly: the `mavlink` crate's `DEFAULT` for a bitflag field is its *first* flag, not empty.
 
 use mavlink::dialects::common::{
-    CameraCapFlags, CameraMode, MavAutopilot, MavBool, MavMessage, MavModeFlag, MavSeverity,
-    MavState, MavType, StorageStatus, StorageType, StorageUsageFlag, VideoStreamEncoding,
-    VideoStreamStatusFlags, VideoStreamType, CAMERA_CAPTURE_STATUS_DATA, CAMERA_FOV_STATUS_DATA,
+    CameraCapFlags, CameraMode, MavAutopilot, MavBool, MavMessage, MavModeFlag, MavState, MavType,
+    StorageStatus, StorageType, StorageUsageFlag, VideoStreamEncoding, VideoStreamStatusFlags,
+    VideoStreamType, CAMERA_CAPTURE_STATUS_DATA, CAMERA_FOV_STATUS_DATA,
     CAMERA_IMAGE_CAPTURED_DATA, CAMERA_INFORMATION_DATA, CAMERA_SETTINGS_DATA, CAMERA_TRIGGER_DATA,
-    HEARTBEAT_DATA, STATUSTEXT_DATA, STORAGE_INFORMATION_DATA, VIDEO_STREAM_INFORMATION_DATA,
+    HEARTBEAT_DATA, STORAGE_INFORMATION_DATA, VIDEO_STREAM_INFORMATION_DATA,
     VIDEO_STREAM_STATUS_DATA,
 };
 use siyi_protocol::{CameraModel, EncodingParams, FirmwareVersion, RecordState, VideoCodec};
@@ -333,38 +333,25 @@ pub fn fov_status(time_boot_ms: u32, zoom: f32, pos: Position) -> MavMessage {
     })
 }
 
-/// Bytes of text one STATUSTEXT carries.
-pub const STATUSTEXT_CHUNK_BYTES: usize = 50;
+pub use crate::core::mavlink::{statustext, STATUSTEXT_CHUNK_BYTES};
 
-/// STATUSTEXT for `text`: one message (`id` 0) when it fits in 50 bytes, else MAVLink 2 chunks
-/// that share `long_id` (non-zero) with `chunk_seq` 0, 1, …, split on UTF-8 character
-/// boundaries. A text that fills its last chunk exactly is followed by an empty chunk, because a
-/// receiver knows a long text has ended only at a chunk shorter than 50 bytes.
-pub fn statustext(severity: MavSeverity, text: &str, long_id: u16) -> Vec<MavMessage> {
-    let msg = |part: &str, id: u16, chunk_seq: u8| {
-        MavMessage::STATUSTEXT(STATUSTEXT_DATA {
-            severity,
-            text: part.into(),
-            id,
-            chunk_seq,
-        })
-    };
-    if text.len() <= STATUSTEXT_CHUNK_BYTES {
-        return vec![msg(text, 0, 0)];
-    }
-    let mut out = Vec::new();
-    let mut rest = text;
-    while !rest.is_empty() && out.len() < usize::from(u8::MAX) {
-        let mut cut = rest.len().min(STATUSTEXT_CHUNK_BYTES);
-        while !rest.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let (part, tail) = rest.split_at(cut);
-        out.push(msg(part, long_id, out.len() as u8));
-        rest = tail;
-        if rest.is_empty() && part.len() == STATUSTEXT_CHUNK_BYTES {
-            out.push(msg("", long_id, out.len() as u8));
-        }
-    }
-    out
+/// Oldest A8 mini camera firmware known to work well (ArduPilot's minimum, 0.2.1).
+const OLDEST_GOOD_FIRMWARE: (u8, u8, u8) = (0, 2, 1);
+
+/// The STATUSTEXTs for a newly identified camera: who it is, and a warning when its firmware is
+/// older than [`OLDEST_GOOD_FIRMWARE`].
+pub fn identified_texts(s: &CameraState) -> (String, Option<String>) {
+    let hello = format!(
+        "SIYI {} firmware {} connected",
+        s.model.map(|m| m.name()).unwrap_or("camera"),
+        s.camera_fw.map(|f| f.to_string()).unwrap_or_default()
+    );
+    let old = s
+        .camera_fw
+        .filter(|f| f.triple() < OLDEST_GOOD_FIRMWARE)
+        .map(|fw| {
+            let (a, b, c) = OLDEST_GOOD_FIRMWARE;
+            format!("Old camera firmware {fw}: update to {a}.{b}.{c}+")
+        });
+    (hello, old)
 }

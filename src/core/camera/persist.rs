@@ -28,6 +28,21 @@ pub struct ImageRecord {
     pub captured: bool,
 }
 
+impl ImageRecord {
+    /// A record of photo `index` (−1 for a failed photo) taken at `time_utc_us` at `position`.
+    pub fn new(index: i32, time_utc_us: u64, position: super::Position, captured: bool) -> Self {
+        Self {
+            index,
+            time_utc_us,
+            lat_e7: position.lat_e7,
+            lon_e7: position.lon_e7,
+            alt_mm: position.alt_mm,
+            relative_alt_mm: position.relative_alt_mm,
+            captured,
+        }
+    }
+}
+
 /// The camera component's persistent state (serialised as JSON by the app).
 #[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
 pub struct PersistedState {

@@ -1,13 +1,13 @@
-//! What arrives from MAVLink, as the camera component sees it: a parsed message, or a command the
+//! What arrives from MAVLink, as a component sees it: a parsed message, or a command the
 //! `mavlink` crate could not parse because its number is not in the `common` dialect.
 
 use mavlink::dialects::common::{MavCmd, MavMessage, COMMAND_INT_DATA, COMMAND_LONG_DATA};
 use mavlink::{MavlinkVersion, Message};
 
 /// Message id of COMMAND_INT.
-pub(crate) const COMMAND_INT_ID: u32 = 75;
+pub const COMMAND_INT_ID: u32 = 75;
 /// Message id of COMMAND_LONG.
-pub(crate) const COMMAND_LONG_ID: u32 = 76;
+pub const COMMAND_LONG_ID: u32 = 76;
 /// Length of a COMMAND_LONG payload with all trailing zeros restored, in bytes.
 const COMMAND_LONG_LEN: usize = 33;
 /// Length of a COMMAND_INT payload with all trailing zeros restored, in bytes.
@@ -79,17 +79,22 @@ impl Inbound {
 
 /// A command in one shape, whether it came as COMMAND_LONG or COMMAND_INT.
 #[derive(Clone, Copy, PartialEq, Debug)]
-pub(crate) struct Command {
-    pub(crate) command: MavCmd,
+pub struct Command {
+    /// The command.
+    pub command: MavCmd,
     /// param1…param7 (for COMMAND_INT, x/y as f32 and z).
-    pub(crate) params: [f32; 7],
-    pub(crate) target_system: u8,
-    pub(crate) target_component: u8,
-    pub(crate) confirmation: u8,
+    pub params: [f32; 7],
+    /// Target system id (0 = every system).
+    pub target_system: u8,
+    /// Target component id (0 = every component).
+    pub target_component: u8,
+    /// Retransmission counter (COMMAND_LONG; 0 for COMMAND_INT).
+    pub confirmation: u8,
 }
 
 impl Command {
-    pub(crate) fn from_long(c: &COMMAND_LONG_DATA) -> Self {
+    /// From a COMMAND_LONG.
+    pub fn from_long(c: &COMMAND_LONG_DATA) -> Self {
         Self {
             command: c.command,
             params: [
@@ -101,7 +106,8 @@ impl Command {
         }
     }
 
-    pub(crate) fn from_int(c: &COMMAND_INT_DATA) -> Self {
+    /// From a COMMAND_INT.
+    pub fn from_int(c: &COMMAND_INT_DATA) -> Self {
         Self {
             command: c.command,
             params: [
@@ -113,8 +119,15 @@ impl Command {
         }
     }
 
+    /// Parameter `n` (1-based) when it is a whole number (a float parameter that must be an
+    /// integer, such as a message id or a count; 259.7 is refused rather than truncated).
+    pub fn whole(&self, n: usize) -> Option<f32> {
+        let v = self.p(n);
+        (v.is_finite() && v.fract() == 0.0).then_some(v)
+    }
+
     /// Parameter `n` (1-based).
-    pub(crate) fn p(&self, n: usize) -> f32 {
+    pub fn p(&self, n: usize) -> f32 {
         self.params
             .get(n.wrapping_sub(1))
             .copied()

@@ -1,0 +1,185 @@
+//! The messages a ground station can ask the camera for (REQUEST_MESSAGE, the legacy REQUEST_*
+//! commands and SET_MESSAGE_INTERVAL), built from a [`View`] of plain values.
+//!
+//! Owns nothing: the camera component fills a [`View`] from its state and the link's.
+
+use mavlink::dialects::common::{
+    CameraMode, MavCmd, MavMessage, MavResult, CAMERA_CAPTURE_STATUS_DATA, CAMERA_FOV_STATUS_DATA,
+    CAMERA_IMAGE_CAPTURED_DATA, CAMERA_INFORMATION_DATA, CAMERA_SETTINGS_DATA,
+    STORAGE_INFORMATION_DATA, VIDEO_STREAM_INFORMATION_DATA, VIDEO_STREAM_STATUS_DATA,
+};
+use mavlink::MessageData;
+
+use super::messages::{self, Position};
+use super::optics;
+use super::persist::PersistedState;
+use crate::core::link::{CameraState, LinkControl, LinkHealth};
+use crate::core::mavlink::Handled;
+use siyi_protocol::RecordState;
+
+/// CAMERA_INFORMATION.
+pub const ID_CAMERA_INFORMATION: u32 = CAMERA_INFORMATION_DATA::ID;
+/// CAMERA_SETTINGS.
+pub const ID_CAMERA_SETTINGS: u32 = CAMERA_SETTINGS_DATA::ID;
+/// STORAGE_INFORMATION.
+pub const ID_STORAGE_INFORMATION: u32 = STORAGE_INFORMATION_DATA::ID;
+/// CAMERA_CAPTURE_STATUS.
+pub const ID_CAMERA_CAPTURE_STATUS: u32 = CAMERA_CAPTURE_STATUS_DATA::ID;
+/// CAMERA_IMAGE_CAPTURED.
+pub const ID_CAMERA_IMAGE_CAPTURED: u32 = CAMERA_IMAGE_CAPTURED_DATA::ID;
+/// VIDEO_STREAM_INFORMATION.
+pub const ID_VIDEO_STREAM_INFORMATION: u32 = VIDEO_STREAM_INFORMATION_DATA::ID;
+/// VIDEO_STREAM_STATUS.
+pub const ID_VIDEO_STREAM_STATUS: u32 = VIDEO_STREAM_STATUS_DATA::ID;
+/// CAMERA_FOV_STATUS.
+pub const ID_CAMERA_FOV_STATUS: u32 = CAMERA_FOV_STATUS_DATA::ID;
+
+/// Every message the camera provides on request.
+pub const PROVIDED: [u32; 8] = [
+    ID_CAMERA_INFORMATION,
+    ID_CAMERA_SETTINGS,
+    ID_STORAGE_INFORMATION,
+    ID_CAMERA_CAPTURE_STATUS,
+    ID_CAMERA_IMAGE_CAPTURED,
+    ID_VIDEO_STREAM_INFORMATION,
+    ID_VIDEO_STREAM_STATUS,
+    ID_CAMERA_FOV_STATUS,
+];
+
+/// The messages a peer may ask to be streamed with SET_MESSAGE_INTERVAL.
+pub const STREAMABLE: [u32; 5] = [
+    ID_CAMERA_SETTINGS,
+    ID_STORAGE_INFORMATION,
+    ID_CAMERA_CAPTURE_STATUS,
+    ID_VIDEO_STREAM_STATUS,
+    ID_CAMERA_FOV_STATUS,
+];
+
+/// What the messages are built from, as plain values.
+#[derive(Clone, Copy, Debug)]
+pub struct View<'a> {
+    /// Milliseconds since the component started.
+    pub time_boot_ms: u32,
+    /// The camera as last read.
+    pub state: &'a CameraState,
+    /// The camera is the built-in simulator.
+    pub simulated: bool,
+    /// RTSP URI for VIDEO_STREAM_INFORMATION.
+    pub stream_uri: &'a str,
+    /// The reported camera mode.
+    pub mode: CameraMode,
+    /// Current zoom factor (1.0 = none).
+    pub zoom: f32,
+    /// Largest zoom factor.
+    pub max_zoom: f32,
+    /// Image counter and capture records.
+    pub persisted: &'a PersistedState,
+    /// Vehicle position from the autopilot (or unknown).
+    pub position: Position,
+    /// What CAMERA_CAPTURE_STATUS says.
+    pub capture: messages::CaptureStatus,
+}
+
+impl View<'_> {
+    /// CAMERA_SETTINGS.
+    pub fn settings(&self) -> MavMessage {
+        messages::camera_settings(self.time_boot_ms, self.mode, self.zoom, self.max_zoom)
+    }
+
+    /// CAMERA_CAPTURE_STATUS.
+    pub fn capture_status(&self) -> MavMessage {
+        messages::capture_status(self.time_boot_ms, self.capture)
+    }
+
+    /// Message `id` (`param`: storage or stream id, or image index); `None` for an id we do not
+    /// provide or an image index we have no record of.
+    pub fn build(&self, id: u32, param: i64) -> Option<MavMessage> {
+        let t = self.time_boot_ms;
+        let state = self.state;
+        let hfov_deg = optics::fov_deg(self.zoom).0;
+        Some(match id {
+            ID_CAMERA_INFORMATION => messages::camera_information(t, state, self.simulated),
+            ID_CAMERA_SETTINGS => self.settings(),
+            ID_STORAGE_INFORMATION => {
+                messages::storage_information(t, state.record.map(|r| r.value), 1)
+            }
+            ID_CAMERA_CAPTURE_STATUS => self.capture_status(),
+            ID_CAMERA_IMAGE_CAPTURED => {
+                let index = i32::try_from(param).ok()?;
+                messages::image_captured(t, self.persisted.records.get(&index)?)
+            }
+            ID_VIDEO_STREAM_INFORMATION => {
+                messages::video_stream_information(state, self.stream_uri, hfov_deg)
+            }
+            ID_VIDEO_STREAM_STATUS => messages::video_stream_status(state, hfov_deg),
+            ID_CAMERA_FOV_STATUS => messages::fov_status(t, self.zoom, self.position),
+            _ => return None,
+        })
+    }
+}
+
+/// The answer to a request for message `id` (`param`: storage or stream id, or image index):
+/// ACCEPTED + the message; DENIED for a message we never provide or a bad id; TEMPORARILY_
+/// REJECTED before the camera is identified; FAILED for an image index we have no record of.
+pub fn answer(view: &View<'_>, identified: bool, id: u32, param: f32) -> Handled {
+    use MavResult as R;
+    if !PROVIDED.contains(&id) {
+        return Handled::just(R::MAV_RESULT_DENIED);
+    }
+    if !identified {
+        return Handled::just(R::MAV_RESULT_TEMPORARILY_REJECTED);
+    }
+    let param = if param.is_finite() { param } else { 0.0 };
+    let numbered = [
+        ID_STORAGE_INFORMATION,
+        ID_VIDEO_STREAM_INFORMATION,
+        ID_VIDEO_STREAM_STATUS,
+    ];
+    if numbered.contains(&id) && param != 0.0 && param != 1.0 {
+        return Handled::just(R::MAV_RESULT_DENIED);
+    }
+    match view.build(id, param as i64) {
+        Some(m) => Handled {
+            result: R::MAV_RESULT_ACCEPTED,
+            then: vec![m],
+            then_all: Vec::new(),
+        },
+        None => Handled::just(R::MAV_RESULT_FAILED),
+    }
+}
+
+/// Commands that only ask for data (answering them twice is harmless).
+#[allow(deprecated)]
+pub fn is_request(cmd: MavCmd) -> bool {
+    matches!(
+        cmd,
+        MavCmd::MAV_CMD_REQUEST_MESSAGE
+            | MavCmd::MAV_CMD_REQUEST_CAMERA_INFORMATION
+            | MavCmd::MAV_CMD_REQUEST_CAMERA_SETTINGS
+            | MavCmd::MAV_CMD_REQUEST_STORAGE_INFORMATION
+            | MavCmd::MAV_CMD_REQUEST_CAMERA_CAPTURE_STATUS
+            | MavCmd::MAV_CMD_REQUEST_CAMERA_IMAGE_CAPTURE
+            | MavCmd::MAV_CMD_REQUEST_VIDEO_STREAM_INFORMATION
+            | MavCmd::MAV_CMD_REQUEST_VIDEO_STREAM_STATUS
+            | MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL
+    )
+}
+
+/// The camera is identified: model known and a firmware that is not 0.0.0 (booted).
+pub fn identified(s: &CameraState) -> bool {
+    s.model.is_some() && s.camera_fw.is_some_and(|fw| !fw.is_zero())
+}
+
+/// Recording, as far as anyone can tell: the last 0x0A reading says so and the camera is up.
+/// While the link is down the recording state is unknown and reported as not recording.
+pub fn is_recording(link: &impl LinkControl) -> bool {
+    link.health() == LinkHealth::Up && recording_value(link)
+}
+
+/// The last 0x0A reading says "recording" (however old it is).
+pub fn recording_value(link: &impl LinkControl) -> bool {
+    matches!(
+        link.state().record.map(|r| r.value),
+        Some(RecordState::Recording)
+    )
+}
