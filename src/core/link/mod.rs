@@ -3,6 +3,9 @@
 //! This file defines the interface the MAVLink side uses ([`LinkControl`], [`Operation`],
 //! [`LinkEvent`], [`CameraState`]). The implementation is [`SiyiLink`].
 
+mod config;
+mod fallback;
+mod ops;
 mod pending;
 mod siyi_link;
 pub mod state;
@@ -15,10 +18,11 @@ use siyi_protocol::{
     Zoom, ZoomDirection,
 };
 
-pub use siyi_link::{
-    LinkConfig, LinkStats, SiyiLink, BAD_INPUT_REPORT_INTERVAL, PITCH_MAX_DECIDEGREES,
-    PITCH_MIN_DECIDEGREES, YAW_LIMIT_DECIDEGREES,
+pub use config::{
+    LinkConfig, LinkStats, BAD_INPUT_REPORT_INTERVAL, PITCH_MAX_DECIDEGREES, PITCH_MIN_DECIDEGREES,
+    YAW_LIMIT_DECIDEGREES,
 };
+pub use siyi_link::SiyiLink;
 pub use state::{CameraState, Fresh, ZoomSource};
 
 /// Identifies one started [`Operation`]; reported back in [`LinkEvent::OpFinished`].

@@ -28,132 +28,26 @@
 //!   `TimedOut`); the next answer, or a 0.0.0 firmware reading while up, is a reboot:
 //!   [`LinkEvent::Rebooted`] and the start-up sequence runs again.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use siyi_protocol::{
-    CameraModel, CenterPosition, CmdId, DataStreamType, Decidegrees, DecoderStats, FeedbackCode,
-    FrameDecoder, FrameError, FunctionType, MotionMode, RecordState, Reply, Request,
-    StreamFrequency, StreamType, SystemInfo, Zoom, ZoomDirection,
+    CameraModel, CenterPosition, CmdId, DataStreamType, Decidegrees, FeedbackCode, FrameDecoder,
+    FrameError, FunctionType, MotionMode, RecordState, Reply, Request, StreamType, SystemInfo,
+    Zoom, ZoomDirection,
 };
 
+use super::config::{
+    LinkConfig, LinkStats, BAD_INPUT_REPORT_INTERVAL, ENCODING_STREAMS, PITCH_MAX_DECIDEGREES,
+    PITCH_MIN_DECIDEGREES, YAW_LIMIT_DECIDEGREES,
+};
+use super::fallback::Fallback;
+use super::ops::{failed, mode_function, ActiveOp, Wait};
 use super::pending::{Origin, PendingTable, RetryPolicy};
 use super::timer::{Timer, TimerTable};
 use super::{
     CameraState, Fresh, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, ZoomSource,
 };
-
-/// A8 mini gimbal limits for 0x0E, tenths of a degree: yaw ±135.0°.
-pub const YAW_LIMIT_DECIDEGREES: i16 = 1350;
-/// A8 mini gimbal limits for 0x0E, tenths of a degree: pitch −90.0°.
-pub const PITCH_MIN_DECIDEGREES: i16 = -900;
-/// A8 mini gimbal limits for 0x0E, tenths of a degree: pitch +25.0°.
-pub const PITCH_MAX_DECIDEGREES: i16 = 250;
-
-/// Bad frames / payloads are all counted in [`LinkStats`], but reported as an event at most once
-/// per this interval, so a noisy link cannot flood the log.
-pub const BAD_INPUT_REPORT_INTERVAL: Duration = Duration::from_secs(10);
-
-/// Streams whose encoding parameters are asked once with 0x20 (recording, main, sub).
-const ENCODING_STREAMS: [StreamType; 3] =
-    [StreamType::Recording, StreamType::Main, StreamType::Sub];
-
-/// Tunables of the link. All durations in milliseconds. [`Default`] gives the values described in
-/// the field docs.
-#[derive(Clone, PartialEq, Debug)]
-pub struct LinkConfig {
-    /// Time allowed for a reply to one request attempt (default 500 ms).
-    pub request_timeout_ms: u64,
-    /// Attempts per request in total, first send included (default 3).
-    pub max_attempts: u8,
-    /// Consecutive unanswered attempts of one command, while the camera answers others, after which
-    /// the command is declared unanswered and its fallback used (default 5). Only for commands
-    /// with a fallback (0x05, 0x0F, 0x16, 0x18, 0x19, 0x20, 0x25, 0x30).
-    pub unanswered_after: u8,
-    /// Silence after which the camera is declared lost (default 3000 ms).
-    pub lost_after_ms: u64,
-    /// Interval of the start-up queries 0x02 / 0x01 (default 1000 ms).
-    pub startup_interval_ms: u64,
-    /// Interval of the 0x0A system-info poll (default 1000 ms).
-    pub info_interval_ms: u64,
-    /// Interval of the 0x0A poll while an operation waits for a reading (default 250 ms).
-    pub confirm_poll_ms: u64,
-    /// Interval of the 0x0D attitude poll (default 100 ms = 10 Hz).
-    pub attitude_interval_ms: u64,
-    /// Interval of the 0x18 current-zoom poll (default 1000 ms).
-    pub zoom_interval_ms: u64,
-    /// Interval of the one-off queries 0x16 / 0x20 until answered (default 1000 ms).
-    pub once_interval_ms: u64,
-    /// Interval of the 0x01 firmware check while up, to notice a reboot (default 5000 ms).
-    pub firmware_check_ms: u64,
-    /// Re-send interval of a held continuous zoom, 0x05 (default 500 ms).
-    pub zoom_keepalive_ms: u64,
-    /// Time to wait for a 0x0B photo feedback before assuming success (default 1500 ms).
-    pub photo_timeout_ms: u64,
-    /// A 0x0A reading at most this old counts as fresh for a recording decision (default 1000 ms).
-    pub info_fresh_ms: u64,
-    /// Time for a recording operation to get its fresh 0x0A reading, and again to see the
-    /// state change after the toggle (default 3000 ms each).
-    pub record_timeout_ms: u64,
-    /// Time for a motion-mode change to show in 0x0A (default 3000 ms).
-    pub mode_timeout_ms: u64,
-    /// Request a 0x25 attitude stream at this rate (default `None`: poll 0x0D). See the module
-    /// docs of `crate::core::link` for the reasoning.
-    pub attitude_stream: Option<StreamFrequency>,
-    /// Re-arm interval of the 0x25 stream (default 10000 ms; stream lifetime is undocumented).
-    pub stream_rearm_ms: u64,
-    /// Max zoom used when the camera does not answer 0x16 (default 6.0×, the A8 mini's).
-    pub max_zoom_fallback: Zoom,
-}
-
-impl Default for LinkConfig {
-    fn default() -> Self {
-        Self {
-            request_timeout_ms: 500,
-            max_attempts: 3,
-            unanswered_after: 5,
-            lost_after_ms: 3000,
-            startup_interval_ms: 1000,
-            info_interval_ms: 1000,
-            confirm_poll_ms: 250,
-            attitude_interval_ms: 100,
-            zoom_interval_ms: 1000,
-            once_interval_ms: 1000,
-            firmware_check_ms: 5000,
-            zoom_keepalive_ms: 500,
-            photo_timeout_ms: 1500,
-            info_fresh_ms: 1000,
-            record_timeout_ms: 3000,
-            mode_timeout_ms: 3000,
-            attitude_stream: None,
-            stream_rearm_ms: 10_000,
-            max_zoom_fallback: Zoom { int: 6, tenths: 0 },
-        }
-    }
-}
-
-/// Counters of a [`SiyiLink`].
-#[derive(Clone, Copy, PartialEq, Eq, Default, Debug, serde::Serialize)]
-pub struct LinkStats {
-    /// Datagrams received.
-    pub datagrams_in: u64,
-    /// Valid frames received.
-    pub frames_in: u64,
-    /// Frames rejected by the framing layer (bad CRC, truncated, garbage datagrams).
-    pub bad_frames: u64,
-    /// Valid frames whose payload could not be decoded for their command id.
-    pub bad_payloads: u64,
-    /// Replies for which no request was in flight (late replies after a give-up, duplicates).
-    pub unsolicited: u64,
-    /// Frames sent.
-    pub frames_out: u64,
-    /// Re-sends after a timeout.
-    pub retries: u64,
-    /// Requests abandoned after their last attempt.
-    pub abandoned: u64,
-    /// The frame decoder's own counters.
-    pub decoder: DecoderStats,
-}
 
 /// Where the start-up sequence is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -164,45 +58,6 @@ enum Startup {
     Firmware,
     /// Done: steady polling.
     Done,
-}
-
-/// What a running operation waits for.
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Wait {
-    /// The reply to its request (the pending table ends it).
-    Reply,
-    /// A 0x0B photo feedback. At the deadline the photo is assumed taken only if the camera
-    /// answered something after `sent_at` (it was alive around the photo); otherwise it timed out.
-    Photo { sent_at: Instant },
-    /// A fresh 0x0A reading to decide a recording change.
-    RecordFresh { start: bool },
-    /// A 0x0A reading showing the wanted recording state after the toggle.
-    RecordConfirm {
-        start: bool,
-        since: Instant,
-        seen: bool,
-    },
-    /// A 0x0A reading showing the wanted motion mode.
-    ModeConfirm {
-        mode: MotionMode,
-        sent_at: Instant,
-        attempts: u8,
-        seen: bool,
-    },
-}
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-struct ActiveOp {
-    id: OpId,
-    op: Operation,
-    wait: Wait,
-    deadline: Option<Instant>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-struct Unanswered {
-    count: u8,
-    since: Option<Instant>,
 }
 
 /// The sans-IO SIYI camera client. See the `core::link::siyi_link` module docs for what it does and the poll
@@ -223,8 +78,7 @@ pub struct SiyiLink {
     events: VecDeque<LinkEvent>,
     stats: LinkStats,
     last_rx: Option<Instant>,
-    unanswered: BTreeMap<CmdId, Unanswered>,
-    unsupported: BTreeSet<CmdId>,
+    fallback: Fallback,
     zoom_hold: Option<ZoomDirection>,
     streaming: bool,
     /// When the last attitude frame arrived that no 0x0D request asked for (a stream frame).
@@ -257,8 +111,7 @@ impl SiyiLink {
             events: VecDeque::new(),
             stats: LinkStats::default(),
             last_rx: None,
-            unanswered: BTreeMap::new(),
-            unsupported: BTreeSet::new(),
+            fallback: Fallback::default(),
             zoom_hold: None,
             streaming: false,
             last_stream_attitude: None,
@@ -284,7 +137,7 @@ impl SiyiLink {
 
     /// Commands declared unanswered (their fallback is in use).
     pub fn unanswered_commands(&self) -> impl Iterator<Item = CmdId> + '_ {
-        self.unsupported.iter().copied()
+        self.fallback.given_up_commands()
     }
 
     /// Number of requests in flight.
@@ -394,7 +247,7 @@ impl SiyiLink {
         };
         let cmd = reply.cmd_id();
         let origin = self.pending.remove(cmd).map(|p| p.origin);
-        self.unanswered.remove(&cmd);
+        self.fallback.answered(cmd);
         if origin.is_none()
             && !matches!(reply, Reply::FunctionFeedback(_) | Reply::Attitude(_))
             && !(cmd == CmdId::FIRMWARE_VERSION || cmd == CmdId::HARDWARE_ID)
@@ -699,7 +552,7 @@ impl SiyiLink {
                 }
             }
             Timer::ZoomPoll => {
-                if up && !self.unsupported.contains(&CmdId::CURRENT_ZOOM) {
+                if up && !self.fallback.given_up(CmdId::CURRENT_ZOOM) {
                     self.send_poll(now, Request::CurrentZoom, normal);
                     let next = now + ms(self.config.zoom_interval_ms);
                     self.timers.set(Timer::ZoomPoll, next);
@@ -708,12 +561,11 @@ impl SiyiLink {
             Timer::OncePoll => {
                 if up {
                     let mut missing = false;
-                    if self.state.max_zoom.is_none() && !self.unsupported.contains(&CmdId::MAX_ZOOM)
-                    {
+                    if self.state.max_zoom.is_none() && !self.fallback.given_up(CmdId::MAX_ZOOM) {
                         missing = true;
                         self.send_poll(now, Request::MaxZoom, normal);
                     }
-                    if !self.unsupported.contains(&CmdId::GET_ENCODING) {
+                    if !self.fallback.given_up(CmdId::GET_ENCODING) {
                         let next_stream = ENCODING_STREAMS
                             .iter()
                             .zip(self.state.encodings.iter())
@@ -731,7 +583,7 @@ impl SiyiLink {
                 }
             }
             Timer::StreamRearm => {
-                if up && !self.unsupported.contains(&CmdId::DATA_STREAM) {
+                if up && !self.fallback.given_up(CmdId::DATA_STREAM) {
                     if let Some(freq) = self.config.attitude_stream {
                         let req = Request::DataStream {
                             data_type: DataStreamType::Attitude,
@@ -752,7 +604,7 @@ impl SiyiLink {
                                 .min(ms(self.config.request_timeout_ms)),
                             max_attempts: 1,
                         };
-                        if self.unsupported.contains(&CmdId::MANUAL_ZOOM) {
+                        if self.fallback.given_up(CmdId::MANUAL_ZOOM) {
                             self.transmit(&Request::ManualZoom(dir));
                         } else {
                             self.send_poll(now, Request::ManualZoom(dir), policy);
@@ -773,16 +625,11 @@ impl SiyiLink {
             .deadline
             .checked_sub(p.policy.timeout)
             .unwrap_or(p.deadline);
-        let entry = self.unanswered.entry(cmd).or_default();
-        entry.count = entry.count.saturating_add(1);
-        let since = *entry.since.get_or_insert(sent_at);
-        let count = entry.count;
-        let others_answer = self.last_rx.is_some_and(|t| t > since);
-        if has_fallback(cmd)
-            && !self.unsupported.contains(&cmd)
-            && self.health == LinkHealth::Up
-            && count >= self.config.unanswered_after
-            && others_answer
+        let up = self.health == LinkHealth::Up;
+        let threshold = self.config.unanswered_after;
+        if self
+            .fallback
+            .unanswered(cmd, sent_at, self.last_rx, up, threshold)
         {
             self.declare_unanswered(now, cmd);
             if let Some(p) = self.pending.remove(cmd) {
@@ -825,7 +672,6 @@ impl SiyiLink {
     }
 
     fn declare_unanswered(&mut self, now: Instant, cmd: CmdId) {
-        self.unsupported.insert(cmd);
         let fallback = match cmd {
             CmdId::CURRENT_ZOOM => {
                 self.timers.stop(Timer::ZoomPoll);
@@ -866,25 +712,7 @@ impl SiyiLink {
                 keep.push(a);
                 continue;
             }
-            let outcome = match a.wait {
-                // Cameras that never push 0x0B: silence about the photo is success only while the
-                // camera demonstrably answered (anything) after the photo command went out.
-                // A camera known to report photos (0x0B seen before) that says nothing about
-                // this one did not demonstrably take it: never assumed.
-                Wait::Photo { sent_at }
-                    if !self.photo_feedback_seen && self.last_rx.is_some_and(|t| t > sent_at) =>
-                {
-                    OpOutcome::Succeeded { confirmed: false }
-                }
-                Wait::Photo { .. } => OpOutcome::TimedOut,
-                Wait::RecordFresh { .. } => OpOutcome::TimedOut,
-                Wait::RecordConfirm { seen: false, .. } | Wait::ModeConfirm { seen: false, .. } => {
-                    OpOutcome::TimedOut
-                }
-                Wait::RecordConfirm { seen: true, .. } => failed("recording state did not change"),
-                Wait::ModeConfirm { seen: true, .. } => failed("motion mode did not change"),
-                Wait::Reply => OpOutcome::TimedOut,
-            };
+            let outcome = a.wait.timed_out(self.photo_feedback_seen, self.last_rx);
             self.finish(a.id, a.op, outcome);
         }
         keep.append(&mut self.ops);
@@ -999,7 +827,7 @@ impl SiyiLink {
     /// declared unanswered.
     fn send_poll(&mut self, now: Instant, req: Request, policy: RetryPolicy) -> bool {
         let cmd = req.cmd_id();
-        if self.pending.get(cmd).is_some() || self.unsupported.contains(&cmd) {
+        if self.pending.get(cmd).is_some() || self.fallback.given_up(cmd) {
             return false;
         }
         self.transmit(&req);
@@ -1011,7 +839,7 @@ impl SiyiLink {
     /// operation waiting for it ends as sent-but-unconfirmed).
     fn send_op_request(&mut self, now: Instant, a: ActiveOp, req: Request, policy: RetryPolicy) {
         let cmd = req.cmd_id();
-        if self.unsupported.contains(&cmd) {
+        if self.fallback.given_up(cmd) {
             self.transmit(&req);
             self.finish(a.id, a.op, OpOutcome::Succeeded { confirmed: false });
             return;
@@ -1236,7 +1064,7 @@ impl SiyiLink {
     }
 
     fn read_zoom_soon(&mut self, now: Instant) {
-        if self.health == LinkHealth::Up && !self.unsupported.contains(&CmdId::CURRENT_ZOOM) {
+        if self.health == LinkHealth::Up && !self.fallback.given_up(CmdId::CURRENT_ZOOM) {
             self.timers
                 .set_earliest(Timer::ZoomPoll, now + ms(self.config.confirm_poll_ms));
         }
@@ -1280,21 +1108,6 @@ impl LinkControl for SiyiLink {
     }
 }
 
-fn failed(reason: &str) -> OpOutcome {
-    OpOutcome::Failed {
-        reason: reason.to_owned(),
-    }
-}
-
-fn mode_function(mode: MotionMode) -> Option<FunctionType> {
-    match mode {
-        MotionMode::Lock => Some(FunctionType::LockMode),
-        MotionMode::Follow => Some(FunctionType::FollowMode),
-        MotionMode::Fpv => Some(FunctionType::FpvMode),
-        MotionMode::Other(_) => None,
-    }
-}
-
 fn encoding_index(stream: StreamType) -> Option<usize> {
     match stream {
         StreamType::Recording => Some(0),
@@ -1302,21 +1115,4 @@ fn encoding_index(stream: StreamType) -> Option<usize> {
         StreamType::Sub => Some(2),
         StreamType::Other(_) => None,
     }
-}
-
-/// Commands the link can do without (they have a fallback); only these are ever declared
-/// unanswered. The others (0x01, 0x02, 0x0A, 0x0D, gimbal commands) are essential: their silence
-/// is a lost camera, not a missing feature.
-fn has_fallback(cmd: CmdId) -> bool {
-    matches!(
-        cmd,
-        CmdId::CURRENT_ZOOM
-            | CmdId::MAX_ZOOM
-            | CmdId::DATA_STREAM
-            | CmdId::GET_ENCODING
-            | CmdId::MANUAL_ZOOM
-            | CmdId::ABSOLUTE_ZOOM
-            | CmdId::GIMBAL_MODE
-            | CmdId::SET_UTC_TIME
-    )
 }
