@@ -494,3 +494,43 @@ fn a_silent_camera_is_warned_about_at_a_backing_off_rate() {
         "{warnings:?}"
     );
 }
+
+/// Our own messages looped back by a router (same system and component id as ours) are not
+/// commands to us: answering them would echo forever between two bridges or through a loop.
+#[test]
+fn our_own_looped_back_messages_are_ignored() {
+    let mut r = Rig::ready();
+    let ours = (r.cam.system_id(), r.cam.component_id());
+    let out = r.feed(
+        ours,
+        GCS_LINK,
+        MavMessage::COMMAND_LONG(mavlink::dialects::common::COMMAND_LONG_DATA {
+            param3: 1.0,
+            command: MavCmd::MAV_CMD_IMAGE_START_CAPTURE,
+            target_system: 1,
+            target_component: 100,
+            ..mavlink::dialects::common::COMMAND_LONG_DATA::DEFAULT
+        }),
+    );
+    assert!(out.is_empty(), "{}", names(&out).join(","));
+    assert!(r.link.started.is_empty());
+    // The same from the GCS is a command.
+    let out = r.command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, p(&[0.0, 0.0, 1.0]));
+    assert_eq!(result_of(&out), MavResult::MAV_RESULT_IN_PROGRESS);
+}
+
+/// Float parameters that must be whole numbers are refused, not truncated (issue 8).
+#[test]
+fn fractional_ids_and_types_are_denied() {
+    let mut r = Rig::ready();
+    let out = r.command(MavCmd::MAV_CMD_REQUEST_MESSAGE, p(&[259.7]));
+    assert_eq!(result_of(&out), MavResult::MAV_RESULT_DENIED);
+    let out = r.command(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, p(&[1.9, 50.0]));
+    assert_eq!(result_of(&out), MavResult::MAV_RESULT_DENIED);
+    let out = r.command(MavCmd::MAV_CMD_SET_CAMERA_MODE, p(&[0.0, 0.5]));
+    assert_eq!(result_of(&out), MavResult::MAV_RESULT_DENIED);
+    assert!(r.link.started.is_empty());
+    // Whole numbers still work.
+    let out = r.command(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, p(&[1.0, 50.0]));
+    assert_eq!(result_of(&out), MavResult::MAV_RESULT_ACCEPTED);
+}
