@@ -32,17 +32,13 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use siyi_protocol::{
-    CameraModel, CenterPosition, CmdId, DataStreamType, Decidegrees, FeedbackCode, FrameDecoder,
-    FrameError, FunctionType, MotionMode, RecordState, Reply, Request, StreamType, SystemInfo,
-    Zoom, ZoomDirection,
+    CameraModel, CmdId, DataStreamType, FeedbackCode, FrameDecoder, FrameError, FunctionType,
+    MotionMode, RecordState, Reply, Request, StreamType, SystemInfo, Zoom, ZoomDirection,
 };
 
-use super::config::{
-    LinkConfig, LinkStats, BAD_INPUT_REPORT_INTERVAL, ENCODING_STREAMS, PITCH_MAX_DECIDEGREES,
-    PITCH_MIN_DECIDEGREES, YAW_LIMIT_DECIDEGREES,
-};
+use super::config::{LinkConfig, LinkStats, BAD_INPUT_REPORT_INTERVAL, ENCODING_STREAMS};
 use super::fallback::Fallback;
-use super::ops::{failed, mode_function, ActiveOp, Wait};
+use super::ops::{self, failed, gimbal, mode, photo, record, ActiveOp, Wait};
 use super::pending::{Origin, PendingTable, RetryPolicy};
 use super::timer::{Timer, TimerTable};
 use super::{
@@ -379,20 +375,18 @@ impl SiyiLink {
                         keep.push(next);
                     }
                 }
+                // Only a reading taken after the toggle can confirm it.
                 Wait::RecordConfirm { start, since, .. } if now > since => {
-                    if start && rec == RecordState::Recording
-                        || !start && rec != RecordState::Recording
-                    {
-                        self.finish(a.id, a.op, OpOutcome::Succeeded { confirmed: true });
-                    } else if start && rec == RecordState::NoCard {
-                        self.finish(a.id, a.op, failed("no SD card"));
-                    } else {
-                        a.wait = Wait::RecordConfirm {
-                            start,
-                            since,
-                            seen: true,
-                        };
-                        keep.push(a);
+                    match record::confirm(start, rec) {
+                        Some(outcome) => self.finish(a.id, a.op, outcome),
+                        None => {
+                            a.wait = Wait::RecordConfirm {
+                                start,
+                                since,
+                                seen: true,
+                            };
+                            keep.push(a);
+                        }
                     }
                 }
                 Wait::ModeConfirm {
@@ -400,18 +394,15 @@ impl SiyiLink {
                     sent_at,
                     attempts,
                     ..
-                } if now > sent_at => match info.motion_mode {
-                    Some(m) if m == mode => {
-                        self.finish(a.id, a.op, OpOutcome::Succeeded { confirmed: true })
-                    }
-                    None => self.finish(a.id, a.op, OpOutcome::Succeeded { confirmed: false }),
-                    Some(_) => {
+                } if now > sent_at => match mode::confirm(mode, info.motion_mode) {
+                    Some(outcome) => self.finish(a.id, a.op, outcome),
+                    None => {
                         // Setting a mode is idempotent: re-send it if the camera may have lost it.
                         let resend = attempts < self.config.max_attempts
                             && now.saturating_duration_since(sent_at)
                                 >= ms(self.config.request_timeout_ms);
                         let (sent_at, attempts) = if resend {
-                            if let Some(func) = mode_function(mode) {
+                            if let Some(func) = mode::function(mode) {
                                 self.transmit(&Request::Function(func));
                                 self.stats.retries += 1;
                             }
@@ -443,19 +434,14 @@ impl SiyiLink {
             self.photo_feedback_seen = true;
         }
         let (pick, outcome): (fn(&Wait) -> bool, OpOutcome) = match code {
-            FeedbackCode::PhotoOk => (
-                |w| matches!(w, Wait::Photo { .. }),
-                OpOutcome::Succeeded { confirmed: true },
-            ),
-            FeedbackCode::PhotoFailed => (
-                |w| matches!(w, Wait::Photo { .. }),
-                failed("photo failed (SD card?)"),
-            ),
             FeedbackCode::RecordFailed => (
                 |w| matches!(w, Wait::RecordConfirm { .. }),
                 failed("recording failed (SD card?)"),
             ),
-            _ => return,
+            code => match photo::feedback(code) {
+                Some(outcome) => (|w| matches!(w, Wait::Photo { .. }), outcome),
+                None => return,
+            },
         };
         if let Some(i) = self.ops.iter().position(|a| pick(&a.wait)) {
             let a = self.ops.remove(i);
@@ -661,14 +647,7 @@ impl SiyiLink {
             return;
         };
         let a = self.ops.remove(i);
-        let outcome = match a.op {
-            // The A8 often sends no ACK for zoom commands: sent, not confirmed.
-            Operation::ZoomTo { .. } | Operation::ZoomContinuous(_) => {
-                OpOutcome::Succeeded { confirmed: false }
-            }
-            _ => OpOutcome::TimedOut,
-        };
-        self.finish(a.id, a.op, outcome);
+        self.finish(a.id, a.op, ops::request_given_up(a.op));
     }
 
     fn declare_unanswered(&mut self, now: Instant, cmd: CmdId) {
@@ -893,17 +872,12 @@ impl SiyiLink {
         start: bool,
         rec: RecordState,
     ) -> Option<ActiveOp> {
-        use RecordState::*;
-        match (start, rec) {
-            (true, Recording) | (false, NotRecording | NoCard | DataLoss) => {
-                self.finish(id, op, OpOutcome::Succeeded { confirmed: true });
+        match record::decide(start, rec) {
+            record::Decision::Done(outcome) => {
+                self.finish(id, op, outcome);
                 None
             }
-            (true, NoCard) => {
-                self.finish(id, op, failed("no SD card"));
-                None
-            }
-            (true, NotRecording | DataLoss) | (false, Recording) => {
+            record::Decision::Toggle => {
                 self.transmit(&Request::Function(FunctionType::RecordToggle));
                 self.timers
                     .set_earliest(Timer::InfoPoll, now + ms(self.config.confirm_poll_ms));
@@ -917,10 +891,6 @@ impl SiyiLink {
                     },
                     deadline: Some(now + ms(self.config.record_timeout_ms)),
                 })
-            }
-            (_, Other(v)) => {
-                self.finish(id, op, failed(&format!("unknown recording state {v}")));
-                None
             }
         }
     }
@@ -948,13 +918,7 @@ impl SiyiLink {
                 });
             }
             Operation::StartRecording | Operation::StopRecording => {
-                let busy = self.ops.iter().any(|a| {
-                    matches!(
-                        a.wait,
-                        Wait::RecordFresh { .. } | Wait::RecordConfirm { .. }
-                    )
-                });
-                if busy {
+                if record::busy(&self.ops) {
                     self.finish(id, op, failed("another recording change is in progress"));
                     return;
                 }
@@ -999,49 +963,19 @@ impl SiyiLink {
             Operation::ZoomTo { factor } => {
                 self.zoom_hold = None;
                 self.timers.stop(Timer::ZoomKeepAlive);
-                let max = self
-                    .state
-                    .max_zoom
-                    .unwrap_or(self.config.max_zoom_fallback)
-                    .factor()
-                    .max(1.0);
-                let factor = if factor.is_nan() {
-                    1.0
-                } else {
-                    factor.clamp(1.0, max)
-                };
-                let z = Zoom::from_factor(factor);
+                let max = self.state.max_zoom.unwrap_or(self.config.max_zoom_fallback);
+                let z = ops::zoom::absolute(factor, max);
                 self.set_zoom(now, z, ZoomSource::Commanded);
                 self.read_zoom_soon(now);
                 self.send_op_request(now, reply_op, Request::AbsoluteZoom(z), normal);
             }
-            Operation::GimbalRates {
-                yaw_speed,
-                pitch_speed,
-            } => {
-                let req = Request::GimbalRotation {
-                    yaw_speed: yaw_speed.clamp(-100, 100),
-                    pitch_speed: pitch_speed.clamp(-100, 100),
-                };
-                self.send_op_request(now, reply_op, req, normal);
-            }
-            Operation::GimbalAngles { yaw, pitch } => {
-                let req = Request::SetAngles {
-                    yaw: Decidegrees(yaw.0.clamp(-YAW_LIMIT_DECIDEGREES, YAW_LIMIT_DECIDEGREES)),
-                    pitch: Decidegrees(pitch.0.clamp(PITCH_MIN_DECIDEGREES, PITCH_MAX_DECIDEGREES)),
-                };
-                self.send_op_request(now, reply_op, req, normal);
-            }
-            Operation::Center => {
-                self.send_op_request(
-                    now,
-                    reply_op,
-                    Request::Center(CenterPosition::Center),
-                    normal,
-                );
+            Operation::GimbalRates { .. } | Operation::GimbalAngles { .. } | Operation::Center => {
+                if let Some(req) = gimbal::request(op) {
+                    self.send_op_request(now, reply_op, req, normal);
+                }
             }
             Operation::SetMotionMode(mode) => {
-                let Some(func) = mode_function(mode) else {
+                let Some(func) = mode::function(mode) else {
                     self.finish(id, op, failed("unknown motion mode"));
                     return;
                 };

@@ -1,8 +1,20 @@
-//! The link's operations in flight: what each waits for, and how it ends when the wait runs out.
+//! The link's operations in flight: what each waits for, and how it ends. One file per operation
+//! family holds that family's decisions as plain functions ([`photo`], [`record`], [`mode`],
+//! [`zoom`], [`gimbal`]); the link (the conductor) sends, polls and keeps the table.
+//!
+//! Owns: the shape of an operation in flight ([`ActiveOp`], [`Wait`]) and every rule that turns
+//! a reading, a feedback or a deadline into an [`OpOutcome`]. Never touches: sockets, timers,
+//! the pending-request table (the conductor applies the decisions).
+
+pub(super) mod gimbal;
+pub(super) mod mode;
+pub(super) mod photo;
+pub(super) mod record;
+pub(super) mod zoom;
 
 use std::time::Instant;
 
-use siyi_protocol::{FunctionType, MotionMode};
+use siyi_protocol::MotionMode;
 
 use super::{OpId, OpOutcome, Operation};
 
@@ -48,22 +60,13 @@ impl Wait {
         last_rx: Option<Instant>,
     ) -> OpOutcome {
         match self {
-            // Cameras that never push 0x0B: silence about the photo is success only while the
-            // camera demonstrably answered (anything) after the photo command went out.
-            // A camera known to report photos (0x0B seen before) that says nothing about
-            // this one did not demonstrably take it: never assumed.
-            Self::Photo { sent_at }
-                if !photo_feedback_seen && last_rx.is_some_and(|t| t > sent_at) =>
-            {
-                OpOutcome::Succeeded { confirmed: false }
-            }
-            Self::Photo { .. } => OpOutcome::TimedOut,
+            Self::Photo { sent_at } => photo::timed_out(sent_at, photo_feedback_seen, last_rx),
             Self::RecordFresh { .. } => OpOutcome::TimedOut,
             Self::RecordConfirm { seen: false, .. } | Self::ModeConfirm { seen: false, .. } => {
                 OpOutcome::TimedOut
             }
-            Self::RecordConfirm { seen: true, .. } => failed("recording state did not change"),
-            Self::ModeConfirm { seen: true, .. } => failed("motion mode did not change"),
+            Self::RecordConfirm { seen: true, .. } => record::unchanged(),
+            Self::ModeConfirm { seen: true, .. } => mode::unchanged(),
             Self::Reply => OpOutcome::TimedOut,
         }
     }
@@ -75,11 +78,13 @@ pub(super) fn failed(reason: &str) -> OpOutcome {
     }
 }
 
-pub(super) fn mode_function(mode: MotionMode) -> Option<FunctionType> {
-    match mode {
-        MotionMode::Lock => Some(FunctionType::LockMode),
-        MotionMode::Follow => Some(FunctionType::FollowMode),
-        MotionMode::Fpv => Some(FunctionType::FpvMode),
-        MotionMode::Other(_) => None,
+/// How an operation ends when its request was given up after every retry.
+pub(super) fn request_given_up(op: Operation) -> OpOutcome {
+    match op {
+        // The A8 often sends no ACK for zoom commands: sent, not confirmed.
+        Operation::ZoomTo { .. } | Operation::ZoomContinuous(_) => {
+            OpOutcome::Succeeded { confirmed: false }
+        }
+        _ => OpOutcome::TimedOut,
     }
 }

@@ -1,0 +1,35 @@
+//! Gimbal motion mode (0x0C func 3/4/5, never acknowledged; confirmed by 0x0A).
+
+use siyi_protocol::{FunctionType, MotionMode};
+
+use super::failed;
+use crate::core::link::OpOutcome;
+
+/// The 0x0C function that sets `mode` (`None` for a mode that cannot be set).
+pub(in crate::core::link) fn function(mode: MotionMode) -> Option<FunctionType> {
+    match mode {
+        MotionMode::Lock => Some(FunctionType::LockMode),
+        MotionMode::Follow => Some(FunctionType::FollowMode),
+        MotionMode::Fpv => Some(FunctionType::FpvMode),
+        MotionMode::Other(_) => None,
+    }
+}
+
+/// A reading after the mode was sent: the outcome, or `None` when it shows another mode (keep
+/// waiting; the conductor may re-send, since setting a mode is idempotent).
+pub(in crate::core::link) fn confirm(
+    wanted: MotionMode,
+    read: Option<MotionMode>,
+) -> Option<OpOutcome> {
+    match read {
+        Some(m) if m == wanted => Some(OpOutcome::Succeeded { confirmed: true }),
+        // Old firmware without the mode byte: sent, not confirmed.
+        None => Some(OpOutcome::Succeeded { confirmed: false }),
+        Some(_) => None,
+    }
+}
+
+/// The outcome when readings came after the command but none showed the mode.
+pub(in crate::core::link) fn unchanged() -> OpOutcome {
+    failed("motion mode did not change")
+}

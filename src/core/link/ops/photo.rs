@@ -1,0 +1,33 @@
+//! Photos (0x0C take photo, outcome pushed as 0x0B).
+
+use std::time::Instant;
+
+use siyi_protocol::FeedbackCode;
+
+use super::failed;
+use crate::core::link::OpOutcome;
+
+/// The outcome a 0x0B feedback code gives a photo in flight (`None`: not a photo outcome).
+pub(in crate::core::link) fn feedback(code: FeedbackCode) -> Option<OpOutcome> {
+    match code {
+        FeedbackCode::PhotoOk => Some(OpOutcome::Succeeded { confirmed: true }),
+        FeedbackCode::PhotoFailed => Some(failed("photo failed (SD card?)")),
+        _ => None,
+    }
+}
+
+/// A photo sent at `sent_at` got no 0x0B in time. Cameras that never push 0x0B: silence about
+/// the photo is success only while the camera demonstrably answered (anything, `last_rx`) after
+/// the photo command went out. A camera known to report photos (`feedback_seen`) that says
+/// nothing about this one did not demonstrably take it: never assumed.
+pub(in crate::core::link) fn timed_out(
+    sent_at: Instant,
+    feedback_seen: bool,
+    last_rx: Option<Instant>,
+) -> OpOutcome {
+    if !feedback_seen && last_rx.is_some_and(|t| t > sent_at) {
+        OpOutcome::Succeeded { confirmed: false }
+    } else {
+        OpOutcome::TimedOut
+    }
+}
