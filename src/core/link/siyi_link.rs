@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use siyi_protocol::{
     CameraModel, CmdId, DataStreamType, FeedbackCode, FrameDecoder, FrameError, FunctionType,
-    MotionMode, RecordState, Reply, Request, StreamType, SystemInfo, Zoom, ZoomDirection,
+    RecordState, Reply, Request, SystemInfo, ZoomDirection,
 };
 
 use super::config::{LinkConfig, LinkStats, BAD_INPUT_REPORT_INTERVAL, ENCODING_STREAMS};
@@ -42,7 +42,7 @@ use super::ops::{self, failed, gimbal, mode, photo, record, ActiveOp, Wait};
 use super::pending::{Origin, PendingTable, RetryPolicy};
 use super::timer::{Timer, TimerTable};
 use super::{
-    CameraState, Fresh, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, ZoomSource,
+    CameraState, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, ZoomSource,
 };
 
 /// Where the start-up sequence is.
@@ -274,32 +274,17 @@ impl SiyiLink {
     }
 
     fn apply_reply(&mut self, now: Instant, reply: &Reply) {
+        // What the reply says about the camera, then what it means for start-up and operations.
+        self.state.read(now, reply, &mut self.events);
         match reply {
-            Reply::HardwareId(id) => {
-                let model = id.model();
-                let first_or_changed = self.state.hardware_id != Some(*id);
-                self.state.hardware_id = Some(*id);
-                self.state.model = Some(model);
-                if first_or_changed && model != CameraModel::A8Mini {
-                    self.events
-                        .push_back(LinkEvent::UnexpectedModel { model, id: *id });
-                }
-                if self.startup == Startup::HardwareId {
-                    self.startup = Startup::Firmware;
-                    self.set_health(LinkHealth::Booting);
-                    self.timers
-                        .set(Timer::Lost, now + ms(self.config.lost_after_ms));
-                    self.timers.set(Timer::StartupPoll, now);
-                }
+            Reply::HardwareId(_) if self.startup == Startup::HardwareId => {
+                self.startup = Startup::Firmware;
+                self.set_health(LinkHealth::Booting);
+                self.timers
+                    .set(Timer::Lost, now + ms(self.config.lost_after_ms));
+                self.timers.set(Timer::StartupPoll, now);
             }
-            Reply::FirmwareVersion {
-                camera,
-                gimbal,
-                zoom,
-            } => {
-                self.state.camera_fw = Some(*camera);
-                self.state.gimbal_fw = Some(*gimbal);
-                self.state.zoom_fw = *zoom;
+            Reply::FirmwareVersion { camera, .. } => {
                 if camera.is_zero() {
                     if self.health == LinkHealth::Up {
                         self.set_health(LinkHealth::Booting);
@@ -313,59 +298,21 @@ impl SiyiLink {
                     self.become_up(now);
                 }
             }
-            Reply::ManualZoom { zoom_tenths } => self.set_zoom(
-                now,
-                Zoom::from_tenths(*zoom_tenths),
-                ZoomSource::ManualZoomAck,
-            ),
-            Reply::CurrentZoom(z) => self.set_zoom(now, *z, ZoomSource::CurrentZoomReply),
-            Reply::MaxZoom(z) => self.state.max_zoom = Some(*z),
             Reply::CameraSystemInfo(info) => self.on_info(now, info),
             Reply::FunctionFeedback(code) => self.on_feedback(*code),
-            Reply::Attitude(a) => self.state.attitude = Some(Fresh::new(*a, now)),
-            Reply::Encoding(e) => {
-                if let Some(slot) =
-                    encoding_index(e.stream).and_then(|i| self.state.encodings.get_mut(i))
-                {
-                    *slot = Some(*e);
-                }
-            }
             Reply::DataStream { data_type }
                 if *data_type == DataStreamType::Attitude.to_u8()
                     && self.config.attitude_stream.is_some() =>
             {
                 self.streaming = true;
             }
-            Reply::GimbalMode(mode) => self.set_motion_mode(now, *mode),
             _ => {}
         }
     }
 
+    /// Operations waiting for a 0x0A reading (the state has taken it already).
     fn on_info(&mut self, now: Instant, info: &SystemInfo) {
         let rec = info.record_sta;
-        let prev = self.state.record.map(|f| f.value);
-        self.state.record = Some(Fresh::new(rec, now));
-        if prev != Some(rec) {
-            self.events.push_back(LinkEvent::RecordingChanged {
-                from: prev,
-                to: rec,
-            });
-        }
-        if rec == RecordState::Recording {
-            if prev != Some(RecordState::Recording) || self.state.recording_since.is_none() {
-                self.state.recording_since = Some(now);
-            }
-        } else {
-            self.state.recording_since = None;
-        }
-        if let Some(mode) = info.motion_mode {
-            self.set_motion_mode(now, mode);
-        }
-        if let Some(dir) = info.mounting_dir {
-            self.state.mounting = Some(Fresh::new(dir, now));
-        }
-
-        // Operations waiting for a reading.
         let ops = std::mem::take(&mut self.ops);
         let mut keep = Vec::with_capacity(ops.len());
         for mut a in ops {
@@ -771,22 +718,6 @@ impl SiyiLink {
 
     // ----- state --------------------------------------------------------------------------
 
-    fn set_zoom(&mut self, now: Instant, z: Zoom, source: ZoomSource) {
-        let changed = self.state.zoom.map(|(f, _)| f.value) != Some(z);
-        self.state.zoom = Some((Fresh::new(z, now), source));
-        if changed {
-            self.events.push_back(LinkEvent::ZoomChanged(z));
-        }
-    }
-
-    fn set_motion_mode(&mut self, now: Instant, mode: MotionMode) {
-        let changed = self.state.motion_mode.map(|f| f.value) != Some(mode);
-        self.state.motion_mode = Some(Fresh::new(mode, now));
-        if changed {
-            self.events.push_back(LinkEvent::MotionModeChanged(mode));
-        }
-    }
-
     fn stream_period(&self) -> Option<Duration> {
         let hz = self.config.attitude_stream?.hz()?;
         (hz > 0).then(|| Duration::from_millis(1000 / u64::from(hz)))
@@ -965,7 +896,8 @@ impl SiyiLink {
                 self.timers.stop(Timer::ZoomKeepAlive);
                 let max = self.state.max_zoom.unwrap_or(self.config.max_zoom_fallback);
                 let z = ops::zoom::absolute(factor, max);
-                self.set_zoom(now, z, ZoomSource::Commanded);
+                self.state
+                    .set_zoom(now, z, ZoomSource::Commanded, &mut self.events);
                 self.read_zoom_soon(now);
                 self.send_op_request(now, reply_op, Request::AbsoluteZoom(z), normal);
             }
@@ -1039,14 +971,5 @@ impl LinkControl for SiyiLink {
         }
         self.rearm();
         id
-    }
-}
-
-fn encoding_index(stream: StreamType) -> Option<usize> {
-    match stream {
-        StreamType::Recording => Some(0),
-        StreamType::Main => Some(1),
-        StreamType::Sub => Some(2),
-        StreamType::Other(_) => None,
     }
 }

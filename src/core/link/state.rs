@@ -1,11 +1,14 @@
 //! The camera state the link keeps: everything read from the camera, each value with its age.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use siyi_protocol::{
     Attitude, CameraModel, EncodingParams, FirmwareVersion, HardwareId, MotionMode,
-    MountingDirection, RecordState, Zoom,
+    MountingDirection, RecordState, Reply, StreamType, Zoom,
 };
+
+use super::LinkEvent;
 
 /// A value and the time it was last read from the camera.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -73,4 +76,110 @@ pub struct CameraState {
     pub encodings: [Option<EncodingParams>; 3],
     /// How many times the start-up sequence has completed (2 after one reboot).
     pub startups: u32,
+}
+
+impl CameraState {
+    /// Takes what `reply` (read at `now`) says about the camera; the changes a user should
+    /// know of (recording state, zoom, motion mode, an unexpected model) become `events`.
+    pub(crate) fn read(&mut self, now: Instant, reply: &Reply, events: &mut VecDeque<LinkEvent>) {
+        match reply {
+            Reply::HardwareId(id) => {
+                let model = id.model();
+                let first_or_changed = self.hardware_id != Some(*id);
+                self.hardware_id = Some(*id);
+                self.model = Some(model);
+                if first_or_changed && model != CameraModel::A8Mini {
+                    events.push_back(LinkEvent::UnexpectedModel { model, id: *id });
+                }
+            }
+            Reply::FirmwareVersion {
+                camera,
+                gimbal,
+                zoom,
+            } => {
+                self.camera_fw = Some(*camera);
+                self.gimbal_fw = Some(*gimbal);
+                self.zoom_fw = *zoom;
+            }
+            Reply::ManualZoom { zoom_tenths } => self.set_zoom(
+                now,
+                Zoom::from_tenths(*zoom_tenths),
+                ZoomSource::ManualZoomAck,
+                events,
+            ),
+            Reply::CurrentZoom(z) => self.set_zoom(now, *z, ZoomSource::CurrentZoomReply, events),
+            Reply::MaxZoom(z) => self.max_zoom = Some(*z),
+            Reply::CameraSystemInfo(info) => {
+                let rec = info.record_sta;
+                let prev = self.record.map(|f| f.value);
+                self.record = Some(Fresh::new(rec, now));
+                if prev != Some(rec) {
+                    events.push_back(LinkEvent::RecordingChanged {
+                        from: prev,
+                        to: rec,
+                    });
+                }
+                if rec == RecordState::Recording {
+                    if prev != Some(RecordState::Recording) || self.recording_since.is_none() {
+                        self.recording_since = Some(now);
+                    }
+                } else {
+                    self.recording_since = None;
+                }
+                if let Some(mode) = info.motion_mode {
+                    self.set_motion_mode(now, mode, events);
+                }
+                if let Some(dir) = info.mounting_dir {
+                    self.mounting = Some(Fresh::new(dir, now));
+                }
+            }
+            Reply::Attitude(a) => self.attitude = Some(Fresh::new(*a, now)),
+            Reply::Encoding(e) => {
+                if let Some(slot) = encoding_index(e.stream).and_then(|i| self.encodings.get_mut(i))
+                {
+                    *slot = Some(*e);
+                }
+            }
+            Reply::GimbalMode(mode) => self.set_motion_mode(now, *mode, events),
+            _ => {}
+        }
+    }
+
+    /// The zoom is `z` (from `source`) at `now`; a change is an event.
+    pub(crate) fn set_zoom(
+        &mut self,
+        now: Instant,
+        z: Zoom,
+        source: ZoomSource,
+        events: &mut VecDeque<LinkEvent>,
+    ) {
+        let changed = self.zoom.map(|(f, _)| f.value) != Some(z);
+        self.zoom = Some((Fresh::new(z, now), source));
+        if changed {
+            events.push_back(LinkEvent::ZoomChanged(z));
+        }
+    }
+
+    fn set_motion_mode(
+        &mut self,
+        now: Instant,
+        mode: MotionMode,
+        events: &mut VecDeque<LinkEvent>,
+    ) {
+        let changed = self.motion_mode.map(|f| f.value) != Some(mode);
+        self.motion_mode = Some(Fresh::new(mode, now));
+        if changed {
+            events.push_back(LinkEvent::MotionModeChanged(mode));
+        }
+    }
+}
+
+/// Index of a stream in [`CameraState::encodings`].
+fn encoding_index(stream: StreamType) -> Option<usize> {
+    match stream {
+        StreamType::Recording => Some(0),
+        StreamType::Main => Some(1),
+        StreamType::Sub => Some(2),
+        StreamType::Other(_) => None,
+    }
 }
