@@ -26,8 +26,27 @@ pub struct TrafficLine {
     pub hex: String,
 }
 
+/// Hex text that is not bytes.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+pub enum HexError {
+    /// An odd number of hex digits.
+    #[error("odd number of hex digits ({digits})")]
+    OddDigits {
+        /// How many digits there were.
+        digits: usize,
+    },
+    /// Two characters that are not a hex byte.
+    #[error("not a hex byte: {pair:?} at digit {at}")]
+    NotHex {
+        /// The two characters.
+        pair: String,
+        /// Their position among the digits, from 0.
+        at: usize,
+    },
+}
+
 /// Parses hex text (`"55 66 01"`, `"556601"`, `"0x55, 0x66"`) into bytes.
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, HexError> {
     let cleaned: String = text
         .replace("0x", "")
         .replace("0X", "")
@@ -35,13 +54,18 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
         .filter(|c| !c.is_whitespace() && *c != ',' && *c != ':')
         .collect();
     if !cleaned.len().is_multiple_of(2) {
-        return Err(format!("odd number of hex digits ({})", cleaned.len()));
+        return Err(HexError::OddDigits {
+            digits: cleaned.len(),
+        });
     }
     (0..cleaned.len())
         .step_by(2)
         .map(|i| {
-            u8::from_str_radix(&cleaned[i..i + 2], 16)
-                .map_err(|_| format!("not a hex byte: {:?} at digit {i}", &cleaned[i..i + 2]))
+            let pair = cleaned.get(i..i + 2).unwrap_or_default();
+            u8::from_str_radix(pair, 16).map_err(|_| HexError::NotHex {
+                pair: pair.to_owned(),
+                at: i,
+            })
         })
         .collect()
 }
@@ -70,13 +94,24 @@ pub enum RecordError {
         source: std::io::Error,
     },
     /// A line is not a valid traffic line.
-    #[error("line {line}: {reason}")]
+    #[error("line {line}: {source}")]
     BadLine {
         /// Line number, from 1.
         line: usize,
         /// What is wrong.
-        reason: String,
+        source: LineError,
     },
+}
+
+/// What is wrong with one line of a recording.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    /// Not a `{"t_ms","dir","hex"}` JSON object.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    /// Its hex is not bytes.
+    #[error("{0}")]
+    Hex(#[from] HexError),
 }
 
 impl TrafficLine {
@@ -90,7 +125,7 @@ impl TrafficLine {
     }
 
     /// The datagram's bytes.
-    pub fn bytes(&self) -> Result<Vec<u8>, String> {
+    pub fn bytes(&self) -> Result<Vec<u8>, HexError> {
         parse_hex(&self.hex)
     }
 
@@ -110,14 +145,12 @@ pub fn parse_lines(text: &str) -> Result<Vec<TrafficLine>, RecordError> {
         if line.is_empty() || line.starts_with('#') || line.starts_with("//") {
             continue;
         }
-        let parsed: TrafficLine = serde_json::from_str(line).map_err(|e| RecordError::BadLine {
+        let bad = |source: LineError| RecordError::BadLine {
             line: i + 1,
-            reason: e.to_string(),
-        })?;
-        parsed.bytes().map_err(|reason| RecordError::BadLine {
-            line: i + 1,
-            reason,
-        })?;
+            source,
+        };
+        let parsed: TrafficLine = serde_json::from_str(line).map_err(|e| bad(e.into()))?;
+        parsed.bytes().map_err(|e| bad(e.into()))?;
         out.push(parsed);
     }
     Ok(out)

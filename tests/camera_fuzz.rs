@@ -10,7 +10,7 @@ use mavlink::dialects::common::MavCmd;
 use mavlink::MavlinkVersion;
 use proptest::prelude::*;
 use siyi_bridge::core::camera::Inbound;
-use siyi_bridge::core::link::{LinkHealth, OpOutcome};
+use siyi_bridge::core::link::{FailReason, LinkHealth, OpOutcome, RejectReason};
 
 const IDS: [u32; 8] = [0, 33, 75, 76, 77, 259, 263, 511];
 
@@ -69,9 +69,13 @@ proptest! {
             if let Some((id, _)) = r.link.started.last().copied() {
                 let o = match outcome {
                     0 => OpOutcome::Succeeded { confirmed: true },
-                    1 => OpOutcome::Failed { reason: "x".into() },
+                    1 => OpOutcome::Failed {
+                        reason: FailReason::NoSdCard,
+                    },
                     2 => OpOutcome::TimedOut,
-                    _ => OpOutcome::Rejected { reason: "lost".into() },
+                    _ => OpOutcome::Rejected {
+                        reason: RejectReason::NotFound,
+                    },
                 };
                 r.finish(id, o);
             }

@@ -17,7 +17,9 @@ use mavlink::{MavlinkVersion, Message};
 use siyi_bridge::core::camera::{
     messages, CameraComponent, CameraConfig, CameraEvent, Inbound, Outgoing, PersistedState, Target,
 };
-use siyi_bridge::core::link::{Fresh, LinkEvent, LinkHealth, OpId, OpOutcome, Operation};
+use siyi_bridge::core::link::{
+    FailReason, Fresh, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, RejectReason,
+};
 use siyi_protocol::{FirmwareVersion, RecordState, ZoomDirection};
 
 const P0: [f32; 7] = [0.0; 7];
@@ -381,7 +383,7 @@ fn failed_photo_reports_failure_and_no_index() {
     let out = r.finish(
         OpId(1),
         OpOutcome::Failed {
-            reason: "no SD card".into(),
+            reason: FailReason::NoSdCard,
         },
     );
     assert_eq!(result_of(&out), MavResult::MAV_RESULT_FAILED);
@@ -449,7 +451,9 @@ fn camera_lost_mid_capture() {
     let out = r.finish(
         OpId(1),
         OpOutcome::Rejected {
-            reason: "camera lost".into(),
+            reason: RejectReason::Lost {
+                lost_after_ms: 3000,
+            },
         },
     );
     assert!(find(&out, "CAMERA_IMAGE_CAPTURED").is_some());
@@ -518,7 +522,7 @@ fn video_start_stop_follow_the_camera() {
     let out = r.finish(
         id,
         OpOutcome::Failed {
-            reason: "camera still recording".into(),
+            reason: FailReason::RecordingUnchanged,
         },
     );
     assert_eq!(acks(&out)[0].result, MavResult::MAV_RESULT_FAILED);

@@ -5,8 +5,8 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use siyi_bridge::core::link::{
-    LinkConfig, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, SiyiLink,
-    ZoomSource,
+    FailReason, LinkConfig, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation,
+    SiyiLink, ZoomSource,
 };
 use siyi_protocol::{
     Attitude, CmdId, Decidegrees, EncodingParams, FeedbackCode, FirmwareVersion, Frame,
@@ -666,7 +666,7 @@ fn record_case(start: bool, sta: u8) -> (Option<OpOutcome>, usize, u8) {
 fn record_decision_for_every_state() {
     let ok = Some(OpOutcome::Succeeded { confirmed: true });
     let no_card = Some(OpOutcome::Failed {
-        reason: "no SD card".into(),
+        reason: FailReason::NoSdCard,
     });
     // (start?, record_sta) -> (outcome, toggles sent, camera state after)
     assert_eq!(record_case(true, 0), (ok.clone(), 1, 1));
@@ -696,7 +696,7 @@ fn record_toggle_without_effect_fails() {
         Some((
             t + ms(3000),
             OpOutcome::Failed {
-                reason: "recording state did not change".into()
+                reason: FailReason::RecordingUnchanged
             }
         ))
     );
@@ -714,7 +714,7 @@ fn record_failed_feedback() {
     assert_eq!(
         h.outcome(id).map(|x| x.1),
         Some(OpOutcome::Failed {
-            reason: "recording failed (SD card?)".into()
+            reason: FailReason::RecordingFailed
         })
     );
 }
@@ -779,7 +779,7 @@ fn photo_outcomes() {
         (
             Some(FeedbackCode::PhotoFailed),
             OpOutcome::Failed {
-                reason: "photo failed (SD card?)".into(),
+                reason: FailReason::PhotoFailed,
             },
             ms(20),
         ),

@@ -185,7 +185,7 @@ fn log_event(e: &LinkEvent) {
     match e {
         LinkEvent::Health { from, to } => tracing::info!(?from, ?to, "camera link health"),
         LinkEvent::CommandUnanswered { cmd, fallback } => {
-            tracing::info!(%cmd, fallback, "camera does not answer this command")
+            tracing::info!(%cmd, %fallback, "camera does not answer this command")
         }
         LinkEvent::UnexpectedModel { model, id } => {
             tracing::warn!(%model, ?id, "not an A8 mini; going on with A8 mini limits")

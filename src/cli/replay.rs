@@ -44,7 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             link.handle_timeout(at);
             print_events(line.t_ms, link);
         }
-        let bytes = line.bytes().map_err(anyhow::Error::msg)?;
+        let bytes = line.bytes()?;
         let arrow = match line.dir {
             Direction::ToCamera => "→ cam",
             Direction::FromCamera => "← cam",

@@ -18,7 +18,8 @@ pub fn result(outcome: &OpOutcome) -> MavResult {
 pub fn failure(outcome: &OpOutcome) -> Option<String> {
     match outcome {
         OpOutcome::Succeeded { .. } => None,
-        OpOutcome::Failed { reason } | OpOutcome::Rejected { reason } => Some(reason.to_string()),
+        OpOutcome::Failed { reason } => Some(reason.to_string()),
+        OpOutcome::Rejected { reason } => Some(reason.to_string()),
         OpOutcome::TimedOut => Some("camera did not answer".to_owned()),
     }
 }

@@ -23,6 +23,7 @@ pub use config::{
     YAW_LIMIT_DECIDEGREES,
 };
 pub use siyi_link::SiyiLink;
+
 pub use state::{CameraState, Fresh, ZoomSource};
 
 /// Identifies one started [`Operation`]; reported back in [`LinkEvent::OpFinished`].
@@ -79,17 +80,104 @@ pub enum OpOutcome {
         /// True when the camera confirmed it.
         confirmed: bool,
     },
-    /// The camera said no, or the state check refused it. `reason` is for an operator.
+    /// The camera said no, or the state check refused it.
     Failed {
-        /// Why, in words (e.g. "no SD card").
-        reason: String,
+        /// Why.
+        reason: FailReason,
     },
     /// The camera did not answer in time.
     TimedOut,
     /// Refused without trying: the link is not up (camera lost, booting, not identified).
     Rejected {
-        /// Why, in words.
-        reason: String,
+        /// Why.
+        reason: RejectReason,
+    },
+}
+
+/// Why an operation failed (rendered to words only where a person reads it).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
+pub enum FailReason {
+    /// Recording or a photo needs an SD card (0x0A `record_sta` 2).
+    #[error("no SD card")]
+    NoSdCard,
+    /// 0x0B code 1.
+    #[error("photo failed (SD card?)")]
+    PhotoFailed,
+    /// 0x0B code 4.
+    #[error("recording failed (SD card?)")]
+    RecordingFailed,
+    /// One recording change at a time.
+    #[error("another recording change is in progress")]
+    RecordingBusy,
+    /// 0x0A reported a recording state this link does not know.
+    #[error("unknown recording state {0}")]
+    UnknownRecordState(u8),
+    /// Readings after the toggle never showed the change.
+    #[error("recording state did not change")]
+    RecordingUnchanged,
+    /// A motion mode that cannot be set.
+    #[error("unknown motion mode")]
+    UnknownMotionMode,
+    /// Readings after the command never showed the mode.
+    #[error("motion mode did not change")]
+    ModeUnchanged,
+    /// A gimbal command answered with this status (1 = ok).
+    #[error("camera refused (status {0})")]
+    Refused(u8),
+    /// An absolute zoom answered with this status (1 = ok).
+    #[error("camera refused the zoom (status {0})")]
+    ZoomRefused(u8),
+    /// The camera rebooted while the operation was in progress.
+    #[error("camera rebooted")]
+    Rebooted,
+}
+
+/// What the link does instead of a command the camera never answers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
+pub enum FallbackUsed {
+    /// 0x18 unanswered.
+    #[error("zoom from 0x05 ACKs, else the last commanded value")]
+    ZoomFromAcks,
+    /// 0x16 unanswered.
+    #[error("max zoom 6.0x (A8 mini)")]
+    MaxZoomA8,
+    /// 0x25 unanswered.
+    #[error("attitude by polling 0x0D")]
+    AttitudePolling,
+    /// 0x20 unanswered.
+    #[error("encoding parameters of the remaining streams unknown")]
+    EncodingUnknown,
+    /// 0x05 unanswered.
+    #[error("continuous zoom sent without waiting for an ACK")]
+    ZoomUnacknowledged,
+    /// 0x0F unanswered.
+    #[error("absolute zoom sent without waiting for an ACK; zoom marked as commanded")]
+    AbsoluteZoomUnacknowledged,
+    /// 0x19 unanswered.
+    #[error("motion mode from 0x0A")]
+    ModeFromInfo,
+    /// 0x30 unanswered.
+    #[error("camera clock not set")]
+    ClockNotSet,
+    /// Any other command (none of the essential ones is ever declared unanswered).
+    #[error("none")]
+    Nothing,
+}
+
+/// Why an operation was refused without trying.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
+pub enum RejectReason {
+    /// No reply to the hardware-id request yet.
+    #[error("camera not found yet (no reply to the hardware-id request)")]
+    NotFound,
+    /// The firmware still reads 0.0.0.
+    #[error("camera is starting up (firmware still reads 0.0.0)")]
+    Booting,
+    /// Silent past the loss threshold.
+    #[error("camera lost (no reply for {lost_after_ms} ms)")]
+    Lost {
+        /// The loss threshold, milliseconds.
+        lost_after_ms: u64,
     },
 }
 
@@ -145,8 +233,8 @@ pub enum LinkEvent {
     CommandUnanswered {
         /// The command.
         cmd: CmdId,
-        /// What the link does instead, in words.
-        fallback: &'static str,
+        /// What the link does instead.
+        fallback: FallbackUsed,
     },
     /// A frame from the camera could not be decoded (counted in the link's stats; reported at
     /// most once per [`BAD_INPUT_REPORT_INTERVAL`]; the link goes on).

@@ -42,7 +42,8 @@ use super::ops::{self, failed, gimbal, mode, photo, record, ActiveOp, Wait};
 use super::pending::{Origin, PendingTable, RetryPolicy};
 use super::timer::{Timer, TimerTable};
 use super::{
-    CameraState, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, ZoomSource,
+    CameraState, FailReason, FallbackUsed, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome,
+    Operation, RejectReason, ZoomSource,
 };
 
 /// Where the start-up sequence is.
@@ -289,9 +290,7 @@ impl SiyiLink {
                     if self.health == LinkHealth::Up {
                         self.set_health(LinkHealth::Booting);
                         self.events.push_back(LinkEvent::Rebooted);
-                        self.abort_ops(|_| OpOutcome::Failed {
-                            reason: "camera rebooted".into(),
-                        });
+                        self.abort_ops(|_| failed(FailReason::Rebooted));
                         self.restart_startup(now);
                     }
                 } else if self.startup == Startup::Firmware {
@@ -383,7 +382,7 @@ impl SiyiLink {
         let (pick, outcome): (fn(&Wait) -> bool, OpOutcome) = match code {
             FeedbackCode::RecordFailed => (
                 |w| matches!(w, Wait::RecordConfirm { .. }),
-                failed("recording failed (SD card?)"),
+                failed(FailReason::RecordingFailed),
             ),
             code => match photo::feedback(code) {
                 Some(outcome) => (|w| matches!(w, Wait::Photo { .. }), outcome),
@@ -403,10 +402,10 @@ impl SiyiLink {
         let a = self.ops.remove(i);
         let outcome = match reply {
             Reply::GimbalRotation { status } | Reply::Center { status } if *status != 1 => {
-                failed(&format!("camera refused (status {status})"))
+                failed(FailReason::Refused(*status))
             }
             Reply::AbsoluteZoom { status } if *status != 1 => {
-                failed(&format!("camera refused the zoom (status {status})"))
+                failed(FailReason::ZoomRefused(*status))
             }
             _ => OpOutcome::Succeeded { confirmed: true },
         };
@@ -601,7 +600,7 @@ impl SiyiLink {
         let fallback = match cmd {
             CmdId::CURRENT_ZOOM => {
                 self.timers.stop(Timer::ZoomPoll);
-                "zoom from 0x05 ACKs, else the last commanded value"
+                FallbackUsed::ZoomFromAcks
             }
             CmdId::MAX_ZOOM => {
                 if self.state.max_zoom.is_none()
@@ -609,21 +608,19 @@ impl SiyiLink {
                 {
                     self.state.max_zoom = Some(self.config.max_zoom_fallback);
                 }
-                "max zoom 6.0x (A8 mini)"
+                FallbackUsed::MaxZoomA8
             }
             CmdId::DATA_STREAM => {
                 self.streaming = false;
                 self.timers.stop(Timer::StreamRearm);
-                "attitude by polling 0x0D"
+                FallbackUsed::AttitudePolling
             }
-            CmdId::GET_ENCODING => "encoding parameters of the remaining streams unknown",
-            CmdId::MANUAL_ZOOM => "continuous zoom sent without waiting for an ACK",
-            CmdId::ABSOLUTE_ZOOM => {
-                "absolute zoom sent without waiting for an ACK; zoom marked as commanded"
-            }
-            CmdId::GIMBAL_MODE => "motion mode from 0x0A",
-            CmdId::SET_UTC_TIME => "camera clock not set",
-            _ => "none",
+            CmdId::GET_ENCODING => FallbackUsed::EncodingUnknown,
+            CmdId::MANUAL_ZOOM => FallbackUsed::ZoomUnacknowledged,
+            CmdId::ABSOLUTE_ZOOM => FallbackUsed::AbsoluteZoomUnacknowledged,
+            CmdId::GIMBAL_MODE => FallbackUsed::ModeFromInfo,
+            CmdId::SET_UTC_TIME => FallbackUsed::ClockNotSet,
+            _ => FallbackUsed::Nothing,
         };
         let _ = now;
         self.events
@@ -850,7 +847,7 @@ impl SiyiLink {
             }
             Operation::StartRecording | Operation::StopRecording => {
                 if record::busy(&self.ops) {
-                    self.finish(id, op, failed("another recording change is in progress"));
+                    self.finish(id, op, failed(FailReason::RecordingBusy));
                     return;
                 }
                 let start = op == Operation::StartRecording;
@@ -908,7 +905,7 @@ impl SiyiLink {
             }
             Operation::SetMotionMode(mode) => {
                 let Some(func) = mode::function(mode) else {
-                    self.finish(id, op, failed("unknown motion mode"));
+                    self.finish(id, op, failed(FailReason::UnknownMotionMode));
                     return;
                 };
                 self.transmit(&Request::Function(func));
@@ -936,17 +933,13 @@ impl SiyiLink {
         }
     }
 
-    fn reject_reason(&self) -> String {
+    fn reject_reason(&self) -> RejectReason {
         match self.health {
-            LinkHealth::Searching => {
-                "camera not found yet (no reply to the hardware-id request)".into()
-            }
-            LinkHealth::Booting => "camera is starting up (firmware still reads 0.0.0)".into(),
-            LinkHealth::Lost => format!(
-                "camera lost (no reply for {} ms)",
-                self.config.lost_after_ms
-            ),
-            LinkHealth::Up => String::new(),
+            LinkHealth::Searching | LinkHealth::Up => RejectReason::NotFound,
+            LinkHealth::Booting => RejectReason::Booting,
+            LinkHealth::Lost => RejectReason::Lost {
+                lost_after_ms: self.config.lost_after_ms,
+            },
         }
     }
 }

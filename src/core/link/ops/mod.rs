@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use siyi_protocol::MotionMode;
 
-use super::{OpId, OpOutcome, Operation};
+use super::{FailReason, OpId, OpOutcome, Operation};
 
 /// What a running operation waits for.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -72,10 +72,8 @@ impl Wait {
     }
 }
 
-pub(super) fn failed(reason: &str) -> OpOutcome {
-    OpOutcome::Failed {
-        reason: reason.to_owned(),
-    }
+pub(super) fn failed(reason: FailReason) -> OpOutcome {
+    OpOutcome::Failed { reason }
 }
 
 /// How an operation ends when its request was given up after every retry.

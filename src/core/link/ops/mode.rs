@@ -3,7 +3,7 @@
 use siyi_protocol::{FunctionType, MotionMode};
 
 use super::failed;
-use crate::core::link::OpOutcome;
+use crate::core::link::{FailReason, OpOutcome};
 
 /// The 0x0C function that sets `mode` (`None` for a mode that cannot be set).
 pub(in crate::core::link) fn function(mode: MotionMode) -> Option<FunctionType> {
@@ -31,5 +31,5 @@ pub(in crate::core::link) fn confirm(
 
 /// The outcome when readings came after the command but none showed the mode.
 pub(in crate::core::link) fn unchanged() -> OpOutcome {
-    failed("motion mode did not change")
+    failed(FailReason::ModeUnchanged)
 }

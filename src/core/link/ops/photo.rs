@@ -5,13 +5,13 @@ use std::time::Instant;
 use siyi_protocol::FeedbackCode;
 
 use super::failed;
-use crate::core::link::OpOutcome;
+use crate::core::link::{FailReason, OpOutcome};
 
 /// The outcome a 0x0B feedback code gives a photo in flight (`None`: not a photo outcome).
 pub(in crate::core::link) fn feedback(code: FeedbackCode) -> Option<OpOutcome> {
     match code {
         FeedbackCode::PhotoOk => Some(OpOutcome::Succeeded { confirmed: true }),
-        FeedbackCode::PhotoFailed => Some(failed("photo failed (SD card?)")),
+        FeedbackCode::PhotoFailed => Some(failed(FailReason::PhotoFailed)),
         _ => None,
     }
 }

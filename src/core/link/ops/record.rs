@@ -4,7 +4,7 @@
 use siyi_protocol::RecordState;
 
 use super::{failed, ActiveOp, Wait};
-use crate::core::link::OpOutcome;
+use crate::core::link::{FailReason, OpOutcome};
 
 /// What to do about a recording change, given a fresh reading.
 #[derive(Clone, PartialEq, Debug)]
@@ -23,9 +23,9 @@ pub(in crate::core::link) fn decide(start: bool, rec: RecordState) -> Decision {
         (true, Recording) | (false, NotRecording | NoCard | DataLoss) => {
             Decision::Done(OpOutcome::Succeeded { confirmed: true })
         }
-        (true, NoCard) => Decision::Done(failed("no SD card")),
+        (true, NoCard) => Decision::Done(failed(FailReason::NoSdCard)),
         (true, NotRecording | DataLoss) | (false, Recording) => Decision::Toggle,
-        (_, Other(v)) => Decision::Done(failed(&format!("unknown recording state {v}"))),
+        (_, Other(v)) => Decision::Done(failed(FailReason::UnknownRecordState(v))),
     }
 }
 
@@ -34,7 +34,7 @@ pub(in crate::core::link) fn confirm(start: bool, rec: RecordState) -> Option<Op
     if start && rec == RecordState::Recording || !start && rec != RecordState::Recording {
         Some(OpOutcome::Succeeded { confirmed: true })
     } else if start && rec == RecordState::NoCard {
-        Some(failed("no SD card"))
+        Some(failed(FailReason::NoSdCard))
     } else {
         None
     }
@@ -42,7 +42,7 @@ pub(in crate::core::link) fn confirm(start: bool, rec: RecordState) -> Option<Op
 
 /// The outcome when readings came after the toggle but none showed the change.
 pub(in crate::core::link) fn unchanged() -> OpOutcome {
-    failed("recording state did not change")
+    failed(FailReason::RecordingUnchanged)
 }
 
 /// Another recording change is in flight (one at a time).
