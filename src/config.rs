@@ -4,6 +4,7 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
+use crate::io::mavlink::signing::SigningKey;
 use crate::io::mavlink::Endpoint;
 
 /// Where the camera is.
@@ -44,6 +45,8 @@ pub struct RunOptions {
     pub sim_boot_ms: u64,
     /// `--attitude-poll-ms N`.
     pub attitude_poll_ms: u64,
+    /// `--signing-key-file FILE`.
+    pub signing_key_file: Option<PathBuf>,
 }
 
 /// The validated configuration.
@@ -67,6 +70,8 @@ pub struct Config {
     pub sim_boot_ms: u64,
     /// Gimbal attitude (0x0D) poll interval, milliseconds.
     pub attitude_poll_ms: u64,
+    /// MAVLink 2 signing key (None = signing off). Its `Debug` output never shows the key.
+    pub signing_key: Option<SigningKey>,
 }
 
 /// A flag with a bad value.
@@ -92,6 +97,14 @@ pub enum ConfigError {
     /// `--compid` out of range.
     #[error("--compid {0}: must be 1–255 (QGC only shows cameras with 100–105)")]
     CompId(u16),
+    /// `--signing-key-file` missing or malformed (never shows the key).
+    #[error("--signing-key-file {path}: {why}")]
+    SigningKey {
+        /// The file.
+        path: String,
+        /// Why (no key material).
+        why: crate::io::mavlink::signing::KeyError,
+    },
     /// `--stream-uri` empty or not a URI.
     #[error("--stream-uri {0:?}: expected a URI such as rtsp://192.168.144.25:8554/main.264")]
     StreamUri(String),
@@ -143,7 +156,15 @@ impl Config {
         if !o.stream_uri.contains("://") || o.stream_uri.len() > 160 {
             return Err(ConfigError::StreamUri(o.stream_uri));
         }
+        let signing_key = match &o.signing_key_file {
+            None => None,
+            Some(p) => Some(SigningKey::load(p).map_err(|why| ConfigError::SigningKey {
+                path: p.display().to_string(),
+                why,
+            })?),
+        };
         Ok(Self {
+            signing_key,
             camera,
             mavlink,
             system_id,
@@ -208,5 +229,42 @@ mod tests {
         })
         .unwrap_err();
         assert!(matches!(e, ConfigError::CameraAndSimulate));
+    }
+
+    #[test]
+    fn signing_key_file_is_checked_and_never_shown() {
+        let dir = std::env::temp_dir().join(format!("siyi-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("missing.key");
+        let e = Config::from_options(RunOptions {
+            signing_key_file: Some(missing),
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("--signing-key-file"), "{e}");
+        assert!(!e.to_string().contains('\n'), "one line: {e}");
+        let bad = dir.join("bad.key");
+        std::fs::write(&bad, "deadbeef\n").unwrap();
+        let e = Config::from_options(RunOptions {
+            signing_key_file: Some(bad),
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("64 hex digits"), "{e}");
+        let good = dir.join("good.key");
+        let hex = "c0ffee".repeat(10) + "abcd";
+        std::fs::write(&good, format!("  {hex}\n")).unwrap();
+        let c = Config::from_options(RunOptions {
+            signing_key_file: Some(good),
+            ..opts()
+        })
+        .unwrap();
+        assert!(c.signing_key.is_some());
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("c0ffee") && !shown.contains("192, 255"),
+            "{shown}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

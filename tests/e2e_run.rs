@@ -128,6 +128,7 @@ fn config(state_dir: PathBuf) -> Config {
         stream_uri: "rtsp://127.0.0.1:8554/main.264".into(),
         sim_boot_ms: 300,
         attitude_poll_ms: 100,
+        signing_key: None,
     }
 }
 

@@ -51,6 +51,10 @@ pub struct Args {
     /// How often the gimbal attitude (SIYI 0x0D) is polled, milliseconds (100 = 10 Hz).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(20..=10_000))]
     pub attitude_poll_ms: u64,
+    /// MAVLink 2 message signing: FILE holds the 32-byte secret key as 64 hex digits. Then only
+    /// correctly signed frames are accepted (RADIO_STATUS excepted) and every frame sent is signed.
+    #[arg(long, value_name = "FILE")]
+    pub signing_key_file: Option<PathBuf>,
     /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
     #[arg(long, default_value_t = 2_000)]
     pub sim_boot_ms: u64,
@@ -82,6 +86,7 @@ impl Args {
             stream_uri: self.stream_uri.clone(),
             sim_boot_ms: self.sim_boot_ms,
             attitude_poll_ms: self.attitude_poll_ms,
+            signing_key_file: self.signing_key_file.clone(),
         })?)
     }
 }
