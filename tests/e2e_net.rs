@@ -377,6 +377,21 @@ async fn tcpout_reconnects() {
     running.stop().await.expect("stop");
 }
 
+/// Defect 8: a missing serial device at start is not fatal (the bridge warns and keeps trying).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_serial_device_is_not_fatal() {
+    let running = app::spawn(config(
+        Endpoint::Serial {
+            device: "/dev/siyi-bridge-test-no-such-device".into(),
+            baud: 115_200,
+        },
+        None,
+    ))
+    .await
+    .expect("a missing serial device is not fatal");
+    running.stop().await.expect("still running, stops cleanly");
+}
+
 /// `udpin` bind failure at start stays fatal, naming the flag.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udpin_bind_failure_is_fatal_and_names_the_flag() {

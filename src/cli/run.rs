@@ -16,8 +16,11 @@ use crate::config::{Config, RunOptions};
     siyi-bridge run                                   # simulator + local QGroundControl\n  \
     siyi-bridge run --camera 192.168.144.25:37260 --mavlink serial:/dev/ttyAMA0:921600\n  \
     siyi-bridge run --camera 192.168.144.25:37260 --mavlink udpin:0.0.0.0:14540 --mavlink udpout:10.0.0.5:14550\n\n\
-    MAVLink addresses: udpin:HOST:PORT (answers every peer), udpout:HOST:PORT, tcpout:HOST:PORT,\n  \
-    serial:DEVICE:BAUD; MAVSDK spellings (udpin://…, udp://:14540, tcp://…) work too.")]
+    MAVLink addresses: udpin:HOST:PORT (answers every peer that sent a valid frame),\n  \
+    udpout:HOST:PORT (hears only that address), tcpout:HOST:PORT and serial:DEVICE:BAUD (reconnect\n  \
+    with backoff); MAVSDK spellings (udpin://…, udp://:14540, tcp://…) work too.\n\n\
+    Secure field setup: serial to PX4 (or udpin on loopback behind a router), --signing-key-file,\n  \
+    --allow-sysid; see the README.")]
 pub struct Args {
     /// The camera's SIYI SDK address (HOST:PORT; the A8 mini is 192.168.144.25:37260).
     #[arg(long)]
