@@ -161,7 +161,16 @@ fn bench_split() {
     for (name, input) in [
         ("64 KiB of 0xFD", vec![0xFD; N]),
         ("64 KiB random", random),
-        ("64 KiB of 0xFE (v1 worst case)", vec![0xFE; N]),
+        ("64 KiB of 0xFE", vec![0xFE; N]),
+        (
+            "64 KiB of FD FF 00.. id 110 (worst case)",
+            [0xFD, 255, 0, 0, 0, 0, 0, 110, 0, 0]
+                .iter()
+                .copied()
+                .cycle()
+                .take(N)
+                .collect(),
+        ),
     ] {
         let reps = 20;
         let t0 = Instant::now();
