@@ -37,7 +37,7 @@ pub const RECONNECT_MAX_MS: u64 = 10_000;
 /// Where to speak MAVLink.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Endpoint {
-    /// Listen on a UDP address; answer every peer that sent to us.
+    /// Listen on a UDP address; answer every peer that sent us a valid frame (see [`peers`]).
     UdpIn(SocketAddr),
     /// Send to a UDP address from an ephemeral port of a socket connected to it: only that
     /// address is heard (the kernel drops datagrams from anyone else).
