@@ -210,6 +210,51 @@ async fn spoofed_garbage_gets_zero_bytes_back() {
     running.stop().await.expect("stop");
 }
 
+/// Defect 5: 32 other loopback ports chattering valid and invalid frames do not push out a GCS
+/// that keeps heartbeating (before: any datagram registered a peer and the oldest was dropped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chattering_ports_do_not_evict_a_talking_gcs() {
+    let running = app::spawn(config(
+        Endpoint::UdpIn("127.0.0.1:0".parse().unwrap()),
+        None,
+    ))
+    .await
+    .expect("bridge starts");
+    let addr = running.mavlink_local[0].expect("udp socket");
+    let mut gcs = Peer::new(addr, None).await;
+    gcs.send(&heartbeat()).await;
+    gcs.heartbeats(1).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let chatter = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut socks = Vec::new();
+            for _ in 0..32 {
+                socks.push(UdpSocket::bind("127.0.0.1:0").await.expect("bind"));
+            }
+            let mut hb = Vec::new();
+            mavlink::write_v2_msg(&mut hb, MavHeader::default(), &heartbeat()).unwrap();
+            let end = Instant::now() + WAIT + WAIT;
+            let mut tick = tokio::time::interval(Duration::from_millis(10));
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < end {
+                tick.tick().await;
+                for s in &socks {
+                    let _ = s.send_to(&hb, addr).await;
+                    let _ = s.send_to(&[0xFD; 64], addr).await;
+                }
+            }
+        })
+    };
+    // The GCS heartbeats at about 1 Hz (each time it hears the camera) and must keep hearing it.
+    for _ in 0..4 {
+        gcs.heartbeats(1).await;
+        gcs.send(&heartbeat()).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = chatter.await;
+    running.stop().await.expect("stop");
+}
+
 /// Defect 7: `udpout` is a connected socket; a stranger's command to its port is neither
 /// executed nor answered (before: it was taken as coming from the configured peer).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
