@@ -11,6 +11,7 @@ use std::fs;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
@@ -20,6 +21,7 @@ use crate::config::{CameraSource, Config};
 use crate::core::bridge::{Bridge, BridgeEvent};
 use crate::core::camera::{CameraComponent, CameraConfig, CameraEvent, Inbound, PersistedState};
 use crate::core::link::{LinkConfig, LinkEvent, SiyiLink};
+use crate::io::mavlink::signing::{Signer, OUR_LINK_ID};
 use crate::io::mavlink::{self as mavio, Endpoint, LinkIds, OutFrame};
 use crate::io::siyi::SiyiSocket;
 use crate::sim::{server as sim_server, SimConfig};
@@ -29,7 +31,8 @@ pub const STATE_FILE: &str = "camera-state.json";
 
 /// A running bridge (see [`spawn`]).
 pub struct Running {
-    /// Local addresses of the MAVLink sockets, in `--mavlink` order (None for serial).
+    /// Local addresses of the MAVLink sockets, in `--mavlink` order (None for `serial` and
+    /// `tcpout`, which connect in the background).
     pub mavlink_local: Vec<Option<SocketAddr>>,
     /// The camera (or simulator) address.
     pub camera: SocketAddr,
@@ -168,12 +171,27 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     let (in_tx, in_rx) = mpsc::channel(1024);
     let (out_tx, _) = broadcast::channel::<OutFrame>(1024);
     let ids = LinkIds::default();
+    let signer = config
+        .signing_key
+        .as_ref()
+        .map(|k| Arc::new(Signer::new(k, OUR_LINK_ID)));
+    if signer.is_some() {
+        tracing::info!(
+            "MAVLink 2 signing on: unsigned frames (except RADIO_STATUS) are dropped; link id {OUR_LINK_ID}"
+        );
+    }
     let mut others = Vec::new();
     let mut mavlink_local = Vec::new();
     for ep in &config.mavlink {
-        let opened = mavio::open(ep, ids.clone(), in_tx.clone(), out_tx.subscribe())
-            .await
-            .with_context(|| format!("--mavlink {ep}: cannot open"))?;
+        let opened = mavio::open(
+            ep,
+            ids.clone(),
+            in_tx.clone(),
+            out_tx.subscribe(),
+            signer.clone(),
+        )
+        .await
+        .with_context(|| format!("--mavlink {ep}: cannot open"))?;
         mavlink_local.push(opened.local);
         others.push(opened.task);
     }
@@ -228,6 +246,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         out_tx,
         stop_rx,
         state_dir,
+        signer,
     ));
     Ok(Running {
         mavlink_local,
@@ -248,6 +267,7 @@ async fn drive(
     out_tx: broadcast::Sender<OutFrame>,
     mut stop: oneshot::Receiver<()>,
     state_dir: Option<PathBuf>,
+    signer: Option<Arc<Signer>>,
 ) -> anyhow::Result<()> {
     let mut seq: u8 = 0;
     let mut siyi_errors = 0u64;
@@ -265,7 +285,10 @@ async fn drive(
             }
         }
         while let Some(t) = bridge.poll_mavlink() {
-            let bytes = mavio::encode(&t, seq);
+            let mut bytes = mavio::encode(&t, seq);
+            if let Some(s) = &signer {
+                bytes = s.sign(&bytes);
+            }
             seq = seq.wrapping_add(1);
             // No receiver yet (all endpoints failed) is not an error.
             let _ = out_tx.send(OutFrame {
@@ -299,8 +322,9 @@ async fn drive(
                 return Ok(());
             }
             inc = in_rx.recv() => {
+                // Endpoint tasks end only when the bridge stops (tcpout / serial reconnect forever).
                 let Some(inc) = inc else {
-                    anyhow::bail!("all MAVLink endpoints closed");
+                    anyhow::bail!("every MAVLink endpoint task ended");
                 };
                 let inbound = Inbound::from_payload(inc.frame.version, inc.frame.msg_id, &inc.frame.payload);
                 bridge.handle_mavlink(Instant::now(), utc_us(), inc.link, inc.frame.header, &inbound);

@@ -4,6 +4,7 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
+use crate::io::mavlink::signing::SigningKey;
 use crate::io::mavlink::Endpoint;
 
 /// The A8 mini's factory SIYI SDK address: where `run` talks to without `--camera`.
@@ -50,6 +51,8 @@ pub struct RunOptions {
     pub attitude_poll_ms: u64,
     /// `--allow-sysid LIST` (comma-separated system ids; repeatable).
     pub allow_sysid: Vec<String>,
+    /// `--signing-key-file FILE`.
+    pub signing_key_file: Option<PathBuf>,
 }
 
 /// The validated configuration.
@@ -75,6 +78,8 @@ pub struct Config {
     pub attitude_poll_ms: u64,
     /// Systems allowed to command the camera (empty = every system).
     pub allowed_systems: Vec<u8>,
+    /// MAVLink 2 signing key (None = signing off). Its `Debug` output never shows the key.
+    pub signing_key: Option<SigningKey>,
 }
 
 /// A flag with a bad value.
@@ -103,6 +108,14 @@ pub enum ConfigError {
     /// `--allow-sysid` with something that is not a system id.
     #[error("--allow-sysid {0:?}: expected system ids 1–255 separated by commas, e.g. 1,255")]
     AllowSysId(String),
+    /// `--signing-key-file` missing or malformed (never shows the key).
+    #[error("--signing-key-file {path}: {why}")]
+    SigningKey {
+        /// The file.
+        path: String,
+        /// Why (no key material).
+        why: crate::io::mavlink::signing::KeyError,
+    },
     /// `--stream-uri` empty or not a URI.
     #[error("--stream-uri {0:?}: expected a URI such as rtsp://192.168.144.25:8554/main.264")]
     StreamUri(String),
@@ -172,7 +185,15 @@ impl Config {
         if !o.stream_uri.contains("://") || o.stream_uri.len() > 160 {
             return Err(ConfigError::StreamUri(o.stream_uri));
         }
+        let signing_key = match &o.signing_key_file {
+            None => None,
+            Some(p) => Some(SigningKey::load(p).map_err(|why| ConfigError::SigningKey {
+                path: p.display().to_string(),
+                why,
+            })?),
+        };
         Ok(Self {
+            signing_key,
             camera,
             mavlink,
             system_id,
@@ -270,5 +291,42 @@ mod tests {
         })
         .unwrap_err();
         assert!(matches!(e, ConfigError::CameraAndSimulate));
+    }
+
+    #[test]
+    fn signing_key_file_is_checked_and_never_shown() {
+        let dir = std::env::temp_dir().join(format!("siyi-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("missing.key");
+        let e = Config::from_options(RunOptions {
+            signing_key_file: Some(missing),
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("--signing-key-file"), "{e}");
+        assert!(!e.to_string().contains('\n'), "one line: {e}");
+        let bad = dir.join("bad.key");
+        std::fs::write(&bad, "deadbeef\n").unwrap();
+        let e = Config::from_options(RunOptions {
+            signing_key_file: Some(bad),
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("64 hex digits"), "{e}");
+        let good = dir.join("good.key");
+        let hex = "c0ffee".repeat(10) + "abcd";
+        std::fs::write(&good, format!("  {hex}\n")).unwrap();
+        let c = Config::from_options(RunOptions {
+            signing_key_file: Some(good),
+            ..opts()
+        })
+        .unwrap();
+        assert!(c.signing_key.is_some());
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("c0ffee") && !shown.contains("192, 255"),
+            "{shown}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

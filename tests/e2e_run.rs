@@ -129,6 +129,7 @@ fn config(state_dir: PathBuf) -> Config {
         sim_boot_ms: 300,
         attitude_poll_ms: 100,
         allowed_systems: Vec::new(),
+        signing_key: None,
     }
 }
 

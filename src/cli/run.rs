@@ -17,8 +17,11 @@ use crate::config::{Config, RunOptions};
     siyi-bridge run --simulate                        # simulator + local QGroundControl\n  \
     siyi-bridge run --camera 192.168.144.25:37260 --mavlink serial:/dev/ttyAMA0:921600\n  \
     siyi-bridge run --camera 192.168.144.25:37260 --mavlink udpin:0.0.0.0:14540 --mavlink udpout:10.0.0.5:14550\n\n\
-    MAVLink addresses: udpin:HOST:PORT (answers every peer), udpout:HOST:PORT, tcpout:HOST:PORT,\n  \
-    serial:DEVICE:BAUD; MAVSDK spellings (udpin://…, udp://:14540, tcp://…) work too.")]
+    MAVLink addresses: udpin:HOST:PORT (answers every peer that sent a valid frame),\n  \
+    udpout:HOST:PORT (hears only that address), tcpout:HOST:PORT and serial:DEVICE:BAUD (reconnect\n  \
+    with backoff); MAVSDK spellings (udpin://…, udp://:14540, tcp://…) work too.\n\n\
+    Secure field setup: serial to PX4 (or udpin on loopback behind a router), --signing-key-file,\n  \
+    --allow-sysid; see the README.")]
 pub struct Args {
     /// The camera's SIYI SDK address, HOST:PORT. Default: the A8 mini's factory address
     /// 192.168.144.25:37260.
@@ -59,6 +62,10 @@ pub struct Args {
     /// How often the gimbal attitude (SIYI 0x0D) is polled, milliseconds (100 = 10 Hz).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(20..=10_000))]
     pub attitude_poll_ms: u64,
+    /// MAVLink 2 message signing: FILE holds the 32-byte secret key as 64 hex digits. Then only
+    /// correctly signed frames are accepted (RADIO_STATUS excepted) and every frame sent is signed.
+    #[arg(long, value_name = "FILE")]
+    pub signing_key_file: Option<PathBuf>,
     /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
     #[arg(long, default_value_t = 2_000)]
     pub sim_boot_ms: u64,
@@ -91,6 +98,7 @@ impl Args {
             sim_boot_ms: self.sim_boot_ms,
             attitude_poll_ms: self.attitude_poll_ms,
             allow_sysid: self.allow_sysid.clone(),
+            signing_key_file: self.signing_key_file.clone(),
         })?)
     }
 }

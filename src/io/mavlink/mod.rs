@@ -1,0 +1,604 @@
+//! MAVLink sockets. We own the sockets and use the `mavlink` crate only as a codec: its own `udpin`
+//! answers only the last sender and it drops commands whose number it does not know. Here every
+//! `udpin` peer gets its own [`LinkId`] and all frames reach the core as raw payloads.
+//!
+//! Nothing here decides protocol meaning: frames are split and checked (CRC), handed to the core,
+//! and the core's [`Transmit`](crate::core::camera::Transmit)s are encoded and sent where their
+//! [`Target`] says. Files: [`wire`] (frame splitter, encoder; sans-IO), [`peers`] (the `udpin`
+//! peer table with expiry and rate limits; sans-IO), [`signing`] (MAVLink 2 message signing).
+#![allow(clippy::disallowed_methods)] // an I/O shell: it reads the clock for the peer table
+
+pub mod peers;
+pub mod signing;
+pub mod wire;
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::core::camera::{LinkId, Target};
+use peers::{Admit, PeerChange, PeerTable, RateChange};
+use signing::{Signer, Verdict};
+pub use wire::{encode, FrameSplitter, RawFrame};
+
+/// First wait before reopening a closed `tcpout` / `serial` endpoint (milliseconds).
+pub const RECONNECT_FIRST_MS: u64 = 500;
+/// Longest wait between reopening attempts (milliseconds); the wait doubles up to it.
+pub const RECONNECT_MAX_MS: u64 = 10_000;
+
+/// Where to speak MAVLink.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Endpoint {
+    /// Listen on a UDP address; answer every peer that sent us a valid frame (see [`peers`]).
+    UdpIn(SocketAddr),
+    /// Send to a UDP address from an ephemeral port of a socket connected to it: only that
+    /// address is heard (the kernel drops datagrams from anyone else).
+    UdpOut(SocketAddr),
+    /// Connect to a TCP server (reconnects with backoff).
+    TcpOut(String),
+    /// A serial device at a baud rate (reopened with backoff).
+    Serial {
+        /// Device path, e.g. `/dev/ttyAMA0`.
+        device: String,
+        /// Baud rate, e.g. 921600.
+        baud: u32,
+    },
+}
+
+/// A MAVLink address that could not be understood.
+#[derive(Debug, thiserror::Error)]
+#[error("bad MAVLink address {input:?}: {why} (expected udpin:HOST:PORT, udpout:HOST:PORT, tcpout:HOST:PORT or serial:DEVICE:BAUD)")]
+pub struct EndpointError {
+    /// What was given.
+    pub input: String,
+    /// What is wrong.
+    pub why: String,
+}
+
+impl FromStr for Endpoint {
+    type Err = EndpointError;
+
+    /// Parses `udpin:HOST:PORT`, `udpout:…`, `tcpout:…`, `serial:DEVICE:BAUD`; the MAVSDK
+    /// spellings `udpin://HOST:PORT`, `udp://…` (= udpin), `tcp://…` (= tcpout) and
+    /// `serial:///dev/x:BAUD` are accepted too.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = |why: &str| EndpointError {
+            input: s.to_owned(),
+            why: why.to_owned(),
+        };
+        let (scheme, rest) = s.split_once(':').ok_or_else(|| err("no scheme"))?;
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let sock = |rest: &str| -> Result<SocketAddr, EndpointError> {
+            let rest = if rest.starts_with(':') {
+                format!("0.0.0.0{rest}")
+            } else {
+                rest.to_owned()
+            };
+            rest.parse::<SocketAddr>()
+                .map_err(|e| err(&format!("{rest:?} is not IP:PORT ({e})")))
+        };
+        match scheme {
+            "udpin" | "udp" => Ok(Self::UdpIn(sock(rest)?)),
+            "udpout" => Ok(Self::UdpOut(sock(rest)?)),
+            "tcpout" | "tcp" => {
+                let (host, port) = rest.rsplit_once(':').ok_or_else(|| err("no port"))?;
+                port.parse::<u16>().map_err(|_| err("bad port"))?;
+                if host.is_empty() {
+                    return Err(err("no host"));
+                }
+                Ok(Self::TcpOut(rest.to_owned()))
+            }
+            "serial" => {
+                let (device, baud) = rest.rsplit_once(':').ok_or_else(|| err("no baud rate"))?;
+                let baud = baud
+                    .parse::<u32>()
+                    .map_err(|_| err("baud rate is not a number"))?;
+                if device.is_empty() {
+                    return Err(err("no device"));
+                }
+                Ok(Self::Serial {
+                    device: device.to_owned(),
+                    baud,
+                })
+            }
+            other => Err(err(&format!("unknown scheme {other:?}"))),
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UdpIn(a) => write!(f, "udpin:{a}"),
+            Self::UdpOut(a) => write!(f, "udpout:{a}"),
+            Self::TcpOut(a) => write!(f, "tcpout:{a}"),
+            Self::Serial { device, baud } => write!(f, "serial:{device}:{baud}"),
+        }
+    }
+}
+
+/// A frame from a peer.
+#[derive(Debug)]
+pub struct Incoming {
+    /// Which peer.
+    pub link: LinkId,
+    /// The frame.
+    pub frame: RawFrame,
+}
+
+/// An encoded frame for the sockets.
+#[derive(Clone, Debug)]
+pub struct OutFrame {
+    /// Where to.
+    pub target: Target,
+    /// Wire bytes.
+    pub bytes: Arc<[u8]>,
+}
+
+/// Allocates link ids for peers.
+#[derive(Debug, Default, Clone)]
+pub struct LinkIds(Arc<AtomicU32>);
+
+impl LinkIds {
+    fn next(&self) -> LinkId {
+        self.0.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// An opened endpoint.
+#[derive(Debug)]
+pub struct Opened {
+    /// The task moving its bytes.
+    pub task: tokio::task::JoinHandle<()>,
+    /// The local address (UDP sockets only: `tcpout` and `serial` connect in the background).
+    pub local: Option<SocketAddr>,
+}
+
+/// Opens `endpoint` and runs it until the channels close: frames go to `incoming`, and every
+/// [`OutFrame`] from `outgoing` addressed to one of its peers (or to all) is sent. With a
+/// `signer`, incoming frames must be signed (see [`signing`]); outgoing frames arrive signed.
+///
+/// UDP sockets are bound before this returns (errors name the address). `tcpout` and `serial`
+/// return at once and connect in the background, retrying with backoff for as long as the bridge
+/// runs: a server or device that is absent at start or goes away later is not fatal.
+pub async fn open(
+    endpoint: &Endpoint,
+    ids: LinkIds,
+    incoming: mpsc::Sender<Incoming>,
+    outgoing: broadcast::Receiver<OutFrame>,
+    signer: Option<Arc<Signer>>,
+) -> io::Result<Opened> {
+    let filter = Filter::new(endpoint.to_string(), signer);
+    match endpoint {
+        Endpoint::UdpIn(addr) => {
+            let sock = UdpSocket::bind(addr).await?;
+            tracing::info!(target: "mavlink", "listening for MAVLink on udp {}", sock.local_addr()?);
+            let local = sock.local_addr().ok();
+            Ok(Opened {
+                task: tokio::spawn(run_udpin(sock, ids, incoming, outgoing, filter)),
+                local,
+            })
+        }
+        Endpoint::UdpOut(addr) => {
+            let bind: SocketAddr = match addr {
+                SocketAddr::V4(a) if a.ip().is_loopback() => ([127, 0, 0, 1], 0).into(),
+                SocketAddr::V4(_) => ([0, 0, 0, 0], 0).into(),
+                SocketAddr::V6(a) if a.ip().is_loopback() => {
+                    (std::net::Ipv6Addr::LOCALHOST, 0).into()
+                }
+                SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+            };
+            let sock = UdpSocket::bind(bind).await?;
+            // Connected: the kernel delivers only datagrams from `addr` to this socket.
+            sock.connect(addr).await?;
+            tracing::info!(target: "mavlink", "sending MAVLink to udp {addr} from {}", sock.local_addr()?);
+            let local = sock.local_addr().ok();
+            Ok(Opened {
+                task: tokio::spawn(run_udpout(sock, ids.next(), incoming, outgoing, filter)),
+                local,
+            })
+        }
+        Endpoint::TcpOut(_) | Endpoint::Serial { .. } => Ok(Opened {
+            task: tokio::spawn(run_reconnecting(
+                endpoint.clone(),
+                ids.next(),
+                incoming,
+                outgoing,
+                filter,
+            )),
+            local: None,
+        }),
+    }
+}
+
+/// Incoming frames of one endpoint after the signing policy; drops are counted and logged at
+/// the first and then every power-of-two count.
+struct Filter {
+    name: String,
+    signer: Option<Arc<Signer>>,
+    wire: Vec<u8>,
+    unsigned_dropped: u64,
+    bad_signature_dropped: u64,
+}
+
+impl Filter {
+    fn new(name: String, signer: Option<Arc<Signer>>) -> Self {
+        Self {
+            name,
+            signer,
+            wire: Vec::with_capacity(wire::MAX_FRAME),
+            unsigned_dropped: 0,
+            bad_signature_dropped: 0,
+        }
+    }
+
+    /// The next frame that passes the CRC and the signing policy.
+    fn next(&mut self, splitter: &mut FrameSplitter, from: &dyn fmt::Display) -> Option<RawFrame> {
+        loop {
+            let Some(signer) = &self.signer else {
+                return splitter.next_frame();
+            };
+            let frame = splitter.next_frame_with_wire(&mut self.wire)?;
+            match signer.check(&frame, &self.wire) {
+                Verdict::Signed | Verdict::AllowedUnsigned => return Some(frame),
+                Verdict::Unsigned => {
+                    self.unsigned_dropped += 1;
+                    let n = self.unsigned_dropped;
+                    if n.is_power_of_two() {
+                        tracing::warn!(target: "mavlink", "{}: dropped {n} unsigned MAVLink frame(s) so far (signing is on; last from {from})", self.name);
+                    }
+                }
+                Verdict::BadSignature => {
+                    self.bad_signature_dropped += 1;
+                    let n = self.bad_signature_dropped;
+                    if n.is_power_of_two() {
+                        tracing::warn!(target: "mavlink", "{}: dropped {n} MAVLink frame(s) with a wrong key or stale timestamp so far (last from {from})", self.name);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn log_peer_changes(table: &mut PeerTable) {
+    while let Some(c) = table.poll_change() {
+        match c {
+            PeerChange::New(a, id) => {
+                tracing::info!(target: "mavlink", "new MAVLink peer {a} (link {id})")
+            }
+            PeerChange::Expired(a, id) => tracing::info!(
+                target: "mavlink",
+                "forgetting MAVLink peer {a} (link {id}): silent for {} s",
+                peers::PEER_EXPIRY_S
+            ),
+            PeerChange::Evicted(a, id) => tracing::info!(
+                target: "mavlink",
+                "forgetting MAVLink peer {a} (link {id}) to make room: {} peers at most",
+                peers::MAX_PEERS
+            ),
+            PeerChange::Guest(a, id) => tracing::warn!(
+                target: "mavlink",
+                "MAVLink peer table full of active peers: {a} (link {id}) gets replies but no broadcasts"
+            ),
+            PeerChange::Rate(a, RateChange::Started) => tracing::warn!(
+                target: "mavlink",
+                "MAVLink peer {a} sends over {} frames/s: dropping the excess",
+                peers::RATE_LIMIT_FRAMES_PER_S
+            ),
+            PeerChange::Rate(a, RateChange::Stopped { dropped }) => tracing::info!(
+                target: "mavlink",
+                "MAVLink peer {a} back under the rate limit ({dropped} frames dropped)"
+            ),
+        }
+    }
+}
+
+fn count_send_error(errors: &mut u64, to: &dyn fmt::Display, e: &io::Error) {
+    *errors += 1;
+    if errors.is_power_of_two() {
+        tracing::warn!(target: "mavlink", "sending to {to} failed ({errors} times): {e}");
+    }
+}
+
+async fn run_udpin(
+    sock: UdpSocket,
+    ids: LinkIds,
+    incoming: mpsc::Sender<Incoming>,
+    mut outgoing: broadcast::Receiver<OutFrame>,
+    mut filter: Filter,
+) {
+    let mut table = PeerTable::new();
+    let mut buf = vec![0u8; 65_536];
+    let mut splitter = FrameSplitter::default();
+    let mut send_errors = 0u64;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut dests = Vec::with_capacity(peers::MAX_PEERS);
+    loop {
+        tokio::select! {
+            r = sock.recv_from(&mut buf) => {
+                // Errors: ICMP "port unreachable" from an earlier send, counted by the kernel.
+                let Ok((n, from)) = r else { continue };
+                splitter.push_datagram(buf.get(..n).unwrap_or_default());
+                let now = std::time::Instant::now();
+                // Only a frame that passed the CRC (and the signing policy) registers a peer.
+                while let Some(frame) = filter.next(&mut splitter, &from) {
+                    if let Admit::Deliver(link) = table.on_valid_frame(now, from, || ids.next()) {
+                        if incoming.send(Incoming { link, frame }).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                splitter.clear();
+                log_peer_changes(&mut table);
+            }
+            _ = tick.tick() => {
+                table.expire(std::time::Instant::now());
+                log_peer_changes(&mut table);
+            }
+            o = outgoing.recv() => {
+                let out = match o {
+                    Ok(o) => o,
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(target: "mavlink", "MAVLink output lagging: {n} frames dropped");
+                        continue;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                dests.clear();
+                match out.target {
+                    Target::All => dests.extend(table.broadcast()),
+                    Target::Link(id) => dests.extend(table.address_of(id)),
+                }
+                for d in &dests {
+                    if let Err(e) = sock.send_to(&out.bytes, d).await {
+                        count_send_error(&mut send_errors, d, &e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn run_udpout(
+    sock: UdpSocket,
+    link: LinkId,
+    incoming: mpsc::Sender<Incoming>,
+    mut outgoing: broadcast::Receiver<OutFrame>,
+    mut filter: Filter,
+) {
+    let peer = sock
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| "?".into());
+    let mut buf = vec![0u8; 65_536];
+    let mut splitter = FrameSplitter::default();
+    let mut send_errors = 0u64;
+    loop {
+        tokio::select! {
+            r = sock.recv(&mut buf) => {
+                // Errors: ICMP "port unreachable" while nobody listens at the peer.
+                let Ok(n) = r else { continue };
+                splitter.push_datagram(buf.get(..n).unwrap_or_default());
+                while let Some(frame) = filter.next(&mut splitter, &peer) {
+                    if incoming.send(Incoming { link, frame }).await.is_err() {
+                        return;
+                    }
+                }
+                splitter.clear();
+            }
+            o = outgoing.recv() => {
+                let out = match o {
+                    Ok(o) => o,
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(target: "mavlink", "MAVLink output lagging: {n} frames dropped");
+                        continue;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                if matches!(out.target, Target::Link(id) if id != link) {
+                    continue;
+                }
+                if let Err(e) = sock.send(&out.bytes).await {
+                    count_send_error(&mut send_errors, &peer, &e);
+                }
+            }
+        }
+    }
+}
+
+type BoxRead = Box<dyn AsyncRead + Unpin + Send>;
+type BoxWrite = Box<dyn AsyncWrite + Unpin + Send>;
+
+async fn connect_stream(endpoint: &Endpoint) -> io::Result<(BoxRead, BoxWrite)> {
+    match endpoint {
+        Endpoint::TcpOut(addr) => {
+            let stream = TcpStream::connect(addr).await?;
+            let _ = stream.set_nodelay(true);
+            let (r, w) = stream.into_split();
+            Ok((Box::new(r), Box::new(w)))
+        }
+        Endpoint::Serial { device, baud } => {
+            use tokio_serial::SerialPortBuilderExt;
+            let port = tokio_serial::new(device.as_str(), *baud)
+                .open_native_async()
+                .map_err(io::Error::other)?;
+            let (r, w) = tokio::io::split(port);
+            Ok((Box::new(r), Box::new(w)))
+        }
+        Endpoint::UdpIn(_) | Endpoint::UdpOut(_) => Err(io::Error::other("not a stream endpoint")),
+    }
+}
+
+/// How a stream session ended.
+enum StreamEnd {
+    /// The bridge is stopping.
+    Stopped,
+    /// The peer closed or an I/O error: reconnect.
+    Lost(String),
+}
+
+/// `tcpout` / `serial`: connect, run, and when the connection is lost (or never came), retry
+/// after [`RECONNECT_FIRST_MS`] doubling up to [`RECONNECT_MAX_MS`]. Logs once per state change.
+async fn run_reconnecting(
+    endpoint: Endpoint,
+    link: LinkId,
+    incoming: mpsc::Sender<Incoming>,
+    mut outgoing: broadcast::Receiver<OutFrame>,
+    mut filter: Filter,
+) {
+    let mut backoff_ms = RECONNECT_FIRST_MS;
+    let mut ever_connected = false;
+    let mut down_logged = false;
+    loop {
+        match connect_stream(&endpoint).await {
+            Ok((r, w)) => {
+                if ever_connected {
+                    tracing::info!(target: "mavlink", "MAVLink {endpoint} reconnected");
+                } else {
+                    tracing::info!(target: "mavlink", "MAVLink {endpoint} connected");
+                }
+                ever_connected = true;
+                backoff_ms = RECONNECT_FIRST_MS;
+                // Nothing stale from the time we were away.
+                outgoing = outgoing.resubscribe();
+                match run_stream(r, w, link, &incoming, &mut outgoing, &mut filter).await {
+                    StreamEnd::Stopped => return,
+                    StreamEnd::Lost(why) => {
+                        tracing::warn!(target: "mavlink", "MAVLink {endpoint} closed ({why}); reconnecting");
+                        down_logged = true;
+                    }
+                }
+            }
+            Err(e) => {
+                if !down_logged {
+                    tracing::warn!(
+                        target: "mavlink",
+                        "MAVLink {endpoint} not available ({e}); retrying every {} s at most",
+                        RECONNECT_MAX_MS / 1000
+                    );
+                    down_logged = true;
+                }
+            }
+        }
+        // Wait, still draining the output queue and noticing a stop.
+        let wait = tokio::time::sleep(Duration::from_millis(backoff_ms));
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                _ = &mut wait => break,
+                o = outgoing.recv() => {
+                    if matches!(o, Err(broadcast::error::RecvError::Closed)) {
+                        return;
+                    }
+                }
+            }
+        }
+        if incoming.is_closed() {
+            return;
+        }
+        backoff_ms = (backoff_ms * 2).min(RECONNECT_MAX_MS);
+    }
+}
+
+async fn run_stream(
+    mut r: BoxRead,
+    mut w: BoxWrite,
+    link: LinkId,
+    incoming: &mpsc::Sender<Incoming>,
+    outgoing: &mut broadcast::Receiver<OutFrame>,
+    filter: &mut Filter,
+) -> StreamEnd {
+    let mut buf = vec![0u8; 4096];
+    let mut splitter = FrameSplitter::default();
+    let name = filter.name.clone();
+    loop {
+        tokio::select! {
+            n = r.read(&mut buf) => {
+                match n {
+                    Ok(0) => return StreamEnd::Lost("end of stream".into()),
+                    Err(e) => return StreamEnd::Lost(e.to_string()),
+                    Ok(n) => {
+                        splitter.push(buf.get(..n).unwrap_or_default());
+                        while let Some(frame) = filter.next(&mut splitter, &name) {
+                            if incoming.send(Incoming { link, frame }).await.is_err() {
+                                return StreamEnd::Stopped;
+                            }
+                        }
+                    }
+                }
+            }
+            o = outgoing.recv() => {
+                let out = match o {
+                    Ok(o) => o,
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return StreamEnd::Stopped,
+                };
+                if matches!(out.target, Target::Link(id) if id != link) {
+                    continue;
+                }
+                if let Err(e) = w.write_all(&out.bytes).await {
+                    return StreamEnd::Lost(format!("write failed: {e}"));
+                }
+            }
+        }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse() {
+        let ok = [
+            (
+                "udpin:0.0.0.0:14550",
+                Endpoint::UdpIn("0.0.0.0:14550".parse().unwrap()),
+            ),
+            (
+                "udpin://127.0.0.1:14540",
+                Endpoint::UdpIn("127.0.0.1:14540".parse().unwrap()),
+            ),
+            (
+                "udp://:14540",
+                Endpoint::UdpIn("0.0.0.0:14540".parse().unwrap()),
+            ),
+            (
+                "udpout:127.0.0.1:14550",
+                Endpoint::UdpOut("127.0.0.1:14550".parse().unwrap()),
+            ),
+            (
+                "tcpout:localhost:5760",
+                Endpoint::TcpOut("localhost:5760".into()),
+            ),
+            (
+                "serial:/dev/ttyAMA0:921600",
+                Endpoint::Serial {
+                    device: "/dev/ttyAMA0".into(),
+                    baud: 921_600,
+                },
+            ),
+        ];
+        for (s, e) in ok {
+            assert_eq!(s.parse::<Endpoint>().unwrap(), e, "{s}");
+        }
+        for bad in [
+            "",
+            "udpin",
+            "udpin:1.2.3.4",
+            "foo:1.2.3.4:5",
+            "serial:/dev/x",
+            "tcpout::5",
+        ] {
+            assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
+        }
+    }
+}
