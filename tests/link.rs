@@ -702,6 +702,35 @@ fn record_toggle_without_effect_fails() {
     );
 }
 
+/// Only a reading taken after the toggle can confirm (or refute) it: a reading that arrives in
+/// the same instant the toggle goes out was taken before it. Here the camera ignores the toggle
+/// and then goes silent: with no reading after the toggle, the outcome is "timed out", not
+/// "recording state did not change".
+#[test]
+fn a_reading_from_the_instant_of_the_toggle_does_not_count() {
+    let mut h = H::up(Cam {
+        toggle_works: false,
+        ..Cam::default()
+    });
+    let not_recording = |h: &mut H| {
+        let mut out = Vec::new();
+        h.cam.handle(&Request::CameraSystemInfo)[0].encode_frame(99, &mut out);
+        out
+    };
+    // A fresh reading now: the start is decided at once and the toggle goes out at `now`.
+    let reading = not_recording(&mut h);
+    h.link.handle_datagram(h.now, &reading);
+    h.pump();
+    let id = h.start(Operation::StartRecording);
+    assert!(h.outcome(id).is_none());
+    // The same (pre-toggle) reading again, in the same instant, then silence.
+    h.link.handle_datagram(h.now, &reading);
+    h.pump();
+    h.cam.silent = true;
+    h.run_ms(4000);
+    assert_eq!(h.outcome(id).map(|o| o.1), Some(OpOutcome::TimedOut));
+}
+
 #[test]
 fn record_failed_feedback() {
     let mut h = H::up(Cam {
