@@ -8,6 +8,7 @@
 //! - [`describe`]: SIYI frames as JSON with units in the field names (decode, replay).
 //! - [`record`]: the JSON-lines traffic format used for recordings and fixtures.
 //! - [`cli`]: the subcommands of the `siyi-bridge` binary.
+//! - [`testing`]: the spin guard for virtual-time loops in tests and fuzz entry points.
 
 pub mod app;
 pub mod cli;
@@ -17,3 +18,4 @@ pub mod describe;
 pub mod io;
 pub mod record;
 pub mod sim;
+pub mod testing;
