@@ -7,8 +7,6 @@
 //! every output.
 #![allow(clippy::disallowed_methods)] // the app is where the clocks are read
 
-use std::fs;
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -18,14 +16,17 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::{CameraSource, Config};
 use crate::core::bridge::{Bridge, BridgeEvent};
-use crate::core::camera::{CameraComponent, CameraConfig, CameraEvent, Inbound, PersistedState};
+use crate::core::camera::{
+    persist, CameraComponent, CameraConfig, CameraEvent, Inbound, PersistedState,
+};
 use crate::core::link::{LinkConfig, LinkEvent, SiyiLink};
 use crate::io::mavlink::{self as mavio, Endpoint, LinkIds, OutFrame};
 use crate::io::siyi::SiyiSocket;
+use crate::io::state_file::{self, SIMULATED_DIR};
 use crate::sim::{server as sim_server, SimConfig};
 
 /// Name of the state file inside `--state-dir`.
-pub const STATE_FILE: &str = "camera-state.json";
+pub use crate::io::state_file::STATE_FILE;
 
 /// A running bridge (see [`spawn`]).
 pub struct Running {
@@ -75,53 +76,79 @@ fn utc_us() -> u64 {
         .unwrap_or(0)
 }
 
-/// Loads the persisted state; a corrupt file is kept aside (never silently overwritten).
-fn load_state(dir: &Path) -> anyhow::Result<PersistedState> {
-    fs::create_dir_all(dir)
-        .with_context(|| format!("--state-dir {}: cannot create it", dir.display()))?;
-    let path = dir.join(STATE_FILE);
-    match fs::read_to_string(&path) {
-        Ok(text) => match PersistedState::from_json(&text) {
-            Ok(s) => {
-                tracing::info!(
-                    "state loaded from {}: {} images taken so far",
-                    path.display(),
-                    s.image_count
-                );
-                Ok(s)
-            }
-            Err(e) => {
-                let aside = path.with_extension("json.corrupt");
-                let _ = fs::rename(&path, &aside);
-                tracing::warn!(
-                    "state file {} is unreadable ({e}); moved to {} and starting the image counter at 0",
-                    path.display(),
-                    aside.display()
-                );
-                Ok(PersistedState::default())
-            }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            tracing::info!(
-                "no state file yet at {}; image counter starts at 0",
-                path.display()
-            );
-            Ok(PersistedState::default())
-        }
-        Err(e) => Err(e).with_context(|| format!("--state-dir: cannot read {}", path.display())),
-    }
+fn utc_s() -> Option<u64> {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs())
 }
 
-/// Writes the state atomically: temp file, fsync, rename.
-fn save_state(dir: &Path, state: &PersistedState) -> std::io::Result<()> {
-    let path = dir.join(STATE_FILE);
-    let tmp = dir.join(format!("{STATE_FILE}.tmp"));
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(state.to_json().as_bytes())?;
-        f.sync_all()?;
+/// Loads the persisted state (see `core::camera::persist` for the rules) and says where the start
+/// index comes from.
+fn load_state(dir: &Path) -> anyhow::Result<PersistedState> {
+    let loaded = state_file::load(dir, utc_s())
+        .with_context(|| format!("--state-dir {}: cannot read it", dir.display()))?;
+    let plan = loaded.plan;
+    if let Some(aside) = &loaded.kept_aside {
+        tracing::warn!(
+            "state file in {} is damaged: kept aside as {}",
+            dir.display(),
+            aside.display()
+        );
     }
-    fs::rename(&tmp, &path)
+    if plan.keep_main_aside || plan.from_clock {
+        tracing::warn!("image counter: {}", plan.why);
+    } else {
+        tracing::info!("image counter: {}", plan.why);
+    }
+    Ok(plan.state)
+}
+
+/// Saves the state file and tells the camera component how it went (STATUSTEXT once per change);
+/// logs an ERROR once per failure state. A failed save is retried every [`SAVE_RETRY`].
+struct StateKeeper {
+    dir: PathBuf,
+    next_retry: Option<Instant>,
+}
+
+/// How often a failed save is retried (besides at every photo).
+const SAVE_RETRY: Duration = Duration::from_secs(5);
+
+impl StateKeeper {
+    fn save(&mut self, camera: &mut CameraComponent, state: &PersistedState, clean: bool) {
+        let now = Instant::now();
+        match state_file::save(&self.dir, state, clean) {
+            Ok(()) => {
+                self.next_retry = None;
+                if camera.state_saved(state) {
+                    tracing::info!(
+                        "image counter saved again to {}",
+                        self.dir.join(STATE_FILE).display()
+                    );
+                }
+            }
+            Err(e) => {
+                self.next_retry = Some(now + SAVE_RETRY);
+                let reason = e.to_string();
+                if camera.state_save_failed(now, &reason) {
+                    tracing::error!(
+                        "cannot save the image counter to {}: {reason}; retrying every {} s and \
+                         at every photo, photos are refused once the {} indices saved ahead are used",
+                        self.dir.join(STATE_FILE).display(),
+                        SAVE_RETRY.as_secs(),
+                        persist::LEASE
+                    );
+                }
+            }
+        }
+    }
+
+    fn retry_if_due(&mut self, camera: &mut CameraComponent) {
+        if self.next_retry.is_some_and(|t| Instant::now() >= t) {
+            let state = camera.persisted().clone();
+            self.save(camera, &state, false);
+        }
+    }
 }
 
 /// Starts the bridge (and the simulator with `--simulate`) on the current tokio runtime.
@@ -158,7 +185,19 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     }
     tracing::info!("talking SIYI to the camera at udp {camera_addr}");
 
-    let persisted = match &config.state_dir {
+    // A simulated camera never touches the real camera's state.
+    let state_dir = match (&config.state_dir, &config.camera) {
+        (Some(dir), CameraSource::Simulate) => {
+            let dir = dir.join(SIMULATED_DIR);
+            tracing::info!(
+                "simulated camera: its image counter is kept in {} (not the real camera's)",
+                dir.display()
+            );
+            Some(dir)
+        }
+        (dir, _) => dir.clone(),
+    };
+    let persisted = match &state_dir {
         Some(dir) => load_state(dir)?,
         None => {
             tracing::warn!("no --state-dir: the image counter restarts at 0 on every start");
@@ -217,7 +256,6 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     );
 
     let (stop_tx, stop_rx) = oneshot::channel();
-    let state_dir = config.state_dir.clone();
     let task = tokio::spawn(drive(bridge, siyi, in_rx, out_tx, stop_rx, state_dir));
     Ok(Running {
         mavlink_local,
@@ -231,11 +269,37 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
 
 async fn drive(
     mut bridge: Bridge<SiyiLink>,
+    siyi: SiyiSocket,
+    in_rx: mpsc::Receiver<mavio::Incoming>,
+    out_tx: broadcast::Sender<OutFrame>,
+    stop: oneshot::Receiver<()>,
+    state_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let mut keeper = state_dir.map(|dir| StateKeeper {
+        dir,
+        next_retry: None,
+    });
+    // Save the start state at once: it reserves the indices this run may hand out.
+    if let Some(k) = keeper.as_mut() {
+        let state = bridge.camera.persisted().clone();
+        k.save(&mut bridge.camera, &state, false);
+    }
+    let r = drive_loop(&mut bridge, siyi, in_rx, out_tx, stop, keeper.as_mut()).await;
+    // A clean stop gives back the reserved indices (an error or a crash keeps them reserved).
+    if let (Some(k), Ok(())) = (keeper.as_mut(), &r) {
+        let state = bridge.camera.persisted().clone();
+        k.save(&mut bridge.camera, &state, true);
+    }
+    r
+}
+
+async fn drive_loop(
+    bridge: &mut Bridge<SiyiLink>,
     mut siyi: SiyiSocket,
     mut in_rx: mpsc::Receiver<mavio::Incoming>,
     out_tx: broadcast::Sender<OutFrame>,
     mut stop: oneshot::Receiver<()>,
-    state_dir: Option<PathBuf>,
+    mut keeper: Option<&mut StateKeeper>,
 ) -> anyhow::Result<()> {
     let mut seq: u8 = 0;
     let mut siyi_errors = 0u64;
@@ -243,7 +307,18 @@ async fn drive(
     let start = Instant::now();
     bridge.handle_timeout(start, utc_us());
     loop {
-        // Drain every output of the last input.
+        // Events first (a failed save queues a STATUSTEXT), then every output of the last input.
+        while let Some(ev) = bridge.poll_event() {
+            log_event(&ev);
+            if let (BridgeEvent::Camera(CameraEvent::Persist(state)), Some(k)) =
+                (&ev, keeper.as_deref_mut())
+            {
+                k.save(&mut bridge.camera, state, false);
+            }
+        }
+        if let Some(k) = keeper.as_deref_mut() {
+            k.retry_if_due(&mut bridge.camera);
+        }
         while let Some(d) = bridge.poll_siyi() {
             if let Err(e) = siyi.send(&d).await {
                 siyi_errors += 1;
@@ -260,18 +335,6 @@ async fn drive(
                 target: t.target,
                 bytes: bytes.into(),
             });
-        }
-        while let Some(ev) = bridge.poll_event() {
-            log_event(&ev);
-            if let (BridgeEvent::Camera(CameraEvent::Persist(state)), Some(dir)) = (&ev, &state_dir)
-            {
-                if let Err(e) = save_state(dir, state) {
-                    tracing::error!(
-                        "cannot save the image counter to {}: {e}",
-                        dir.join(STATE_FILE).display()
-                    );
-                }
-            }
         }
         let deadline = bridge
             .poll_timeout()

@@ -259,7 +259,13 @@ async fn discovery_photo_video_zoom_over_loopback() {
             _ => None,
         })
         .await;
-    assert_eq!(cap.image_index, 1);
+    assert_eq!(
+        cap.image_index, 1,
+        "a clean stop gives back the reserved indices"
+    );
     running.stop().await.expect("clean stop");
+    // --simulate never writes into the real camera's state.
+    assert!(dir.join("simulated").join(app::STATE_FILE).is_file());
+    assert!(!dir.join(app::STATE_FILE).exists());
     let _ = std::fs::remove_dir_all(&dir);
 }

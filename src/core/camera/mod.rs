@@ -253,6 +253,7 @@ pub struct CameraComponent {
     out: VecDeque<Transmit>,
     events: VecDeque<CameraEvent>,
     stats: CameraStats,
+    save_health: persist::SaveHealth,
 }
 
 impl CameraComponent {
@@ -278,6 +279,7 @@ impl CameraComponent {
             out: VecDeque::new(),
             events: VecDeque::new(),
             stats: CameraStats::default(),
+            save_health: persist::SaveHealth::default(),
         }
     }
 
@@ -945,6 +947,9 @@ impl CameraComponent {
         if self.photo_in_flight.is_some() || self.series.is_some() {
             return Handled::just(R::MAV_RESULT_TEMPORARILY_REJECTED);
         }
+        if self.index_refused() {
+            return Handled::just(R::MAV_RESULT_FAILED);
+        }
         if count == 1.0 {
             let id = link.start(now, Operation::TakePhoto);
             self.pending.insert(id, Pending::SinglePhoto { from, key });
@@ -1263,6 +1268,9 @@ impl CameraComponent {
             self.persisted.add(record);
             self.events
                 .push_back(CameraEvent::Persist(self.persisted.clone()));
+            if self.series.is_some() && self.index_refused() {
+                self.series = None;
+            }
         } else {
             let reason = match outcome {
                 OpOutcome::Failed { reason } | OpOutcome::Rejected { reason } => reason.as_str(),
@@ -1273,6 +1281,49 @@ impl CameraComponent {
         }
         let status = self.capture_status_msg(now, link);
         self.send(Target::All, status);
+    }
+
+    /// The app could not save the persisted state (read-only or full state dir). Tells the
+    /// ground station once per failure state (STATUSTEXT warning); returns true on that change so
+    /// the app logs it once. Photos go on until the indices covered by the last successful save
+    /// are used up ([`persist::SaveHealth::refusal`]). Call after every failed save.
+    pub fn state_save_failed(&mut self, _now: Instant, reason: &str) -> bool {
+        let _ = reason; // the app logs it; a STATUSTEXT has room for 50 characters only
+        let changed = self.save_health.failed();
+        if changed {
+            self.statustext(
+                MavSeverity::MAV_SEVERITY_WARNING,
+                "Image counter not saved: retrying",
+            );
+        }
+        changed
+    }
+
+    /// The app saved `saved` (a state from [`CameraEvent::Persist`], or the start state). Tells
+    /// the ground station once when saving works again after failures; returns true then.
+    pub fn state_saved(&mut self, saved: &PersistedState) -> bool {
+        let recovered = self.save_health.saved(saved);
+        if recovered {
+            self.statustext(MavSeverity::MAV_SEVERITY_INFO, "Image counter saved again");
+        }
+        recovered
+    }
+
+    /// True while the last save failed.
+    pub fn state_save_failing(&self) -> bool {
+        self.save_health.failing()
+    }
+
+    /// Refuses a photo (STATUSTEXT error, true) when its index cannot be handed out safely: the
+    /// range is used up, or saving fails and the index is not covered by the last save.
+    fn index_refused(&mut self) -> bool {
+        match self.save_health.refusal(self.persisted.image_count) {
+            Some(text) => {
+                self.statustext(MavSeverity::MAV_SEVERITY_ERROR, text);
+                true
+            }
+            None => false,
+        }
     }
 }
 
