@@ -16,8 +16,9 @@
 //!   text is salvaged even when the JSON does not parse, and so are the readable records of a
 //!   damaged file.
 //! * A damaged state file from which no number can be read, or a state dir without a state file
-//!   but with other state files in it, leaves us in doubt: the start index is then at least the
-//!   [clock floor](clock_floor), the seconds since 2020-01-01 UTC.
+//!   but with other state files in it (someone removed it), leaves us in doubt: the start index
+//!   is then at least the [clock floor](clock_floor), the seconds since 2020-01-01 UTC. A damaged
+//!   state file with readable numbers continues after them plus one [`LEASE`].
 //! * The last index is `i32::MAX - 1`; after it photos are refused (never a reused index).
 use std::collections::BTreeMap;
 
@@ -188,6 +189,7 @@ pub fn plan_start(files: &[FoundFile<'_>], utc_s: Option<u64>) -> StartPlan {
         }
     }
     let main = files.iter().find(|f| f.role == FileRole::Main);
+    let others_exist = files.iter().any(|f| f.role != FileRole::Main);
     let mut keep_main_aside = false;
     let mut from_clock = false;
     let (mut state, base, mut why) = match main {
@@ -236,20 +238,21 @@ pub fn plan_start(files: &[FoundFile<'_>], utc_s: Option<u64>) -> StartPlan {
                 }
             }
         }
-        None => match others_high {
-            Some(h) => {
-                let n = h.saturating_add(LEASE);
-                let why = format!(
-                    "no state file, but other state files: next index {h} + {LEASE} in doubt = {n}"
-                );
-                (PersistedState::default(), n, why)
-            }
-            None => (
-                PersistedState::default(),
-                0,
-                "no state file yet (first start): next index 0".to_string(),
-            ),
-        },
+        None if others_exist => {
+            // Someone removed the state file: anything may have been used since.
+            from_clock = true;
+            let floor = clock_floor(utc_s);
+            let n = others_high.map_or(floor, |h| h.saturating_add(LEASE).max(floor));
+            let why = format!(
+                "no state file, but other state files: starting above any index possibly used, at {n} (clock floor {floor})"
+            );
+            (PersistedState::default(), n, why)
+        }
+        None => (
+            PersistedState::default(),
+            0,
+            "no state file yet (first start): next index 0".to_string(),
+        ),
     };
     let mut next = base;
     if let Some(h) = others_high.filter(|&h| h > base) {
@@ -524,7 +527,7 @@ mod tests {
             Some(NOW_S),
         );
         assert_eq!(p.state.image_count, 77);
-        // No state file but kept-aside ones: their highest index plus a lease.
+        // No state file but kept-aside ones: in doubt, the clock floor (or more).
         let p = plan_start(
             &[other(
                 "camera-state.json.corrupt-1",
@@ -533,7 +536,8 @@ mod tests {
             )],
             Some(NOW_S),
         );
-        assert_eq!(p.state.image_count, 41 + LEASE);
+        assert_eq!(p.state.image_count, clock_floor(Some(NOW_S)));
+        assert!(p.from_clock);
     }
 
     #[test]
