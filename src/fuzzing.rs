@@ -11,6 +11,8 @@
 
 use std::time::{Duration, Instant};
 
+use mavlink::dialects::common::MavMessage;
+use mavlink::Message as _;
 use siyi_protocol::{FrameDecoder, Reply, Request};
 
 use crate::core::bridge::Bridge;
@@ -151,7 +153,9 @@ impl World {
 }
 
 /// The MAVLink inbound path: the input is a byte stream (one or more MAVLink 1/2 frames, with
-/// anything between them) from a ground station on link 1. The bridge has a simulated A8 mini
+/// anything between them) from a ground station on link 1. So that a fuzzer gets past the
+/// checksum, frames with an even sequence number get their CRC recomputed ([`repair_crcs`]);
+/// odd ones keep theirs, so bad checksums are exercised too. The bridge has a simulated A8 mini
 /// (booted, identified) on the other side; virtual time moves 100 ms after each frame and 5 s at
 /// the end, so every timer the frames started runs.
 ///
@@ -179,7 +183,7 @@ pub fn mavlink_session(data: &[u8]) -> SessionSummary {
     w.exchange();
     w.run(Duration::from_secs(2));
     let mut splitter = FrameSplitter::default();
-    splitter.push(data);
+    splitter.push(&repair_crcs(data));
     let mut frames_in = 0;
     while let Some(f) = splitter.next_frame() {
         frames_in += 1;
@@ -195,6 +199,49 @@ pub fn mavlink_session(data: &[u8]) -> SessionSummary {
         messages_out: w.messages_out,
         images: w.bridge.camera.persisted().image_count,
     }
+}
+
+/// Recomputes the CRC of each MAVLink 1/2 frame with an even sequence number found by walking
+/// the input frame by frame (a byte that starts no frame is skipped).
+pub fn repair_crcs(data: &[u8]) -> Vec<u8> {
+    let mut v = data.to_vec();
+    let mut i = 0;
+    while i < v.len() {
+        // (frame length without CRC/signature, sequence byte offset, message id)
+        let layout = match v.get(i..) {
+            Some([0xFD, len, _, _, seq, _, _, a, b, c, ..]) => Some((
+                10 + usize::from(*len),
+                *seq,
+                u32::from_le_bytes([*a, *b, *c, 0]),
+                if v.get(i + 2).is_some_and(|f| f & 1 != 0) {
+                    13
+                } else {
+                    0
+                },
+            )),
+            Some([0xFE, len, seq, _, _, id, ..]) => {
+                Some((6 + usize::from(*len), *seq, u32::from(*id), 0))
+            }
+            _ => None,
+        };
+        let Some((body, seq, msg_id, sig)) = layout else {
+            i += 1;
+            continue;
+        };
+        let end = i + body;
+        if end + 2 > v.len() {
+            break;
+        }
+        if seq % 2 == 0 {
+            let crc = mavlink::calculate_crc(
+                v.get(i + 1..end).unwrap_or_default(),
+                MavMessage::extra_crc(msg_id),
+            );
+            v[end..end + 2].copy_from_slice(&crc.to_le_bytes());
+        }
+        i = end + 2 + sig;
+    }
+    v
 }
 
 /// Wall clock for the state-file rules: 2027-01-15.

@@ -159,6 +159,12 @@ fn the_mavlink_corpus_reaches_the_camera() {
         s.images, 1,
         "{s:?}: the photo was taken by the simulated camera"
     );
+    // CRC repair: valid frames stay as they are; a broken CRC of an even sequence is mended.
+    assert_eq!(fuzzing::repair_crcs(&photo), photo);
+    let mut broken = photo.clone();
+    let crc_at = 12 + usize::from(photo[1]) - 2;
+    broken[crc_at] ^= 0xff;
+    assert_eq!(fuzzing::repair_crcs(&broken), photo, "seq 0 is repaired");
     let series = fs::read(corpus_dir("mavlink_inbound").join("photo-series")).expect("corpus");
     assert!(fuzzing::mavlink_session(&series).images >= 1);
 }
