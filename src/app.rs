@@ -89,6 +89,12 @@ fn load_state(dir: &Path) -> anyhow::Result<PersistedState> {
     let loaded = state_file::load(dir, utc_s())
         .with_context(|| format!("--state-dir {}: cannot read it", dir.display()))?;
     let plan = loaded.plan;
+    if let Some(e) = &loaded.keep_aside_error {
+        tracing::error!(
+            "state file in {} is damaged and cannot be kept aside: {e}",
+            dir.display()
+        );
+    }
     if let Some(aside) = &loaded.kept_aside {
         tracing::warn!(
             "state file in {} is damaged: kept aside as {}",

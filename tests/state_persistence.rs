@@ -273,5 +273,15 @@ fn saves_sync_the_directory_and_fail_cleanly_where_no_dir_can_be() {
     assert!(state_file::load(&below, Some(NOW_S)).is_err());
     assert!(state_file::save(&below, &state, false).is_err());
     assert!(state_file::sync_dir(&below).is_err());
+    // A kept-aside name that is taken, by anything, is skipped.
+    fs::write(dir.join(STATE_FILE), b"garbage").expect("garbage");
+    fs::create_dir_all(dir.join(format!("{STATE_FILE}.corrupt-1"))).expect("taken name");
+    let loaded = state_file::load(&dir, Some(NOW_S)).expect("load");
+    assert!(loaded.plan.from_clock);
+    assert!(loaded.keep_aside_error.is_none());
+    assert_eq!(
+        loaded.kept_aside,
+        Some(dir.join(format!("{STATE_FILE}.corrupt-2")))
+    );
     let _ = fs::remove_dir_all(&dir);
 }

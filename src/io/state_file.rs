@@ -42,6 +42,9 @@ pub struct Loaded {
     pub plan: StartPlan,
     /// Where the damaged state file was moved to, if it was.
     pub kept_aside: Option<PathBuf>,
+    /// Why a damaged state file could not be moved aside (a read-only dir): not fatal, the plan
+    /// holds, and the damaged file stays where it is (the next start salvages it again).
+    pub keep_aside_error: Option<io::Error>,
 }
 
 /// Reads every state file in `dir` (creating `dir`), decides the start state with
@@ -74,12 +77,19 @@ pub fn load(dir: &Path, utc_s: Option<u64>) -> io::Result<Loaded> {
         })
         .collect();
     let plan = plan_start(&files, utc_s);
-    let kept_aside = if plan.keep_main_aside {
-        Some(keep_aside(dir)?)
+    let (kept_aside, keep_aside_error) = if plan.keep_main_aside {
+        match keep_aside(dir) {
+            Ok(to) => (Some(to), None),
+            Err(e) => (None, Some(e)),
+        }
     } else {
-        None
+        (None, None)
     };
-    Ok(Loaded { plan, kept_aside })
+    Ok(Loaded {
+        plan,
+        kept_aside,
+        keep_aside_error,
+    })
 }
 
 /// Moves the state file to `camera-state.json.corrupt-N`, N the first number not yet taken.
