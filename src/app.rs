@@ -56,6 +56,27 @@ impl Running {
         r
     }
 
+    /// Waits until the bridge ends, or until `signal` completes, then stops it cleanly (the
+    /// state file records a clean stop: no image indices stay reserved).
+    pub async fn wait_or_stop_on(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        tokio::select! {
+            r = &mut self.task => {
+                self.shutdown = None;
+                for t in &self.others {
+                    t.abort();
+                }
+                if let Some(s) = &self.sim {
+                    s.abort();
+                }
+                r.context("bridge task")?
+            }
+            () = signal => self.stop().await,
+        }
+    }
+
     /// Waits until the bridge ends (Ctrl-C / SIGTERM, or an error).
     pub async fn wait(mut self) -> anyhow::Result<()> {
         let r = (&mut self.task).await.context("bridge task")?;
