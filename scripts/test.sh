@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# The project's test command (README): unit, property, golden-frame, CLI and end-to-end tests,
-# then the interop scripts. Runs the same locally and in CI (`.ci/run`).
+# The project's test command (README): unit, property, golden-frame, CLI, end-to-end and
+# fuzz-corpus tests (under cargo-nextest, with a per-test time limit), doctests, then the interop
+# scripts. Runs the same locally and in CI (`.ci/run`).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-echo "== cargo test --workspace"
-cargo test --workspace
+# cargo-nextest runs each test in its own process with a time limit (.config/nextest.toml), so
+# a test that spins is killed after 60 s instead of eating the CI budget. nextest does not run
+# doctests: `cargo test --doc` does.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "ERROR: cargo-nextest is missing: cargo install cargo-nextest --locked" >&2
+  exit 1
+fi
+echo "== cargo nextest run --workspace"
+cargo nextest run --workspace
+echo "== cargo test --workspace --doc"
+cargo test --workspace --doc
 
 # ---------------------------------------------------------------------------------------------
 # Interop scripts (third-party MAVLink clients against the running bridge + simulator).

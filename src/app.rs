@@ -7,8 +7,6 @@
 //! every output.
 #![allow(clippy::disallowed_methods)] // the app is where the clocks are read
 
-use std::fs;
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,15 +17,18 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::{CameraSource, Config};
 use crate::core::bridge::{Bridge, BridgeEvent};
-use crate::core::camera::{CameraComponent, CameraConfig, CameraEvent, Inbound, PersistedState};
+use crate::core::camera::{
+    persist, CameraComponent, CameraConfig, CameraEvent, Inbound, PersistedState,
+};
 use crate::core::link::{LinkConfig, LinkEvent, SiyiLink};
 use crate::io::mavlink::signing::{Signer, OUR_LINK_ID};
 use crate::io::mavlink::{self as mavio, Endpoint, LinkIds, OutFrame};
 use crate::io::siyi::SiyiSocket;
+use crate::io::state_file::{self, SIMULATED_DIR};
 use crate::sim::{server as sim_server, SimConfig};
 
 /// Name of the state file inside `--state-dir`.
-pub const STATE_FILE: &str = "camera-state.json";
+pub use crate::io::state_file::STATE_FILE;
 
 /// A running bridge (see [`spawn`]).
 pub struct Running {
@@ -58,6 +59,27 @@ impl Running {
         r
     }
 
+    /// Waits until the bridge ends, or until `signal` completes, then stops it cleanly (the
+    /// state file records a clean stop: no image indices stay reserved).
+    pub async fn wait_or_stop_on(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        tokio::select! {
+            r = &mut self.task => {
+                self.shutdown = None;
+                for t in &self.others {
+                    t.abort();
+                }
+                if let Some(s) = &self.sim {
+                    s.abort();
+                }
+                r.context("bridge task")?
+            }
+            () = signal => self.stop().await,
+        }
+    }
+
     /// Waits until the bridge ends (Ctrl-C / SIGTERM, or an error).
     pub async fn wait(mut self) -> anyhow::Result<()> {
         let r = (&mut self.task).await.context("bridge task")?;
@@ -78,53 +100,85 @@ fn utc_us() -> u64 {
         .unwrap_or(0)
 }
 
-/// Loads the persisted state; a corrupt file is kept aside (never silently overwritten).
-fn load_state(dir: &Path) -> anyhow::Result<PersistedState> {
-    fs::create_dir_all(dir)
-        .with_context(|| format!("--state-dir {}: cannot create it", dir.display()))?;
-    let path = dir.join(STATE_FILE);
-    match fs::read_to_string(&path) {
-        Ok(text) => match PersistedState::from_json(&text) {
-            Ok(s) => {
-                tracing::info!(
-                    "state loaded from {}: {} images taken so far",
-                    path.display(),
-                    s.image_count
-                );
-                Ok(s)
-            }
-            Err(e) => {
-                let aside = path.with_extension("json.corrupt");
-                let _ = fs::rename(&path, &aside);
-                tracing::warn!(
-                    "state file {} is unreadable ({e}); moved to {} and starting the image counter at 0",
-                    path.display(),
-                    aside.display()
-                );
-                Ok(PersistedState::default())
-            }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            tracing::info!(
-                "no state file yet at {}; image counter starts at 0",
-                path.display()
-            );
-            Ok(PersistedState::default())
-        }
-        Err(e) => Err(e).with_context(|| format!("--state-dir: cannot read {}", path.display())),
-    }
+fn utc_s() -> Option<u64> {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs())
 }
 
-/// Writes the state atomically: temp file, fsync, rename.
-fn save_state(dir: &Path, state: &PersistedState) -> std::io::Result<()> {
-    let path = dir.join(STATE_FILE);
-    let tmp = dir.join(format!("{STATE_FILE}.tmp"));
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(state.to_json().as_bytes())?;
-        f.sync_all()?;
+/// Loads the persisted state (see `core::camera::persist` for the rules) and says where the start
+/// index comes from.
+fn load_state(dir: &Path) -> anyhow::Result<PersistedState> {
+    let loaded = state_file::load(dir, utc_s())
+        .with_context(|| format!("--state-dir {}: cannot read it", dir.display()))?;
+    let plan = loaded.plan;
+    if let Some(e) = &loaded.keep_aside_error {
+        tracing::error!(
+            "state file in {} is damaged and cannot be kept aside: {e}",
+            dir.display()
+        );
     }
-    fs::rename(&tmp, &path)
+    if let Some(aside) = &loaded.kept_aside {
+        tracing::warn!(
+            "state file in {} is damaged: kept aside as {}",
+            dir.display(),
+            aside.display()
+        );
+    }
+    if plan.keep_main_aside || plan.from_clock {
+        tracing::warn!("image counter: {}", plan.why);
+    } else {
+        tracing::info!("image counter: {}", plan.why);
+    }
+    Ok(plan.state)
+}
+
+/// Saves the state file and tells the camera component how it went (STATUSTEXT once per change);
+/// logs an ERROR once per failure state. A failed save is retried every [`SAVE_RETRY`].
+struct StateKeeper {
+    dir: PathBuf,
+    next_retry: Option<Instant>,
+}
+
+/// How often a failed save is retried (besides at every photo).
+const SAVE_RETRY: Duration = Duration::from_secs(5);
+
+impl StateKeeper {
+    fn save(&mut self, camera: &mut CameraComponent, state: &PersistedState, clean: bool) {
+        let now = Instant::now();
+        match state_file::save(&self.dir, state, clean) {
+            Ok(()) => {
+                self.next_retry = None;
+                if camera.state_saved(state) {
+                    tracing::info!(
+                        "image counter saved again to {}",
+                        self.dir.join(STATE_FILE).display()
+                    );
+                }
+            }
+            Err(e) => {
+                self.next_retry = Some(now + SAVE_RETRY);
+                let reason = e.to_string();
+                if camera.state_save_failed(now, &reason) {
+                    tracing::error!(
+                        "cannot save the image counter to {}: {reason}; retrying every {} s and \
+                         at every photo, photos are refused once the {} indices saved ahead are used",
+                        self.dir.join(STATE_FILE).display(),
+                        SAVE_RETRY.as_secs(),
+                        persist::LEASE
+                    );
+                }
+            }
+        }
+    }
+
+    fn retry_if_due(&mut self, camera: &mut CameraComponent) {
+        if self.next_retry.is_some_and(|t| Instant::now() >= t) {
+            let state = camera.persisted().clone();
+            self.save(camera, &state, false);
+        }
+    }
 }
 
 /// Starts the bridge (and the simulator with `--simulate`) on the current tokio runtime.
@@ -161,7 +215,19 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     }
     tracing::info!("talking SIYI to the camera at udp {camera_addr}");
 
-    let persisted = match &config.state_dir {
+    // A simulated camera never touches the real camera's state.
+    let state_dir = match (&config.state_dir, &config.camera) {
+        (Some(dir), CameraSource::Simulate) => {
+            let dir = dir.join(SIMULATED_DIR);
+            tracing::info!(
+                "simulated camera: its image counter is kept in {} (not the real camera's)",
+                dir.display()
+            );
+            Some(dir)
+        }
+        (dir, _) => dir.clone(),
+    };
+    let persisted = match &state_dir {
         Some(dir) => load_state(dir)?,
         None => {
             tracing::warn!("no --state-dir: the image counter restarts at 0 on every start");
@@ -237,7 +303,6 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     );
 
     let (stop_tx, stop_rx) = oneshot::channel();
-    let state_dir = config.state_dir.clone();
     let task = tokio::spawn(drive(
         bridge,
         siyi,
@@ -261,13 +326,52 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
 #[allow(clippy::too_many_arguments)]
 async fn drive(
     mut bridge: Bridge<SiyiLink>,
+    siyi: SiyiSocket,
+    camera_addr: SocketAddr,
+    in_rx: mpsc::Receiver<mavio::Incoming>,
+    out_tx: broadcast::Sender<OutFrame>,
+    stop: oneshot::Receiver<()>,
+    state_dir: Option<PathBuf>,
+    signer: Option<Arc<Signer>>,
+) -> anyhow::Result<()> {
+    let mut keeper = state_dir.map(|dir| StateKeeper {
+        dir,
+        next_retry: None,
+    });
+    // Save the start state at once: it reserves the indices this run may hand out.
+    if let Some(k) = keeper.as_mut() {
+        let state = bridge.camera.persisted().clone();
+        k.save(&mut bridge.camera, &state, false);
+    }
+    let r = drive_loop(
+        &mut bridge,
+        siyi,
+        camera_addr,
+        in_rx,
+        out_tx,
+        stop,
+        signer,
+        keeper.as_mut(),
+    )
+    .await;
+    // A clean stop gives back the reserved indices (an error or a crash keeps them reserved).
+    if let (Some(k), Ok(())) = (keeper.as_mut(), &r) {
+        let state = bridge.camera.persisted().clone();
+        k.save(&mut bridge.camera, &state, true);
+    }
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn drive_loop(
+    bridge: &mut Bridge<SiyiLink>,
     mut siyi: SiyiSocket,
     camera_addr: SocketAddr,
     mut in_rx: mpsc::Receiver<mavio::Incoming>,
     out_tx: broadcast::Sender<OutFrame>,
     mut stop: oneshot::Receiver<()>,
-    state_dir: Option<PathBuf>,
     signer: Option<Arc<Signer>>,
+    mut keeper: Option<&mut StateKeeper>,
 ) -> anyhow::Result<()> {
     let mut seq: u8 = 0;
     let mut siyi_errors = 0u64;
@@ -275,7 +379,18 @@ async fn drive(
     let start = Instant::now();
     bridge.handle_timeout(start, utc_us());
     loop {
-        // Drain every output of the last input.
+        // Events first (a failed save queues a STATUSTEXT), then every output of the last input.
+        while let Some(ev) = bridge.poll_event() {
+            log_event(&ev, camera_addr);
+            if let (BridgeEvent::Camera(CameraEvent::Persist(state)), Some(k)) =
+                (&ev, keeper.as_deref_mut())
+            {
+                k.save(&mut bridge.camera, state, false);
+            }
+        }
+        if let Some(k) = keeper.as_deref_mut() {
+            k.retry_if_due(&mut bridge.camera);
+        }
         while let Some(d) = bridge.poll_siyi() {
             if let Err(e) = siyi.send(&d).await {
                 siyi_errors += 1;
@@ -295,18 +410,6 @@ async fn drive(
                 target: t.target,
                 bytes: bytes.into(),
             });
-        }
-        while let Some(ev) = bridge.poll_event() {
-            log_event(&ev, camera_addr);
-            if let (BridgeEvent::Camera(CameraEvent::Persist(state)), Some(dir)) = (&ev, &state_dir)
-            {
-                if let Err(e) = save_state(dir, state) {
-                    tracing::error!(
-                        "cannot save the image counter to {}: {e}",
-                        dir.join(STATE_FILE).display()
-                    );
-                }
-            }
         }
         let deadline = bridge
             .poll_timeout()

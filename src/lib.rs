@@ -8,12 +8,16 @@
 //! - [`describe`]: SIYI frames as JSON with units in the field names (decode, replay).
 //! - [`record`]: the JSON-lines traffic format used for recordings and fixtures.
 //! - [`cli`]: the subcommands of the `siyi-bridge` binary.
+//! - [`fuzzing`]: fuzz entry points over `&[u8]` (cargo-fuzz targets in `fuzz/`, corpus test in CI).
+//! - [`testing`]: the spin guard for virtual-time loops in tests and fuzz entry points.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod core;
 pub mod describe;
+pub mod fuzzing;
 pub mod io;
 pub mod record;
 pub mod sim;
+pub mod testing;

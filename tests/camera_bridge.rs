@@ -15,6 +15,7 @@ use siyi_bridge::core::bridge::Bridge;
 use siyi_bridge::core::camera::{CameraComponent, CameraConfig, Inbound, Transmit};
 use siyi_bridge::core::link::{LinkConfig, SiyiLink};
 use siyi_bridge::sim::{SimCamera, SimConfig};
+use siyi_bridge::testing::SpinGuard;
 
 struct World {
     bridge: Bridge<SiyiLink>,
@@ -76,6 +77,7 @@ impl World {
         let end = self.now + d;
         self.bridge.handle_timeout(self.now, UTC);
         self.exchange();
+        let mut guard = SpinGuard::new("camera_bridge run", self.now);
         loop {
             let next = [self.bridge.poll_timeout(), self.sim.poll_timeout()]
                 .into_iter()
@@ -85,6 +87,7 @@ impl World {
                 break;
             };
             self.now = next.max(self.now);
+            guard.tick(self.now, next);
             self.sim.handle_timeout(self.now);
             self.bridge.handle_timeout(self.now, UTC);
             self.exchange();

@@ -11,6 +11,7 @@ use mavlink::MavlinkVersion;
 use proptest::prelude::*;
 use siyi_bridge::core::camera::Inbound;
 use siyi_bridge::core::link::{FailReason, LinkHealth, OpOutcome, RejectReason};
+use siyi_bridge::testing::SpinGuard;
 
 const IDS: [u32; 8] = [0, 33, 75, 76, 77, 259, 263, 511];
 
@@ -47,7 +48,13 @@ fn any_f32() -> impl Strategy<Value = f32> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        // Fixed seed: a failure reproduces on every run; nothing is written into the tree.
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5171_0002),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn payloads_never_panic(id in prop::sample::select(IDS.to_vec()), bytes in prop::collection::vec(any::<u8>(), 0..64)) {
@@ -89,9 +96,11 @@ proptest! {
         // The timer never spins: within 10 s there are at most a few hundred wake-ups.
         let mut wakes = 0;
         let end = r.now + Duration::from_secs(10);
+        let mut guard = SpinGuard::new("camera_fuzz final timers", r.t0);
         while let Some(t) = r.cam.poll_timeout() {
             if t > end { break; }
             r.now = t.max(r.now);
+            guard.tick(r.now, t);
             r.cam.handle_timeout(r.now, &mut r.link);
             r.drain();
             wakes += 1;

@@ -261,7 +261,51 @@ async fn discovery_photo_video_zoom_over_loopback() {
             _ => None,
         })
         .await;
-    assert_eq!(cap.image_index, 1);
+    assert_eq!(
+        cap.image_index, 1,
+        "a clean stop gives back the reserved indices"
+    );
+    running.stop().await.expect("clean stop");
+    // --simulate never writes into the real camera's state.
+    assert!(dir.join("simulated").join(app::STATE_FILE).is_file());
+    assert!(!dir.join(app::STATE_FILE).exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A state dir that cannot be saved to (also as root: the temp file's name is a directory): the
+/// ground station is told, photos are refused instead of handing out an index that a restart
+/// could repeat, and when saving works again (retried every 5 s) it is told that too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_saves_are_reported_and_refuse_photos_until_saving_works() {
+    let dir = std::env::temp_dir().join(format!("siyi-e2e-nosave-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let blocker = dir
+        .join("simulated")
+        .join(format!("{}.tmp", app::STATE_FILE));
+    std::fs::create_dir_all(&blocker).expect("blocker");
+    let (running, mut c) = start(&dir).await;
+    let statustext = |needle: &'static str| {
+        move |m: &MavMessage| match m {
+            MavMessage::STATUSTEXT(s) if s.text.to_str().is_ok_and(|t| t.contains(needle)) => {
+                Some(())
+            }
+            _ => None,
+        }
+    };
+    let r = c
+        .command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, p(&[0.0, 0.0, 1.0]))
+        .await;
+    // (The STATUSTEXT "Photo refused: image counter cannot be saved" comes before the ACK.)
+    assert_eq!(r, MavResult::MAV_RESULT_FAILED);
+    std::fs::remove_dir(&blocker).expect("unblock");
+    c.wait_for(statustext("Image counter saved again")).await;
+    let r = c
+        .command(
+            MavCmd::MAV_CMD_IMAGE_START_CAPTURE,
+            p(&[0.0, 0.0, 1.0, 1.0]),
+        )
+        .await;
+    assert_eq!(r, MavResult::MAV_RESULT_ACCEPTED);
     running.stop().await.expect("clean stop");
     let _ = std::fs::remove_dir_all(&dir);
 }

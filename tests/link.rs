@@ -8,6 +8,7 @@ use siyi_bridge::core::link::{
     FailReason, LinkConfig, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation,
     SiyiLink, ZoomSource,
 };
+use siyi_bridge::testing::SpinGuard;
 use siyi_protocol::{
     Attitude, CmdId, Decidegrees, EncodingParams, FeedbackCode, FirmwareVersion, Frame,
     FunctionType, HardwareId, MotionMode, MountingDirection, RecordState, Reply, Request,
@@ -224,7 +225,8 @@ impl H {
     }
 
     fn run_until(&mut self, until: Instant) {
-        for _ in 0..1_000_000 {
+        let mut guard = SpinGuard::new("link Harness::run_until", self.now);
+        loop {
             self.pump();
             let next = [self.link.poll_timeout(), self.to_link.front().map(|x| x.0)]
                 .into_iter()
@@ -233,6 +235,7 @@ impl H {
             match next {
                 Some(t) if t <= until => {
                     self.now = self.now.max(t);
+                    guard.tick(self.now, t);
                     self.link.handle_timeout(self.now);
                 }
                 _ => {
@@ -243,7 +246,6 @@ impl H {
                 }
             }
         }
-        panic!("virtual time did not advance (busy loop in the link?)");
     }
 
     fn run_ms(&mut self, ms: u64) {

@@ -13,6 +13,7 @@ use siyi_bridge::core::link::{
 };
 use siyi_bridge::record::{self, Direction, RecordWriter, TrafficLine};
 use siyi_bridge::sim::{SimCamera, SimConfig};
+use siyi_bridge::testing::SpinGuard;
 use siyi_protocol::{CmdId, RecordState, Zoom, ZoomDirection};
 
 #[allow(clippy::disallowed_methods)] // the one real Instant; everything after is virtual
@@ -37,10 +38,12 @@ fn replay(name: &str) -> (SiyiLink, Vec<(u64, LinkEvent)>) {
             events.push((t, e));
         }
     };
+    let mut guard = SpinGuard::new("replay link timers", t0);
     for line in &lines {
         let at = t0 + Duration::from_millis(line.t_ms);
         // Let the link's timers run up to this line.
         while let Some(t) = link.poll_timeout().filter(|t| *t <= at) {
+            guard.tick(t, t);
             link.handle_timeout(t);
             drain(&mut link, (t - t0).as_millis() as u64, &mut events);
         }
@@ -199,6 +202,7 @@ fn simulate(
     let end = t0 + Duration::from_millis(total_ms);
     let mut script: Vec<_> = script.to_vec();
     script.reverse();
+    let mut guard = SpinGuard::new("replay simulated session", t0);
     loop {
         let t_ms = (now - t0).as_millis() as u64;
         loop {
@@ -238,6 +242,7 @@ fn simulate(
         } else {
             rounded
         };
+        guard.tick(now, next);
         while script
             .last()
             .is_some_and(|(t, _)| t0 + Duration::from_millis(*t) <= now)

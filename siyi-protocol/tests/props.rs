@@ -243,7 +243,13 @@ fn reply() -> impl Strategy<Value = Reply> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 2048,
+        // Fixed seed: a failure reproduces on every run; nothing is written into the tree.
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5171_0001),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn request_encode_decode_identity(req in request(), seq in any::<u16>()) {

@@ -118,13 +118,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                     .context("cannot watch SIGTERM")?;
-            tokio::select! {
-                r = running.wait() => r,
-                _ = term.recv() => {
+            running
+                .wait_or_stop_on(async move {
+                    term.recv().await;
                     tracing::info!("SIGTERM: stopping");
-                    Ok(())
-                }
-            }
+                })
+                .await
         }
         #[cfg(not(unix))]
         running.wait().await

@@ -14,6 +14,7 @@ use siyi_bridge::core::camera::{
 use siyi_bridge::core::link::{
     CameraState, Fresh, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, ZoomSource,
 };
+use siyi_bridge::testing::SpinGuard;
 use siyi_protocol::{CameraModel, FirmwareVersion, HardwareId, RecordState, Zoom};
 
 /// A fake SIYI link: records started operations; the test finishes them.
@@ -136,12 +137,14 @@ impl Rig {
     pub fn advance(&mut self, d: Duration) -> Vec<Transmit> {
         let end = self.now + d;
         let mut out = Vec::new();
+        let mut guard = SpinGuard::new("camera Rig::advance", self.t0);
         loop {
             let next = self.cam.poll_timeout().unwrap_or(end);
             if next > end {
                 break;
             }
             self.now = next.max(self.now);
+            guard.tick(self.now, next);
             self.cam.handle_timeout(self.now, &mut self.link);
             out.extend(self.drain());
         }

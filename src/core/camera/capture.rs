@@ -95,6 +95,8 @@ pub struct Capture {
 
 impl Capture {
     /// IMAGE_START_CAPTURE (param2 interval in seconds, param3 count; 0 = until stopped).
+    /// `refuse_index` is asked last, once everything else allows the photo: true = no index can
+    /// be handed out safely now (FAILED).
     pub fn start(
         &mut self,
         now: Instant,
@@ -102,6 +104,7 @@ impl Capture {
         key: DedupeKey,
         cmd: &Command,
         link: &mut impl LinkControl,
+        refuse_index: impl FnOnce() -> bool,
     ) -> Start {
         let refused = |result, interval_out_of_range, camera_down| Start::Refused {
             result,
@@ -125,6 +128,9 @@ impl Capture {
         }
         if self.in_flight.is_some() || self.series.is_some() {
             return refused(MavResult::MAV_RESULT_TEMPORARILY_REJECTED, false, false);
+        }
+        if refuse_index() {
+            return refused(MavResult::MAV_RESULT_FAILED, false, false);
         }
         if count == 1.0 {
             self.start_photo(now, PhotoOp::Single { from, key }, link);

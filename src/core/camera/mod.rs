@@ -73,6 +73,7 @@ pub struct CameraComponent {
     adjust: zoom::Adjustments,
     next_status: Option<Instant>,
     outage: outage::Outage,
+    save_health: persist::SaveHealth,
     events: VecDeque<CameraEvent>,
 }
 
@@ -101,6 +102,7 @@ impl CameraComponent {
             adjust: zoom::Adjustments::default(),
             next_status: None,
             outage: outage::Outage::default(),
+            save_health: persist::SaveHealth::default(),
             events: VecDeque::new(),
         }
     }
@@ -415,7 +417,20 @@ impl CameraComponent {
         link: &mut impl LinkControl,
     ) -> Handled {
         use MavResult as R;
-        let result = match self.capture.start(now, c.from, c.key, &c.cmd, link) {
+        // A photo whose index cannot be handed out safely is refused (STATUSTEXT says why).
+        let (host, health) = (&mut self.host, &self.save_health);
+        let next_index = self.persisted.image_count;
+        let refuse_index = || match health.refusal(next_index) {
+            Some(text) => {
+                host.statustext(MavSeverity::MAV_SEVERITY_ERROR, text);
+                true
+            }
+            None => false,
+        };
+        let started = self
+            .capture
+            .start(now, c.from, c.key, &c.cmd, link, refuse_index);
+        let result = match started {
             Start::Refused {
                 result,
                 interval_out_of_range,
@@ -600,10 +615,57 @@ impl CameraComponent {
             self.persisted.add(record);
             self.events
                 .push_back(CameraEvent::Persist(self.persisted.clone()));
+            if self.capture.series_active() && self.index_refused() {
+                self.capture.stop();
+            }
         } else if let Some(text) = outcomes::failure_text("Photo", outcome) {
             self.host.statustext(MavSeverity::MAV_SEVERITY_ERROR, &text);
         }
         let status = self.view(now, link).capture_status();
         self.host.send(Target::All, status);
+    }
+
+    /// The app could not save the persisted state (read-only or full state dir). Tells the
+    /// ground station once per failure state (STATUSTEXT warning); returns true on that change so
+    /// the app logs it once. Photos go on until the indices covered by the last successful save
+    /// are used up ([`persist::SaveHealth::refusal`]). Call after every failed save.
+    pub fn state_save_failed(&mut self, _now: Instant, reason: &str) -> bool {
+        let _ = reason; // the app logs it; the STATUSTEXT stays short
+        let changed = self.save_health.failed();
+        if changed {
+            self.host.statustext(
+                MavSeverity::MAV_SEVERITY_WARNING,
+                "Image counter not saved: retrying",
+            );
+        }
+        changed
+    }
+
+    /// The app saved `saved` (a state from [`CameraEvent::Persist`], or the start state). Tells
+    /// the ground station once when saving works again after failures; returns true then.
+    pub fn state_saved(&mut self, saved: &PersistedState) -> bool {
+        let recovered = self.save_health.saved(saved);
+        if recovered {
+            self.host
+                .statustext(MavSeverity::MAV_SEVERITY_INFO, "Image counter saved again");
+        }
+        recovered
+    }
+
+    /// True while the last save failed.
+    pub fn state_save_failing(&self) -> bool {
+        self.save_health.failing()
+    }
+
+    /// Refuses a photo (STATUSTEXT error, true) when its index cannot be handed out safely: the
+    /// range is used up, or saving fails and the index is not covered by the last save.
+    fn index_refused(&mut self) -> bool {
+        match self.save_health.refusal(self.persisted.image_count) {
+            Some(text) => {
+                self.host.statustext(MavSeverity::MAV_SEVERITY_ERROR, text);
+                true
+            }
+            None => false,
+        }
     }
 }

@@ -1,0 +1,304 @@
+//! Fuzz entry points: plain functions over `&[u8]` that never panic on any input unless a
+//! property of the code under test is broken. `fuzz/` (cargo-fuzz) calls them with generated
+//! inputs; `tests/fuzz_corpus.rs` runs them in CI on the committed corpus (`fuzz/corpus/`) plus
+//! seeded mutations of it, on stable Rust with nothing to install.
+//!
+//! * [`siyi_stream`]: the SIYI stream decoder (any chunking) and reply/request payload decoding.
+//! * [`mavlink_inbound`]: raw MAVLink bytes → frame splitter → [`Inbound`] → a [`Bridge`] talking
+//!   to the A8 mini simulator, on virtual time with a [`SpinGuard`].
+//! * [`state_file`]: the state-file start-up rules ([`persist::plan_start`]) on any file content.
+#![allow(clippy::disallowed_methods)] // one real Instant per run as the origin of virtual time
+
+use std::time::{Duration, Instant};
+
+use mavlink::dialects::common::MavMessage;
+use mavlink::Message as _;
+use siyi_protocol::{FrameDecoder, Reply, Request};
+
+use crate::core::bridge::Bridge;
+use crate::core::camera::persist::{self, FileRole, FoundFile};
+use crate::core::camera::{CameraComponent, CameraConfig, Inbound};
+use crate::core::link::{LinkConfig, SiyiLink};
+use crate::io::mavlink::FrameSplitter;
+use crate::sim::{SimCamera, SimConfig};
+use crate::testing::SpinGuard;
+
+/// The SIYI decoder: the input (after its first byte, which picks a chunk size of 1–256 bytes)
+/// is pushed in chunks; every frame's payload is decoded as a reply and as a request.
+///
+/// # Panics
+/// When the chunked decoder finds other frames than one `push` of the whole input (the decoder
+/// promises the same output for every chunking).
+pub fn siyi_stream(data: &[u8]) {
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let chunk = usize::from(first) + 1;
+    if rest.len() > FrameDecoder::DEFAULT_MAX_BUFFERED {
+        // One push of it would overflow the bounded buffer: only "never panics" holds.
+        let _ = decode_all(rest.chunks(chunk));
+        return;
+    }
+    let whole = decode_all(std::iter::once(rest));
+    let chunked = decode_all(rest.chunks(chunk));
+    assert_eq!(
+        whole, chunked,
+        "decoder output depends on chunking ({chunk})"
+    );
+}
+
+/// Decoded frames (as `Ok(encoded bytes)` / `Err(error text)`) of a stream given in pieces.
+fn decode_all<'a>(pieces: impl Iterator<Item = &'a [u8]>) -> Vec<Result<Vec<u8>, String>> {
+    let mut dec = FrameDecoder::new();
+    let mut out = Vec::new();
+    for piece in pieces {
+        dec.push(piece);
+        while let Some(item) = dec.next_frame() {
+            out.push(match item {
+                Ok(frame) => {
+                    let _ = Reply::from_frame(&frame);
+                    let _ = Request::decode(frame.cmd, frame.payload());
+                    let mut bytes = Vec::new();
+                    frame.encode(&mut bytes);
+                    Ok(bytes)
+                }
+                Err(e) => Err(e.to_string()),
+            });
+        }
+    }
+    out
+}
+
+/// Virtual time after each inbound frame, and at the end.
+const STEP: Duration = Duration::from_millis(100);
+const SETTLE: Duration = Duration::from_secs(5);
+const UTC_US: u64 = 1_800_000_000_000_000;
+
+/// A bridge and a simulated A8 mini exchanging datagrams on virtual time.
+struct World {
+    bridge: Bridge<SiyiLink>,
+    sim: SimCamera,
+    t0: Instant,
+    now: Instant,
+    guard: SpinGuard,
+    messages_out: usize,
+}
+
+impl World {
+    fn new() -> Self {
+        let now = Instant::now();
+        let camera = CameraComponent::new(
+            CameraConfig {
+                system_id: Some(1),
+                ..CameraConfig::default()
+            },
+            now,
+        );
+        Self {
+            bridge: Bridge::new(SiyiLink::new(LinkConfig::default(), now), camera, now),
+            sim: SimCamera::new(SimConfig::instant_boot(), now),
+            t0: now,
+            now,
+            guard: SpinGuard::new("fuzzing::mavlink_inbound", now),
+            messages_out: 0,
+        }
+    }
+
+    /// Moves datagrams both ways and drains every output (bounded: a storm is a failure).
+    fn exchange(&mut self) {
+        for _ in 0..1000 {
+            let mut moved = false;
+            while let Some(d) = self.bridge.poll_siyi() {
+                moved = true;
+                self.sim.handle_datagram(self.now, &d);
+            }
+            while let Some(d) = self.sim.poll_transmit() {
+                moved = true;
+                self.bridge.handle_siyi(self.now, &d);
+            }
+            while self.bridge.poll_mavlink().is_some() {
+                self.messages_out += 1;
+            }
+            while self.bridge.poll_event().is_some() {}
+            if !moved {
+                return;
+            }
+        }
+        panic!("datagram storm between the bridge and the simulator");
+    }
+
+    /// Runs every timer up to `d` from now.
+    fn run(&mut self, d: Duration) {
+        let end = self.now + d;
+        loop {
+            let next = [self.bridge.poll_timeout(), self.sim.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            let Some(next) = next.filter(|n| *n <= end) else {
+                break;
+            };
+            self.now = next.max(self.now);
+            self.guard.tick(self.now, next);
+            self.sim.handle_timeout(self.now);
+            self.bridge.handle_timeout(self.now, self.utc_us());
+            self.exchange();
+        }
+        self.now = end;
+    }
+
+    fn utc_us(&self) -> u64 {
+        UTC_US + self.now.duration_since(self.t0).as_micros() as u64
+    }
+}
+
+/// The MAVLink inbound path: the input is a byte stream (one or more MAVLink 1/2 frames, with
+/// anything between them) from a ground station on link 1. So that a fuzzer gets past the
+/// checksum, frames with an even sequence number get their CRC recomputed ([`repair_crcs`]);
+/// odd ones keep theirs, so bad checksums are exercised too. The bridge has a simulated A8 mini
+/// (booted, identified) on the other side; virtual time moves 100 ms after each frame and 5 s at
+/// the end, so every timer the frames started runs.
+///
+/// # Panics
+/// When a virtual-time loop spins ([`SpinGuard`]) or datagrams storm without end.
+pub fn mavlink_inbound(data: &[u8]) {
+    let _ = mavlink_session(data);
+}
+
+/// What a [`mavlink_inbound`] run did (to check that a corpus reaches deep into the bridge).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionSummary {
+    /// Frames the splitter found.
+    pub frames_in: usize,
+    /// MAVLink messages the bridge sent.
+    pub messages_out: usize,
+    /// Images taken (the image counter at the end).
+    pub images: i32,
+}
+
+/// [`mavlink_inbound`], returning what happened.
+pub fn mavlink_session(data: &[u8]) -> SessionSummary {
+    let mut w = World::new();
+    w.bridge.handle_timeout(w.now, w.utc_us());
+    w.exchange();
+    w.run(Duration::from_secs(2));
+    let mut splitter = FrameSplitter::default();
+    splitter.push(&repair_crcs(data));
+    let mut frames_in = 0;
+    while let Some(f) = splitter.next_frame() {
+        frames_in += 1;
+        let inbound = Inbound::from_payload(f.version, f.msg_id, &f.payload);
+        w.bridge
+            .handle_mavlink(w.now, w.utc_us(), 1, f.header, &inbound);
+        w.exchange();
+        w.run(STEP);
+    }
+    w.run(SETTLE);
+    SessionSummary {
+        frames_in,
+        messages_out: w.messages_out,
+        images: w.bridge.camera.persisted().image_count,
+    }
+}
+
+/// Recomputes the CRC of each MAVLink 1/2 frame with an even sequence number found by walking
+/// the input frame by frame (a byte that starts no frame is skipped).
+pub fn repair_crcs(data: &[u8]) -> Vec<u8> {
+    let mut v = data.to_vec();
+    let mut i = 0;
+    while i < v.len() {
+        // (frame length without CRC/signature, sequence byte offset, message id)
+        let layout = match v.get(i..) {
+            Some([0xFD, len, _, _, seq, _, _, a, b, c, ..]) => Some((
+                10 + usize::from(*len),
+                *seq,
+                u32::from_le_bytes([*a, *b, *c, 0]),
+                if v.get(i + 2).is_some_and(|f| f & 1 != 0) {
+                    13
+                } else {
+                    0
+                },
+            )),
+            Some([0xFE, len, seq, _, _, id, ..]) => {
+                Some((6 + usize::from(*len), *seq, u32::from(*id), 0))
+            }
+            _ => None,
+        };
+        let Some((body, seq, msg_id, sig)) = layout else {
+            i += 1;
+            continue;
+        };
+        let end = i + body;
+        if end + 2 > v.len() {
+            break;
+        }
+        if seq % 2 == 0 {
+            let crc = mavlink::calculate_crc(
+                v.get(i + 1..end).unwrap_or_default(),
+                MavMessage::extra_crc(msg_id),
+            );
+            v[end..end + 2].copy_from_slice(&crc.to_le_bytes());
+        }
+        i = end + 2 + sig;
+    }
+    v
+}
+
+/// Wall clock for the state-file rules: 2027-01-15.
+const STATE_UTC_S: u64 = 1_800_000_000;
+
+/// The state-file rules on any content: as the state file, as a `.tmp` left over beside a good
+/// state file, and as a kept-aside file alone.
+///
+/// # Panics
+/// When the start index could reuse an index the file speaks of: below the highest number a
+/// damaged or extra file holds, or not above every kept record.
+pub fn state_file(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let high = persist::high_water(&text).unwrap_or(0);
+    let check = |files: &[FoundFile<'_>], must_reach: i32| {
+        let plan = persist::plan_start(files, Some(STATE_UTC_S));
+        let next = plan.state.image_count;
+        assert!(next >= must_reach, "next index {next} < {must_reach}");
+        if let Some((&last, _)) = plan.state.records.last_key_value() {
+            assert!(next > last, "next index {next} <= record {last}");
+        }
+        plan
+    };
+    let main = FoundFile {
+        name: "camera-state.json",
+        role: FileRole::Main,
+        bytes: data,
+    };
+    let plan = check(&[main], 0);
+    if plan.keep_main_aside {
+        assert!(
+            plan.state.image_count >= high,
+            "damaged file: {high} not reached"
+        );
+    }
+    let good = persist::PersistedState {
+        image_count: 3,
+        ..persist::PersistedState::default()
+    }
+    .to_file_json(true);
+    let beside = [
+        FoundFile {
+            name: "camera-state.json",
+            role: FileRole::Main,
+            bytes: good.as_bytes(),
+        },
+        FoundFile {
+            name: "camera-state.json.tmp",
+            role: FileRole::Tmp,
+            bytes: data,
+        },
+    ];
+    check(&beside, high.max(3));
+    let alone = [FoundFile {
+        name: "camera-state.json.corrupt-1",
+        role: FileRole::KeptAside,
+        bytes: data,
+    }];
+    check(&alone, high);
+}

@@ -1,0 +1,368 @@
+//! The fuzz entry points (`siyi_bridge::fuzzing`) in CI, on stable Rust with nothing to install:
+//! every committed corpus file under `fuzz/corpus/<target>/` and a fixed number of seeded
+//! mutations of them. A failure names the target, the seed and the mutation number; the input is
+//! written to `target/fuzz-failures/` so it can be run with cargo-fuzz (`fuzz/README.md`).
+//!
+//! `cargo test --test fuzz_corpus -- --ignored regenerate_corpus` rewrites the corpus from the
+//! golden frames and the encoders (the files are committed).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use mavlink::dialects::common::{
+    MavAutopilot, MavCmd, MavMessage, MavModeFlag, MavState, MavType, COMMAND_LONG_DATA,
+    HEARTBEAT_DATA, PARAM_REQUEST_LIST_DATA,
+};
+use mavlink::MavHeader;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use siyi_bridge::core::camera::persist::LEASE;
+use siyi_bridge::core::camera::{ImageRecord, PersistedState};
+use siyi_bridge::fuzzing;
+
+/// Seeded mutations per corpus file and target (the budget of the CI step).
+const MUTATIONS: usize = 200;
+/// Fewer for the MAVLink path: each run simulates 2 s + 100 ms per frame + 5 s of bridge time.
+const MAVLINK_MUTATIONS: usize = 100;
+const SEED: u64 = 0x5151_F022;
+
+type Entry = fn(&[u8]);
+
+fn corpus_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target)
+}
+
+fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = fs::read_dir(corpus_dir(target))
+        .unwrap_or_else(|e| panic!("fuzz/corpus/{target}: {e}"))
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    files.sort();
+    let out: Vec<_> = files
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            (name.unwrap_or_default(), fs::read(&p).expect("corpus file"))
+        })
+        .collect();
+    assert!(out.len() >= 3, "fuzz/corpus/{target} holds too few files");
+    out
+}
+
+/// One random edit of `input` (bit flip, byte set, insert, delete, duplicate, splice, truncate).
+fn mutate(rng: &mut SmallRng, input: &[u8], other: &[u8]) -> Vec<u8> {
+    let mut v = input.to_vec();
+    for _ in 0..rng.random_range(1..=4) {
+        let len = v.len();
+        match rng.random_range(0..7) {
+            0 if len > 0 => {
+                let i = rng.random_range(0..len);
+                v[i] ^= 1 << rng.random_range(0..8);
+            }
+            1 if len > 0 => {
+                let i = rng.random_range(0..len);
+                v[i] = *[0u8, 0xff, 0x7f, 0x80, 0x55, 0x66, 0xfd, b'9', b'"']
+                    .get(rng.random_range(0..9))
+                    .unwrap_or(&0);
+            }
+            2 => {
+                let i = rng.random_range(0..=len);
+                v.insert(i, rng.random());
+            }
+            3 if len > 0 => {
+                let a = rng.random_range(0..len);
+                let b = rng.random_range(a..=len.min(a + 16));
+                v.drain(a..b);
+            }
+            4 if len > 0 => {
+                let a = rng.random_range(0..len);
+                let b = rng.random_range(a..=len);
+                let piece = v[a..b].to_vec();
+                let at = rng.random_range(0..=v.len());
+                v.splice(at..at, piece);
+            }
+            5 if !other.is_empty() => {
+                let a = rng.random_range(0..other.len());
+                let at = rng.random_range(0..=v.len());
+                v.splice(at..at, other[a..].iter().copied());
+            }
+            _ if len > 0 => v.truncate(rng.random_range(0..len)),
+            _ => v.push(rng.random()),
+        }
+    }
+    v
+}
+
+fn run_target(target: &str, entry: Entry, mutations: usize) {
+    let files = corpus(target);
+    let mut rng = SmallRng::seed_from_u64(SEED);
+    let mut runs = 0usize;
+    for (i, (name, bytes)) in files.iter().enumerate() {
+        check(target, &format!("corpus file {name}"), entry, bytes);
+        runs += 1;
+        let other = &files[(i + 1) % files.len()].1;
+        for m in 0..mutations {
+            let input = mutate(&mut rng, bytes, other);
+            check(
+                target,
+                &format!("mutation {m} of {name} (seed {SEED:#x})"),
+                entry,
+                &input,
+            );
+            runs += 1;
+        }
+    }
+    eprintln!("{target}: {runs} inputs");
+}
+
+fn check(target: &str, what: &str, entry: Entry, input: &[u8]) {
+    let r = std::panic::catch_unwind(|| entry(input));
+    if r.is_err() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-failures");
+        let _ = fs::create_dir_all(&dir);
+        let path = dir.join(format!("{target}-{}", what.replace([' ', '(', ')'], "_")));
+        let _ = fs::write(&path, input);
+        panic!(
+            "fuzz target {target} failed on {what}; input saved to {}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn siyi_stream_corpus_and_mutations() {
+    run_target("siyi_stream", fuzzing::siyi_stream, MUTATIONS);
+}
+
+#[test]
+fn mavlink_inbound_corpus_and_mutations() {
+    run_target(
+        "mavlink_inbound",
+        fuzzing::mavlink_inbound,
+        MAVLINK_MUTATIONS,
+    );
+}
+
+#[test]
+fn state_file_corpus_and_mutations() {
+    run_target("state_file", fuzzing::state_file, MUTATIONS);
+}
+
+#[test]
+fn the_mavlink_corpus_reaches_the_camera() {
+    let photo = fs::read(corpus_dir("mavlink_inbound").join("photo")).expect("corpus");
+    let s = fuzzing::mavlink_session(&photo);
+    assert_eq!(s.frames_in, 3);
+    assert_eq!(
+        s.images, 1,
+        "{s:?}: the photo was taken by the simulated camera"
+    );
+    // CRC repair: valid frames stay as they are; a broken CRC of an even sequence is mended.
+    assert_eq!(fuzzing::repair_crcs(&photo), photo);
+    let mut broken = photo.clone();
+    let crc_at = 12 + usize::from(photo[1]) - 2;
+    broken[crc_at] ^= 0xff;
+    assert_eq!(fuzzing::repair_crcs(&broken), photo, "seq 0 is repaired");
+    let series = fs::read(corpus_dir("mavlink_inbound").join("photo-series")).expect("corpus");
+    assert!(fuzzing::mavlink_session(&series).images >= 1);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Corpus generator (run by hand; the output is committed).
+
+fn write_corpus(target: &str, name: &str, bytes: &[u8]) {
+    let dir = corpus_dir(target);
+    fs::create_dir_all(&dir).expect("corpus dir");
+    fs::write(dir.join(name), bytes).expect("corpus file");
+}
+
+fn golden_frames() -> Vec<(String, Vec<u8>)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/siyi-frames.json");
+    let text = fs::read_to_string(path).expect("golden frames");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v.as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|f| {
+            let hex = f.get("hex")?.as_str()?;
+            let name = f.get("name")?.as_str()?.to_string();
+            Some((name, siyi_bridge::record::parse_hex(hex).ok()?))
+        })
+        .collect()
+}
+
+fn mav(msg: &MavMessage, seq: u8, v1: bool) -> Vec<u8> {
+    let header = MavHeader {
+        system_id: 255,
+        component_id: 190,
+        sequence: seq,
+    };
+    let mut out = Vec::new();
+    if v1 {
+        mavlink::write_v1_msg(&mut out, header, msg).expect("encode");
+    } else {
+        mavlink::write_v2_msg(&mut out, header, msg).expect("encode");
+    }
+    out
+}
+
+fn command(cmd: MavCmd, p: [f32; 7]) -> MavMessage {
+    MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
+        param1: p[0],
+        param2: p[1],
+        param3: p[2],
+        param4: p[3],
+        param5: p[4],
+        param6: p[5],
+        param7: p[6],
+        command: cmd,
+        target_system: 1,
+        target_component: 100,
+        confirmation: 0,
+    })
+}
+
+#[test]
+#[ignore = "writes fuzz/corpus; run by hand when the formats change"]
+#[allow(deprecated)] // QGC still sends REQUEST_CAMERA_IMAGE_CAPTURE
+fn regenerate_corpus() {
+    // SIYI: every 4th golden frame alone (first byte = chunk size - 1), and two streams.
+    let frames = golden_frames();
+    let mut stream = vec![6u8];
+    for (i, (_, bytes)) in frames.iter().enumerate() {
+        if i % 4 == 0 {
+            let mut one = vec![(i % 256) as u8];
+            one.extend(bytes);
+            write_corpus("siyi_stream", &format!("frame-{i:02}"), &one);
+        }
+        if i % 3 == 0 {
+            stream.extend(bytes);
+            stream.extend(b"\x55\x66\x00junk");
+        }
+    }
+    write_corpus("siyi_stream", "stream-with-junk", &stream);
+    let all: Vec<u8> = std::iter::once(0u8)
+        .chain(frames.iter().flat_map(|(_, b)| b.iter().copied()))
+        .collect();
+    write_corpus("siyi_stream", "all-frames-byte-by-byte", &all);
+
+    // MAVLink: a ground station's heartbeat, then commands.
+    let hb = MavMessage::HEARTBEAT(HEARTBEAT_DATA {
+        custom_mode: 0,
+        mavtype: MavType::MAV_TYPE_GCS,
+        autopilot: MavAutopilot::MAV_AUTOPILOT_INVALID,
+        base_mode: MavModeFlag::empty(),
+        system_status: MavState::MAV_STATE_ACTIVE,
+        mavlink_version: 3,
+    });
+    let z = [0.0f32; 7];
+    let with = |v: &[f32]| {
+        let mut p = z;
+        p[..v.len()].copy_from_slice(v);
+        p
+    };
+    let sessions: Vec<(&str, Vec<MavMessage>)> = vec![
+        (
+            "discovery",
+            vec![
+                hb.clone(),
+                command(MavCmd::MAV_CMD_REQUEST_MESSAGE, with(&[259.0])),
+                command(MavCmd::MAV_CMD_REQUEST_MESSAGE, with(&[260.0])),
+                command(MavCmd::MAV_CMD_REQUEST_MESSAGE, with(&[261.0, 0.0])),
+                command(MavCmd::MAV_CMD_REQUEST_MESSAGE, with(&[262.0])),
+                command(MavCmd::MAV_CMD_REQUEST_MESSAGE, with(&[269.0])),
+            ],
+        ),
+        (
+            "photo",
+            vec![
+                hb.clone(),
+                command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, with(&[0.0, 0.0, 1.0])),
+                command(MavCmd::MAV_CMD_REQUEST_CAMERA_IMAGE_CAPTURE, with(&[0.0])),
+            ],
+        ),
+        (
+            "photo-series",
+            vec![
+                command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, with(&[0.0, 1.0, 3.0])),
+                command(MavCmd::MAV_CMD_IMAGE_STOP_CAPTURE, z),
+            ],
+        ),
+        (
+            "video-zoom",
+            vec![
+                command(MavCmd::MAV_CMD_VIDEO_START_CAPTURE, z),
+                command(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, with(&[2.0, 50.0])),
+                command(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, with(&[1.0, 1.0])),
+                command(MavCmd::MAV_CMD_VIDEO_STOP_CAPTURE, z),
+            ],
+        ),
+        (
+            "intervals-and-unknown",
+            vec![
+                command(
+                    MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL,
+                    with(&[262.0, 100000.0]),
+                ),
+                MavMessage::PARAM_REQUEST_LIST(PARAM_REQUEST_LIST_DATA {
+                    target_system: 1,
+                    target_component: 100,
+                }),
+                command(MavCmd::MAV_CMD_RESET_CAMERA_SETTINGS, with(&[1.0])),
+            ],
+        ),
+    ];
+    for (name, msgs) in &sessions {
+        let mut bytes = Vec::new();
+        for (i, m) in msgs.iter().enumerate() {
+            bytes.extend(mav(m, i as u8, false));
+        }
+        write_corpus("mavlink_inbound", name, &bytes);
+    }
+    write_corpus(
+        "mavlink_inbound",
+        "photo-v1",
+        &mav(
+            &command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, with(&[0.0, 0.0, 1.0])),
+            0,
+            true,
+        ),
+    );
+
+    // State files: good (clean and running), truncated, garbage, wrong types, empty.
+    let mut s = PersistedState {
+        image_count: 42,
+        ..PersistedState::default()
+    };
+    for index in 39..42 {
+        s.add(ImageRecord {
+            index,
+            time_utc_us: 1_800_000_000_000_000,
+            lat_e7: 473_977_420,
+            lon_e7: 85_455_940,
+            alt_mm: 488_000,
+            relative_alt_mm: 30_000,
+            captured: true,
+        });
+    }
+    let clean = s.to_file_json(true);
+    let running = s.to_file_json(false);
+    assert!(running.contains(&format!("\"reserved\":{}", 42 + LEASE)));
+    write_corpus("state_file", "clean", clean.as_bytes());
+    write_corpus("state_file", "running", running.as_bytes());
+    write_corpus(
+        "state_file",
+        "truncated",
+        &running.as_bytes()[..running.len() * 2 / 3],
+    );
+    write_corpus("state_file", "garbage", b"\x00\x13\xffnot a state file\n");
+    write_corpus("state_file", "empty", b"");
+    write_corpus("state_file", "wrong-type", br#"[{"image_count":"7"}]"#);
+    write_corpus(
+        "state_file",
+        "old-format",
+        br#"{"version":0,"image_count":9}"#,
+    );
+}
