@@ -57,6 +57,7 @@ pub use reply::{
     SystemInfo,
 };
 pub use request::{
-    CenterPosition, DataStreamType, FunctionType, Request, StreamFrequency, ZoomDirection,
+    AircraftAttitude, CenterPosition, DataStreamType, FunctionType, RawGps, Request,
+    StreamFrequency, ZoomDirection,
 };
 pub use units::{Decidegrees, DecidegreesPerSecond, FirmwareVersion, StreamType, VideoCodec, Zoom};
