@@ -5,7 +5,7 @@
 //! splits a datagram (or any byte run) into frames, bad frames and garbage, and describes each.
 
 use serde_json::{json, Map, Value};
-use siyi_protocol::frame::STX;
+use siyi_protocol::frame::{HeaderPeek, HEADER_LEN, STX};
 use siyi_protocol::{EncodingParams, Frame, FrameError, Reply, Request};
 
 use crate::record::{to_hex, Direction};
@@ -148,22 +148,19 @@ fn describe_frame_error(rest: &[u8], error: &FrameError) -> (Value, usize) {
     let mut obj = Map::new();
     obj.insert("crc_ok".into(), json!(false));
     obj.insert("error".into(), json!(error.to_string()));
-    if let Some(&ctrl) = rest.get(2) {
-        obj.insert("ctrl".into(), json!(format!("{ctrl:#04x}")));
+    let header = HeaderPeek::of(rest);
+    if let Some(ctrl) = header.ctrl {
+        obj.insert("ctrl".into(), json!(format!("{:#04x}", ctrl.0)));
     }
-    if let Some(len) = rest.get(3..5) {
-        obj.insert(
-            "data_len".into(),
-            json!(u16::from_le_bytes([len[0], len[1]])),
-        );
+    if let Some(len) = header.payload_len {
+        obj.insert("data_len".into(), json!(len));
     }
-    if let Some(seq) = rest.get(5..7) {
-        obj.insert("seq".into(), json!(u16::from_le_bytes([seq[0], seq[1]])));
+    if let Some(seq) = header.seq {
+        obj.insert("seq".into(), json!(seq));
     }
-    if let Some(&cmd) = rest.get(7) {
-        obj.insert("cmd_id".into(), json!(cmd));
-        let name = siyi_protocol::CmdId(cmd).name().unwrap_or("unknown");
-        obj.insert("cmd_name".into(), json!(name));
+    if let Some(cmd) = header.cmd {
+        obj.insert("cmd_id".into(), json!(cmd.0));
+        obj.insert("cmd_name".into(), json!(cmd.name().unwrap_or("unknown")));
     }
     let shown = match error {
         FrameError::CrcMismatch {
@@ -171,11 +168,9 @@ fn describe_frame_error(rest: &[u8], error: &FrameError) -> (Value, usize) {
         } => {
             obj.insert("crc_found".into(), json!(format!("{expected:#06x}")));
             obj.insert("crc_computed".into(), json!(format!("{computed:#06x}")));
-            rest.get(3..5)
-                .map(|l| 10 + usize::from(u16::from_le_bytes([l[0], l[1]])))
-                .unwrap_or(rest.len())
+            header.frame_len().unwrap_or(rest.len())
         }
-        FrameError::PayloadTooLong { .. } => 8,
+        FrameError::PayloadTooLong { .. } => HEADER_LEN,
         _ => rest.len(),
     };
     let shown = shown.min(rest.len());
