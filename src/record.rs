@@ -26,8 +26,38 @@ pub struct TrafficLine {
     pub hex: String,
 }
 
+/// Why hex text is not a byte string.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+pub enum HexError {
+    /// The digits (after removing spaces, commas, colons and `0x`) do not pair up.
+    #[error("odd number of hex digits ({digits})")]
+    OddDigits {
+        /// How many digits there are.
+        digits: usize,
+    },
+    /// Two characters that are not a hex byte.
+    #[error("not a hex byte: {pair:?} at digit {at}")]
+    NotHex {
+        /// The two characters.
+        pair: String,
+        /// Their position among the digits, from 0.
+        at: usize,
+    },
+}
+
+/// Why a line of a recording is not a traffic line.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    /// Not a JSON object with `t_ms`, `dir` and `hex`.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// Its `hex` does not parse.
+    #[error(transparent)]
+    Hex(#[from] HexError),
+}
+
 /// Parses hex text (`"55 66 01"`, `"556601"`, `"0x55, 0x66"`) into bytes.
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, HexError> {
     let cleaned: String = text
         .replace("0x", "")
         .replace("0X", "")
@@ -35,13 +65,17 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
         .filter(|c| !c.is_whitespace() && *c != ',' && *c != ':')
         .collect();
     if !cleaned.len().is_multiple_of(2) {
-        return Err(format!("odd number of hex digits ({})", cleaned.len()));
+        return Err(HexError::OddDigits {
+            digits: cleaned.len(),
+        });
     }
     (0..cleaned.len())
         .step_by(2)
         .map(|i| {
-            u8::from_str_radix(&cleaned[i..i + 2], 16)
-                .map_err(|_| format!("not a hex byte: {:?} at digit {i}", &cleaned[i..i + 2]))
+            u8::from_str_radix(&cleaned[i..i + 2], 16).map_err(|_| HexError::NotHex {
+                pair: cleaned[i..i + 2].to_owned(),
+                at: i,
+            })
         })
         .collect()
 }
@@ -75,7 +109,7 @@ pub enum RecordError {
         /// Line number, from 1.
         line: usize,
         /// What is wrong.
-        reason: String,
+        reason: LineError,
     },
 }
 
@@ -90,7 +124,7 @@ impl TrafficLine {
     }
 
     /// The datagram's bytes.
-    pub fn bytes(&self) -> Result<Vec<u8>, String> {
+    pub fn bytes(&self) -> Result<Vec<u8>, HexError> {
         parse_hex(&self.hex)
     }
 
@@ -110,14 +144,12 @@ pub fn parse_lines(text: &str) -> Result<Vec<TrafficLine>, RecordError> {
         if line.is_empty() || line.starts_with('#') || line.starts_with("//") {
             continue;
         }
-        let parsed: TrafficLine = serde_json::from_str(line).map_err(|e| RecordError::BadLine {
-            line: i + 1,
-            reason: e.to_string(),
-        })?;
-        parsed.bytes().map_err(|reason| RecordError::BadLine {
+        let bad = |reason: LineError| RecordError::BadLine {
             line: i + 1,
             reason,
-        })?;
+        };
+        let parsed: TrafficLine = serde_json::from_str(line).map_err(|e| bad(e.into()))?;
+        parsed.bytes().map_err(|e| bad(e.into()))?;
         out.push(parsed);
     }
     Ok(out)
@@ -197,5 +229,10 @@ mod tests {
             Err(RecordError::BadLine { line: 1, .. })
         ));
         assert!(parse_lines("{\"t_ms\":1,\"dir\":\"to_camera\",\"hex\":\"5\"}").is_err());
+        assert_eq!(parse_hex("55 6"), Err(HexError::OddDigits { digits: 3 }));
+        assert_eq!(
+            parse_hex("55 zz").unwrap_err().to_string(),
+            "not a hex byte: \"zz\" at digit 2"
+        );
     }
 }
