@@ -189,7 +189,7 @@ commands! {
     /// A request: a command the host sends to the camera.
     ///
     /// Queries carry no payload. Every variant names the wire layout and units of its fields, in
-    /// wire order (see [`commands!`](crate::wire) for the declaration).
+    /// wire order (the declaration below generates the codec; see the module docs).
     #[derive(Clone, PartialEq, Debug, serde::Serialize)]
     #[non_exhaustive]
     pub enum Request {

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 use siyi_protocol::{
-    Ctrl, DataStreamType, FeedbackCode, Frame, FunctionType, MotionMode, MountingDirection,
-    RecordState, Reply, Request, StreamType, VideoCodec, ZoomDirection,
+    Ctrl, DataStreamType, EncodingParams, FeedbackCode, Frame, FunctionType, MotionMode,
+    MountingDirection, RecordState, Reply, Request, StreamType, VideoCodec, ZoomDirection,
 };
 
 /// `decoded` keys deliberately not compared, with the reason.
@@ -193,6 +193,17 @@ fn codec_name(codec: VideoCodec) -> &'static str {
     }
 }
 
+/// The 0x20 / 0x21 layout; the file names byte 8 `byte8_key` (reserved in requests).
+fn check_encoding(d: &mut Decoded<'_>, e: &EncodingParams, byte8_key: &'static str) {
+    let name = d.name;
+    assert_eq!(i64::from(e.stream.to_u8()), d.int("stream_type"), "{name}");
+    assert_eq!(codec_name(e.codec), d.text("enc"), "{name}");
+    assert_eq!(i64::from(e.width_px), d.int("width"), "{name}");
+    assert_eq!(i64::from(e.height_px), d.int("height"), "{name}");
+    assert_eq!(i64::from(e.bitrate_kbps), d.int("bitrate_kbps"), "{name}");
+    assert_eq!(i64::from(e.framerate_fps), d.int(byte8_key), "{name}");
+}
+
 /// For command ids our types do not model (and other products' frames): the raw payload must
 /// match whatever raw description the file gives.
 fn check_raw(d: &mut Decoded<'_>, payload: &[u8]) {
@@ -286,14 +297,7 @@ fn check_request(d: &mut Decoded<'_>, req: &Request, frame: &Frame) {
         Request::GetEncoding(stream) => {
             assert_eq!(i64::from(stream.to_u8()), d.int("req_stream_type"));
         }
-        Request::SetEncoding(e) => {
-            assert_eq!(i64::from(e.stream.to_u8()), d.int("stream_type"), "{name}");
-            assert_eq!(codec_name(e.codec), d.text("enc"), "{name}");
-            assert_eq!(i64::from(e.width_px), d.int("width"), "{name}");
-            assert_eq!(i64::from(e.height_px), d.int("height"), "{name}");
-            assert_eq!(i64::from(e.bitrate_kbps), d.int("bitrate_kbps"), "{name}");
-            assert_eq!(i64::from(e.framerate_fps), d.int("reserved"), "{name}");
-        }
+        Request::SetEncoding(e) => check_encoding(d, e, "reserved"),
         Request::DataStream { data_type, freq } => {
             assert_eq!(i64::from(data_type.to_u8()), d.int("data_type"), "{name}");
             assert_eq!(*data_type, DataStreamType::Attitude, "{name}");
@@ -449,18 +453,7 @@ fn check_reply(d: &mut Decoded<'_>, reply: &Reply, frame: &Frame) {
         Reply::GimbalMode(mode) => {
             assert_eq!(i64::from(mode.to_u8()), d.int("gimbal_mode"), "{name}");
         }
-        Reply::Encoding(e) => {
-            assert_eq!(i64::from(e.stream.to_u8()), d.int("stream_type"), "{name}");
-            assert_eq!(codec_name(e.codec), d.text("enc"), "{name}");
-            assert_eq!(i64::from(e.width_px), d.int("width"), "{name}");
-            assert_eq!(i64::from(e.height_px), d.int("height"), "{name}");
-            assert_eq!(i64::from(e.bitrate_kbps), d.int("bitrate_kbps"), "{name}");
-            assert_eq!(
-                i64::from(e.framerate_fps),
-                d.int("byte8_framerate_or_reserved"),
-                "{name}"
-            );
-        }
+        Reply::Encoding(e) => check_encoding(d, e, "byte8_framerate_or_reserved"),
         Reply::SetEncoding { stream, status } => {
             assert_eq!(i64::from(stream.to_u8()), d.int("stream_type"), "{name}");
             assert_eq!(*stream, StreamType::Main, "{name}");
