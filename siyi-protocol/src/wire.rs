@@ -13,6 +13,26 @@
 //! Optional trailing fields are `Option<T>`: decoded when the payload still has room for them,
 //! and encoded in the shortest layout that holds every field present (an absent field before a
 //! present one is written as zeros).
+//!
+//! A command entry reads like the variant it declares, followed by its id and options:
+//!
+//! ```text
+//! /// 0x0E set gimbal angles: `i16 yaw, i16 pitch`, tenths of a degree.
+//! SetAngles {
+//!     /// Target yaw, tenths of a degree, positive = left.
+//!     yaw: Decidegrees,
+//!     /// Target pitch, tenths of a degree, positive = up.
+//!     pitch: Decidegrees,
+//! } = SET_ANGLES;
+//! /// 0x0C photo / record toggle / mode: `u8 func_type`. Never acknowledged.
+//! Function(func_type: FunctionType) = FUNCTION, no_reply;
+//! ```
+//!
+//! Why declarative macros rather than a derive crate: they add no dependency, they keep the
+//! public shapes the bridge already uses (unit, newtype and struct variants, `Other(u8)`), and
+//! the minimum payload length of each command is a constant summed from its field types, so the
+//! generated decoder checks the length once and then reads the fields with no further error path
+//! (except the values a type refuses, such as a flag byte of 2).
 
 use crate::{CmdId, PayloadError};
 
@@ -68,8 +88,9 @@ impl<'a> Reader<'a> {
     /// Up to `N` bytes (as many as remain), zero-padded, for variable-length trailing text.
     pub(crate) fn take_up_to<const N: usize>(&mut self) -> [u8; N] {
         let mut out = [0u8; N];
-        let n = self.remaining().min(N);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        let rest = self.buf.get(self.pos..).unwrap_or_default();
+        let n = rest.len().min(N);
+        out[..n].copy_from_slice(&rest[..n]);
         self.pos += n;
         out
     }
