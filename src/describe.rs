@@ -5,11 +5,8 @@
 //! splits a datagram (or any byte run) into frames, bad frames and garbage, and describes each.
 
 use serde_json::{json, Map, Value};
-use siyi_protocol::frame::STX;
-use siyi_protocol::{
-    CenterPosition, DataStreamType, FeedbackCode, Frame, FrameError, FunctionType, MotionMode,
-    MountingDirection, RecordState, Reply, Request, StreamType, VideoCodec, ZoomDirection,
-};
+use siyi_protocol::frame::{HeaderPeek, HEADER_LEN, STX};
+use siyi_protocol::{EncodingParams, Frame, FrameError, Reply, Request};
 
 use crate::record::{to_hex, Direction};
 
@@ -151,22 +148,19 @@ fn describe_frame_error(rest: &[u8], error: &FrameError) -> (Value, usize) {
     let mut obj = Map::new();
     obj.insert("crc_ok".into(), json!(false));
     obj.insert("error".into(), json!(error.to_string()));
-    if let Some(&ctrl) = rest.get(2) {
-        obj.insert("ctrl".into(), json!(format!("{ctrl:#04x}")));
+    let header = HeaderPeek::of(rest);
+    if let Some(ctrl) = header.ctrl {
+        obj.insert("ctrl".into(), json!(format!("{:#04x}", ctrl.0)));
     }
-    if let Some(len) = rest.get(3..5) {
-        obj.insert(
-            "data_len".into(),
-            json!(u16::from_le_bytes([len[0], len[1]])),
-        );
+    if let Some(len) = header.payload_len {
+        obj.insert("data_len".into(), json!(len));
     }
-    if let Some(seq) = rest.get(5..7) {
-        obj.insert("seq".into(), json!(u16::from_le_bytes([seq[0], seq[1]])));
+    if let Some(seq) = header.seq {
+        obj.insert("seq".into(), json!(seq));
     }
-    if let Some(&cmd) = rest.get(7) {
-        obj.insert("cmd_id".into(), json!(cmd));
-        let name = siyi_protocol::CmdId(cmd).name().unwrap_or("unknown");
-        obj.insert("cmd_name".into(), json!(name));
+    if let Some(cmd) = header.cmd {
+        obj.insert("cmd_id".into(), json!(cmd.0));
+        obj.insert("cmd_name".into(), json!(cmd.name().unwrap_or("unknown")));
     }
     let shown = match error {
         FrameError::CrcMismatch {
@@ -174,11 +168,9 @@ fn describe_frame_error(rest: &[u8], error: &FrameError) -> (Value, usize) {
         } => {
             obj.insert("crc_found".into(), json!(format!("{expected:#06x}")));
             obj.insert("crc_computed".into(), json!(format!("{computed:#06x}")));
-            rest.get(3..5)
-                .map(|l| 10 + usize::from(u16::from_le_bytes([l[0], l[1]])))
-                .unwrap_or(rest.len())
+            header.frame_len().unwrap_or(rest.len())
         }
-        FrameError::PayloadTooLong { .. } => 8,
+        FrameError::PayloadTooLong { .. } => HEADER_LEN,
         _ => rest.len(),
     };
     let shown = shown.min(rest.len());
@@ -197,70 +189,23 @@ fn tenths(value: u16) -> Value {
     json!(f64::from(value) / 10.0)
 }
 
-fn stream_name(stream: StreamType) -> Value {
-    match stream {
-        StreamType::Recording => json!("recording"),
-        StreamType::Main => json!("main"),
-        StreamType::Sub => json!("sub"),
-        StreamType::Other(v) => json!(v),
-    }
+/// The name of a defined value, or the raw number for an undefined one.
+fn name_or_number(name: Option<&'static str>, value: u8) -> Value {
+    name.map_or(json!(value), |n| json!(n))
 }
 
-fn codec_name(codec: VideoCodec) -> Value {
-    match codec {
-        VideoCodec::H264 => json!("H264"),
-        VideoCodec::H265 => json!("H265"),
-        VideoCodec::Other(v) => json!(v),
+fn encoding_fields(e: &EncodingParams, last_byte: &str) -> Value {
+    let mut v = json!({
+        "stream": name_or_number(e.stream.name(), e.stream.to_u8()),
+        "codec": name_or_number(e.codec.name(), e.codec.to_u8()),
+        "width_px": e.width_px,
+        "height_px": e.height_px,
+        "bitrate_kbps": e.bitrate_kbps,
+    });
+    if let Value::Object(obj) = &mut v {
+        obj.insert(last_byte.into(), json!(e.framerate_fps));
     }
-}
-
-fn motion_name(mode: MotionMode) -> Value {
-    match mode {
-        MotionMode::Lock => json!("lock"),
-        MotionMode::Follow => json!("follow"),
-        MotionMode::Fpv => json!("fpv"),
-        MotionMode::Other(v) => json!(v),
-    }
-}
-
-fn record_name(state: RecordState) -> &'static str {
-    match state {
-        RecordState::NotRecording => "not_recording",
-        RecordState::Recording => "recording",
-        RecordState::NoCard => "no_card",
-        RecordState::DataLoss => "data_loss",
-        RecordState::Other(_) => "other",
-    }
-}
-
-fn function_name(func: FunctionType) -> &'static str {
-    match func {
-        FunctionType::TakePhoto => "take_photo",
-        FunctionType::HdrToggle => "hdr_toggle",
-        FunctionType::RecordToggle => "record_toggle",
-        FunctionType::LockMode => "lock_mode",
-        FunctionType::FollowMode => "follow_mode",
-        FunctionType::FpvMode => "fpv_mode",
-        FunctionType::VideoOutHdmi => "video_out_hdmi",
-        FunctionType::VideoOutCvbs => "video_out_cvbs",
-        FunctionType::VideoOutOff => "video_out_off",
-        FunctionType::TiltDown => "tilt_down",
-        FunctionType::ZoomLinkage => "zoom_linkage",
-        FunctionType::Other(_) => "other",
-    }
-}
-
-fn feedback_name(code: FeedbackCode) -> &'static str {
-    match code {
-        FeedbackCode::PhotoOk => "photo_ok",
-        FeedbackCode::PhotoFailed => "photo_failed",
-        FeedbackCode::HdrOn => "hdr_on",
-        FeedbackCode::HdrOff => "hdr_off",
-        FeedbackCode::RecordFailed => "record_failed",
-        FeedbackCode::RecordStarted => "record_started",
-        FeedbackCode::RecordStopped => "record_stopped",
-        FeedbackCode::Other(_) => "other",
-    }
+    v
 }
 
 fn fields(value: Value) -> Map<String, Value> {
@@ -281,96 +226,43 @@ fn request_fields(req: &Request) -> Map<String, Value> {
         | Request::CurrentZoom
         | Request::GimbalMode
         | Request::FormatSd => json!({}),
-        Request::ManualZoom(dir) => json!({"zoom_direction": match dir {
-            ZoomDirection::In => "in",
-            ZoomDirection::Stop => "stop",
-            ZoomDirection::Out => "out",
-        }}),
+        Request::ManualZoom(dir) => json!({"zoom_direction": dir.name()}),
         Request::GimbalRotation {
             yaw_speed,
             pitch_speed,
         } => json!({"yaw_speed_pct": yaw_speed, "pitch_speed_pct": pitch_speed}),
         Request::Center(pos) => json!({
             "center_pos": pos.to_u8(),
-            "center_pos_name": match pos {
-                CenterPosition::Center => "center",
-                CenterPosition::CenterDown => "center_then_down",
-                CenterPosition::Center3 => "center",
-                CenterPosition::Down => "down",
-                CenterPosition::Other(_) => "other",
-            },
+            "center_pos_name": pos.name().unwrap_or("other"),
         }),
         Request::Function(func) => {
-            json!({"func_type": func.to_u8(), "func_name": function_name(*func)})
+            json!({"func_type": func.to_u8(), "func_name": func.name().unwrap_or("other")})
         }
         Request::SetAngles { yaw, pitch } => {
             json!({"yaw_deg": deg(yaw.0), "pitch_deg": deg(pitch.0)})
         }
         Request::AbsoluteZoom(zoom) => json!({"zoom_factor": tenths(zoom.in_tenths())}),
-        Request::GetEncoding(stream) => json!({"stream": stream_name(*stream)}),
-        Request::SetEncoding {
-            stream,
-            codec,
-            width_px,
-            height_px,
-            bitrate_kbps,
-            reserved,
-        } => json!({
-            "stream": stream_name(*stream),
-            "codec": codec_name(*codec),
-            "width_px": width_px,
-            "height_px": height_px,
-            "bitrate_kbps": bitrate_kbps,
-            "reserved": reserved,
-        }),
-        Request::AircraftAttitude {
-            time_boot_ms,
-            roll_rad,
-            pitch_rad,
-            yaw_rad,
-            roll_rate_rad_s,
-            pitch_rate_rad_s,
-            yaw_rate_rad_s,
-        } => json!({
-            "time_boot_ms": time_boot_ms,
-            "roll_rad": roll_rad,
-            "pitch_rad": pitch_rad,
-            "yaw_rad": yaw_rad,
-            "roll_rate_rad_s": roll_rate_rad_s,
-            "pitch_rate_rad_s": pitch_rate_rad_s,
-            "yaw_rate_rad_s": yaw_rate_rad_s,
-        }),
+        Request::GetEncoding(stream) => {
+            json!({"stream": name_or_number(stream.name(), stream.to_u8())})
+        }
+        Request::SetEncoding(e) => encoding_fields(e, "reserved"),
+        Request::AircraftAttitude(a) => serde_json::to_value(a).unwrap_or_default(),
         Request::DataStream { data_type, freq } => json!({
             "data_type": data_type.to_u8(),
-            "data_type_name": match data_type {
-                DataStreamType::Attitude => "attitude",
-                DataStreamType::Laser => "laser",
-                DataStreamType::MagneticEncoder => "magnetic_encoder",
-                DataStreamType::MotorVoltage => "motor_voltage",
-                DataStreamType::Other(_) => "other",
-            },
+            "data_type_name": data_type.name().unwrap_or("other"),
             "freq_code": freq.0,
             "freq_hz": freq.hz(),
         }),
         Request::SetUtcTime { unix_time_us } => json!({"unix_time_us": unix_time_us}),
-        Request::RawGps {
-            time_boot_ms,
-            lat_deg_e7,
-            lon_deg_e7,
-            alt_msl_cm,
-            alt_ellipsoid_cm,
-            vn_mm_s,
-            ve_mm_s,
-            vd_mm_s,
-        } => json!({
-            "time_boot_ms": time_boot_ms,
-            "lat_deg": f64::from(*lat_deg_e7) / 1e7,
-            "lon_deg": f64::from(*lon_deg_e7) / 1e7,
-            "alt_msl_cm": alt_msl_cm,
-            "alt_ellipsoid_cm": alt_ellipsoid_cm,
-            "vn_mm_s": vn_mm_s,
-            "ve_mm_s": ve_mm_s,
-            "vd_mm_s": vd_mm_s,
+        Request::RawGps(gps) => json!({
+            "time_boot_ms": gps.time_boot_ms,
+            "lat_deg": gps.lat_deg(),
+            "lon_deg": gps.lon_deg(),
+            "alt_msl_cm": gps.alt_msl_cm,
+            "alt_ellipsoid_cm": gps.alt_ellipsoid_cm,
+            "vn_mm_s": gps.vn_mm_s,
+            "ve_mm_s": gps.ve_mm_s,
+            "vd_mm_s": gps.vd_mm_s,
         }),
         Request::SingleAxis { angle, axis } => json!({
             "angle_deg": deg(angle.0),
@@ -415,20 +307,18 @@ fn reply_fields(reply: &Reply) -> Map<String, Value> {
         Reply::CameraSystemInfo(info) => {
             let mut v = json!({
                 "hdr_on": info.hdr_sta == 1,
-                "record_sta": record_name(info.record_sta),
+                "record_sta": info.record_sta.name().unwrap_or("other"),
                 "record_sta_code": info.record_sta.to_u8(),
             });
             if let Value::Object(obj) = &mut v {
                 if let Some(mode) = info.motion_mode {
-                    obj.insert("motion_mode".into(), motion_name(mode));
+                    obj.insert(
+                        "motion_mode".into(),
+                        name_or_number(mode.name(), mode.to_u8()),
+                    );
                 }
                 if let Some(dir) = info.mounting_dir {
-                    let name = match dir {
-                        MountingDirection::Reserved => json!("reserved"),
-                        MountingDirection::Normal => json!("normal"),
-                        MountingDirection::UpsideDown => json!("upside_down"),
-                        MountingDirection::Other(v) => json!(v),
-                    };
+                    let name = name_or_number(dir.name(), dir.to_u8());
                     obj.insert("mounting_dir".into(), name);
                 }
                 if let Some(out) = info.video_output {
@@ -446,7 +336,7 @@ fn reply_fields(reply: &Reply) -> Map<String, Value> {
             v
         }
         Reply::FunctionFeedback(code) => {
-            json!({"info_type": code.to_u8(), "feedback": feedback_name(*code)})
+            json!({"info_type": code.to_u8(), "feedback": code.name().unwrap_or("other")})
         }
         Reply::Attitude(a) => json!({
             "yaw_deg": deg(a.yaw.0),
@@ -463,17 +353,16 @@ fn reply_fields(reply: &Reply) -> Map<String, Value> {
         }),
         Reply::MaxZoom(zoom) => json!({"max_zoom_factor": tenths(zoom.in_tenths())}),
         Reply::CurrentZoom(zoom) => json!({"zoom_factor": tenths(zoom.in_tenths())}),
-        Reply::GimbalMode(mode) => json!({"motion_mode": motion_name(*mode)}),
-        Reply::Encoding(e) => json!({
-            "stream": stream_name(e.stream),
-            "codec": codec_name(e.codec),
-            "width_px": e.width_px,
-            "height_px": e.height_px,
-            "bitrate_kbps": e.bitrate_kbps,
-            "framerate_fps": e.framerate_fps,
-        }),
+        Reply::GimbalMode(mode) => {
+            json!({"motion_mode": name_or_number(mode.name(), mode.to_u8())})
+        }
+        Reply::Encoding(e) => encoding_fields(e, "framerate_fps"),
         Reply::SetEncoding { stream, status } => {
-            json!({"stream": stream_name(*stream), "status": status, "ok": *status == 1})
+            json!({
+                "stream": name_or_number(stream.name(), stream.to_u8()),
+                "status": status,
+                "ok": *status == 1,
+            })
         }
         Reply::DataStream { data_type } => json!({"data_type": data_type}),
         Reply::SoftReboot { camera, gimbal } => {

@@ -26,13 +26,13 @@ pub struct TrafficLine {
     pub hex: String,
 }
 
-/// Hex text that is not bytes.
+/// Why hex text is not a byte string.
 #[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
 pub enum HexError {
-    /// An odd number of hex digits.
+    /// The digits (after removing spaces, commas, colons and `0x`) do not pair up.
     #[error("odd number of hex digits ({digits})")]
     OddDigits {
-        /// How many digits there were.
+        /// How many digits there are.
         digits: usize,
     },
     /// Two characters that are not a hex byte.
@@ -43,6 +43,17 @@ pub enum HexError {
         /// Their position among the digits, from 0.
         at: usize,
     },
+}
+
+/// Why a line of a recording is not a traffic line.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    /// Not a JSON object with `t_ms`, `dir` and `hex`.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// Its `hex` does not parse.
+    #[error(transparent)]
+    Hex(#[from] HexError),
 }
 
 /// Parses hex text (`"55 66 01"`, `"556601"`, `"0x55, 0x66"`) into bytes.
@@ -61,9 +72,8 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, HexError> {
     (0..cleaned.len())
         .step_by(2)
         .map(|i| {
-            let pair = cleaned.get(i..i + 2).unwrap_or_default();
-            u8::from_str_radix(pair, 16).map_err(|_| HexError::NotHex {
-                pair: pair.to_owned(),
+            u8::from_str_radix(&cleaned[i..i + 2], 16).map_err(|_| HexError::NotHex {
+                pair: cleaned[i..i + 2].to_owned(),
                 at: i,
             })
         })
@@ -94,24 +104,13 @@ pub enum RecordError {
         source: std::io::Error,
     },
     /// A line is not a valid traffic line.
-    #[error("line {line}: {source}")]
+    #[error("line {line}: {reason}")]
     BadLine {
         /// Line number, from 1.
         line: usize,
         /// What is wrong.
-        source: LineError,
+        reason: LineError,
     },
-}
-
-/// What is wrong with one line of a recording.
-#[derive(Debug, thiserror::Error)]
-pub enum LineError {
-    /// Not a `{"t_ms","dir","hex"}` JSON object.
-    #[error("{0}")]
-    Json(#[from] serde_json::Error),
-    /// Its hex is not bytes.
-    #[error("{0}")]
-    Hex(#[from] HexError),
 }
 
 impl TrafficLine {
@@ -145,9 +144,9 @@ pub fn parse_lines(text: &str) -> Result<Vec<TrafficLine>, RecordError> {
         if line.is_empty() || line.starts_with('#') || line.starts_with("//") {
             continue;
         }
-        let bad = |source: LineError| RecordError::BadLine {
+        let bad = |reason: LineError| RecordError::BadLine {
             line: i + 1,
-            source,
+            reason,
         };
         let parsed: TrafficLine = serde_json::from_str(line).map_err(|e| bad(e.into()))?;
         parsed.bytes().map_err(|e| bad(e.into()))?;
@@ -230,5 +229,10 @@ mod tests {
             Err(RecordError::BadLine { line: 1, .. })
         ));
         assert!(parse_lines("{\"t_ms\":1,\"dir\":\"to_camera\",\"hex\":\"5\"}").is_err());
+        assert_eq!(parse_hex("55 6"), Err(HexError::OddDigits { digits: 3 }));
+        assert_eq!(
+            parse_hex("55 zz").unwrap_err().to_string(),
+            "not a hex byte: \"zz\" at digit 2"
+        );
     }
 }

@@ -7,9 +7,9 @@ use siyi_bridge::sim::camera::{GimbalMotion, ZoomMotion};
 use siyi_bridge::sim::{SimCamera, SimConfig};
 use siyi_bridge::testing::SpinGuard;
 use siyi_protocol::{
-    CameraModel, CmdId, Ctrl, DataStreamType, Decidegrees, FeedbackCode, FirmwareVersion, Frame,
-    FunctionType, MotionMode, RecordState, Reply, Request, StreamFrequency, StreamType, VideoCodec,
-    Zoom, ZoomDirection,
+    CameraModel, CmdId, Ctrl, DataStreamType, Decidegrees, EncodingParams, FeedbackCode,
+    FirmwareVersion, Frame, FunctionType, MotionMode, RecordState, Reply, Request, StreamFrequency,
+    StreamType, VideoCodec, Zoom, ZoomDirection,
 };
 
 /// The one real clock read of these tests: an arbitrary origin for virtual time.
@@ -503,13 +503,15 @@ fn encoding_time_and_defaults() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    let set = |width_px, height_px, bitrate_kbps| Request::SetEncoding {
-        stream: StreamType::Main,
-        codec: VideoCodec::H265,
-        width_px,
-        height_px,
-        bitrate_kbps,
-        reserved: 0,
+    let set = |width_px, height_px, bitrate_kbps| {
+        Request::SetEncoding(EncodingParams {
+            stream: StreamType::Main,
+            codec: VideoCodec::H265,
+            width_px,
+            height_px,
+            bitrate_kbps,
+            framerate_fps: 0,
+        })
     };
     assert_eq!(
         rig.ask(set(1280, 720, 2000)),
@@ -538,14 +540,14 @@ fn encoding_time_and_defaults() {
     // 4K recording locks the zoom at 1.0×.
     rig.send(Request::AbsoluteZoom(Zoom { int: 3, tenths: 0 }));
     rig.replies();
-    rig.send(Request::SetEncoding {
+    rig.send(Request::SetEncoding(EncodingParams {
         stream: StreamType::Recording,
         codec: VideoCodec::H265,
         width_px: 3840,
         height_px: 2160,
         bitrate_kbps: 12_000,
-        reserved: 0,
-    });
+        framerate_fps: 0,
+    }));
     rig.replies();
     assert_eq!(rig.zoom_tenths(), 10);
     assert_eq!(

@@ -10,7 +10,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use siyi_protocol::{
     Attitude, Decidegrees, DecidegreesPerSecond, FirmwareVersion, FrameDecoder, MotionMode,
-    MountingDirection, RecordState, Reply, Request, SystemInfo, Zoom,
+    MountingDirection, RawGps, RecordState, Reply, Request, SystemInfo, Zoom,
 };
 
 /// A stream shaped like what the bridge receives: mostly 0x0D attitude at 20 Hz, zoom replies,
@@ -180,7 +180,7 @@ fn encode(c: &mut Criterion) {
             yaw_speed: 50,
             pitch_speed: -50,
         },
-        Request::RawGps {
+        Request::RawGps(RawGps {
             time_boot_ms: 123_456,
             lat_deg_e7: 222_768_300,
             lon_deg_e7: 1_141_761_200,
@@ -189,7 +189,7 @@ fn encode(c: &mut Criterion) {
             vn_mm_s: 10,
             ve_mm_s: -20,
             vd_mm_s: 0,
-        },
+        }),
     ];
     let mut bytes = Vec::new();
     for (i, r) in requests.iter().enumerate() {

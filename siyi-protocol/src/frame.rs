@@ -52,6 +52,42 @@ impl Ctrl {
     }
 }
 
+/// What the header of a possibly damaged or incomplete frame says, field by field (`None` when
+/// the bytes end before that field). For diagnostics: nothing is checked, not even the sync bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub struct HeaderPeek {
+    /// The CTRL byte (offset 2).
+    pub ctrl: Option<Ctrl>,
+    /// The declared payload length in bytes (offsets 3–4).
+    pub payload_len: Option<u16>,
+    /// The sequence number (offsets 5–6).
+    pub seq: Option<u16>,
+    /// The command id (offset 7).
+    pub cmd: Option<CmdId>,
+}
+
+impl HeaderPeek {
+    /// Reads whatever header fields `bytes` (starting at the sync bytes) holds.
+    pub fn of(bytes: &[u8]) -> Self {
+        let u16_at = |i: usize| {
+            bytes
+                .get(i..i + 2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        };
+        Self {
+            ctrl: bytes.get(2).copied().map(Ctrl),
+            payload_len: u16_at(3),
+            seq: u16_at(5),
+            cmd: bytes.get(7).copied().map(CmdId),
+        }
+    }
+
+    /// The length of the whole frame the header declares (`10 + payload_len`), if known.
+    pub fn frame_len(&self) -> Option<usize> {
+        self.payload_len.map(|len| MIN_FRAME_LEN + usize::from(len))
+    }
+}
+
 /// A complete, owned frame.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Frame {

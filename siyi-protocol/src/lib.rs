@@ -16,6 +16,15 @@
 //!    (camera → host) by command id, each with an `Unknown { cmd, payload }` case. Replies are parsed
 //!    by minimum length, so the longer payloads of newer firmware still decode.
 //!
+//! Each command is **declared once**: one entry in the `Request` and/or `Reply` declaration gives
+//! its command id, whether the camera answers it, and its fields in wire order; encoding and
+//! decoding are generated from it (the crate-private `wire` module holds the declaration macros
+//! and the `Field` trait through which every field type knows its little-endian layout). Each
+//! one-byte enum ([`RecordState`], [`FunctionType`], …) is declared once with its wire values and
+//! names, and the multi-field payloads are structs ([`Attitude`], [`SystemInfo`],
+//! [`EncodingParams`], [`AircraftAttitude`], [`RawGps`]) that the bridge, its simulator and its
+//! frame descriptions reuse. A new command is its [`CmdId`] constant, one entry, and its tests.
+//!
 //! Units live in the types: angles are [`Decidegrees`] (tenths of a degree), zoom factors are
 //! [`Zoom`] (integer + tenths), firmware words are [`FirmwareVersion`].
 //!
@@ -50,13 +59,14 @@ mod wire;
 pub use cmd::CmdId;
 pub use decoder::{DecoderStats, FrameDecoder};
 pub use error::{FrameError, PayloadError};
-pub use frame::{Ctrl, Frame, FrameRef};
+pub use frame::{Ctrl, Frame, FrameRef, HeaderPeek};
 pub use model::{CameraModel, HardwareId};
 pub use reply::{
     Attitude, EncodingParams, FeedbackCode, MotionMode, MountingDirection, RecordState, Reply,
     SystemInfo,
 };
 pub use request::{
-    CenterPosition, DataStreamType, FunctionType, Request, StreamFrequency, ZoomDirection,
+    AircraftAttitude, CenterPosition, DataStreamType, FunctionType, RawGps, Request,
+    StreamFrequency, ZoomDirection,
 };
 pub use units::{Decidegrees, DecidegreesPerSecond, FirmwareVersion, StreamType, VideoCodec, Zoom};

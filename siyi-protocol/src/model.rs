@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use crate::wire::{Field, Reader};
+use crate::PayloadError;
+
 /// The 12-byte hardware id string of a 0x02 reply (ASCII, zero padded).
 ///
 /// Its first two characters are the product code written in hex: `"73"` → 0x73 = A8 mini.
@@ -41,6 +44,18 @@ impl HardwareId {
             Some(code) => CameraModel::from_product_code(code),
             None => CameraModel::Unknown(None),
         }
+    }
+}
+
+/// The vendor documents 12 bytes; shorter ids that still carry the product code (2 bytes) are
+/// accepted, zero-padded.
+impl Field for HardwareId {
+    const MIN_LEN: usize = 2;
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0);
+    }
+    fn get(r: &mut Reader<'_>, _field: &'static str) -> Result<Self, PayloadError> {
+        Ok(Self(r.take_up_to()))
     }
 }
 

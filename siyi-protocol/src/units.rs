@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::wire::{layout, newtype_fields, wire_enum};
+
 /// An angle in tenths of a degree, as carried on the wire (`i16`, little-endian).
 ///
 /// SIYI yaw is positive to the **left** (counter-clockwise seen from above), the opposite of
@@ -79,28 +81,30 @@ fn round_to_i16(x: f32) -> i16 {
     }
 }
 
-/// A zoom factor as integer part and tenths (`u8 int, u8 tenths`): 2.5× is `Zoom { int: 2, tenths: 5 }`.
-///
-/// Used by 0x0F (absolute zoom), 0x16 (max zoom) and 0x18 (current zoom). The A8 mini zooms
-/// digitally from 1.0× to 6.0×.
-#[derive(
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Default,
-    Debug,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-pub struct Zoom {
-    /// Integer part of the factor (1…30 on the wire).
-    pub int: u8,
-    /// Tenths of the factor (0…9).
-    pub tenths: u8,
+layout! {
+    /// A zoom factor as integer part and tenths (`u8 int, u8 tenths`): 2.5× is `Zoom { int: 2, tenths: 5 }`.
+    ///
+    /// Used by 0x0F (absolute zoom), 0x16 (max zoom) and 0x18 (current zoom). The A8 mini zooms
+    /// digitally from 1.0× to 6.0×.
+    #[derive(
+        Clone,
+        Copy,
+        PartialEq,
+        Eq,
+        PartialOrd,
+        Ord,
+        Hash,
+        Default,
+        Debug,
+        serde::Serialize,
+        serde::Deserialize,
+    )]
+    pub struct Zoom {
+        /// Integer part of the factor (1…30 on the wire).
+        pub int: u8,
+        /// Tenths of the factor (0…9).
+        pub tenths: u8,
+    }
 }
 
 impl Zoom {
@@ -186,69 +190,29 @@ impl fmt::Display for FirmwareVersion {
     }
 }
 
-/// Which video stream an encoding command is about (`u8`).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, serde::Serialize, serde::Deserialize)]
-pub enum StreamType {
-    /// 0: the recording stream (what goes to the SD card).
-    Recording,
-    /// 1: the main (RTSP) stream.
-    Main,
-    /// 2: the sub stream.
-    Sub,
-    /// Any other value.
-    Other(u8),
-}
-
-impl StreamType {
-    /// From the wire byte.
-    pub const fn from_u8(v: u8) -> Self {
-        match v {
-            0 => Self::Recording,
-            1 => Self::Main,
-            2 => Self::Sub,
-            v => Self::Other(v),
-        }
-    }
-    /// The wire byte.
-    pub const fn to_u8(self) -> u8 {
-        match self {
-            Self::Recording => 0,
-            Self::Main => 1,
-            Self::Sub => 2,
-            Self::Other(v) => v,
-        }
+wire_enum! {
+    /// Which video stream an encoding command is about (`u8`).
+    pub enum StreamType: u8, Other(u8) {
+        /// 0: the recording stream (what goes to the SD card).
+        Recording = 0 => "recording",
+        /// 1: the main (RTSP) stream.
+        Main = 1 => "main",
+        /// 2: the sub stream.
+        Sub = 2 => "sub",
     }
 }
 
-/// Video codec of a stream (`u8`).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, serde::Serialize, serde::Deserialize)]
-pub enum VideoCodec {
-    /// 1: H.264.
-    H264,
-    /// 2: H.265.
-    H265,
-    /// Any other value.
-    Other(u8),
+wire_enum! {
+    /// Video codec of a stream (`u8`).
+    pub enum VideoCodec: u8, Other(u8) {
+        /// 1: H.264.
+        H264 = 1 => "H264",
+        /// 2: H.265.
+        H265 = 2 => "H265",
+    }
 }
 
-impl VideoCodec {
-    /// From the wire byte.
-    pub const fn from_u8(v: u8) -> Self {
-        match v {
-            1 => Self::H264,
-            2 => Self::H265,
-            v => Self::Other(v),
-        }
-    }
-    /// The wire byte.
-    pub const fn to_u8(self) -> u8 {
-        match self {
-            Self::H264 => 1,
-            Self::H265 => 2,
-            Self::Other(v) => v,
-        }
-    }
-}
+newtype_fields!(Decidegrees: i16, DecidegreesPerSecond: i16, FirmwareVersion: u32);
 
 #[cfg(test)]
 mod tests {

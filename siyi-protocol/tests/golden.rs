@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 use siyi_protocol::{
-    Ctrl, DataStreamType, FeedbackCode, Frame, FunctionType, MotionMode, MountingDirection,
-    RecordState, Reply, Request, StreamType, VideoCodec, ZoomDirection,
+    Ctrl, DataStreamType, EncodingParams, FeedbackCode, Frame, FunctionType, MotionMode,
+    MountingDirection, RecordState, Reply, Request, StreamType, VideoCodec, ZoomDirection,
 };
 
 /// `decoded` keys deliberately not compared, with the reason.
@@ -193,6 +193,17 @@ fn codec_name(codec: VideoCodec) -> &'static str {
     }
 }
 
+/// The 0x20 / 0x21 layout; the file names byte 8 `byte8_key` (reserved in requests).
+fn check_encoding(d: &mut Decoded<'_>, e: &EncodingParams, byte8_key: &'static str) {
+    let name = d.name;
+    assert_eq!(i64::from(e.stream.to_u8()), d.int("stream_type"), "{name}");
+    assert_eq!(codec_name(e.codec), d.text("enc"), "{name}");
+    assert_eq!(i64::from(e.width_px), d.int("width"), "{name}");
+    assert_eq!(i64::from(e.height_px), d.int("height"), "{name}");
+    assert_eq!(i64::from(e.bitrate_kbps), d.int("bitrate_kbps"), "{name}");
+    assert_eq!(i64::from(e.framerate_fps), d.int(byte8_key), "{name}");
+}
+
 /// For command ids our types do not model (and other products' frames): the raw payload must
 /// match whatever raw description the file gives.
 fn check_raw(d: &mut Decoded<'_>, payload: &[u8]) {
@@ -286,21 +297,7 @@ fn check_request(d: &mut Decoded<'_>, req: &Request, frame: &Frame) {
         Request::GetEncoding(stream) => {
             assert_eq!(i64::from(stream.to_u8()), d.int("req_stream_type"));
         }
-        Request::SetEncoding {
-            stream,
-            codec,
-            width_px,
-            height_px,
-            bitrate_kbps,
-            reserved,
-        } => {
-            assert_eq!(i64::from(stream.to_u8()), d.int("stream_type"), "{name}");
-            assert_eq!(codec_name(*codec), d.text("enc"), "{name}");
-            assert_eq!(i64::from(*width_px), d.int("width"), "{name}");
-            assert_eq!(i64::from(*height_px), d.int("height"), "{name}");
-            assert_eq!(i64::from(*bitrate_kbps), d.int("bitrate_kbps"), "{name}");
-            assert_eq!(i64::from(*reserved), d.int("reserved"), "{name}");
-        }
+        Request::SetEncoding(e) => check_encoding(d, e, "reserved"),
         Request::DataStream { data_type, freq } => {
             assert_eq!(i64::from(data_type.to_u8()), d.int("data_type"), "{name}");
             assert_eq!(*data_type, DataStreamType::Attitude, "{name}");
@@ -314,38 +311,29 @@ fn check_request(d: &mut Decoded<'_>, req: &Request, frame: &Frame) {
                 "{name}"
             );
         }
-        Request::RawGps {
-            time_boot_ms,
-            lat_deg_e7,
-            lon_deg_e7,
-            alt_msl_cm,
-            alt_ellipsoid_cm,
-            vn_mm_s,
-            ve_mm_s,
-            vd_mm_s,
-        } => {
-            assert_eq!(i64::from(*time_boot_ms), d.int("time_boot_ms"), "{name}");
-            assert_eq!(i64::from(*lat_deg_e7), d.int("lat_degE7"), "{name}");
-            assert_eq!(i64::from(*lon_deg_e7), d.int("lon_degE7"), "{name}");
-            assert_eq!(i64::from(*alt_msl_cm), d.int("alt_msl_cm"), "{name}");
+        Request::RawGps(gps) => {
+            assert_eq!(i64::from(gps.time_boot_ms), d.int("time_boot_ms"), "{name}");
+            assert_eq!(i64::from(gps.lat_deg_e7), d.int("lat_degE7"), "{name}");
+            assert_eq!(i64::from(gps.lon_deg_e7), d.int("lon_degE7"), "{name}");
+            assert_eq!(i64::from(gps.alt_msl_cm), d.int("alt_msl_cm"), "{name}");
             assert_eq!(
-                i64::from(*alt_ellipsoid_cm),
+                i64::from(gps.alt_ellipsoid_cm),
                 d.int("alt_ellipsoid_cm"),
                 "{name}"
             );
-            assert_eq!(i64::from(*vn_mm_s), d.int("vn_mm_s"), "{name}");
-            assert_eq!(i64::from(*ve_mm_s), d.int("ve_mm_s"), "{name}");
-            assert_eq!(i64::from(*vd_mm_s), d.int("vd_mm_s"), "{name}");
+            assert_eq!(i64::from(gps.vn_mm_s), d.int("vn_mm_s"), "{name}");
+            assert_eq!(i64::from(gps.ve_mm_s), d.int("ve_mm_s"), "{name}");
+            assert_eq!(i64::from(gps.vd_mm_s), d.int("vd_mm_s"), "{name}");
             assert_close(
                 name,
                 "lat_deg",
-                f64::from(*lat_deg_e7) / 1e7,
+                f64::from(gps.lat_deg_e7) / 1e7,
                 d.float("lat_deg"),
             );
             assert_close(
                 name,
                 "lon_deg",
-                f64::from(*lon_deg_e7) / 1e7,
+                f64::from(gps.lon_deg_e7) / 1e7,
                 d.float("lon_deg"),
             );
         }
@@ -465,18 +453,7 @@ fn check_reply(d: &mut Decoded<'_>, reply: &Reply, frame: &Frame) {
         Reply::GimbalMode(mode) => {
             assert_eq!(i64::from(mode.to_u8()), d.int("gimbal_mode"), "{name}");
         }
-        Reply::Encoding(e) => {
-            assert_eq!(i64::from(e.stream.to_u8()), d.int("stream_type"), "{name}");
-            assert_eq!(codec_name(e.codec), d.text("enc"), "{name}");
-            assert_eq!(i64::from(e.width_px), d.int("width"), "{name}");
-            assert_eq!(i64::from(e.height_px), d.int("height"), "{name}");
-            assert_eq!(i64::from(e.bitrate_kbps), d.int("bitrate_kbps"), "{name}");
-            assert_eq!(
-                i64::from(e.framerate_fps),
-                d.int("byte8_framerate_or_reserved"),
-                "{name}"
-            );
-        }
+        Reply::Encoding(e) => check_encoding(d, e, "byte8_framerate_or_reserved"),
         Reply::SetEncoding { stream, status } => {
             assert_eq!(i64::from(stream.to_u8()), d.int("stream_type"), "{name}");
             assert_eq!(*stream, StreamType::Main, "{name}");

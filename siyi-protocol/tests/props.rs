@@ -4,10 +4,10 @@
 use proptest::prelude::*;
 use siyi_protocol::frame::MAX_PAYLOAD_LEN;
 use siyi_protocol::{
-    Attitude, CenterPosition, CmdId, Ctrl, DataStreamType, Decidegrees, DecidegreesPerSecond,
-    EncodingParams, FeedbackCode, FirmwareVersion, Frame, FrameDecoder, FunctionType, HardwareId,
-    MotionMode, MountingDirection, RecordState, Reply, Request, StreamFrequency, StreamType,
-    SystemInfo, VideoCodec, Zoom, ZoomDirection,
+    AircraftAttitude, Attitude, CenterPosition, CmdId, Ctrl, DataStreamType, Decidegrees,
+    DecidegreesPerSecond, EncodingParams, FeedbackCode, FirmwareVersion, Frame, FrameDecoder,
+    FunctionType, HardwareId, MotionMode, MountingDirection, RawGps, RecordState, Reply, Request,
+    StreamFrequency, StreamType, SystemInfo, VideoCodec, Zoom, ZoomDirection,
 };
 
 /// An `Other(v)` wire value only round-trips when `v` is not one of the named values.
@@ -116,18 +116,18 @@ fn request() -> impl Strategy<Value = Request> {
         )
             .prop_map(
                 |(stream, codec, width_px, height_px, bitrate_kbps, reserved)| {
-                    Request::SetEncoding {
+                    Request::SetEncoding(EncodingParams {
                         stream,
                         codec,
                         width_px,
                         height_px,
                         bitrate_kbps,
-                        reserved,
-                    }
+                        framerate_fps: reserved,
+                    })
                 }
             ),
         (any::<u32>(), prop::array::uniform6(any::<f32>())).prop_map(|(time_boot_ms, f)| {
-            Request::AircraftAttitude {
+            Request::AircraftAttitude(AircraftAttitude {
                 time_boot_ms,
                 roll_rad: f[0],
                 pitch_rad: f[1],
@@ -135,7 +135,7 @@ fn request() -> impl Strategy<Value = Request> {
                 roll_rate_rad_s: f[3],
                 pitch_rate_rad_s: f[4],
                 yaw_rate_rad_s: f[5],
-            }
+            })
         }),
         (data_stream_type(), any::<u8>()).prop_map(|(data_type, f)| Request::DataStream {
             data_type,
@@ -143,7 +143,7 @@ fn request() -> impl Strategy<Value = Request> {
         }),
         any::<u64>().prop_map(|unix_time_us| Request::SetUtcTime { unix_time_us }),
         (any::<u32>(), prop::array::uniform7(any::<i32>())).prop_map(|(time_boot_ms, v)| {
-            Request::RawGps {
+            Request::RawGps(RawGps {
                 time_boot_ms,
                 lat_deg_e7: v[0],
                 lon_deg_e7: v[1],
@@ -152,7 +152,7 @@ fn request() -> impl Strategy<Value = Request> {
                 vn_mm_s: v[4],
                 ve_mm_s: v[5],
                 vd_mm_s: v[6],
-            }
+            })
         }),
         (deg(), any::<u8>()).prop_map(|(angle, axis)| Request::SingleAxis { angle, axis }),
         (any::<bool>(), any::<bool>())
@@ -266,7 +266,7 @@ proptest! {
         let mut again = Vec::new();
         back.encode_frame(seq, &mut again);
         prop_assert_eq!(&again, &bytes);
-        if !matches!(req, Request::AircraftAttitude { .. }) {
+        if !matches!(req, Request::AircraftAttitude(_)) {
             prop_assert_eq!(back, req);
         }
     }

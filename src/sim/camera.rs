@@ -852,17 +852,10 @@ impl SimCamera {
                 let idx = stream_index(stream)?;
                 s.encoding.get(idx).copied().map(Reply::Encoding)
             }
-            Request::SetEncoding {
-                stream,
-                codec,
-                width_px,
-                height_px,
-                bitrate_kbps,
-                reserved: _,
-            } => {
-                let ok = self.set_encoding(stream, codec, width_px, height_px, bitrate_kbps);
+            Request::SetEncoding(params) => {
+                let ok = self.set_encoding(params);
                 Some(Reply::SetEncoding {
-                    stream,
+                    stream: params.stream,
                     status: u8::from(ok),
                 })
             }
@@ -930,14 +923,16 @@ impl SimCamera {
         }
     }
 
-    fn set_encoding(
-        &mut self,
-        stream: StreamType,
-        codec: VideoCodec,
-        width_px: u16,
-        height_px: u16,
-        bitrate_kbps: u16,
-    ) -> bool {
+    /// Applies a 0x21 request; its frame-rate byte is reserved and ignored.
+    fn set_encoding(&mut self, params: EncodingParams) -> bool {
+        let EncodingParams {
+            stream,
+            codec,
+            width_px,
+            height_px,
+            bitrate_kbps,
+            framerate_fps: _,
+        } = params;
         let Some(idx) = stream_index(stream) else {
             return false;
         };
