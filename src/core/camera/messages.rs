@@ -355,3 +355,14 @@ pub fn identified_texts(s: &CameraState) -> (String, Option<String>) {
         });
     (hello, old)
 }
+
+/// The STATUSTEXT warning for a recording state that means trouble with the SD card, when it
+/// is new (`from` → `to`).
+pub fn card_warning(from: Option<RecordState>, to: RecordState) -> Option<&'static str> {
+    match to {
+        _ if from == Some(to) => None,
+        RecordState::NoCard => Some("No SD card in camera: cannot record or save photos"),
+        RecordState::DataLoss => Some("SD card data loss: check or format the card"),
+        _ => None,
+    }
+}

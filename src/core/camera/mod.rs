@@ -47,10 +47,7 @@ use capture::{Capture, PhotoOp, Start, Tick};
 pub use config::{CameraConfig, CameraEvent};
 pub use messages::Position;
 pub use persist::{ImageRecord, PersistedState};
-use requests::{
-    is_recording, is_request, recording_value, View, ID_CAMERA_CAPTURE_STATUS,
-    ID_CAMERA_IMAGE_CAPTURED, STREAMABLE,
-};
+use requests::{is_recording, is_request, recording_value, View, STREAMABLE};
 use video::Video;
 
 use crate::core::link::{LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome};
@@ -266,38 +263,15 @@ impl CameraComponent {
         link: &mut impl LinkControl,
     ) -> Option<Handled> {
         use MavResult as R;
-        use {requests::ID_CAMERA_INFORMATION as INFO, requests::ID_CAMERA_SETTINGS as SETTINGS};
-        use {requests::ID_STORAGE_INFORMATION as STORAGE, requests::ID_VIDEO_STREAM_INFORMATION};
         let cmd = &c.cmd;
-        let flag = |v: f32| v.is_finite() && v.round() != 0.0;
+        // REQUEST_MESSAGE and the legacy REQUEST_* commands.
+        if let Some(asked) = requests::asked_for(cmd) {
+            return Some(match asked {
+                Ok((id, param)) => self.request(now, id, param, link),
+                Err(result) => Handled::just(result),
+            });
+        }
         Some(match cmd.command {
-            MavCmd::MAV_CMD_REQUEST_MESSAGE => match cmd.whole(1) {
-                Some(id) if (0.0..=16_777_215.0).contains(&id) => {
-                    self.request(now, id as u32, cmd.p(2), link)
-                }
-                _ => Handled::just(R::MAV_RESULT_DENIED),
-            },
-            MavCmd::MAV_CMD_REQUEST_CAMERA_INFORMATION => {
-                self.legacy_request(now, flag(cmd.p(1)), INFO, 0.0, link)
-            }
-            MavCmd::MAV_CMD_REQUEST_CAMERA_SETTINGS => {
-                self.legacy_request(now, flag(cmd.p(1)), SETTINGS, 0.0, link)
-            }
-            MavCmd::MAV_CMD_REQUEST_STORAGE_INFORMATION => {
-                self.legacy_request(now, flag(cmd.p(2)), STORAGE, cmd.p(1), link)
-            }
-            MavCmd::MAV_CMD_REQUEST_CAMERA_CAPTURE_STATUS => {
-                self.legacy_request(now, flag(cmd.p(1)), ID_CAMERA_CAPTURE_STATUS, 0.0, link)
-            }
-            MavCmd::MAV_CMD_REQUEST_CAMERA_IMAGE_CAPTURE => {
-                self.request(now, ID_CAMERA_IMAGE_CAPTURED, cmd.p(1), link)
-            }
-            MavCmd::MAV_CMD_REQUEST_VIDEO_STREAM_INFORMATION => {
-                self.request(now, ID_VIDEO_STREAM_INFORMATION, cmd.p(1), link)
-            }
-            MavCmd::MAV_CMD_REQUEST_VIDEO_STREAM_STATUS => {
-                self.request(now, requests::ID_VIDEO_STREAM_STATUS, cmd.p(1), link)
-            }
             MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL => {
                 self.host
                     .set_interval(now, c.from.link, cmd.p(1), cmd.p(2), &STREAMABLE)
@@ -343,21 +317,6 @@ impl CameraComponent {
             }
             _ => return None,
         })
-    }
-
-    fn legacy_request(
-        &mut self,
-        now: Instant,
-        wanted: bool,
-        id: u32,
-        param: f32,
-        link: &mut impl LinkControl,
-    ) -> Handled {
-        if wanted {
-            self.request(now, id, param, link)
-        } else {
-            Handled::just(MavResult::MAV_RESULT_ACCEPTED)
-        }
     }
 
     /// A message request (REQUEST_MESSAGE or a legacy REQUEST_*): ack + message.
@@ -420,13 +379,7 @@ impl CameraComponent {
         // A photo whose index cannot be handed out safely is refused (STATUSTEXT says why).
         let (host, health) = (&mut self.host, &self.save_health);
         let next_index = self.persisted.image_count;
-        let refuse_index = || match health.refusal(next_index) {
-            Some(text) => {
-                host.statustext(MavSeverity::MAV_SEVERITY_ERROR, text);
-                true
-            }
-            None => false,
-        };
+        let refuse_index = || refuse_index(host, health, next_index);
         let started = self
             .capture
             .start(now, c.from, c.key, &c.cmd, link, refuse_index);
@@ -501,25 +454,21 @@ impl CameraComponent {
                 self.host.statustext(warn, text);
             }
             LinkEvent::RecordingChanged { from, to } => {
-                match to {
-                    RecordState::NoCard if from != Some(RecordState::NoCard) => self
-                        .host
-                        .statustext(warn, "No SD card in camera: cannot record or save photos"),
-                    RecordState::DataLoss if from != Some(RecordState::DataLoss) => self
-                        .host
-                        .statustext(warn, "SD card data loss: check or format the card"),
-                    RecordState::Recording => self.mode = CameraMode::CAMERA_MODE_VIDEO,
-                    _ => {}
+                if let Some(text) = messages::card_warning(from, to) {
+                    self.host.statustext(warn, text);
+                }
+                if to == RecordState::Recording {
+                    self.mode = CameraMode::CAMERA_MODE_VIDEO;
                 }
                 self.broadcast_capture_status(now, link);
                 self.broadcast_settings(now, link);
             }
             LinkEvent::ZoomChanged(_) => self.broadcast_settings(now, link),
             LinkEvent::OpFinished { id, outcome, .. } => self.op_finished(now, id, outcome, link),
-            LinkEvent::UnexpectedModel { model, .. } => {
-                let text = format!("Camera is a {model}, not an A8 mini: limits may differ");
-                self.host.statustext(warn, &text);
-            }
+            LinkEvent::UnexpectedModel { model, .. } => self.host.statustext(
+                warn,
+                &format!("Camera is a {model}, not an A8 mini: limits may differ"),
+            ),
             LinkEvent::MotionModeChanged(_)
             | LinkEvent::CommandUnanswered { .. }
             | LinkEvent::BadFrame(_)
@@ -615,7 +564,10 @@ impl CameraComponent {
             self.persisted.add(record);
             self.events
                 .push_back(CameraEvent::Persist(self.persisted.clone()));
-            if self.capture.series_active() && self.index_refused() {
+            let next_index = self.persisted.image_count;
+            if self.capture.series_active()
+                && refuse_index(&mut self.host, &self.save_health, next_index)
+            {
                 self.capture.stop();
             }
         } else if let Some(text) = outcomes::failure_text("Photo", outcome) {
@@ -651,21 +603,14 @@ impl CameraComponent {
         }
         recovered
     }
+}
 
-    /// True while the last save failed.
-    pub fn state_save_failing(&self) -> bool {
-        self.save_health.failing()
+/// Refuses a photo (STATUSTEXT error, true) when index `next_index` cannot be handed out safely:
+/// the range is used up, or saving fails and the index is not covered by the last save.
+fn refuse_index(host: &mut Host, health: &persist::SaveHealth, next_index: i32) -> bool {
+    let refusal = health.refusal(next_index);
+    if let Some(text) = refusal {
+        host.statustext(MavSeverity::MAV_SEVERITY_ERROR, text);
     }
-
-    /// Refuses a photo (STATUSTEXT error, true) when its index cannot be handed out safely: the
-    /// range is used up, or saving fails and the index is not covered by the last save.
-    fn index_refused(&mut self) -> bool {
-        match self.save_health.refusal(self.persisted.image_count) {
-            Some(text) => {
-                self.host.statustext(MavSeverity::MAV_SEVERITY_ERROR, text);
-                true
-            }
-            None => false,
-        }
-    }
+    refusal.is_some()
 }

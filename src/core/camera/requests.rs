@@ -14,7 +14,7 @@ use super::messages::{self, Position};
 use super::optics;
 use super::persist::PersistedState;
 use crate::core::link::{CameraState, LinkControl, LinkHealth};
-use crate::core::mavlink::Handled;
+use crate::core::mavlink::{Command, Handled};
 use siyi_protocol::RecordState;
 
 /// CAMERA_INFORMATION.
@@ -182,4 +182,37 @@ pub fn recording_value(link: &impl LinkControl) -> bool {
         link.state().record.map(|r| r.value),
         Some(RecordState::Recording)
     )
+}
+
+/// What a request command asks for: `Some(Ok((message id, param)))` to answer with that
+/// message, `Some(Err(result))` to answer with just an ack (a legacy request whose "send" flag is
+/// off: ACCEPTED; a message id that is not a whole number in range: DENIED), `None` for a command
+/// that is not a request.
+#[allow(deprecated)] // the legacy REQUEST_* commands are part of the contract
+pub fn asked_for(cmd: &Command) -> Option<Result<(u32, f32), MavResult>> {
+    let flag = |v: f32| v.is_finite() && v.round() != 0.0;
+    // Legacy forms: (message, the parameter that says "send it", the parameter with an id).
+    let legacy = |id: u32, flag_param: usize, id_param: Option<usize>| {
+        if flag(cmd.p(flag_param)) {
+            Ok((id, id_param.map_or(0.0, |n| cmd.p(n))))
+        } else {
+            Err(MavResult::MAV_RESULT_ACCEPTED)
+        }
+    };
+    Some(match cmd.command {
+        MavCmd::MAV_CMD_REQUEST_MESSAGE => match cmd.whole(1) {
+            Some(id) if (0.0..=16_777_215.0).contains(&id) => Ok((id as u32, cmd.p(2))),
+            _ => Err(MavResult::MAV_RESULT_DENIED),
+        },
+        MavCmd::MAV_CMD_REQUEST_CAMERA_INFORMATION => legacy(ID_CAMERA_INFORMATION, 1, None),
+        MavCmd::MAV_CMD_REQUEST_CAMERA_SETTINGS => legacy(ID_CAMERA_SETTINGS, 1, None),
+        MavCmd::MAV_CMD_REQUEST_STORAGE_INFORMATION => legacy(ID_STORAGE_INFORMATION, 2, Some(1)),
+        MavCmd::MAV_CMD_REQUEST_CAMERA_CAPTURE_STATUS => legacy(ID_CAMERA_CAPTURE_STATUS, 1, None),
+        MavCmd::MAV_CMD_REQUEST_CAMERA_IMAGE_CAPTURE => Ok((ID_CAMERA_IMAGE_CAPTURED, cmd.p(1))),
+        MavCmd::MAV_CMD_REQUEST_VIDEO_STREAM_INFORMATION => {
+            Ok((ID_VIDEO_STREAM_INFORMATION, cmd.p(1)))
+        }
+        MavCmd::MAV_CMD_REQUEST_VIDEO_STREAM_STATUS => Ok((ID_VIDEO_STREAM_STATUS, cmd.p(1))),
+        _ => return None,
+    })
 }
