@@ -3,14 +3,14 @@
 //! `udpin` peer gets its own [`LinkId`] and all frames reach the core as raw payloads.
 //!
 //! Nothing here decides protocol meaning: frames are split and checked (CRC), handed to the core,
-//! and the core's [`Transmit`](crate::core::camera::Transmit)s are encoded and sent where their
-//! [`Target`] says. Files: [`wire`] (frame splitter, encoder; sans-IO), [`peers`] (the `udpin`
+//! and the core's [`Transmit`](crate::core::mavlink::Transmit)s are encoded and sent where their
+//! [`Target`] says. The wire codec (frame splitter, encoder) is sans-IO and lives in
+//! [`crate::core::mavlink::wire`]; files here: [`peers`] (the `udpin`
 //! peer table with expiry and rate limits; sans-IO), [`signing`] (MAVLink 2 message signing).
 #![allow(clippy::disallowed_methods)] // an I/O shell: it reads the clock for the peer table
 
 pub mod peers;
 pub mod signing;
-pub mod wire;
 
 use std::fmt;
 use std::io;
@@ -24,10 +24,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::core::camera::{LinkId, Target};
+pub use crate::core::mavlink::wire::{self, encode, FrameSplitter, RawFrame};
+use crate::core::mavlink::{LinkId, Target};
 use peers::{Admit, PeerChange, PeerTable, RateChange};
 use signing::{Signer, Verdict};
-pub use wire::{encode, FrameSplitter, RawFrame};
 
 /// First wait before reopening a closed `tcpout` / `serial` endpoint (milliseconds).
 pub const RECONNECT_FIRST_MS: u64 = 500;
