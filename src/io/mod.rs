@@ -1,3 +1,4 @@
 //! Thin tokio shells: they move bytes between sockets and the sans-IO core and decide nothing.
+pub mod endpoint;
 pub mod mavlink;
 pub mod siyi;
