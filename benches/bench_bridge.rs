@@ -9,11 +9,13 @@
 mod common;
 
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use common::{arg, bridge_bin, cpu_ticks, heartbeat, percentile, proc_status_kb, Gcs, KillOnDrop};
+use common::{
+    arg, bridge_bin, cpu_ticks, heartbeat, percentile, proc_status_kb, spawn_bridge, Gcs,
+};
 use mavlink::dialects::common::{MavCmd, MavMessage, MavResult};
 
 fn main() -> anyhow::Result<()> {
@@ -27,19 +29,18 @@ fn main() -> anyhow::Result<()> {
     let sock = UdpSocket::bind("127.0.0.1:0")?;
     let port = sock.local_addr()?.port();
     let state = std::env::temp_dir().join(format!("siyi-bench-{}", std::process::id()));
-    let child = Command::new(&bin)
-        .args(["run", "--simulate", "--sim-boot-ms", "200", "--mavlink"])
-        .arg(format!("udpout:127.0.0.1:{port}"))
-        .arg("--state-dir")
-        .arg(&state)
-        .arg("--attitude-poll-ms")
-        .arg(attitude_poll_ms.to_string())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("cannot start {}", bin.display()))?;
-    let child = KillOnDrop(child);
+    let attitude = attitude_poll_ms.to_string();
+    let child = spawn_bridge(
+        &bin,
+        &format!("udpout:127.0.0.1:{port}"),
+        &[
+            "--state-dir".as_ref(),
+            state.as_os_str(),
+            "--attitude-poll-ms".as_ref(),
+            attitude.as_ref(),
+        ],
+        Stdio::inherit(),
+    )?;
     let pid = child.0.id();
 
     // The bridge's first heartbeat tells us its address.

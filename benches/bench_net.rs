@@ -9,13 +9,13 @@ mod common;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use common::{
-    arg, bridge_bin, command_long, cpu_ticks, heartbeat, is_camera_heartbeat, messages, wire,
-    KillOnDrop,
+    arg, bridge_bin, command_long, cpu_ticks, heartbeat, is_camera_heartbeat, messages,
+    spawn_bridge, wire, KillOnDrop,
 };
 use mavlink::dialects::common::{MavCmd, MavMessage};
 use siyi_bridge::core::mavlink::wire::FrameSplitter;
@@ -42,16 +42,12 @@ struct Bridge {
 
 fn start_bridge(bin: &Path) -> anyhow::Result<Bridge> {
     let port = UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = Command::new(bin)
-        .args(["run", "--simulate", "--sim-boot-ms", "200", "--no-state"])
-        .arg("--mavlink")
-        .arg(format!("udpin:127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("cannot start {}", bin.display()))?;
-    let child = KillOnDrop(child);
+    let child = spawn_bridge(
+        bin,
+        &format!("udpin:127.0.0.1:{port}"),
+        &["--no-state".as_ref()],
+        Stdio::null(),
+    )?;
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     // Wait until it answers (bounded).
     let probe = UdpSocket::bind("127.0.0.1:0")?;

@@ -6,9 +6,10 @@
 #[path = "../../tests/gcs/frames.rs"]
 pub mod frames;
 
+use std::ffi::OsStr;
 use std::net::{SocketAddr, UdpSocket};
-use std::path::PathBuf;
-use std::process::Child;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
@@ -25,6 +26,32 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Starts `bin run --simulate --sim-boot-ms 200 --mavlink MAVLINK EXTRA…` with `RUST_LOG=warn`,
+/// stdout discarded and stderr as given.
+pub fn spawn_bridge(
+    bin: &Path,
+    mavlink: &str,
+    extra: &[&OsStr],
+    stderr: Stdio,
+) -> anyhow::Result<KillOnDrop> {
+    let child = Command::new(bin)
+        .args([
+            "run",
+            "--simulate",
+            "--sim-boot-ms",
+            "200",
+            "--mavlink",
+            mavlink,
+        ])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    Ok(KillOnDrop(child))
 }
 
 /// The value after `name` in `args`, parsed, else `default`.
