@@ -4,7 +4,6 @@
 //! The driver loop: drain every output of the core, then one [`driver::turn`]: wait for a MAVLink
 //! frame, a SIYI datagram, the core's timer or shutdown; feed it in; run every timer that is due
 //! by the clock (the sleep's firing is not trusted — the quinn lesson).
-#![allow(clippy::disallowed_methods)] // the app is where the clocks are read
 
 use std::fs;
 use std::io::Write as _;
@@ -191,7 +190,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     }
     drop(in_tx);
 
-    let now = Instant::now();
+    let now = driver::clock_now();
     let camera = CameraComponent::with_state(
         CameraConfig {
             system_id: config.system_id,

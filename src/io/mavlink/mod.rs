@@ -7,7 +7,6 @@
 //! [`Target`] says. The wire codec (frame splitter, encoder) is sans-IO and lives in
 //! [`crate::core::mavlink::wire`]; files here: [`peers`] (the `udpin`
 //! peer table with expiry and rate limits; sans-IO), [`signing`] (MAVLink 2 message signing).
-#![allow(clippy::disallowed_methods)] // an I/O shell: it reads the clock for the peer table
 
 pub mod peers;
 pub mod signing;
@@ -25,6 +24,7 @@ use tokio::sync::{broadcast, mpsc};
 
 pub use crate::core::mavlink::wire::{self, encode, FrameSplitter, RawFrame};
 use crate::core::mavlink::{LinkId, Target};
+use crate::io::driver::clock_now;
 pub use crate::io::endpoint::{Endpoint, EndpointError};
 use peers::{Admit, PeerChange, PeerTable, RateChange};
 use signing::{Signer, Verdict};
@@ -237,7 +237,7 @@ async fn run_udpin(
                 // Errors: ICMP "port unreachable" from an earlier send, counted by the kernel.
                 let Ok((n, from)) = r else { continue };
                 splitter.push_datagram(buf.get(..n).unwrap_or_default());
-                let now = std::time::Instant::now();
+                let now = clock_now();
                 // Only a frame that passed the CRC (and the signing policy) registers a peer.
                 while let Some(frame) = filter.next(&mut splitter, &from) {
                     if let Admit::Deliver(link) = table.on_valid_frame(now, from, || ids.next()) {
@@ -250,7 +250,7 @@ async fn run_udpin(
                 log_peer_changes(&mut table);
             }
             _ = tick.tick() => {
-                table.expire(std::time::Instant::now());
+                table.expire(clock_now());
                 log_peer_changes(&mut table);
             }
             o = outgoing.recv() => {
