@@ -1,16 +1,15 @@
 //! Wiring for `siyi-bridge run`: sockets, the simulator (with `--simulate`), the state file, and
 //! the driver loop around the sans-IO [`Bridge`].
 //!
-//! The driver loop: wait for a MAVLink frame, a SIYI datagram, the core's timer or shutdown; feed
-//! it in; then compare the clock with `poll_timeout()` ourselves (a tokio `Sleep` may be left
-//! pending by the cooperative budget, so its firing is not trusted — the quinn lesson); then drain
-//! every output.
-#![allow(clippy::disallowed_methods)] // the app is where the clocks are read
+//! The driver loop: drain every output of the core, then one [`driver::turn`]: wait for a MAVLink
+//! frame, a SIYI datagram, the core's timer or shutdown; feed it in; run every timer that is due
+//! by the clock (the sleep's firing is not trusted — the quinn lesson).
 
 use std::net::SocketAddr;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -21,6 +20,7 @@ use crate::core::camera::{
     persist, CameraComponent, CameraConfig, CameraEvent, Inbound, PersistedState,
 };
 use crate::core::link::{LinkConfig, LinkEvent, SiyiLink};
+use crate::io::driver::{self, utc_us, Timed};
 use crate::io::mavlink::signing::{Signer, OUR_LINK_ID};
 use crate::io::mavlink::{self as mavio, Endpoint, LinkIds, OutFrame};
 use crate::io::siyi::SiyiSocket;
@@ -93,18 +93,9 @@ impl Running {
     }
 }
 
-fn utc_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
-}
-
 fn utc_s() -> Option<u64> {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()
-        .map(|d| d.as_secs())
+    let us = utc_us();
+    (us > 0).then_some(us / 1_000_000)
 }
 
 /// Loads the persisted state (see `core::camera::persist` for the rules) and says where the start
@@ -146,7 +137,7 @@ const SAVE_RETRY: Duration = Duration::from_secs(5);
 
 impl StateKeeper {
     fn save(&mut self, camera: &mut CameraComponent, state: &PersistedState, clean: bool) {
-        let now = Instant::now();
+        let now = driver::clock_now();
         match state_file::save(&self.dir, state, clean) {
             Ok(()) => {
                 self.next_retry = None;
@@ -174,7 +165,7 @@ impl StateKeeper {
     }
 
     fn retry_if_due(&mut self, camera: &mut CameraComponent) {
-        if self.next_retry.is_some_and(|t| Instant::now() >= t) {
+        if self.next_retry.is_some_and(|t| driver::clock_now() >= t) {
             let state = camera.persisted().clone();
             self.save(camera, &state, false);
         }
@@ -263,7 +254,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     }
     drop(in_tx);
 
-    let now = Instant::now();
+    let now = driver::clock_now();
     let camera = CameraComponent::with_state(
         CameraConfig {
             system_id: config.system_id,
@@ -375,9 +366,7 @@ async fn drive_loop(
 ) -> anyhow::Result<()> {
     let mut seq: u8 = 0;
     let mut siyi_errors = 0u64;
-    let far = Duration::from_secs(3600);
-    let start = Instant::now();
-    bridge.handle_timeout(start, utc_us());
+    bridge.handle_timeout(driver::clock_now(), utc_us());
     loop {
         // Events first (a failed save queues a STATUSTEXT), then every output of the last input.
         while let Some(ev) = bridge.poll_event() {
@@ -411,46 +400,68 @@ async fn drive_loop(
                 bytes: bytes.into(),
             });
         }
-        let deadline = bridge
-            .poll_timeout()
-            .unwrap_or_else(|| Instant::now() + far);
-        tokio::select! {
-            biased;
-            _ = &mut stop => {
-                tracing::info!("stopping");
-                return Ok(());
+        // Every branch is cancel-safe: the turn drops this future when a timer comes due first.
+        let input = async {
+            tokio::select! {
+                biased;
+                _ = &mut stop => Input::Stop("stopping"),
+                _ = tokio::signal::ctrl_c() => Input::Stop("Ctrl-C: stopping"),
+                inc = in_rx.recv() => Input::Mavlink(inc),
+                r = siyi.recv() => Input::Siyi(r),
             }
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!("Ctrl-C: stopping");
-                return Ok(());
-            }
-            inc = in_rx.recv() => {
+        };
+        let flow = driver::turn(bridge, None, input, |bridge, now, input| {
+            match input {
+                Input::Stop(why) => {
+                    tracing::info!("{why}");
+                    return ControlFlow::Break(Ok(()));
+                }
                 // Endpoint tasks end only when the bridge stops (tcpout / serial reconnect forever).
-                let Some(inc) = inc else {
-                    anyhow::bail!("every MAVLink endpoint task ended");
-                };
-                let inbound = Inbound::from_payload(inc.frame.version, inc.frame.msg_id, &inc.frame.payload);
-                bridge.handle_mavlink(Instant::now(), utc_us(), inc.link, inc.frame.header, &inbound);
-            }
-            r = siyi.recv() => {
-                match r {
-                    Ok(d) => bridge.handle_siyi(Instant::now(), &d),
-                    Err(e) => {
-                        // ICMP "port unreachable" when the camera is off: counted, not fatal.
-                        siyi_errors += 1;
-                        if siyi_errors == 1 || siyi_errors.is_power_of_two() {
-                            tracing::debug!("camera socket error ({siyi_errors} times): {e}");
-                        }
+                Input::Mavlink(None) => {
+                    return ControlFlow::Break(Err(anyhow::anyhow!(
+                        "every MAVLink endpoint task ended"
+                    )));
+                }
+                Input::Mavlink(Some(inc)) => {
+                    let inbound = Inbound::from_payload(
+                        inc.frame.version,
+                        inc.frame.msg_id,
+                        &inc.frame.payload,
+                    );
+                    bridge.handle_mavlink(now, utc_us(), inc.link, inc.frame.header, &inbound);
+                }
+                Input::Siyi(Ok(d)) => bridge.handle_siyi(now, &d),
+                Input::Siyi(Err(e)) => {
+                    // ICMP "port unreachable" when the camera is off: counted, not fatal.
+                    siyi_errors += 1;
+                    if siyi_errors == 1 || siyi_errors.is_power_of_two() {
+                        tracing::debug!("camera socket error ({siyi_errors} times): {e}");
                     }
                 }
             }
-            _ = tokio::time::sleep_until(deadline.into()) => {}
+            ControlFlow::Continue(())
+        })
+        .await;
+        if let ControlFlow::Break(result) = flow {
+            return result;
         }
-        // Trust the clock, not the sleep: run every timer that is due.
-        let now = Instant::now();
-        if bridge.poll_timeout().is_some_and(|t| t <= now) {
-            bridge.handle_timeout(now, utc_us());
-        }
+    }
+}
+
+/// What woke the driver loop.
+enum Input {
+    Stop(&'static str),
+    Mavlink(Option<mavio::Incoming>),
+    Siyi(std::io::Result<Vec<u8>>),
+}
+
+impl Timed for Bridge<SiyiLink> {
+    fn poll_timeout(&self) -> Option<Instant> {
+        Self::poll_timeout(self)
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        Self::handle_timeout(self, now, utc_us())
     }
 }
 

@@ -4,8 +4,8 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
+use crate::io::endpoint::{Endpoint, EndpointError};
 use crate::io::mavlink::signing::SigningKey;
-use crate::io::mavlink::Endpoint;
 
 /// The A8 mini's factory SIYI SDK address: where `run` talks to without `--camera`.
 pub const FACTORY_CAMERA: &str = "192.168.144.25:37260";
@@ -98,7 +98,7 @@ pub enum ConfigError {
     },
     /// `--mavlink` malformed.
     #[error("--mavlink: {0}")]
-    Mavlink(crate::io::mavlink::EndpointError),
+    Mavlink(EndpointError),
     /// `--sysid` out of range.
     #[error("--sysid {0}: must be 1–255")]
     SysId(u16),
@@ -121,8 +121,8 @@ pub enum ConfigError {
     StreamUri(String),
 }
 
-impl From<crate::io::mavlink::EndpointError> for ConfigError {
-    fn from(e: crate::io::mavlink::EndpointError) -> Self {
+impl From<EndpointError> for ConfigError {
+    fn from(e: EndpointError) -> Self {
         Self::Mavlink(e)
     }
 }

@@ -3,19 +3,19 @@
 //! ports stand in for spoofers; every wait is bounded and waits on a condition, never a sleep.
 #![allow(clippy::disallowed_methods)] // real time: this is the end-to-end test
 
-use std::net::SocketAddr;
+mod gcs;
+
 use std::time::{Duration, Instant};
 
-use mavlink::dialects::common::{
-    MavAutopilot, MavCmd, MavMessage, MavModeFlag, MavResult, MavState, MavType, COMMAND_LONG_DATA,
-    HEARTBEAT_DATA,
-};
-use mavlink::{MavHeader, MavlinkReader, SigningConfig, SigningData};
+use gcs::{command_long, heartbeat, is_camera_heartbeat, p, Gcs};
+use mavlink::dialects::common::{MavCmd, MavMessage, MavResult};
+use mavlink::MavHeader;
 use siyi_bridge::app;
 use siyi_bridge::config::{CameraSource, Config};
-use siyi_bridge::core::camera::Inbound;
+use siyi_bridge::core::mavlink::wire::FrameSplitter;
+use siyi_bridge::core::mavlink::Inbound;
+use siyi_bridge::io::endpoint::Endpoint;
 use siyi_bridge::io::mavlink::signing::SigningKey;
-use siyi_bridge::io::mavlink::{Endpoint, FrameSplitter, RawFrame};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, UdpSocket};
 
@@ -46,128 +46,8 @@ fn key_bytes(hex: &str) -> [u8; 32] {
     k
 }
 
-fn heartbeat() -> MavMessage {
-    MavMessage::HEARTBEAT(HEARTBEAT_DATA {
-        custom_mode: 0,
-        mavtype: MavType::MAV_TYPE_GCS,
-        autopilot: MavAutopilot::MAV_AUTOPILOT_INVALID,
-        base_mode: MavModeFlag::empty(),
-        system_status: MavState::MAV_STATE_ACTIVE,
-        mavlink_version: 3,
-    })
-}
-
 fn request_message(id: f32) -> MavMessage {
-    MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
-        param1: id,
-        param2: 0.0,
-        param3: 0.0,
-        param4: 0.0,
-        param5: 0.0,
-        param6: 0.0,
-        param7: 0.0,
-        command: MavCmd::MAV_CMD_REQUEST_MESSAGE,
-        target_system: 0,
-        target_component: 100,
-        confirmation: 0,
-    })
-}
-
-fn is_camera_heartbeat(m: &MavMessage) -> bool {
-    matches!(m, MavMessage::HEARTBEAT(h) if h.mavtype == MavType::MAV_TYPE_CAMERA)
-}
-
-/// A MAVLink peer on its own loopback port, optionally signing with the mavlink crate.
-struct Peer {
-    sock: UdpSocket,
-    to: SocketAddr,
-    seq: u8,
-    signing: Option<SigningData>,
-}
-
-impl Peer {
-    async fn new(to: SocketAddr, key: Option<[u8; 32]>) -> Self {
-        Self {
-            sock: UdpSocket::bind("127.0.0.1:0").await.expect("bind"),
-            to,
-            seq: 0,
-            signing: key.map(|k| SigningData::from_config(SigningConfig::new(k, 3, true, false))),
-        }
-    }
-
-    async fn send(&mut self, msg: &MavMessage) {
-        let header = MavHeader {
-            system_id: 255,
-            component_id: 190,
-            sequence: self.seq,
-        };
-        self.seq = self.seq.wrapping_add(1);
-        let mut buf = Vec::new();
-        mavlink::write_v2_msg_signed(&mut buf, header, msg, self.signing.as_ref()).expect("encode");
-        self.sock.send_to(&buf, self.to).await.expect("send");
-    }
-
-    /// Frames of the next datagram (checked against our key when signing), or None at `deadline`.
-    async fn recv(&mut self, deadline: Instant) -> Option<Vec<(RawFrame, Option<MavMessage>)>> {
-        let mut buf = vec![0u8; 4096];
-        let left = deadline.saturating_duration_since(Instant::now());
-        let (n, _) = tokio::time::timeout(left, self.sock.recv_from(&mut buf))
-            .await
-            .ok()?
-            .ok()?;
-        let bytes = &buf[..n];
-        if let Some(sd) = &self.signing {
-            MavlinkReader::new(bytes)
-                .read_any_raw_message_signed::<MavMessage>(Some(sd))
-                .expect("the bridge signs everything with the shared key");
-        }
-        let mut s = FrameSplitter::default();
-        s.push_datagram(bytes);
-        let mut out = Vec::new();
-        while let Some(f) = s.next_frame() {
-            let m = match Inbound::from_payload(f.version, f.msg_id, &f.payload) {
-                Inbound::Message(m) => Some(m),
-                _ => None,
-            };
-            out.push((f, m));
-        }
-        Some(out)
-    }
-
-    /// Waits for a frame matching `f`; None when `WAIT` runs out.
-    async fn wait_for<T>(
-        &mut self,
-        mut f: impl FnMut(&RawFrame, Option<&MavMessage>) -> Option<T>,
-    ) -> Option<T> {
-        let deadline = Instant::now() + WAIT;
-        while let Some(frames) = self.recv(deadline).await {
-            for (frame, m) in &frames {
-                if let Some(t) = f(frame, m.as_ref()) {
-                    return Some(t);
-                }
-            }
-        }
-        None
-    }
-
-    /// Counts `n` camera heartbeats (proof that time passed and the bridge kept working).
-    async fn heartbeats(&mut self, n: usize) {
-        let mut seen = 0;
-        self.wait_for(|_, m| {
-            if m.is_some_and(is_camera_heartbeat) {
-                seen += 1;
-            }
-            (seen >= n).then_some(())
-        })
-        .await
-        .expect("camera heartbeats");
-    }
-
-    /// Nothing at all arrived on this socket.
-    fn got_nothing(&self) -> bool {
-        let mut buf = [0u8; 64];
-        matches!(self.sock.try_recv_from(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
-    }
+    command_long(MavCmd::MAV_CMD_REQUEST_MESSAGE, p(&[id]), 0)
 }
 
 /// Defects 5/6: a 1-byte or garbage datagram registers nothing and gets zero bytes back; a
@@ -181,10 +61,10 @@ async fn spoofed_garbage_gets_zero_bytes_back() {
     .await
     .expect("bridge starts");
     let addr = running.mavlink_local[0].expect("udp socket");
-    let spoofed: Vec<Peer> = {
+    let spoofed: Vec<Gcs> = {
         let mut v = Vec::new();
         for _ in 0..4 {
-            v.push(Peer::new(addr, None).await);
+            v.push(Gcs::new(addr, WAIT).await);
         }
         v
     };
@@ -202,7 +82,7 @@ async fn spoofed_garbage_gets_zero_bytes_back() {
     bad[last] ^= 0xFF;
     spoofed[3].sock.send_to(&bad, addr).await.unwrap();
 
-    let mut gcs = Peer::new(addr, None).await;
+    let mut gcs = Gcs::new(addr, WAIT).await;
     gcs.send(&heartbeat()).await;
     gcs.heartbeats(3).await;
     for (i, s) in spoofed.iter().enumerate() {
@@ -222,7 +102,7 @@ async fn chattering_ports_do_not_evict_a_talking_gcs() {
     .await
     .expect("bridge starts");
     let addr = running.mavlink_local[0].expect("udp socket");
-    let mut gcs = Peer::new(addr, None).await;
+    let mut gcs = Gcs::new(addr, WAIT).await;
     gcs.send(&heartbeat()).await;
     gcs.heartbeats(1).await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -260,7 +140,7 @@ async fn chattering_ports_do_not_evict_a_talking_gcs() {
 /// executed nor answered (before: it was taken as coming from the configured peer).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udpout_ignores_strangers() {
-    let mut peer = Peer::new("127.0.0.1:9".parse().unwrap(), None).await;
+    let mut peer = Gcs::new("127.0.0.1:9".parse().unwrap(), WAIT).await;
     let peer_addr = peer.sock.local_addr().unwrap();
     let running = app::spawn(config(Endpoint::UdpOut(peer_addr), None))
         .await
@@ -271,12 +151,12 @@ async fn udpout_ignores_strangers() {
         "loopback peer → bound to 127.0.0.1: {bridge}"
     );
     peer.heartbeats(1).await;
-    let mut stranger = Peer::new(bridge, None).await;
+    let mut stranger = Gcs::new(bridge, WAIT).await;
     stranger.send(&heartbeat()).await;
     stranger.send(&request_message(259.0)).await;
     let mut acks = 0;
     let mut seen = 0;
-    peer.wait_for(|_, m| {
+    peer.wait_frame(|_, m| {
         if matches!(m, Some(MavMessage::COMMAND_ACK(_))) {
             acks += 1;
         }
@@ -293,7 +173,7 @@ async fn udpout_ignores_strangers() {
     peer.to = bridge;
     peer.send(&request_message(259.0)).await;
     let r = peer
-        .wait_for(|_, m| match m {
+        .wait_frame(|_, m| match m {
             Some(MavMessage::COMMAND_ACK(a)) => Some(a.result),
             _ => None,
         })
@@ -315,19 +195,19 @@ async fn only_signed_peers_are_heard_and_answers_are_signed() {
     .expect("bridge starts");
     let addr = running.mavlink_local[0].expect("udp socket");
 
-    let mut unsigned = Peer::new(addr, None).await;
-    let mut wrong = Peer::new(addr, Some(key_bytes(&"77".repeat(32)))).await;
+    let mut unsigned = Gcs::new(addr, WAIT).await;
+    let mut wrong = Gcs::signed(addr, WAIT, Some(key_bytes(&"77".repeat(32)))).await;
     for p in [&mut unsigned, &mut wrong] {
         p.send(&heartbeat()).await;
         p.send(&request_message(259.0)).await;
     }
 
-    let mut good = Peer::new(addr, Some(key_bytes(KEY_HEX))).await;
+    let mut good = Gcs::signed(addr, WAIT, Some(key_bytes(KEY_HEX))).await;
     good.send(&heartbeat()).await;
     good.heartbeats(1).await; // `recv` checks every datagram's signature
     good.send(&request_message(259.0)).await;
     let r = good
-        .wait_for(|_, m| match m {
+        .wait_frame(|_, m| match m {
             Some(MavMessage::COMMAND_ACK(a)) if a.command == MavCmd::MAV_CMD_REQUEST_MESSAGE => {
                 Some(a.result)
             }
@@ -362,7 +242,7 @@ async fn only_signed_peers_are_heard_and_answers_are_signed() {
     good.signing.as_ref().unwrap().sign_message(&mut frame);
     good.sock.send_to(frame.raw_bytes(), addr).await.unwrap();
     let ok = good
-        .wait_for(|f, _| {
+        .wait_frame(|f, _| {
             (f.msg_id == 77 && f.payload.get(..2) == Some(&42001u16.to_le_bytes()[..]))
                 .then_some(f.signed)
         })

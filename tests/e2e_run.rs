@@ -2,120 +2,19 @@
 //! (in-process, `app::spawn`) ↔ the simulator. Bounded timeouts, ephemeral ports, 127.0.0.1 only.
 #![allow(clippy::disallowed_methods)] // real time: this is the end-to-end test
 
-use std::net::SocketAddr;
+mod gcs;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use mavlink::dialects::common::{
-    MavAutopilot, MavBool, MavCmd, MavMessage, MavModeFlag, MavResult, MavState, MavType,
-    COMMAND_LONG_DATA, HEARTBEAT_DATA,
-};
-use mavlink::{MavHeader, MavlinkVersion};
+use gcs::{heartbeat, is_camera_heartbeat, p, Gcs};
+use mavlink::dialects::common::{MavBool, MavCmd, MavMessage, MavResult};
+use mavlink::MavlinkVersion;
 use siyi_bridge::app;
 use siyi_bridge::config::{CameraSource, Config};
-use siyi_bridge::core::camera::Inbound;
-use siyi_bridge::io::mavlink::{Endpoint, FrameSplitter, RawFrame};
-use tokio::net::UdpSocket;
+use siyi_bridge::io::endpoint::Endpoint;
 
 const WAIT: Duration = Duration::from_secs(10);
-
-struct Client {
-    sock: UdpSocket,
-    bridge: SocketAddr,
-    seq: u8,
-    /// System id the camera uses (from its heartbeat).
-    cam_sys: u8,
-}
-
-impl Client {
-    async fn new(bridge: SocketAddr) -> Self {
-        let sock = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
-        Self {
-            sock,
-            bridge,
-            seq: 0,
-            cam_sys: 0,
-        }
-    }
-
-    async fn send(&mut self, msg: &MavMessage) {
-        let mut buf = Vec::new();
-        let header = MavHeader {
-            system_id: 255,
-            component_id: 190,
-            sequence: self.seq,
-        };
-        self.seq = self.seq.wrapping_add(1);
-        mavlink::write_v2_msg(&mut buf, header, msg).expect("encode");
-        self.sock.send_to(&buf, self.bridge).await.expect("send");
-    }
-
-    async fn send_raw(&mut self, bytes: &[u8]) {
-        self.sock.send_to(bytes, self.bridge).await.expect("send");
-    }
-
-    async fn recv(&mut self, deadline: Instant) -> Option<RawFrame> {
-        let mut buf = vec![0u8; 2048];
-        let left = deadline.saturating_duration_since(Instant::now());
-        let (n, _) = tokio::time::timeout(left, self.sock.recv_from(&mut buf))
-            .await
-            .ok()?
-            .ok()?;
-        let mut s = FrameSplitter::default();
-        s.push(&buf[..n]);
-        s.next_frame()
-    }
-
-    /// Waits for a message matching `f` (other traffic is skipped).
-    async fn wait_for<T>(&mut self, mut f: impl FnMut(&MavMessage) -> Option<T>) -> T {
-        let deadline = Instant::now() + WAIT;
-        while let Some(frame) = self.recv(deadline).await {
-            if let Inbound::Message(m) =
-                Inbound::from_payload(frame.version, frame.msg_id, &frame.payload)
-            {
-                if let MavMessage::HEARTBEAT(_) = m {
-                    self.cam_sys = frame.header.system_id as u8;
-                }
-                if let Some(t) = f(&m) {
-                    return t;
-                }
-            }
-        }
-        panic!("timed out waiting");
-    }
-
-    async fn command(&mut self, command: MavCmd, p: [f32; 7]) -> MavResult {
-        self.send(&MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
-            param1: p[0],
-            param2: p[1],
-            param3: p[2],
-            param4: p[3],
-            param5: p[4],
-            param6: p[5],
-            param7: p[6],
-            command,
-            target_system: self.cam_sys,
-            target_component: 100,
-            confirmation: 0,
-        }))
-        .await;
-        self.wait_for(|m| match m {
-            MavMessage::COMMAND_ACK(a)
-                if a.command == command && a.result != MavResult::MAV_RESULT_IN_PROGRESS =>
-            {
-                Some(a.result)
-            }
-            _ => None,
-        })
-        .await
-    }
-}
-
-fn p(v: &[f32]) -> [f32; 7] {
-    let mut a = [0.0; 7];
-    a[..v.len()].copy_from_slice(v);
-    a
-}
 
 fn config(state_dir: PathBuf) -> Config {
     Config {
@@ -133,26 +32,15 @@ fn config(state_dir: PathBuf) -> Config {
     }
 }
 
-async fn start(dir: &std::path::Path) -> (app::Running, Client) {
+async fn start(dir: &std::path::Path) -> (app::Running, Gcs) {
     let running = app::spawn(config(dir.to_path_buf()))
         .await
         .expect("bridge starts");
     let addr = running.mavlink_local[0].expect("udp socket");
-    let mut c = Client::new(addr).await;
+    let mut c = Gcs::new(addr, WAIT).await;
     // Announce ourselves as a GCS (udpin answers peers that have sent to it).
-    c.send(&MavMessage::HEARTBEAT(HEARTBEAT_DATA {
-        custom_mode: 0,
-        mavtype: MavType::MAV_TYPE_GCS,
-        autopilot: MavAutopilot::MAV_AUTOPILOT_INVALID,
-        base_mode: MavModeFlag::empty(),
-        system_status: MavState::MAV_STATE_ACTIVE,
-        mavlink_version: 3,
-    }))
-    .await;
-    c.wait_for(|m| {
-        matches!(m, MavMessage::HEARTBEAT(h) if h.mavtype == MavType::MAV_TYPE_CAMERA).then_some(())
-    })
-    .await;
+    c.send(&heartbeat()).await;
+    c.expect_msg(|m| is_camera_heartbeat(m).then_some(())).await;
     // Discovery: retry CAMERA_INFORMATION until the simulated camera has booted.
     let deadline = Instant::now() + WAIT;
     loop {
@@ -165,7 +53,7 @@ async fn start(dir: &std::path::Path) -> (app::Running, Client) {
         assert_eq!(r, MavResult::MAV_RESULT_TEMPORARILY_REJECTED);
         assert!(Instant::now() < deadline, "camera never identified");
         // Pace the retries by the bridge's own traffic (next heartbeat or status text).
-        c.wait_for(|m| {
+        c.expect_msg(|m| {
             matches!(m, MavMessage::HEARTBEAT(_) | MavMessage::STATUSTEXT(_)).then_some(())
         })
         .await;
@@ -180,7 +68,7 @@ async fn discovery_photo_video_zoom_over_loopback() {
     let (running, mut c) = start(&dir).await;
 
     let info = c
-        .wait_for(|m| match m {
+        .expect_msg(|m| match m {
             MavMessage::CAMERA_INFORMATION(i) => Some(i.clone()),
             _ => None,
         })
@@ -194,7 +82,7 @@ async fn discovery_photo_video_zoom_over_loopback() {
         .await;
     assert_eq!(r, MavResult::MAV_RESULT_ACCEPTED);
     let cap = c
-        .wait_for(|m| match m {
+        .expect_msg(|m| match m {
             MavMessage::CAMERA_IMAGE_CAPTURED(x) => Some(x.clone()),
             _ => None,
         })
@@ -207,13 +95,13 @@ async fn discovery_photo_video_zoom_over_loopback() {
     // Video start/stop with the state from the camera.
     let r = c.command(MavCmd::MAV_CMD_VIDEO_START_CAPTURE, p(&[])).await;
     assert_eq!(r, MavResult::MAV_RESULT_ACCEPTED);
-    c.wait_for(|m| {
+    c.expect_msg(|m| {
         matches!(m, MavMessage::CAMERA_CAPTURE_STATUS(s) if s.video_status == 1).then_some(())
     })
     .await;
     let r = c.command(MavCmd::MAV_CMD_VIDEO_STOP_CAPTURE, p(&[])).await;
     assert_eq!(r, MavResult::MAV_RESULT_ACCEPTED);
-    c.wait_for(|m| {
+    c.expect_msg(|m| {
         matches!(m, MavMessage::CAMERA_CAPTURE_STATUS(s) if s.video_status == 0).then_some(())
     })
     .await;
@@ -223,8 +111,10 @@ async fn discovery_photo_video_zoom_over_loopback() {
         .command(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, p(&[2.0, 100.0]))
         .await;
     assert_eq!(r, MavResult::MAV_RESULT_ACCEPTED);
-    c.wait_for(|m| matches!(m, MavMessage::CAMERA_SETTINGS(s) if s.zoomLevel > 90.0).then_some(()))
-        .await;
+    c.expect_msg(|m| {
+        matches!(m, MavMessage::CAMERA_SETTINGS(s) if s.zoomLevel > 90.0).then_some(())
+    })
+    .await;
 
     // An unknown command number still gets UNSUPPORTED.
     let mut payload = [0u8; 33];
@@ -236,16 +126,16 @@ async fn discovery_photo_video_zoom_over_loopback() {
     let crc = mavlink::calculate_crc(&frame[1..], 152);
     frame.extend_from_slice(&crc.to_le_bytes());
     c.send_raw(&frame).await;
-    let deadline = Instant::now() + WAIT;
-    let mut got = false;
-    while let Some(f) = c.recv(deadline).await {
-        if f.msg_id == 77 && f.payload.get(..2) == Some(&42001u16.to_le_bytes()[..]) {
-            assert_eq!(f.payload.get(2), Some(&3), "MAV_RESULT_UNSUPPORTED");
-            got = true;
-            break;
-        }
-    }
-    assert!(got, "no ack for the unknown command");
+    let result = c
+        .wait_frame(|f, _| {
+            (f.msg_id == 77 && f.payload.get(..2) == Some(&42001u16.to_le_bytes()[..]))
+                .then(|| f.payload.get(2).copied())
+        })
+        .await;
+    let Some(result) = result else {
+        panic!("no ack for the unknown command")
+    };
+    assert_eq!(result, Some(3), "MAV_RESULT_UNSUPPORTED");
     let _ = MavlinkVersion::V2;
     running.stop().await.expect("clean stop");
 
@@ -256,7 +146,7 @@ async fn discovery_photo_video_zoom_over_loopback() {
         .await;
     assert_eq!(r, MavResult::MAV_RESULT_ACCEPTED);
     let cap = c
-        .wait_for(|m| match m {
+        .expect_msg(|m| match m {
             MavMessage::CAMERA_IMAGE_CAPTURED(x) => Some(x.clone()),
             _ => None,
         })
@@ -298,7 +188,7 @@ async fn failed_saves_are_reported_and_refuse_photos_until_saving_works() {
     // (The STATUSTEXT "Photo refused: image counter cannot be saved" comes before the ACK.)
     assert_eq!(r, MavResult::MAV_RESULT_FAILED);
     std::fs::remove_dir(&blocker).expect("unblock");
-    c.wait_for(statustext("Image counter saved again")).await;
+    c.expect_msg(statustext("Image counter saved again")).await;
     let r = c
         .command(
             MavCmd::MAV_CMD_IMAGE_START_CAPTURE,

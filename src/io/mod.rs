@@ -1,4 +1,6 @@
 //! Thin tokio shells: they move bytes between sockets and the sans-IO core and decide nothing.
+pub mod driver;
+pub mod endpoint;
 pub mod mavlink;
 pub mod siyi;
 pub mod state_file;

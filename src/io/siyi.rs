@@ -1,17 +1,19 @@
 //! The SIYI UDP shell: one socket to the camera, optional traffic recording, and a small driver
-//! loop for a [`SiyiLink`]. It moves bytes and time; every protocol decision is in the link.
-//!
-//! The driver follows quinn's lesson: after every wake it compares the clock with
-//! `poll_timeout()` itself instead of trusting that the sleep fired.
+//! loop for a [`SiyiLink`] (built on the shared [`driver::turn`]). It moves bytes and time; every
+//! protocol decision is in the link.
 
+use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
 use tokio::net::UdpSocket;
 
 use crate::core::link::{LinkEvent, SiyiLink};
+pub use crate::io::driver::clock_now;
+use crate::io::driver::{self, Timed};
 use crate::record::{Direction, RecordError, RecordWriter, TrafficLine};
 
 /// The A8 mini's default address.
@@ -19,12 +21,6 @@ pub const DEFAULT_CAMERA_ADDR: &str = "192.168.144.25:37260";
 
 /// Largest datagram read (bytes).
 const RECV_BUFFER_LEN: usize = 65_536;
-
-/// The shell's clock (the core never reads one).
-#[allow(clippy::disallowed_methods)]
-pub fn clock_now() -> Instant {
-    Instant::now()
-}
 
 /// A UDP socket connected to the camera, optionally recording every datagram as JSONL.
 #[derive(Debug)]
@@ -141,26 +137,33 @@ pub async fn drive_until<T>(
         if had_event {
             continue; // an event handler may have queued frames
         }
-        let now = clock_now();
-        if now >= deadline {
+        if clock_now() >= deadline {
             return None;
         }
-        let wake = link.poll_timeout().map_or(deadline, |t| t.min(deadline));
-        tokio::select! {
-            received = socket.recv() => match received {
-                Ok(bytes) => link.handle_datagram(clock_now(), &bytes),
-                Err(err) => {
-                    stats.recv_errors += 1;
-                    if stats.recv_errors == 1 {
-                        tracing::warn!(%err, camera = %socket.camera_addr(), "SIYI receive failed (further errors counted)");
+        let camera = socket.camera_addr();
+        let _: ControlFlow<Infallible> =
+            driver::turn(link, Some(deadline), socket.recv(), |link, now, received| {
+                match received {
+                    Ok(bytes) => link.handle_datagram(now, &bytes),
+                    Err(err) => {
+                        stats.recv_errors += 1;
+                        if stats.recv_errors == 1 {
+                            tracing::warn!(%err, %camera, "SIYI receive failed (further errors counted)");
+                        }
                     }
                 }
-            },
-            () = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {}
-        }
-        let now = clock_now();
-        if link.poll_timeout().is_some_and(|t| t <= now) {
-            link.handle_timeout(now);
-        }
+                ControlFlow::Continue(())
+            })
+            .await;
+    }
+}
+
+impl Timed for SiyiLink {
+    fn poll_timeout(&self) -> Option<Instant> {
+        Self::poll_timeout(self)
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        Self::handle_timeout(self, now)
     }
 }

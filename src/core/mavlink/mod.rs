@@ -8,11 +8,15 @@
 //! what the host hands back; the host turns the service's [`Handled`] into the COMMAND_ACK and
 //! the messages that follow it. The host knows nothing about cameras.
 //!
+//! [`wire`] is the MAVLink wire codec (frame splitter with resync, the encoder including the
+//! hand-built COMMAND_ACK for unknown command numbers); the sockets and signing stay in `io`.
+//!
 //! Owns: the state listed above. Never touches: a SIYI link, a service's state, sockets, clocks.
 
 pub mod dedupe;
 pub mod host;
 pub mod inbound;
+pub mod wire;
 
 use mavlink::dialects::common::{MavMessage, MavResult, MavSeverity, STATUSTEXT_DATA};
 

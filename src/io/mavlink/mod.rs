@@ -3,19 +3,17 @@
 //! `udpin` peer gets its own [`LinkId`] and all frames reach the core as raw payloads.
 //!
 //! Nothing here decides protocol meaning: frames are split and checked (CRC), handed to the core,
-//! and the core's [`Transmit`](crate::core::camera::Transmit)s are encoded and sent where their
-//! [`Target`] says. Files: [`wire`] (frame splitter, encoder; sans-IO), [`peers`] (the `udpin`
+//! and the core's [`Transmit`](crate::core::mavlink::Transmit)s are encoded and sent where their
+//! [`Target`] says. The wire codec (frame splitter, encoder) is sans-IO and lives in
+//! [`crate::core::mavlink::wire`]; files here: [`peers`] (the `udpin`
 //! peer table with expiry and rate limits; sans-IO), [`signing`] (MAVLink 2 message signing).
-#![allow(clippy::disallowed_methods)] // an I/O shell: it reads the clock for the peer table
 
 pub mod peers;
 pub mod signing;
-pub mod wire;
 
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,106 +22,17 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::core::camera::{LinkId, Target};
+pub use crate::core::mavlink::wire::{self, encode, FrameSplitter, RawFrame};
+use crate::core::mavlink::{LinkId, Target};
+use crate::io::driver::clock_now;
+pub use crate::io::endpoint::{Endpoint, EndpointError};
 use peers::{Admit, PeerChange, PeerTable, RateChange};
 use signing::{Signer, Verdict};
-pub use wire::{encode, FrameSplitter, RawFrame};
 
 /// First wait before reopening a closed `tcpout` / `serial` endpoint (milliseconds).
 pub const RECONNECT_FIRST_MS: u64 = 500;
 /// Longest wait between reopening attempts (milliseconds); the wait doubles up to it.
 pub const RECONNECT_MAX_MS: u64 = 10_000;
-
-/// Where to speak MAVLink.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Endpoint {
-    /// Listen on a UDP address; answer every peer that sent us a valid frame (see [`peers`]).
-    UdpIn(SocketAddr),
-    /// Send to a UDP address from an ephemeral port of a socket connected to it: only that
-    /// address is heard (the kernel drops datagrams from anyone else).
-    UdpOut(SocketAddr),
-    /// Connect to a TCP server (reconnects with backoff).
-    TcpOut(String),
-    /// A serial device at a baud rate (reopened with backoff).
-    Serial {
-        /// Device path, e.g. `/dev/ttyAMA0`.
-        device: String,
-        /// Baud rate, e.g. 921600.
-        baud: u32,
-    },
-}
-
-/// A MAVLink address that could not be understood.
-#[derive(Debug, thiserror::Error)]
-#[error("bad MAVLink address {input:?}: {why} (expected udpin:HOST:PORT, udpout:HOST:PORT, tcpout:HOST:PORT or serial:DEVICE:BAUD)")]
-pub struct EndpointError {
-    /// What was given.
-    pub input: String,
-    /// What is wrong.
-    pub why: String,
-}
-
-impl FromStr for Endpoint {
-    type Err = EndpointError;
-
-    /// Parses `udpin:HOST:PORT`, `udpout:…`, `tcpout:…`, `serial:DEVICE:BAUD`; the MAVSDK
-    /// spellings `udpin://HOST:PORT`, `udp://…` (= udpin), `tcp://…` (= tcpout) and
-    /// `serial:///dev/x:BAUD` are accepted too.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = |why: &str| EndpointError {
-            input: s.to_owned(),
-            why: why.to_owned(),
-        };
-        let (scheme, rest) = s.split_once(':').ok_or_else(|| err("no scheme"))?;
-        let rest = rest.strip_prefix("//").unwrap_or(rest);
-        let sock = |rest: &str| -> Result<SocketAddr, EndpointError> {
-            let rest = if rest.starts_with(':') {
-                format!("0.0.0.0{rest}")
-            } else {
-                rest.to_owned()
-            };
-            rest.parse::<SocketAddr>()
-                .map_err(|e| err(&format!("{rest:?} is not IP:PORT ({e})")))
-        };
-        match scheme {
-            "udpin" | "udp" => Ok(Self::UdpIn(sock(rest)?)),
-            "udpout" => Ok(Self::UdpOut(sock(rest)?)),
-            "tcpout" | "tcp" => {
-                let (host, port) = rest.rsplit_once(':').ok_or_else(|| err("no port"))?;
-                port.parse::<u16>().map_err(|_| err("bad port"))?;
-                if host.is_empty() {
-                    return Err(err("no host"));
-                }
-                Ok(Self::TcpOut(rest.to_owned()))
-            }
-            "serial" => {
-                let (device, baud) = rest.rsplit_once(':').ok_or_else(|| err("no baud rate"))?;
-                let baud = baud
-                    .parse::<u32>()
-                    .map_err(|_| err("baud rate is not a number"))?;
-                if device.is_empty() {
-                    return Err(err("no device"));
-                }
-                Ok(Self::Serial {
-                    device: device.to_owned(),
-                    baud,
-                })
-            }
-            other => Err(err(&format!("unknown scheme {other:?}"))),
-        }
-    }
-}
-
-impl fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::UdpIn(a) => write!(f, "udpin:{a}"),
-            Self::UdpOut(a) => write!(f, "udpout:{a}"),
-            Self::TcpOut(a) => write!(f, "tcpout:{a}"),
-            Self::Serial { device, baud } => write!(f, "serial:{device}:{baud}"),
-        }
-    }
-}
 
 /// A frame from a peer.
 #[derive(Debug)]
@@ -328,7 +237,7 @@ async fn run_udpin(
                 // Errors: ICMP "port unreachable" from an earlier send, counted by the kernel.
                 let Ok((n, from)) = r else { continue };
                 splitter.push_datagram(buf.get(..n).unwrap_or_default());
-                let now = std::time::Instant::now();
+                let now = clock_now();
                 // Only a frame that passed the CRC (and the signing policy) registers a peer.
                 while let Some(frame) = filter.next(&mut splitter, &from) {
                     if let Admit::Deliver(link) = table.on_valid_frame(now, from, || ids.next()) {
@@ -341,7 +250,7 @@ async fn run_udpin(
                 log_peer_changes(&mut table);
             }
             _ = tick.tick() => {
-                table.expire(std::time::Instant::now());
+                table.expire(clock_now());
                 log_peer_changes(&mut table);
             }
             o = outgoing.recv() => {
@@ -549,56 +458,6 @@ async fn run_stream(
                     return StreamEnd::Lost(format!("write failed: {e}"));
                 }
             }
-        }
-    }
-}
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoints_parse() {
-        let ok = [
-            (
-                "udpin:0.0.0.0:14550",
-                Endpoint::UdpIn("0.0.0.0:14550".parse().unwrap()),
-            ),
-            (
-                "udpin://127.0.0.1:14540",
-                Endpoint::UdpIn("127.0.0.1:14540".parse().unwrap()),
-            ),
-            (
-                "udp://:14540",
-                Endpoint::UdpIn("0.0.0.0:14540".parse().unwrap()),
-            ),
-            (
-                "udpout:127.0.0.1:14550",
-                Endpoint::UdpOut("127.0.0.1:14550".parse().unwrap()),
-            ),
-            (
-                "tcpout:localhost:5760",
-                Endpoint::TcpOut("localhost:5760".into()),
-            ),
-            (
-                "serial:/dev/ttyAMA0:921600",
-                Endpoint::Serial {
-                    device: "/dev/ttyAMA0".into(),
-                    baud: 921_600,
-                },
-            ),
-        ];
-        for (s, e) in ok {
-            assert_eq!(s.parse::<Endpoint>().unwrap(), e, "{s}");
-        }
-        for bad in [
-            "",
-            "udpin",
-            "udpin:1.2.3.4",
-            "foo:1.2.3.4:5",
-            "serial:/dev/x",
-            "tcpout::5",
-        ] {
-            assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
         }
     }
 }

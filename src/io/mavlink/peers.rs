@@ -334,7 +334,7 @@ mod tests {
     /// Issue 7, defect 5: 32 chattering ports must not push out a GCS that keeps talking.
     #[test]
     fn a_talking_gcs_is_never_evicted_by_chatter() {
-        let t0 = Instant::now();
+        let t0 = crate::io::driver::clock_now();
         let mut table = PeerTable::new();
         let mut ids = Ids(0);
         let gcs = addr(14550);
@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn silent_peers_expire_and_late_replies_still_reach_them() {
-        let t0 = Instant::now();
+        let t0 = crate::io::driver::clock_now();
         let mut table = PeerTable::new();
         let mut ids = Ids(0);
         let Admit::Deliver(id) = table.on_valid_frame(t0, addr(1), || ids.next()) else {
@@ -386,7 +386,7 @@ mod tests {
 
     #[test]
     fn full_table_evicts_the_least_recently_heard_idle_peer() {
-        let t0 = Instant::now();
+        let t0 = crate::io::driver::clock_now();
         let mut table = PeerTable::new();
         let mut ids = Ids(0);
         for p in 0..MAX_PEERS as u16 {
@@ -426,7 +426,7 @@ mod tests {
     /// Issue 7, defect 4 (io part): a source flooding frames is cut to the rate limit.
     #[test]
     fn rate_limit_drops_excess_and_logs_once_per_change() {
-        let t0 = Instant::now();
+        let t0 = crate::io::driver::clock_now();
         let mut table = PeerTable::new();
         let mut ids = Ids(0);
         let flood = addr(7);

@@ -20,7 +20,7 @@ use std::path::Path;
 use mavlink::dialects::common::MavMessage;
 use mavlink::{MAVLinkV2MessageRaw, Message, SigningConfig, SigningData};
 
-use super::wire::{RawFrame, IFLAG_SIGNED, MAX_FRAME};
+use crate::core::mavlink::wire::{RawFrame, IFLAG_SIGNED, MAX_FRAME};
 
 /// Message ids accepted without a signature when signing is on.
 ///
@@ -183,7 +183,7 @@ impl Signer {
 mod tests {
     use super::*;
     use crate::core::camera::{Outgoing, Target, Transmit};
-    use crate::io::mavlink::wire::{encode, FrameSplitter};
+    use crate::core::mavlink::wire::{encode, FrameSplitter};
     use mavlink::dialects::common::MavResult;
 
     const HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";

@@ -1,97 +1,27 @@
 //! Network figures for issue 7 against `siyi-bridge run --simulate --mavlink udpin:127.0.0.1:P`
 //! (a child process, so its CPU can be read from /proc). Prints figures; asserts nothing.
 //!
-//! Usage: `cargo build --release && target/release/bench-net [split|chatter|reflect|flood|all]
-//! [--bin PATH] [--secs N]`. Loopback only; the "spoofers" are distinct loopback source ports.
+//! Usage: `cargo bench --bench bench_net [-- split|chatter|reflect|flood|all --bin PATH
+//! --secs N]` (a benchmark target: `cargo install` does not install it). Loopback only; the "spoofers" are distinct loopback source ports.
 #![allow(clippy::disallowed_methods)] // a benchmark measures real time
 
+mod common;
+
 use std::net::{SocketAddr, UdpSocket};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
-use mavlink::dialects::common::{
-    MavAutopilot, MavCmd, MavMessage, MavModeFlag, MavState, MavType, COMMAND_LONG_DATA,
-    HEARTBEAT_DATA,
+use anyhow::bail;
+use common::{
+    arg, bridge_bin, command_long, cpu_ticks, heartbeat, is_camera_heartbeat, messages,
+    spawn_bridge, wire, KillOnDrop,
 };
-use mavlink::MavHeader;
-use siyi_bridge::core::camera::Inbound;
-use siyi_bridge::io::mavlink::FrameSplitter;
-
-struct KillOnDrop(Child);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn cpu_ticks(pid: u32) -> u64 {
-    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0;
-    };
-    let Some((_, rest)) = text.rsplit_once(')') else {
-        return 0;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let u: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let s: u64 = f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    u + s
-}
-
-fn heartbeat() -> MavMessage {
-    MavMessage::HEARTBEAT(HEARTBEAT_DATA {
-        custom_mode: 0,
-        mavtype: MavType::MAV_TYPE_GCS,
-        autopilot: MavAutopilot::MAV_AUTOPILOT_INVALID,
-        base_mode: MavModeFlag::empty(),
-        system_status: MavState::MAV_STATE_ACTIVE,
-        mavlink_version: 3,
-    })
-}
+use mavlink::dialects::common::{MavCmd, MavMessage};
+use siyi_bridge::core::mavlink::wire::FrameSplitter;
 
 fn command(cmd: MavCmd, p1: f32, p2: f32, p7: f32) -> MavMessage {
-    MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
-        param1: p1,
-        param2: p2,
-        param3: 0.0,
-        param4: 0.0,
-        param5: 0.0,
-        param6: 0.0,
-        param7: p7,
-        command: cmd,
-        target_system: 0,
-        target_component: 100,
-        confirmation: 0,
-    })
-}
-
-fn wire(sys: u8, seq: u8, msg: &MavMessage) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(64);
-    let h = MavHeader {
-        system_id: u32::from(sys),
-        component_id: 190,
-        sequence: seq,
-    };
-    let _ = mavlink::write_v2_msg(&mut buf, h, msg);
-    buf
-}
-
-fn messages(bytes: &[u8]) -> Vec<MavMessage> {
-    let mut s = FrameSplitter::default();
-    s.push_datagram(bytes);
-    let mut out = Vec::new();
-    while let Some(f) = s.next_frame() {
-        if let Inbound::Message(m) = Inbound::from_payload(f.version, f.msg_id, &f.payload) {
-            out.push(m);
-        }
-    }
-    out
-}
-
-fn is_camera_heartbeat(m: &MavMessage) -> bool {
-    matches!(m, MavMessage::HEARTBEAT(h) if h.mavtype == MavType::MAV_TYPE_CAMERA)
+    command_long(cmd, [p1, p2, 0.0, 0.0, 0.0, 0.0, p7], 0)
 }
 
 /// Bytes waiting on a non-blocking socket, drained.
@@ -110,18 +40,14 @@ struct Bridge {
     addr: SocketAddr,
 }
 
-fn start_bridge(bin: &PathBuf) -> anyhow::Result<Bridge> {
+fn start_bridge(bin: &Path) -> anyhow::Result<Bridge> {
     let port = UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = Command::new(bin)
-        .args(["run", "--simulate", "--sim-boot-ms", "200", "--no-state"])
-        .arg("--mavlink")
-        .arg(format!("udpin:127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("cannot start {}", bin.display()))?;
-    let child = KillOnDrop(child);
+    let child = spawn_bridge(
+        bin,
+        &format!("udpin:127.0.0.1:{port}"),
+        &["--no-state".as_ref()],
+        Stdio::null(),
+    )?;
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     // Wait until it answers (bounded).
     let probe = UdpSocket::bind("127.0.0.1:0")?;
@@ -192,7 +118,7 @@ fn bench_split() {
 }
 
 /// (a) Heartbeats a GCS gets while 32 other ports chatter valid and invalid frames.
-fn bench_chatter(bin: &PathBuf, secs: u64) -> anyhow::Result<()> {
+fn bench_chatter(bin: &Path, secs: u64) -> anyhow::Result<()> {
     let b = start_bridge(bin)?;
     let gcs = UdpSocket::bind("127.0.0.1:0")?;
     gcs.set_nonblocking(true)?;
@@ -244,7 +170,7 @@ fn bench_chatter(bin: &PathBuf, secs: u64) -> anyhow::Result<()> {
 }
 
 /// (b) Bytes out per spoofed byte in.
-fn bench_reflect(bin: &PathBuf, secs: u64) -> anyhow::Result<()> {
+fn bench_reflect(bin: &Path, secs: u64) -> anyhow::Result<()> {
     let b = start_bridge(bin)?;
     let mut buf = vec![0u8; 65_536];
     // 1-byte datagrams from 100 ports, 10 each.
@@ -299,7 +225,7 @@ fn bench_reflect(bin: &PathBuf, secs: u64) -> anyhow::Result<()> {
 }
 
 /// (c) CPU and p50 answer time for a GCS's REQUEST_MESSAGE during a 10 k/s distinct-command flood.
-fn bench_flood(bin: &PathBuf, secs: u64) -> anyhow::Result<()> {
+fn bench_flood(bin: &Path, secs: u64) -> anyhow::Result<()> {
     let b = start_bridge(bin)?;
     let pid = b.child.0.id();
     let addr = b.addr;
@@ -331,7 +257,7 @@ fn bench_flood(bin: &PathBuf, secs: u64) -> anyhow::Result<()> {
     let gcs = UdpSocket::bind("127.0.0.1:0")?;
     gcs.set_read_timeout(Some(Duration::from_millis(50)))?;
     let _ = gcs.send_to(&wire(255, 0, &heartbeat()), addr);
-    let cpu0 = cpu_ticks(pid);
+    let cpu0 = cpu_ticks(pid).unwrap_or(0);
     let t0 = Instant::now();
     let mut lat = Vec::new();
     let mut asked = 0u32;
@@ -361,7 +287,7 @@ fn bench_flood(bin: &PathBuf, secs: u64) -> anyhow::Result<()> {
         }
     }
     let wall = t0.elapsed().as_secs_f64();
-    let cpu = (cpu_ticks(pid).saturating_sub(cpu0)) as f64 / 100.0 / wall * 100.0;
+    let cpu = (cpu_ticks(pid).unwrap_or(0).saturating_sub(cpu0)) as f64 / 100.0 / wall * 100.0;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let flooded = flood.join().unwrap_or(0);
     lat.sort();
@@ -380,21 +306,15 @@ fn bench_flood(bin: &PathBuf, secs: u64) -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let what = args.get(1).map(String::as_str).unwrap_or("all");
-    let bin: PathBuf = match args.iter().position(|a| a == "--bin") {
-        Some(i) => PathBuf::from(args.get(i + 1).context("--bin needs a path")?),
-        None => std::env::current_exe()?
-            .parent()
-            .context("no exe dir")?
-            .join("siyi-bridge"),
-    };
-    let secs = |default: u64| -> u64 {
-        args.iter()
-            .position(|a| a == "--secs")
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    // `cargo bench` appends `--bench`: the benchmark is the first word that is neither a flag
+    // nor the value of one.
+    let what = (1..args.len())
+        .find(|&i| {
+            !args[i].starts_with("--") && !matches!(args[i - 1].as_str(), "--bin" | "--secs")
+        })
+        .map_or("all", |i| args[i].as_str());
+    let bin = bridge_bin(&args)?;
+    let secs = |default: u64| -> u64 { arg(&args, "--secs", default) };
     match what {
         "split" => bench_split(),
         "chatter" => bench_chatter(&bin, secs(15))?,

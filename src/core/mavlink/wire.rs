@@ -1,6 +1,6 @@
 //! The MAVLink wire codec: split bytes into CRC-checked frames, encode the core's [`Transmit`]s.
 //!
-//! Sans-IO (no socket, no clock): issue 8 moves this file to `core/mavlink/` unchanged.
+//! Sans-IO (no socket, no clock). Signing is applied on top by `io::mavlink::signing`.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use mavlink::dialects::common::{MavCmd, MavMessage, COMMAND_ACK_DATA};
 use mavlink::{MavHeader, MavlinkVersion, Message};
 
-use crate::core::camera::{Outgoing, Transmit};
+use super::{Outgoing, Transmit};
 
 /// Longest MAVLink frame: v2 header 10 + payload 255 + CRC 2 + signature 13.
 pub const MAX_FRAME: usize = 280;
@@ -329,7 +329,7 @@ pub fn encode(t: &Transmit, sequence: u8) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::camera::{Inbound, Target};
+    use crate::core::mavlink::{Inbound, Target};
     use mavlink::dialects::common::MavResult;
 
     fn heartbeat_wire(seq: u8) -> Vec<u8> {
