@@ -1,7 +1,7 @@
 //! The A8 mini simulator. Never imports `crate::core`, so it cannot share the bridge's bugs.
 //!
 //! The camera model is split by the state each part owns; [`camera::SimCamera`] owns one of each
-//! and dispatches requests to them. No part imports another except for the shared config:
+//! and dispatches requests to them. No part imports another part, only the shared `config`:
 //!
 //! - [`camera`]: the sans-IO camera ([`SimCamera`]): decoding, dispatch, time and the attitude
 //!   stream.
