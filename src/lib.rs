@@ -5,9 +5,9 @@
 //!   reads a clock, a socket, a file or the environment.
 //! - [`io`]: thin tokio shells that move bytes between sockets and the core.
 //! - [`sim`]: an A8 mini simulator speaking the real SIYI protocol (never imports `core`).
-//! - [`describe`]: SIYI frames as JSON with units in the field names (decode, replay).
 //! - [`record`]: the JSON-lines traffic format used for recordings and fixtures.
-//! - [`cli`]: the subcommands of the `siyi-bridge` binary.
+//! - [`cli`]: the subcommands of the `siyi-bridge` binary, with [`cli::describe`] (SIYI frames as
+//!   JSON with units in the field names, used by `decode` and `replay`).
 //! - [`fuzzing`]: fuzz entry points over `&[u8]` (cargo-fuzz targets in `fuzz/`, corpus test in CI).
 //! - [`testing`]: the spin guard for virtual-time loops in tests and fuzz entry points.
 
@@ -15,7 +15,6 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod core;
-pub mod describe;
 pub mod fuzzing;
 pub mod io;
 pub mod record;

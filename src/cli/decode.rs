@@ -17,7 +17,7 @@ use std::io::{BufRead, Write};
 use anyhow::Context;
 use serde_json::{json, Value};
 
-use crate::describe::{describe_datagram, is_failure};
+use super::describe::{describe_datagram, is_failure};
 use crate::record::{parse_hex, Direction};
 
 /// Arguments of `siyi-bridge decode`.

@@ -2,6 +2,7 @@
 
 pub mod camera;
 pub mod decode;
+pub mod describe;
 pub mod replay;
 pub mod run;
 pub mod sim;

@@ -7,8 +7,8 @@ use anyhow::Context as _;
 use serde_json::Value;
 use siyi_protocol::FrameDecoder;
 
+use super::describe::describe_frame;
 use crate::core::link::{LinkConfig, LinkEvent, SiyiLink};
-use crate::describe::describe_frame;
 use crate::record::{read_file, Direction};
 
 /// Arguments of `siyi-bridge replay`.
