@@ -38,7 +38,7 @@ use siyi_protocol::{
 use super::config::{LinkConfig, LinkStats, BAD_INPUT_REPORT_INTERVAL};
 use super::fallback::{self, Fallback};
 use super::health::{Effect, Health};
-use super::ops::{self, failed, gimbal, mode, photo, record, ActiveOp, OpTable, Step, Wait};
+use super::ops::{self, failed, gimbal, mode, record, ActiveOp, OpTable, Step, Wait};
 use super::pending::{Origin, PendingTable, RetryPolicy};
 use super::polls::{self, ms, Polls, Send};
 use super::timer::{Timer, TimerTable};
@@ -254,8 +254,8 @@ impl SiyiLink {
             }
             _ => {}
         }
-        if let Some(Origin::Op(id)) = origin {
-            self.finish_reply_op(id, &reply);
+        if let Some(a) = origin.and_then(Origin::op).and_then(|id| self.ops.take(id)) {
+            self.finish(a.id, a.op, ops::reply_outcome(&reply));
         }
     }
 
@@ -286,35 +286,12 @@ impl SiyiLink {
             }
             self.photo_feedback_seen = true;
         }
-        let (pick, outcome): (fn(&ActiveOp) -> bool, OpOutcome) = match code {
-            FeedbackCode::RecordFailed => (
-                |a| matches!(a.wait, Wait::RecordConfirm { .. }),
-                failed(FailReason::RecordingFailed),
-            ),
-            code => match photo::feedback(code) {
-                Some(outcome) => (|a| matches!(a.wait, Wait::Photo { .. }), outcome),
-                None => return,
-            },
+        let Some((pick, outcome)) = ops::feedback(code) else {
+            return;
         };
         if let Some(a) = self.ops.take_first(pick) {
             self.finish(a.id, a.op, outcome);
         }
-    }
-
-    fn finish_reply_op(&mut self, id: OpId, reply: &Reply) {
-        let Some(a) = self.ops.take(id) else {
-            return;
-        };
-        let outcome = match reply {
-            Reply::GimbalRotation { status } | Reply::Center { status } if *status != 1 => {
-                failed(FailReason::Refused(*status))
-            }
-            Reply::AbsoluteZoom { status } if *status != 1 => {
-                failed(FailReason::ZoomRefused(*status))
-            }
-            _ => OpOutcome::Succeeded { confirmed: true },
-        };
-        self.finish(a.id, a.op, outcome);
     }
 
     // ----- timers -------------------------------------------------------------------------

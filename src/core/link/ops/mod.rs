@@ -15,7 +15,7 @@ pub(super) mod zoom;
 
 use std::time::{Duration, Instant};
 
-use siyi_protocol::{FunctionType, MotionMode, RecordState, SystemInfo};
+use siyi_protocol::{FeedbackCode, FunctionType, MotionMode, RecordState, Reply, SystemInfo};
 
 pub(super) use self::table::OpTable;
 use super::config::LinkConfig;
@@ -177,4 +177,32 @@ pub(super) fn wants_info(a: &ActiveOp) -> bool {
         a.wait,
         Wait::RecordFresh { .. } | Wait::RecordConfirm { .. } | Wait::ModeConfirm { .. }
     )
+}
+
+/// Picks the operations a feedback may end.
+pub(super) type Pick = fn(&ActiveOp) -> bool;
+
+/// Which operation a 0x0B feedback `code` ends (the oldest matching), and how.
+pub(super) fn feedback(code: FeedbackCode) -> Option<(Pick, OpOutcome)> {
+    match code {
+        FeedbackCode::RecordFailed => Some((
+            |a| matches!(a.wait, Wait::RecordConfirm { .. }),
+            failed(FailReason::RecordingFailed),
+        )),
+        code => {
+            let outcome = photo::feedback(code)?;
+            Some((|a| matches!(a.wait, Wait::Photo { .. }), outcome))
+        }
+    }
+}
+
+/// How an operation waiting for a reply ends with `reply`.
+pub(super) fn reply_outcome(reply: &Reply) -> OpOutcome {
+    match reply {
+        Reply::GimbalRotation { status } | Reply::Center { status } if *status != 1 => {
+            failed(FailReason::Refused(*status))
+        }
+        Reply::AbsoluteZoom { status } if *status != 1 => failed(FailReason::ZoomRefused(*status)),
+        _ => OpOutcome::Succeeded { confirmed: true },
+    }
 }
