@@ -27,6 +27,12 @@
 //! * **Health**: silence for [`LinkConfig::lost_after_ms`] → `Lost` (operations in progress end
 //!   `TimedOut`); the next answer, or a 0.0.0 firmware reading while up, is a reboot:
 //!   [`LinkEvent::Rebooted`] and the start-up sequence runs again.
+//!
+//! The link is the conductor: each part owns its state and returns decisions that the link
+//! applies (timers, transmits, events). `health` owns health, start-up and reboot detection;
+//! `polls` the polling policy, the 0x25 stream and the zoom hold; `ops` the operations in flight
+//! (`OpTable`) and how each ends; `fallback` the unanswered commands; `state` what the camera
+//! said. The link alone owns the timer table, the pending requests and the output queues.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -35,7 +41,7 @@ use siyi_protocol::{
     CameraModel, CmdId, FeedbackCode, FrameDecoder, FrameError, FunctionType, Reply, Request,
 };
 
-use super::config::{LinkConfig, LinkStats, BAD_INPUT_REPORT_INTERVAL};
+use super::config::{LinkConfig, LinkStats, ReportGate};
 use super::fallback::{self, Fallback};
 use super::health::{Effect, Health};
 use super::ops::{self, failed, gimbal, mode, record, ActiveOp, OpTable, Step, Wait};
@@ -64,7 +70,7 @@ pub struct SiyiLink {
     events: VecDeque<LinkEvent>,
     stats: LinkStats,
     fallback: Fallback,
-    last_bad_report: Option<Instant>,
+    bad_reports: ReportGate,
     /// The camera has sent a 0x0B photo outcome at least once: it reports photos, so silence
     /// about a photo is no longer taken for success.
     photo_feedback_seen: bool,
@@ -87,7 +93,7 @@ impl SiyiLink {
             events: VecDeque::new(),
             stats: LinkStats::default(),
             fallback: Fallback::default(),
-            last_bad_report: None,
+            bad_reports: ReportGate::default(),
             photo_feedback_seen: false,
         };
         link.timers.set(Timer::StartupPoll, now);
@@ -189,19 +195,9 @@ impl SiyiLink {
 
     fn bad_frame(&mut self, now: Instant, err: FrameError) {
         self.stats.bad_frames += 1;
-        if self.should_report_bad(now) {
+        if self.bad_reports.open(now) {
             self.events.push_back(LinkEvent::BadFrame(err));
         }
-    }
-
-    fn should_report_bad(&mut self, now: Instant) -> bool {
-        let report = self
-            .last_bad_report
-            .is_none_or(|t| now.saturating_duration_since(t) >= BAD_INPUT_REPORT_INTERVAL);
-        if report {
-            self.last_bad_report = Some(now);
-        }
-        report
     }
 
     fn handle_frame(&mut self, now: Instant, frame: &siyi_protocol::Frame) {
@@ -217,7 +213,7 @@ impl SiyiLink {
             Ok(r) => r,
             Err(err) => {
                 self.stats.bad_payloads += 1;
-                if self.should_report_bad(now) {
+                if self.bad_reports.open(now) {
                     self.events.push_back(LinkEvent::BadPayload(err));
                 }
                 return;
