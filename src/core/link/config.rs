@@ -1,6 +1,6 @@
 //! The link's tunables, counters and the A8 mini's limits.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use siyi_protocol::{DecoderStats, StreamFrequency, StreamType, Zoom};
 
@@ -14,6 +14,24 @@ pub const PITCH_MAX_DECIDEGREES: i16 = 250;
 /// Bad frames / payloads are all counted in [`LinkStats`], but reported as an event at most once
 /// per this interval, so a noisy link cannot flood the log.
 pub const BAD_INPUT_REPORT_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Lets a bad-input report through at most once per [`BAD_INPUT_REPORT_INTERVAL`].
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct ReportGate {
+    last: Option<Instant>,
+}
+
+impl ReportGate {
+    /// True (and the interval starts again) when a report may go out at `now`.
+    pub(super) fn open(&mut self, now: Instant) -> bool {
+        let open = (self.last)
+            .is_none_or(|t| now.saturating_duration_since(t) >= BAD_INPUT_REPORT_INTERVAL);
+        if open {
+            self.last = Some(now);
+        }
+        open
+    }
+}
 
 /// Streams whose encoding parameters are asked once with 0x20 (recording, main, sub).
 pub(super) const ENCODING_STREAMS: [StreamType; 3] =

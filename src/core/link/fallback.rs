@@ -8,6 +8,23 @@ use std::time::Instant;
 
 use siyi_protocol::CmdId;
 
+use super::FallbackUsed;
+
+/// What the link uses instead of `cmd` once it is declared unanswered.
+pub(super) fn used_for(cmd: CmdId) -> FallbackUsed {
+    match cmd {
+        CmdId::CURRENT_ZOOM => FallbackUsed::ZoomFromAcks,
+        CmdId::MAX_ZOOM => FallbackUsed::MaxZoomA8,
+        CmdId::DATA_STREAM => FallbackUsed::AttitudePolling,
+        CmdId::GET_ENCODING => FallbackUsed::EncodingUnknown,
+        CmdId::MANUAL_ZOOM => FallbackUsed::ZoomUnacknowledged,
+        CmdId::ABSOLUTE_ZOOM => FallbackUsed::AbsoluteZoomUnacknowledged,
+        CmdId::GIMBAL_MODE => FallbackUsed::ModeFromInfo,
+        CmdId::SET_UTC_TIME => FallbackUsed::ClockNotSet,
+        _ => FallbackUsed::Nothing,
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 struct Unanswered {
     count: u8,

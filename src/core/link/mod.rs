@@ -5,8 +5,10 @@
 
 mod config;
 mod fallback;
+mod health;
 mod ops;
 mod pending;
+mod polls;
 mod siyi_link;
 pub mod state;
 mod timer;

@@ -26,6 +26,16 @@ pub(crate) enum Origin {
     Op(OpId),
 }
 
+impl Origin {
+    /// The operation waiting for the reply, if any.
+    pub(crate) fn op(self) -> Option<OpId> {
+        match self {
+            Self::Op(id) => Some(id),
+            Self::Poll => None,
+        }
+    }
+}
+
 /// One request in flight.
 #[derive(Clone, PartialEq, Debug)]
 pub(crate) struct Pending {

@@ -10,12 +10,15 @@ pub(super) mod gimbal;
 pub(super) mod mode;
 pub(super) mod photo;
 pub(super) mod record;
+mod table;
 pub(super) mod zoom;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use siyi_protocol::MotionMode;
+use siyi_protocol::{FeedbackCode, FunctionType, MotionMode, RecordState, Reply, SystemInfo};
 
+pub(super) use self::table::OpTable;
+use super::config::LinkConfig;
 use super::{FailReason, OpId, OpOutcome, Operation};
 
 /// What a running operation waits for.
@@ -84,5 +87,122 @@ pub(super) fn request_given_up(op: Operation) -> OpOutcome {
             OpOutcome::Succeeded { confirmed: false }
         }
         _ => OpOutcome::TimedOut,
+    }
+}
+
+/// What a 0x0A reading (or a fresh one at the start) does to an operation.
+#[derive(Clone, PartialEq, Debug)]
+pub(super) enum Step {
+    /// Still running, unchanged or with its wait updated.
+    Keep(ActiveOp),
+    /// It ends with this outcome.
+    Finish(ActiveOp, OpOutcome),
+    /// Send the 0x0C record toggle, poll 0x0A soon, and keep waiting.
+    Toggle(ActiveOp),
+    /// Re-send this mode function (a retry) and keep waiting.
+    Resend(ActiveOp, FunctionType),
+}
+
+/// Start (`start`) or stop recording for `a`, given a fresh reading `rec` at `now`.
+pub(super) fn decide_record(
+    now: Instant,
+    a: ActiveOp,
+    start: bool,
+    rec: RecordState,
+    cfg: &LinkConfig,
+) -> Step {
+    match record::decide(start, rec) {
+        record::Decision::Done(outcome) => Step::Finish(a, outcome),
+        record::Decision::Toggle => Step::Toggle(ActiveOp {
+            wait: Wait::RecordConfirm {
+                start,
+                since: now,
+                seen: false,
+            },
+            deadline: Some(now + Duration::from_millis(cfg.record_timeout_ms)),
+            ..a
+        }),
+    }
+}
+
+/// What the 0x0A reading `info` taken at `now` does to `a`.
+pub(super) fn on_info(now: Instant, mut a: ActiveOp, info: &SystemInfo, cfg: &LinkConfig) -> Step {
+    match a.wait {
+        Wait::RecordFresh { start } => decide_record(now, a, start, info.record_sta, cfg),
+        // Only a reading taken after the toggle can confirm it.
+        Wait::RecordConfirm { start, since, .. } if now > since => {
+            match record::confirm(start, info.record_sta) {
+                Some(outcome) => Step::Finish(a, outcome),
+                None => {
+                    a.wait = Wait::RecordConfirm {
+                        start,
+                        since,
+                        seen: true,
+                    };
+                    Step::Keep(a)
+                }
+            }
+        }
+        Wait::ModeConfirm {
+            mode,
+            sent_at,
+            attempts,
+            ..
+        } if now > sent_at => {
+            if let Some(outcome) = mode::confirm(mode, info.motion_mode) {
+                return Step::Finish(a, outcome);
+            }
+            // Setting a mode is idempotent: re-send it if the camera may have lost it.
+            let resend = attempts < cfg.max_attempts
+                && now.saturating_duration_since(sent_at)
+                    >= Duration::from_millis(cfg.request_timeout_ms);
+            a.wait = Wait::ModeConfirm {
+                mode,
+                sent_at: if resend { now } else { sent_at },
+                attempts: attempts + u8::from(resend),
+                seen: true,
+            };
+            match mode::function(mode).filter(|_| resend) {
+                Some(func) => Step::Resend(a, func),
+                None => Step::Keep(a),
+            }
+        }
+        _ => Step::Keep(a),
+    }
+}
+
+/// The operation waits for a 0x0A reading (0x0A is then polled faster).
+pub(super) fn wants_info(a: &ActiveOp) -> bool {
+    matches!(
+        a.wait,
+        Wait::RecordFresh { .. } | Wait::RecordConfirm { .. } | Wait::ModeConfirm { .. }
+    )
+}
+
+/// Picks the operations a feedback may end.
+pub(super) type Pick = fn(&ActiveOp) -> bool;
+
+/// Which operation a 0x0B feedback `code` ends (the oldest matching), and how.
+pub(super) fn feedback(code: FeedbackCode) -> Option<(Pick, OpOutcome)> {
+    match code {
+        FeedbackCode::RecordFailed => Some((
+            |a| matches!(a.wait, Wait::RecordConfirm { .. }),
+            failed(FailReason::RecordingFailed),
+        )),
+        code => {
+            let outcome = photo::feedback(code)?;
+            Some((|a| matches!(a.wait, Wait::Photo { .. }), outcome))
+        }
+    }
+}
+
+/// How an operation waiting for a reply ends with `reply`.
+pub(super) fn reply_outcome(reply: &Reply) -> OpOutcome {
+    match reply {
+        Reply::GimbalRotation { status } | Reply::Center { status } if *status != 1 => {
+            failed(FailReason::Refused(*status))
+        }
+        Reply::AbsoluteZoom { status } if *status != 1 => failed(FailReason::ZoomRefused(*status)),
+        _ => OpOutcome::Succeeded { confirmed: true },
     }
 }
