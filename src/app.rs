@@ -22,7 +22,7 @@ use crate::core::camera::{
 use crate::core::link::{LinkConfig, LinkEvent, SiyiLink};
 use crate::io::driver::{self, utc_us, Timed};
 use crate::io::mavlink::signing::{Signer, OUR_LINK_ID};
-use crate::io::mavlink::{self as mavio, Endpoint, LinkIds, OutFrame};
+use crate::io::mavlink::{self as mavio, Endpoint, OutFrame, PeerIds};
 use crate::io::siyi::SiyiSocket;
 use crate::io::state_file::{self, SIMULATED_DIR};
 use crate::sim::{server as sim_server, SimConfig};
@@ -227,7 +227,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     };
     let (in_tx, in_rx) = mpsc::channel(1024);
     let (out_tx, _) = broadcast::channel::<OutFrame>(1024);
-    let ids = LinkIds::default();
+    let ids = PeerIds::default();
     let signer = config
         .signing_key
         .as_ref()
@@ -428,7 +428,7 @@ async fn drive_loop(
                         inc.frame.msg_id,
                         &inc.frame.payload,
                     );
-                    bridge.handle_mavlink(now, utc_us(), inc.link, inc.frame.header, &inbound);
+                    bridge.handle_mavlink(now, utc_us(), inc.peer, inc.frame.header, &inbound);
                 }
                 Input::Siyi(Ok(d)) => bridge.handle_siyi(now, &d),
                 Input::Siyi(Err(e)) => {

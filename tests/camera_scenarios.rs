@@ -140,7 +140,7 @@ fn qgc5_discovery_sequence() {
         names(&out),
         ["ACK(MAV_RESULT_ACCEPTED)", "CAMERA_INFORMATION"]
     );
-    assert!(all_targets(&out, Target::Link(GCS_LINK)));
+    assert!(all_targets(&out, Target::Peer(GCS_LINK)));
     let ack = only_ack(&out);
     assert_eq!((ack.target_system, ack.target_component), GCS);
     let Some(MavMessage::CAMERA_INFORMATION(info)) = out[1].mav() else {
@@ -340,7 +340,7 @@ fn photo_with_retransmission_takes_one_photo() {
             "CAMERA_CAPTURE_STATUS"
         ]
     );
-    assert_eq!(out[0].target, Target::Link(GCS_LINK));
+    assert_eq!(out[0].target, Target::Peer(GCS_LINK));
     assert_eq!(out[1].target, Target::All);
     let Some(MavMessage::CAMERA_IMAGE_CAPTURED(c)) = out[1].mav() else {
         panic!()

@@ -215,8 +215,8 @@ fn message_intervals_go_to_the_peer_that_asked_and_expire_with_it() {
             if matches!(t.mav(), Some(MavMessage::CAMERA_CAPTURE_STATUS(_))) {
                 assert_ne!(t.target, Target::All, "a requested stream is not broadcast");
                 match t.target {
-                    Target::Link(GCS_LINK) => to_gcs += 1,
-                    Target::Link(SPOOFED) => to_spoofed += 1,
+                    Target::Peer(GCS_LINK) => to_gcs += 1,
+                    Target::Peer(SPOOFED) => to_spoofed += 1,
                     other => panic!("stream to {other:?}"),
                 }
             }

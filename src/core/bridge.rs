@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use mavlink::MavHeader;
 
-use crate::core::camera::{CameraComponent, CameraEvent, Inbound, LinkId, Transmit};
+use crate::core::camera::{CameraComponent, CameraEvent, Inbound, PeerId, Transmit};
 use crate::core::link::{LinkControl, LinkEvent};
 
 /// The SIYI side as the bridge drives it (implemented by the SIYI link; tests may use a fake).
@@ -107,17 +107,17 @@ impl<L: SiyiSide> Bridge<L> {
         }
     }
 
-    /// A MAVLink frame from peer `link_id` (`utc_us`: wall clock at `now`, µs since the epoch).
+    /// A MAVLink frame from peer `peer` (`utc_us`: wall clock at `now`, µs since the epoch).
     pub fn handle_mavlink(
         &mut self,
         now: Instant,
         utc_us: u64,
-        link_id: LinkId,
+        peer: PeerId,
         header: MavHeader,
         inbound: &Inbound,
     ) {
         self.camera
-            .handle_mavlink(now, utc_us, link_id, header, inbound, &mut self.link);
+            .handle_mavlink(now, utc_us, peer, header, inbound, &mut self.link);
         self.pump(now);
     }
 

@@ -4,7 +4,7 @@
 //! [`SimCamera::handle_datagram`] / [`SimCamera::handle_timeout`], sends what
 //! [`SimCamera::poll_transmit`] returns and calls `handle_timeout` again at
 //! [`SimCamera::poll_timeout`]. All randomness (the drop / corrupt fault knobs) comes from a
-//! [`SmallRng`] seeded by [`SimConfig::seed`], so one seed and one input sequence always give the
+//! `SmallRng` seeded by [`SimConfig::seed`], so one seed and one input sequence always give the
 //! same output bytes.
 //!
 //! Behaviour follows `siyi-protocol.md` (the project's reference for the camera):

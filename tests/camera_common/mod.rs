@@ -9,7 +9,7 @@ use mavlink::dialects::common::{
 };
 use mavlink::MavHeader;
 use siyi_bridge::core::camera::{
-    CameraComponent, CameraConfig, CameraEvent, Inbound, LinkId, Target, Transmit,
+    CameraComponent, CameraConfig, CameraEvent, Inbound, PeerId, Target, Transmit,
 };
 use siyi_bridge::core::link::{
     CameraState, Fresh, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, ZoomSource,
@@ -80,7 +80,7 @@ impl LinkControl for FakeLink {
 }
 
 pub const GCS: (u8, u8) = (255, 190);
-pub const GCS_LINK: LinkId = 7;
+pub const GCS_LINK: PeerId = 7;
 pub const UTC0: u64 = 1_700_000_000_000_000;
 
 /// Component + fake link on virtual time.
@@ -152,7 +152,7 @@ impl Rig {
         out
     }
 
-    pub fn feed(&mut self, from: (u8, u8), link_id: LinkId, msg: MavMessage) -> Vec<Transmit> {
+    pub fn feed(&mut self, from: (u8, u8), link_id: PeerId, msg: MavMessage) -> Vec<Transmit> {
         let header = MavHeader {
             system_id: u32::from(from.0),
             component_id: from.1,

@@ -27,7 +27,7 @@ pub struct CameraConfig {
     /// Period of CAMERA_CAPTURE_STATUS while recording or capturing at an interval.
     pub status_period: Duration,
     /// Systems allowed to command the camera (`--allow-sysid`); empty = every system. Commands
-    /// from other systems are ignored (counted in [`HostStats::refused`]), and the system id is
+    /// from other systems are ignored (counted in [`crate::core::mavlink::HostStats::refused`]), and the system id is
     /// learned only from an autopilot among them.
     pub allowed_systems: Vec<u8>,
     /// The camera is the built-in simulator: CAMERA_INFORMATION's model name says "(simulated)".

@@ -339,7 +339,7 @@ pub use crate::core::mavlink::{statustext, STATUSTEXT_CHUNK_BYTES};
 const OLDEST_GOOD_FIRMWARE: (u8, u8, u8) = (0, 2, 1);
 
 /// The STATUSTEXTs for a newly identified camera: who it is, and a warning when its firmware is
-/// older than [`OLDEST_GOOD_FIRMWARE`].
+/// older than `OLDEST_GOOD_FIRMWARE` (0.2.1).
 pub fn identified_texts(s: &CameraState) -> (String, Option<String>) {
     let hello = format!(
         "SIYI {} firmware {} connected",

@@ -13,9 +13,9 @@
 //! [`CameraComponent::poll_event`], then sleep until [`CameraComponent::poll_timeout`] and call
 //! [`CameraComponent::handle_timeout`] (early or spurious calls are harmless).
 //!
-//! Reply routing: a COMMAND_ACK and the data message it announces go back to the link/peer the
-//! command came from ([`Target::Link`]); heartbeats, STATUSTEXT, CAMERA_IMAGE_CAPTURED and
-//! on-change status go to every link ([`Target::All`]); a stream asked for with
+//! Reply routing: a COMMAND_ACK and the data message it announces go back to the peer the
+//! command came from ([`Target::Peer`]); heartbeats, STATUSTEXT, CAMERA_IMAGE_CAPTURED and
+//! on-change status go to every peer ([`Target::All`]); a stream asked for with
 //! SET_MESSAGE_INTERVAL goes to the peer that asked.
 
 pub mod capture;
@@ -39,7 +39,7 @@ use siyi_protocol::RecordState;
 pub use crate::core::mavlink::dedupe::MAX_DEDUPE_ENTRIES;
 use crate::core::mavlink::host::{next_tick, IncomingCommand, MIN_TIMER_STEP};
 pub use crate::core::mavlink::{
-    Accepted, Handled, Host, HostConfig, HostEvent, HostStats, Inbound, LinkId, Outgoing,
+    Accepted, Handled, Host, HostConfig, HostEvent, HostStats, Inbound, Outgoing, PeerId,
     RawCommand, Requester, Target, Transmit, PEER_SILENT_TIMEOUT,
 };
 pub use capture::MIN_CAPTURE_INTERVAL;
@@ -196,7 +196,7 @@ impl CameraComponent {
         for (peer, id) in self.host.due_intervals(now) {
             // A requested stream goes to the peer that asked, not to everyone.
             if let Some(msg) = self.view(now, link).build(id, 0) {
-                self.host.send(Target::Link(peer), msg);
+                self.host.send(Target::Peer(peer), msg);
             }
         }
     }
@@ -211,19 +211,19 @@ impl CameraComponent {
         }
     }
 
-    /// Handles one MAVLink frame from `link_id` (`utc_us` = wall clock at `now`).
+    /// Handles one MAVLink frame from `peer` (`utc_us` = wall clock at `now`).
     pub fn handle_mavlink(
         &mut self,
         now: Instant,
         utc_us: u64,
-        link_id: LinkId,
+        peer: PeerId,
         header: MavHeader,
         inbound: &Inbound,
         link: &mut impl LinkControl,
     ) {
         self.set_wall_clock(now, utc_us);
         self.health = link.health();
-        match self.host.accept(now, link_id, header, inbound, is_request) {
+        match self.host.accept(now, peer, header, inbound, is_request) {
             Accepted::Nothing => {}
             Accepted::Message {
                 msg: MavMessage::GLOBAL_POSITION_INT(p),
@@ -274,7 +274,7 @@ impl CameraComponent {
         Some(match cmd.command {
             MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL => {
                 self.host
-                    .set_interval(now, c.from.link, cmd.p(1), cmd.p(2), &STREAMABLE)
+                    .set_interval(now, c.from.peer, cmd.p(1), cmd.p(2), &STREAMABLE)
             }
             MavCmd::MAV_CMD_SET_CAMERA_MODE => match cmd.whole(2) {
                 Some(mode @ (0.0 | 1.0)) => {

@@ -112,7 +112,7 @@ impl Default for LinkConfig {
     }
 }
 
-/// Counters of a [`SiyiLink`].
+/// Counters of a [`super::SiyiLink`].
 #[derive(Clone, Copy, PartialEq, Eq, Default, Debug, serde::Serialize)]
 pub struct LinkStats {
     /// Datagrams received.

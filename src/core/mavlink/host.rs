@@ -9,7 +9,7 @@ use mavlink::dialects::common::{
 use mavlink::MavHeader;
 
 use super::dedupe::{DedupeKey, DedupeTable};
-use super::{statustext, Command, Handled, Inbound, LinkId, Outgoing, Requester, Target, Transmit};
+use super::{statustext, Command, Handled, Inbound, Outgoing, PeerId, Requester, Target, Transmit};
 
 /// A peer (link) not heard for this long is gone: the message intervals it asked for stop, and
 /// an autopilot silent this long may be replaced by another.
@@ -108,7 +108,7 @@ pub struct Host {
     system_id: u8,
     learned: bool,
     /// The autopilot the system id belongs to: its link and when it was last heard.
-    autopilot: Option<(LinkId, Instant)>,
+    autopilot: Option<(PeerId, Instant)>,
     next_heartbeat: Instant,
     out: VecDeque<Transmit>,
     events: VecDeque<HostEvent>,
@@ -116,9 +116,9 @@ pub struct Host {
     statustext_id: u16,
     dedupe: DedupeTable,
     /// SET_MESSAGE_INTERVAL streams: (peer that asked, message id) → (period, next send).
-    intervals: BTreeMap<(LinkId, u32), (Duration, Instant)>,
+    intervals: BTreeMap<(PeerId, u32), (Duration, Instant)>,
     /// When each peer was last heard.
-    peers_heard: HashMap<LinkId, Instant>,
+    peers_heard: HashMap<PeerId, Instant>,
     stats: HostStats,
 }
 
@@ -180,7 +180,7 @@ impl Host {
             0
         };
         self.send(
-            Target::Link(to.link),
+            Target::Peer(to.peer),
             MavMessage::COMMAND_ACK(COMMAND_ACK_DATA {
                 command,
                 result,
@@ -206,7 +206,7 @@ impl Host {
         self.out.len()
     }
 
-    /// A STATUSTEXT to every link, in MAVLink 2 chunks when it is longer than 50 bytes.
+    /// A STATUSTEXT to every peer, in MAVLink 2 chunks when it is longer than 50 bytes.
     pub fn statustext(&mut self, severity: MavSeverity, text: &str) {
         tracing::info!(target: STATUSTEXT_LOG_TARGET, component = self.config.component_id, "STATUSTEXT: {text}");
         self.statustext_id = self.statustext_id.wrapping_add(1).max(1);
@@ -247,9 +247,9 @@ impl Host {
     }
 
     /// The message intervals due at `now` (their timers move on): build each message and send
-    /// it to the peer that asked (`Target::Link`), never to everyone. Peers silent for
+    /// it to the peer that asked (`Target::Peer`), never to everyone. Peers silent for
     /// [`PEER_SILENT_TIMEOUT`] are forgotten first, with their intervals.
-    pub fn due_intervals(&mut self, now: Instant) -> Vec<(LinkId, u32)> {
+    pub fn due_intervals(&mut self, now: Instant) -> Vec<(PeerId, u32)> {
         self.forget_silent_peers(now);
         let mut due = Vec::new();
         for ((peer, id), (period, at)) in self.intervals.iter_mut() {
@@ -262,7 +262,7 @@ impl Host {
     }
 
     fn forget_silent_peers(&mut self, now: Instant) {
-        let gone: Vec<LinkId> = self
+        let gone: Vec<PeerId> = self
             .peers_heard
             .iter()
             .filter(|(_, heard)| now.saturating_duration_since(**heard) >= PEER_SILENT_TIMEOUT)
@@ -284,13 +284,13 @@ impl Host {
         self.config.allowed_systems.is_empty() || self.config.allowed_systems.contains(&system)
     }
 
-    fn is_our_autopilot(&self, link_id: LinkId, sender_sys: u8, component: u8) -> bool {
+    fn is_our_autopilot(&self, peer: PeerId, sender_sys: u8, component: u8) -> bool {
         component == AUTOPILOT_COMPONENT
             && sender_sys == self.system_id
-            && self.autopilot.is_some_and(|(l, _)| l == link_id)
+            && self.autopilot.is_some_and(|(l, _)| l == peer)
     }
 
-    /// Vets one inbound frame from `link_id`: our own looped-back messages, 32-bit system ids,
+    /// Vets one inbound frame from `peer`: our own looped-back messages, 32-bit system ids,
     /// autopilot heartbeats (system id learning), the allow-list, unknown command numbers
     /// (UNSUPPORTED), addressing and retransmissions are handled here. `is_request` tells
     /// which commands only ask for data (a retransmitted one is answered again in full; an
@@ -298,7 +298,7 @@ impl Host {
     pub fn accept<'a>(
         &mut self,
         now: Instant,
-        link_id: LinkId,
+        peer: PeerId,
         header: MavHeader,
         inbound: &'a Inbound,
         is_request: fn(MavCmd) -> bool,
@@ -309,9 +309,9 @@ impl Host {
         if sender_sys == self.system_id && header.component_id == self.config.component_id {
             return Accepted::Nothing; // our own message looped back
         }
-        self.peers_heard.insert(link_id, now);
+        self.peers_heard.insert(peer, now);
         let from = Requester {
-            link: link_id,
+            peer,
             system: sender_sys,
             component: header.component_id,
         };
@@ -335,11 +335,10 @@ impl Host {
                         && hb.autopilot != MavAutopilot::MAV_AUTOPILOT_INVALID
                         && self.allowed(sender_sys);
                     if is_autopilot {
-                        self.autopilot_heartbeat(now, link_id, sender_sys);
+                        self.autopilot_heartbeat(now, peer, sender_sys);
                     }
                 }
-                let from_autopilot =
-                    self.is_our_autopilot(link_id, sender_sys, header.component_id);
+                let from_autopilot = self.is_our_autopilot(peer, sender_sys, header.component_id);
                 return Accepted::Message {
                     msg,
                     from_autopilot,
@@ -356,7 +355,7 @@ impl Host {
                 }
                 self.stats.unknown_commands += 1;
                 self.out.push_back(Transmit {
-                    target: Target::Link(link_id),
+                    target: Target::Peer(peer),
                     system_id: self.system_id,
                     component_id: self.config.component_id,
                     message: Outgoing::UnknownCommandAck {
@@ -440,7 +439,7 @@ impl Host {
         }
         self.ack(c.from, c.cmd.command, handled.result);
         for m in handled.then {
-            self.send(Target::Link(c.from.link), m);
+            self.send(Target::Peer(c.from.peer), m);
         }
         for m in handled.then_all {
             self.send(Target::All, m);
@@ -458,7 +457,7 @@ impl Host {
     pub fn set_interval(
         &mut self,
         now: Instant,
-        peer: LinkId,
+        peer: PeerId,
         id: f32,
         interval_us: f32,
         streamable: &[u32],
@@ -496,10 +495,10 @@ impl Host {
     /// An autopilot's HEARTBEAT. The first one (or, with a fixed system id, the one with that
     /// id) names the autopilot; another autopilot takes over only after the named one has been
     /// silent for [`PEER_SILENT_TIMEOUT`], so a stray heartbeat cannot steal the system id.
-    fn autopilot_heartbeat(&mut self, now: Instant, link_id: LinkId, sender_sys: u8) {
+    fn autopilot_heartbeat(&mut self, now: Instant, peer: PeerId, sender_sys: u8) {
         if let Some(fixed) = self.config.system_id {
             if sender_sys == fixed {
-                self.autopilot = Some((link_id, now));
+                self.autopilot = Some((peer, now));
             }
             return;
         }
@@ -509,8 +508,8 @@ impl Host {
             .is_none_or(|(_, heard)| now.saturating_duration_since(heard) >= PEER_SILENT_TIMEOUT);
         match current {
             Some(sys) if sys == sender_sys => {
-                if silent || self.autopilot.is_some_and(|(l, _)| l == link_id) {
-                    self.autopilot = Some((link_id, now));
+                if silent || self.autopilot.is_some_and(|(l, _)| l == peer) {
+                    self.autopilot = Some((peer, now));
                 }
             }
             Some(_) if !silent => {}
@@ -518,7 +517,7 @@ impl Host {
                 tracing::info!(target: "mavlink", system_id = sender_sys, "system id learned from the autopilot heartbeat");
                 self.system_id = sender_sys;
                 self.learned = true;
-                self.autopilot = Some((link_id, now));
+                self.autopilot = Some((peer, now));
                 self.events
                     .push_back(HostEvent::SystemIdLearned(sender_sys));
             }

@@ -24,15 +24,15 @@ pub use host::{Accepted, Host, HostConfig, HostEvent, HostStats, PEER_SILENT_TIM
 pub use inbound::{Command, Inbound, RawCommand};
 
 /// Identifies one MAVLink peer (a socket, or one remote address on a `udpin` socket).
-pub type LinkId = u32;
+pub type PeerId = u32;
 
 /// Where a [`Transmit`] goes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Target {
-    /// Every link / peer.
+    /// Every peer.
     All,
     /// Only the peer a request came from.
-    Link(LinkId),
+    Peer(PeerId),
 }
 
 /// An outgoing MAVLink message.
@@ -82,7 +82,7 @@ impl Transmit {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct Requester {
     /// The peer it came from.
-    pub link: LinkId,
+    pub peer: PeerId,
     /// Sender system id.
     pub system: u8,
     /// Sender component id.

@@ -1,6 +1,6 @@
 //! MAVLink sockets. We own the sockets and use the `mavlink` crate only as a codec: its own `udpin`
 //! answers only the last sender and it drops commands whose number it does not know. Here every
-//! `udpin` peer gets its own [`LinkId`] and all frames reach the core as raw payloads.
+//! `udpin` peer gets its own [`PeerId`] and all frames reach the core as raw payloads.
 //!
 //! Nothing here decides protocol meaning: frames are split and checked (CRC), handed to the core,
 //! and the core's [`Transmit`](crate::core::mavlink::Transmit)s are encoded and sent where their
@@ -23,7 +23,7 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{broadcast, mpsc};
 
 pub use crate::core::mavlink::wire::{self, encode, FrameSplitter, RawFrame};
-use crate::core::mavlink::{LinkId, Target};
+use crate::core::mavlink::{PeerId, Target};
 use crate::io::driver::clock_now;
 pub use crate::io::endpoint::{Endpoint, EndpointError};
 use peers::{Admit, PeerChange, PeerTable, RateChange};
@@ -38,7 +38,7 @@ pub const RECONNECT_MAX_MS: u64 = 10_000;
 #[derive(Debug)]
 pub struct Incoming {
     /// Which peer.
-    pub link: LinkId,
+    pub peer: PeerId,
     /// The frame.
     pub frame: RawFrame,
 }
@@ -54,10 +54,10 @@ pub struct OutFrame {
 
 /// Allocates link ids for peers.
 #[derive(Debug, Default, Clone)]
-pub struct LinkIds(Arc<AtomicU32>);
+pub struct PeerIds(Arc<AtomicU32>);
 
-impl LinkIds {
-    fn next(&self) -> LinkId {
+impl PeerIds {
+    fn next(&self) -> PeerId {
         self.0.fetch_add(1, Ordering::Relaxed)
     }
 }
@@ -80,7 +80,7 @@ pub struct Opened {
 /// runs: a server or device that is absent at start or goes away later is not fatal.
 pub async fn open(
     endpoint: &Endpoint,
-    ids: LinkIds,
+    ids: PeerIds,
     incoming: mpsc::Sender<Incoming>,
     outgoing: broadcast::Receiver<OutFrame>,
     signer: Option<Arc<Signer>>,
@@ -219,7 +219,7 @@ fn count_send_error(errors: &mut u64, to: &dyn fmt::Display, e: &io::Error) {
 
 async fn run_udpin(
     sock: UdpSocket,
-    ids: LinkIds,
+    ids: PeerIds,
     incoming: mpsc::Sender<Incoming>,
     mut outgoing: broadcast::Receiver<OutFrame>,
     mut filter: Filter,
@@ -241,7 +241,7 @@ async fn run_udpin(
                 // Only a frame that passed the CRC (and the signing policy) registers a peer.
                 while let Some(frame) = filter.next(&mut splitter, &from) {
                     if let Admit::Deliver(link) = table.on_valid_frame(now, from, || ids.next()) {
-                        if incoming.send(Incoming { link, frame }).await.is_err() {
+                        if incoming.send(Incoming { peer: link, frame }).await.is_err() {
                             return;
                         }
                     }
@@ -265,7 +265,7 @@ async fn run_udpin(
                 dests.clear();
                 match out.target {
                     Target::All => dests.extend(table.broadcast()),
-                    Target::Link(id) => dests.extend(table.address_of(id)),
+                    Target::Peer(id) => dests.extend(table.address_of(id)),
                 }
                 for d in &dests {
                     if let Err(e) = sock.send_to(&out.bytes, d).await {
@@ -279,7 +279,7 @@ async fn run_udpin(
 
 async fn run_udpout(
     sock: UdpSocket,
-    link: LinkId,
+    link: PeerId,
     incoming: mpsc::Sender<Incoming>,
     mut outgoing: broadcast::Receiver<OutFrame>,
     mut filter: Filter,
@@ -298,7 +298,7 @@ async fn run_udpout(
                 let Ok(n) = r else { continue };
                 splitter.push_datagram(buf.get(..n).unwrap_or_default());
                 while let Some(frame) = filter.next(&mut splitter, &peer) {
-                    if incoming.send(Incoming { link, frame }).await.is_err() {
+                    if incoming.send(Incoming { peer: link, frame }).await.is_err() {
                         return;
                     }
                 }
@@ -313,7 +313,7 @@ async fn run_udpout(
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 };
-                if matches!(out.target, Target::Link(id) if id != link) {
+                if matches!(out.target, Target::Peer(id) if id != link) {
                     continue;
                 }
                 if let Err(e) = sock.send(&out.bytes).await {
@@ -359,7 +359,7 @@ enum StreamEnd {
 /// after [`RECONNECT_FIRST_MS`] doubling up to [`RECONNECT_MAX_MS`]. Logs once per state change.
 async fn run_reconnecting(
     endpoint: Endpoint,
-    link: LinkId,
+    link: PeerId,
     incoming: mpsc::Sender<Incoming>,
     mut outgoing: broadcast::Receiver<OutFrame>,
     mut filter: Filter,
@@ -421,7 +421,7 @@ async fn run_reconnecting(
 async fn run_stream(
     mut r: BoxRead,
     mut w: BoxWrite,
-    link: LinkId,
+    link: PeerId,
     incoming: &mpsc::Sender<Incoming>,
     outgoing: &mut broadcast::Receiver<OutFrame>,
     filter: &mut Filter,
@@ -438,7 +438,7 @@ async fn run_stream(
                     Ok(n) => {
                         splitter.push(buf.get(..n).unwrap_or_default());
                         while let Some(frame) = filter.next(&mut splitter, &name) {
-                            if incoming.send(Incoming { link, frame }).await.is_err() {
+                            if incoming.send(Incoming { peer: link, frame }).await.is_err() {
                                 return StreamEnd::Stopped;
                             }
                         }
@@ -451,7 +451,7 @@ async fn run_stream(
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return StreamEnd::Stopped,
                 };
-                if matches!(out.target, Target::Link(id) if id != link) {
+                if matches!(out.target, Target::Peer(id) if id != link) {
                     continue;
                 }
                 if let Err(e) = w.write_all(&out.bytes).await {

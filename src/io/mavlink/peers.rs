@@ -19,7 +19,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::core::camera::LinkId;
+use crate::core::camera::PeerId;
 
 /// Most peers that get broadcasts (heartbeat, status).
 pub const MAX_PEERS: usize = 16;
@@ -103,7 +103,7 @@ pub enum RateChange {
 
 #[derive(Clone, Debug)]
 struct Peer {
-    id: LinkId,
+    id: PeerId,
     last_heard: Instant,
     bucket: Bucket,
 }
@@ -112,13 +112,13 @@ struct Peer {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum PeerChange {
     /// A new peer was registered.
-    New(SocketAddr, LinkId),
+    New(SocketAddr, PeerId),
     /// A peer was forgotten after silence.
-    Expired(SocketAddr, LinkId),
+    Expired(SocketAddr, PeerId),
     /// A peer was evicted to make room.
-    Evicted(SocketAddr, LinkId),
+    Evicted(SocketAddr, PeerId),
     /// The table is full of active peers: this source is served as a guest (no broadcasts).
-    Guest(SocketAddr, LinkId),
+    Guest(SocketAddr, PeerId),
     /// A source's rate-limit state changed.
     Rate(SocketAddr, RateChange),
 }
@@ -127,7 +127,7 @@ pub enum PeerChange {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Admit {
     /// Hand the frame to the core as coming from this link.
-    Deliver(LinkId),
+    Deliver(PeerId),
     /// Over the rate limit: drop it (counted).
     Drop,
 }
@@ -136,9 +136,9 @@ pub enum Admit {
 #[derive(Debug, Default)]
 pub struct PeerTable {
     peers: HashMap<SocketAddr, Peer>,
-    by_id: HashMap<LinkId, SocketAddr>,
+    by_id: HashMap<PeerId, SocketAddr>,
     /// Forgotten and guest ids: (id, address, since), oldest first.
-    forgotten: VecDeque<(LinkId, SocketAddr, Instant)>,
+    forgotten: VecDeque<(PeerId, SocketAddr, Instant)>,
     /// One bucket shared by every guest, so any number of them cannot exceed one source's rate.
     guest_bucket: Option<Bucket>,
     guest_dropping_logged: bool,
@@ -159,7 +159,7 @@ impl PeerTable {
         &mut self,
         now: Instant,
         from: SocketAddr,
-        next_id: impl FnOnce() -> LinkId,
+        next_id: impl FnOnce() -> PeerId,
     ) -> Admit {
         self.expire(now);
         if let Some(p) = self.peers.get_mut(&from) {
@@ -251,7 +251,7 @@ impl PeerTable {
         }
     }
 
-    fn remember(&mut self, id: LinkId, addr: SocketAddr, now: Instant) {
+    fn remember(&mut self, id: PeerId, addr: SocketAddr, now: Instant) {
         self.forgotten.retain(|(i, _, _)| *i != id);
         if self.forgotten.len() >= MAX_FORGOTTEN {
             self.forgotten.pop_front();
@@ -263,7 +263,7 @@ impl PeerTable {
     /// [`FORGOTTEN_GRACE_S`]. Call it now and then (every second) and before using the table.
     pub fn expire(&mut self, now: Instant) {
         let expiry = Duration::from_secs(PEER_EXPIRY_S);
-        let silent: Vec<(SocketAddr, LinkId)> = self
+        let silent: Vec<(SocketAddr, PeerId)> = self
             .peers
             .iter()
             .filter(|(_, p)| now.saturating_duration_since(p.last_heard) >= expiry)
@@ -289,7 +289,7 @@ impl PeerTable {
     }
 
     /// The address of link `id`: a current peer, or a forgotten / guest one within its grace.
-    pub fn address_of(&self, id: LinkId) -> Option<SocketAddr> {
+    pub fn address_of(&self, id: PeerId) -> Option<SocketAddr> {
         self.by_id.get(&id).copied().or_else(|| {
             self.forgotten
                 .iter()
@@ -323,9 +323,9 @@ mod tests {
         SocketAddr::from(([127, 0, 0, 1], port))
     }
 
-    struct Ids(LinkId);
+    struct Ids(PeerId);
     impl Ids {
-        fn next(&mut self) -> LinkId {
+        fn next(&mut self) -> PeerId {
             self.0 += 1;
             self.0
         }
