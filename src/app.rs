@@ -151,7 +151,7 @@ impl StateKeeper {
             Err(e) => {
                 self.next_retry = Some(now + SAVE_RETRY);
                 let reason = e.to_string();
-                if camera.state_save_failed(now, &reason) {
+                if camera.state_save_failed() {
                     tracing::error!(
                         "cannot save the image counter to {}: {reason}; retrying every {} s and \
                          at every photo, photos are refused once the {} indices saved ahead are used",

@@ -54,13 +54,12 @@ impl Run {
     }
 
     fn save(&mut self, state: &PersistedState) {
-        let now = self.rig.now;
         match state_file::save(&self.dir, state, false) {
             Ok(()) => {
                 self.rig.cam.state_saved(state);
             }
-            Err(e) => {
-                self.rig.cam.state_save_failed(now, &e.to_string());
+            Err(_) => {
+                self.rig.cam.state_save_failed();
             }
         }
         self.rig.drain();

@@ -580,9 +580,9 @@ impl CameraComponent {
     /// The app could not save the persisted state (read-only or full state dir). Tells the
     /// ground station once per failure state (STATUSTEXT warning); returns true on that change so
     /// the app logs it once. Photos go on until the indices covered by the last successful save
-    /// are used up ([`persist::SaveHealth::refusal`]). Call after every failed save.
-    pub fn state_save_failed(&mut self, _now: Instant, reason: &str) -> bool {
-        let _ = reason; // the app logs it; the STATUSTEXT stays short
+    /// are used up ([`persist::SaveHealth::refusal`]). Call after every failed save (the app
+    /// logs why; the STATUSTEXT stays short).
+    pub fn state_save_failed(&mut self) -> bool {
         let changed = self.save_health.failed();
         if changed {
             self.host.statustext(
