@@ -144,6 +144,22 @@ fn a_second_tap_without_confirmation_is_a_second_photo() {
     assert_eq!(r.cam.stats().duplicates, 1);
 }
 
+/// A retransmission refreshes the remembered command: a client that keeps retrying (each within
+/// the 3 s window of the last) is answered from the table for as long as it retries.
+#[test]
+fn retransmissions_keep_a_command_remembered() {
+    let mut r = Rig::ready();
+    let zoom = p(&[1.0, 50.0]);
+    r.command_to(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, zoom, 1, 100, 0);
+    for _ in 0..3 {
+        r.advance(Duration::from_millis(2500));
+        let out = r.command_to(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, zoom, 1, 100, 1);
+        assert_eq!(result_of(&out), MavResult::MAV_RESULT_ACCEPTED);
+    }
+    assert_eq!(r.link.started.len(), 1, "7.5 s of retries, one zoom");
+    assert_eq!(r.cam.stats().duplicates, 3);
+}
+
 #[test]
 fn a_flood_of_distinct_commands_keeps_the_dedupe_table_bounded() {
     let mut r = Rig::ready();
@@ -158,6 +174,8 @@ fn a_flood_of_distinct_commands_keeps_the_dedupe_table_bounded() {
         );
         assert!(r.cam.host().dedupe_len() <= MAX_DEDUPE_ENTRIES + 1);
     }
+    // Full, not empty: the newest commands are all still remembered.
+    assert!(r.cam.host().dedupe_len() >= MAX_DEDUPE_ENTRIES);
     // A real retransmission right after still gets the remembered answer.
     let zoom = p(&[1.0, 50.0]);
     r.command_to(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, zoom, 1, 100, 0);

@@ -31,3 +31,24 @@ pub(in crate::core::link) fn timed_out(
         OpOutcome::TimedOut
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // one real instant; the rest is arithmetic
+    fn only_an_answer_after_the_photo_counts() {
+        let sent = Instant::now();
+        let later = sent + Duration::from_millis(1);
+        let taken = OpOutcome::Succeeded { confirmed: false };
+        assert_eq!(timed_out(sent, false, Some(later)), taken);
+        // An answer from the very instant the photo went out was sent before the camera saw it.
+        assert_eq!(timed_out(sent, false, Some(sent)), OpOutcome::TimedOut);
+        assert_eq!(timed_out(sent, false, None), OpOutcome::TimedOut);
+        // A camera that reports photos (0x0B seen before) is never assumed.
+        assert_eq!(timed_out(sent, true, Some(later)), OpOutcome::TimedOut);
+    }
+}
