@@ -15,6 +15,7 @@ MUTANTS=(
   "src/core/link/ops/mod.rs~s/Wait::RecordConfirm { start, since, .. } if now > since => {/Wait::RecordConfirm { start, since, .. } => {/~link~a_reading_from_the_instant~recording confirmation needs a reading after the toggle"
   "src/core/link/ops/photo.rs~s/if !feedback_seen \&\& last_rx.is_some_and(|t| t > sent_at) {/if true {/~soak~lossy_rebooting~silence is a photo only from a live camera that never reports photos"
   "src/core/camera/capture.rs~s/|| interval_s < min_s/|| interval_s < 0.0/~trust~photo_intervals_below~photo intervals below 0.2 s are denied"
+  "src/core/link/ops/record.rs~s/^    ops.iter().any(|a| {/    false \&\& ops.iter().any(|a| {/~link~a_second_recording_change~one recording change at a time"
 )
 
 backup_dir=$(mktemp -d)

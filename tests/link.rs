@@ -733,6 +733,26 @@ fn a_reading_from_the_instant_of_the_toggle_does_not_count() {
     assert_eq!(h.outcome(id).map(|o| o.1), Some(OpOutcome::TimedOut));
 }
 
+/// One recording change at a time: a second one while the first waits is refused, the first
+/// goes on.
+#[test]
+fn a_second_recording_change_while_one_is_in_flight_is_refused() {
+    let mut h = H::up(Cam::default());
+    let first = h.start(Operation::StartRecording);
+    let second = h.start(Operation::StopRecording);
+    assert_eq!(
+        h.outcome(second).map(|o| o.1),
+        Some(OpOutcome::Failed {
+            reason: FailReason::RecordingBusy
+        })
+    );
+    h.run_ms(3000);
+    assert_eq!(
+        h.outcome(first).map(|o| o.1),
+        Some(OpOutcome::Succeeded { confirmed: true })
+    );
+}
+
 #[test]
 fn record_failed_feedback() {
     let mut h = H::up(Cam {
