@@ -254,13 +254,10 @@ async fn run_udpin(
                 log_peer_changes(&mut table);
             }
             o = outgoing.recv() => {
-                let out = match o {
-                    Ok(o) => o,
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::warn!(target: "mavlink", "MAVLink output lagging: {n} frames dropped");
-                        continue;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
+                let out = match out_frame(o) {
+                    Out::Frame(f) => f,
+                    Out::Lagged => continue,
+                    Out::Stopped => return,
                 };
                 dests.clear();
                 match out.target {
@@ -305,13 +302,10 @@ async fn run_udpout(
                 splitter.clear();
             }
             o = outgoing.recv() => {
-                let out = match o {
-                    Ok(o) => o,
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::warn!(target: "mavlink", "MAVLink output lagging: {n} frames dropped");
-                        continue;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
+                let out = match out_frame(o) {
+                    Out::Frame(f) => f,
+                    Out::Lagged => continue,
+                    Out::Stopped => return,
                 };
                 if matches!(out.target, Target::Peer(id) if id != link) {
                     continue;
@@ -446,10 +440,10 @@ async fn run_stream(
                 }
             }
             o = outgoing.recv() => {
-                let out = match o {
-                    Ok(o) => o,
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return StreamEnd::Stopped,
+                let out = match out_frame(o) {
+                    Out::Frame(f) => f,
+                    Out::Lagged => continue,
+                    Out::Stopped => return StreamEnd::Stopped,
                 };
                 if matches!(out.target, Target::Peer(id) if id != link) {
                     continue;
@@ -459,5 +453,26 @@ async fn run_stream(
                 }
             }
         }
+    }
+}
+
+/// What one read of the outgoing channel means for a socket task.
+enum Out {
+    /// A frame to send.
+    Frame(OutFrame),
+    /// The task fell behind and frames were dropped (logged): go on.
+    Lagged,
+    /// The bridge stopped.
+    Stopped,
+}
+
+fn out_frame(o: Result<OutFrame, broadcast::error::RecvError>) -> Out {
+    match o {
+        Ok(f) => Out::Frame(f),
+        Err(broadcast::error::RecvError::Lagged(n)) => {
+            tracing::warn!(target: "mavlink", "MAVLink output lagging: {n} frames dropped");
+            Out::Lagged
+        }
+        Err(broadcast::error::RecvError::Closed) => Out::Stopped,
     }
 }
