@@ -19,12 +19,14 @@ use crate::core::bridge::{Bridge, BridgeEvent};
 use crate::core::camera::{
     persist, CameraComponent, CameraConfig, CameraEvent, Inbound, PersistedState,
 };
-use crate::core::link::{LinkConfig, LinkEvent, SiyiLink};
+use crate::core::link::{LinkConfig, LinkEvent, Operation, SiyiLink};
+use crate::core::tracking::{ConnId, TrackerOutput, TrackingConfig};
 use crate::io::driver::{self, utc_us, Timed};
 use crate::io::mavlink::signing::{Signer, OUR_LINK_ID};
 use crate::io::mavlink::{self as mavio, Endpoint, OutFrame, PeerIds};
 use crate::io::siyi::SiyiSocket;
 use crate::io::state_file::{self, SIMULATED_DIR};
+use crate::io::tracker::{self, TrackerIn, TrackerWrite};
 use crate::sim::{server as sim_server, SimConfig};
 
 /// Name of the state file inside `--state-dir`.
@@ -37,6 +39,8 @@ pub struct Running {
     pub mavlink_local: Vec<Option<SocketAddr>>,
     /// The camera (or simulator) address.
     pub camera: SocketAddr,
+    /// Where the tracker API listens (None: off).
+    pub tracker_api: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     others: Vec<tokio::task::JoinHandle<()>>,
@@ -254,6 +258,23 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     }
     drop(in_tx);
 
+    let mut tracker_port = TrackerPort::default();
+    let tracker_api = match config.tracker_api {
+        None => {
+            tracing::info!("tracker API off (--tracker-api off): tracking commands are refused");
+            None
+        }
+        Some(addr) => {
+            let (local, task, rx) = tracker::listen(addr).await.with_context(|| {
+                format!("--tracker-api {addr}: cannot listen (use another port, or off)")
+            })?;
+            tracing::info!("tracker API listening on tcp {local} (docs/tracker-api.md)");
+            tracker_port.rx = Some(rx);
+            others.push(task);
+            Some(local)
+        }
+    };
+
     let now = driver::clock_now();
     let camera = CameraComponent::with_state(
         CameraConfig {
@@ -262,6 +283,10 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             stream_uri: config.stream_uri.clone(),
             allowed_systems: config.allowed_systems.clone(),
             simulated: matches!(config.camera, CameraSource::Simulate),
+            tracking: TrackingConfig {
+                follow: config.track_follow,
+                ..TrackingConfig::default()
+            },
             ..CameraConfig::default()
         },
         now,
@@ -303,10 +328,12 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         stop_rx,
         state_dir,
         signer,
+        tracker_port,
     ));
     Ok(Running {
         mavlink_local,
         camera: camera_addr,
+        tracker_api,
         shutdown: Some(stop_tx),
         task,
         others,
@@ -324,6 +351,7 @@ async fn drive(
     stop: oneshot::Receiver<()>,
     state_dir: Option<PathBuf>,
     signer: Option<Arc<Signer>>,
+    tracker_port: TrackerPort,
 ) -> anyhow::Result<()> {
     let mut keeper = state_dir.map(|dir| StateKeeper {
         dir,
@@ -343,6 +371,7 @@ async fn drive(
         stop,
         signer,
         keeper.as_mut(),
+        tracker_port,
     )
     .await;
     // A clean stop gives back the reserved indices (an error or a crash keeps them reserved).
@@ -363,7 +392,9 @@ async fn drive_loop(
     mut stop: oneshot::Receiver<()>,
     signer: Option<Arc<Signer>>,
     mut keeper: Option<&mut StateKeeper>,
+    mut tracker_port: TrackerPort,
 ) -> anyhow::Result<()> {
+    let mut tracker_rx = tracker_port.rx.take();
     let mut seq: u8 = 0;
     let mut siyi_errors = 0u64;
     bridge.handle_timeout(driver::clock_now(), utc_us());
@@ -400,6 +431,9 @@ async fn drive_loop(
                 bytes: bytes.into(),
             });
         }
+        tracker_port.flush(bridge);
+        let mut listener_ended = false;
+        let rx = &mut tracker_rx;
         // Every branch is cancel-safe: the turn drops this future when a timer comes due first.
         let input = async {
             tokio::select! {
@@ -408,6 +442,7 @@ async fn drive_loop(
                 _ = tokio::signal::ctrl_c() => Input::Stop("Ctrl-C: stopping"),
                 inc = in_rx.recv() => Input::Mavlink(inc),
                 r = siyi.recv() => Input::Siyi(r),
+                t = recv_tracker(rx) => Input::Tracker(t),
             }
         };
         let flow = driver::turn(bridge, None, input, |bridge, now, input| {
@@ -431,6 +466,8 @@ async fn drive_loop(
                     bridge.handle_mavlink(now, utc_us(), inc.peer, inc.frame.header, &inbound);
                 }
                 Input::Siyi(Ok(d)) => bridge.handle_siyi(now, &d),
+                Input::Tracker(None) => listener_ended = true,
+                Input::Tracker(Some(t)) => tracker_port.handle(bridge, now, t),
                 Input::Siyi(Err(e)) => {
                     // ICMP "port unreachable" when the camera is off: counted, not fatal.
                     siyi_errors += 1;
@@ -445,6 +482,10 @@ async fn drive_loop(
         if let ControlFlow::Break(result) = flow {
             return result;
         }
+        if listener_ended {
+            tracing::warn!("tracker API listener ended: tracking unavailable");
+            tracker_rx = None;
+        }
     }
 }
 
@@ -453,6 +494,60 @@ enum Input {
     Stop(&'static str),
     Mavlink(Option<mavio::Incoming>),
     Siyi(std::io::Result<Vec<u8>>),
+    Tracker(Option<TrackerIn>),
+}
+
+/// The next tracker connection event (never, when the API is off or its listener ended).
+async fn recv_tracker(rx: &mut Option<mpsc::Receiver<TrackerIn>>) -> Option<TrackerIn> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The tracker API connections as the driver loop sees them: events in, lines out.
+#[derive(Default)]
+struct TrackerPort {
+    rx: Option<mpsc::Receiver<TrackerIn>>,
+    conns: std::collections::HashMap<ConnId, mpsc::Sender<TrackerWrite>>,
+    dropped_lines: u64,
+}
+
+impl TrackerPort {
+    fn handle(&mut self, bridge: &mut Bridge<SiyiLink>, now: Instant, input: TrackerIn) {
+        match input {
+            TrackerIn::Opened(conn, tx) => {
+                self.conns.insert(conn, tx);
+                bridge.handle_tracker_opened(now, conn);
+            }
+            TrackerIn::Line(conn, line) => bridge.handle_tracker_line(now, conn, line.as_deref()),
+            TrackerIn::Closed(conn) => {
+                self.conns.remove(&conn);
+                bridge.handle_tracker_closed(now, conn);
+            }
+        }
+    }
+
+    /// Hands every queued line and close to its connection (a full queue drops the line).
+    fn flush(&mut self, bridge: &mut Bridge<SiyiLink>) {
+        while let Some(out) = bridge.poll_tracker() {
+            let (conn, write) = match out {
+                TrackerOutput::Line(conn, line) => (conn, TrackerWrite::Line(line)),
+                TrackerOutput::Close(conn) => (conn, TrackerWrite::Close),
+            };
+            if let Some(tx) = self.conns.get(&conn) {
+                if tx.try_send(write).is_err() {
+                    self.dropped_lines += 1;
+                    if self.dropped_lines == 1 || self.dropped_lines.is_power_of_two() {
+                        tracing::warn!(
+                            "tracker {conn} does not read: {} lines dropped",
+                            self.dropped_lines
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl Timed for Bridge<SiyiLink> {
@@ -496,6 +591,12 @@ fn log_event(ev: &BridgeEvent, camera: SocketAddr) {
         BridgeEvent::Link(LinkEvent::CommandUnanswered { cmd, fallback }) => {
             tracing::warn!("camera never answers {cmd:?}: {fallback}")
         }
+        // The follow controller sends rates several times a second.
+        BridgeEvent::Link(LinkEvent::OpFinished {
+            op: Operation::GimbalRates { .. },
+            outcome,
+            ..
+        }) => tracing::debug!("gimbal rates: {outcome:?}"),
         BridgeEvent::Link(LinkEvent::OpFinished { op, outcome, .. }) => {
             tracing::info!("camera operation {op:?}: {outcome:?}")
         }

@@ -53,6 +53,10 @@ pub struct RunOptions {
     pub allow_sysid: Vec<String>,
     /// `--signing-key-file FILE`.
     pub signing_key_file: Option<PathBuf>,
+    /// `--tracker-api ADDR|off`.
+    pub tracker_api: String,
+    /// `--track-follow on|off`.
+    pub track_follow: bool,
 }
 
 /// The validated configuration.
@@ -80,6 +84,10 @@ pub struct Config {
     pub allowed_systems: Vec<u8>,
     /// MAVLink 2 signing key (None = signing off). Its `Debug` output never shows the key.
     pub signing_key: Option<SigningKey>,
+    /// Where the tracker API listens (None = off).
+    pub tracker_api: Option<SocketAddr>,
+    /// Steer the gimbal to keep a tracked target centred.
+    pub track_follow: bool,
 }
 
 /// A flag with a bad value.
@@ -119,6 +127,9 @@ pub enum ConfigError {
     /// `--stream-uri` empty or not a URI.
     #[error("--stream-uri {0:?}: expected a URI such as rtsp://192.168.144.25:8554/main.264")]
     StreamUri(String),
+    /// `--tracker-api` neither `off` nor an IP address with a port.
+    #[error("--tracker-api {0:?}: expected off or IP:PORT, e.g. 127.0.0.1:14660")]
+    TrackerApi(String),
 }
 
 impl From<EndpointError> for ConfigError {
@@ -192,7 +203,21 @@ impl Config {
                 why,
             })?),
         };
+        let tracker_api = match o.tracker_api.trim() {
+            "off" | "" => None,
+            a => Some(
+                a.parse::<SocketAddr>()
+                    .map_err(|_| ConfigError::TrackerApi(a.to_owned()))?,
+            ),
+        };
+        if let Some(a) = tracker_api.filter(|a| !a.ip().is_loopback()) {
+            tracing::warn!(
+                "--tracker-api {a}: not loopback; whoever connects decides what the gimbal follows"
+            );
+        }
         Ok(Self {
+            tracker_api,
+            track_follow: o.track_follow,
             signing_key,
             camera,
             mavlink,

@@ -66,9 +66,26 @@ pub struct Args {
     /// correctly signed frames are accepted (RADIO_STATUS excepted) and every frame sent is signed.
     #[arg(long, value_name = "FILE")]
     pub signing_key_file: Option<PathBuf>,
+    /// Tracker API (docs/tracker-api.md): where one tracker process (e.g. a visual tracker on
+    /// the RTSP video) connects over TCP to serve QGC's point-and-track; `off` disables tracking.
+    /// Keep it on loopback: whoever connects decides what the gimbal follows.
+    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:14660")]
+    pub tracker_api: String,
+    /// While a target is tracked, turn the gimbal to keep it in the middle of the picture
+    /// (stops at the next manual gimbal command until the next track command).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off)]
+    pub track_follow: bool,
     /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
     #[arg(long, default_value_t = 2_000)]
     pub sim_boot_ms: u64,
+}
+
+fn parse_on_off(v: &str) -> Result<bool, String> {
+    match v {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{v:?}: expected on or off")),
+    }
 }
 
 fn default_state_dir() -> Option<PathBuf> {
@@ -99,6 +116,8 @@ impl Args {
             attitude_poll_ms: self.attitude_poll_ms,
             allow_sysid: self.allow_sysid.clone(),
             signing_key_file: self.signing_key_file.clone(),
+            tracker_api: self.tracker_api.clone(),
+            track_follow: self.track_follow,
         })?)
     }
 }

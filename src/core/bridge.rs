@@ -11,6 +11,7 @@ use mavlink::MavHeader;
 
 use crate::core::camera::{CameraComponent, CameraEvent, Inbound, PeerId, Transmit};
 use crate::core::link::{LinkControl, LinkEvent};
+use crate::core::tracking::{ConnId, TrackerOutput};
 
 /// The SIYI side as the bridge drives it (implemented by the SIYI link; tests may use a fake).
 pub trait SiyiSide: LinkControl {
@@ -125,6 +126,29 @@ impl<L: SiyiSide> Bridge<L> {
     pub fn handle_siyi(&mut self, now: Instant, bytes: &[u8]) {
         self.link.handle_datagram(now, bytes);
         self.pump(now);
+    }
+
+    /// A tracker connected on the tracker API.
+    pub fn handle_tracker_opened(&mut self, now: Instant, conn: ConnId) {
+        self.camera.tracker_opened(now, conn, &self.link);
+        self.pump(now);
+    }
+
+    /// A line from a tracker (`None`: a line over the length limit was discarded).
+    pub fn handle_tracker_line(&mut self, now: Instant, conn: ConnId, line: Option<&str>) {
+        self.camera.tracker_line(now, conn, line, &mut self.link);
+        self.pump(now);
+    }
+
+    /// A tracker connection closed.
+    pub fn handle_tracker_closed(&mut self, now: Instant, conn: ConnId) {
+        self.camera.tracker_closed(now, conn, &mut self.link);
+        self.pump(now);
+    }
+
+    /// Next line or close for a tracker connection.
+    pub fn poll_tracker(&mut self) -> Option<TrackerOutput> {
+        self.camera.poll_tracker()
     }
 
     /// Timers due at `now` (early calls are harmless).

@@ -5,3 +5,4 @@ pub mod bridge;
 pub mod camera;
 pub mod link;
 pub mod mavlink;
+pub mod tracking;

@@ -4,3 +4,4 @@ pub mod endpoint;
 pub mod mavlink;
 pub mod siyi;
 pub mod state_file;
+pub mod tracker;

@@ -32,6 +32,8 @@ pub struct CameraConfig {
     pub allowed_systems: Vec<u8>,
     /// The camera is the built-in simulator: CAMERA_INFORMATION's model name says "(simulated)".
     pub simulated: bool,
+    /// Tracking (the tracker API and the gimbal follow).
+    pub tracking: crate::core::tracking::TrackingConfig,
 }
 
 impl Default for CameraConfig {
@@ -44,6 +46,7 @@ impl Default for CameraConfig {
             status_period: Duration::from_secs(1),
             allowed_systems: Vec::new(),
             simulated: false,
+            tracking: Default::default(),
         }
     }
 }

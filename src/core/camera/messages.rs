@@ -81,7 +81,14 @@ fn resolution(state: &CameraState) -> (u16, u16) {
 
 /// CAMERA_INFORMATION from the camera's real identity; with `simulated` the model name ends in
 /// " (simulated)".
-pub fn camera_information(time_boot_ms: u32, state: &CameraState, simulated: bool) -> MavMessage {
+/// `extra_flags`: capabilities of the services the camera hosts (tracking), added to
+/// [`capability_flags`].
+pub fn camera_information(
+    time_boot_ms: u32,
+    state: &CameraState,
+    simulated: bool,
+    extra_flags: CameraCapFlags,
+) -> MavMessage {
     let (res_h, res_v) = resolution(state);
     let model = if simulated {
         format!("{} (simulated)", model_name(state))
@@ -94,7 +101,7 @@ pub fn camera_information(time_boot_ms: u32, state: &CameraState, simulated: boo
         focal_length: optics::FOCAL_LENGTH_MM,
         sensor_size_h: optics::sensor_h_mm(),
         sensor_size_v: optics::sensor_v_mm(),
-        flags: capability_flags(),
+        flags: capability_flags() | extra_flags,
         resolution_h: res_h,
         resolution_v: res_v,
         cam_definition_version: 0,

@@ -51,6 +51,7 @@ use requests::{is_recording, is_request, recording_value, View, STREAMABLE};
 use video::Video;
 
 use crate::core::link::{LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome};
+use crate::core::tracking::{ConnId, Fov, TrackerOutput, Tracking, TrackingEvent};
 
 /// Counters of the camera component (those of its [`Host`]).
 pub type CameraStats = HostStats;
@@ -71,6 +72,8 @@ pub struct CameraComponent {
     next_status: Option<Instant>,
     outage: outage::Outage,
     save_health: persist::SaveHealth,
+    /// The tracking service the camera hosts (commands, flags, status).
+    tracking: Tracking,
     events: VecDeque<CameraEvent>,
 }
 
@@ -88,6 +91,7 @@ impl CameraComponent {
         );
         Self {
             host,
+            tracking: Tracking::new(config.tracking.clone()),
             config,
             clock: config::WallClock::default(),
             health: LinkHealth::Searching,
@@ -157,10 +161,14 @@ impl CameraComponent {
 
     /// When [`CameraComponent::handle_timeout`] should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let t = [self.capture.poll_timeout(), self.next_status]
-            .into_iter()
-            .flatten()
-            .fold(self.host.poll_timeout(), Instant::min);
+        let t = [
+            self.capture.poll_timeout(),
+            self.next_status,
+            self.tracking.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(self.host.poll_timeout(), Instant::min);
         Some(t)
     }
 
@@ -193,6 +201,9 @@ impl CameraComponent {
                 .status_active(link)
                 .then(|| next_tick(at, self.config.status_period, now));
         }
+        let fov = fov(link);
+        self.tracking.handle_timeout(now, fov, link);
+        self.announce_tracking(now, link);
         for (peer, id) in self.host.due_intervals(now) {
             // A requested stream goes to the peer that asked, not to everyone.
             if let Some(msg) = self.view(now, link).build(id, 0) {
@@ -241,6 +252,7 @@ impl CameraComponent {
             Accepted::Command(c) => {
                 let handled = self.dispatch(now, &c, link);
                 self.host.complete(now, c, handled, is_request);
+                self.announce_tracking(now, link);
             }
         }
     }
@@ -270,6 +282,9 @@ impl CameraComponent {
                 Ok((id, param)) => self.request(now, id, param, link),
                 Err(result) => Handled::just(result),
             });
+        }
+        if let Some(handled) = self.tracking.command(now, c, link) {
+            return Some(handled);
         }
         Some(match cmd.command {
             MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL => {
@@ -355,6 +370,8 @@ impl CameraComponent {
                 recording_time_ms,
                 image_count: self.persisted.image_count,
             },
+            service_flags: self.tracking.flags(),
+            tracking: self.tracking.image_status(),
         }
     }
 
@@ -577,6 +594,78 @@ impl CameraComponent {
         self.host.send(Target::All, status);
     }
 
+    /// The tracking service (read-only: counters, what is tracked).
+    pub fn tracking(&self) -> &Tracking {
+        &self.tracking
+    }
+
+    /// A tracker connected on the tracker API (connection `conn`).
+    pub fn tracker_opened(&mut self, now: Instant, conn: ConnId, link: &impl LinkControl) {
+        self.tracking.tracker_opened(now, conn);
+        self.announce_tracking(now, link);
+    }
+
+    /// A line from tracker connection `conn`; `None` = the line was too long and discarded.
+    pub fn tracker_line(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        line: Option<&str>,
+        link: &mut impl LinkControl,
+    ) {
+        match line {
+            Some(line) => self.tracking.tracker_line(now, conn, line, fov(link), link),
+            None => self.tracking.tracker_line_too_long(now, conn),
+        }
+        self.announce_tracking(now, link);
+    }
+
+    /// Tracker connection `conn` closed.
+    pub fn tracker_closed(&mut self, now: Instant, conn: ConnId, link: &mut impl LinkControl) {
+        self.tracking.tracker_closed(now, conn, link);
+        self.announce_tracking(now, link);
+    }
+
+    /// Next line or close for the tracker connection.
+    pub fn poll_tracker(&mut self) -> Option<TrackerOutput> {
+        self.tracking.poll_tracker()
+    }
+
+    /// The ground moved the gimbal by hand: tracking stops steering it until the next track.
+    pub fn manual_gimbal_input(&mut self) {
+        self.tracking.manual_gimbal_input();
+    }
+
+    /// Says what tracking asked for: final acks, texts, status and capability changes.
+    fn announce_tracking(&mut self, now: Instant, link: &impl LinkControl) {
+        while let Some(ev) = self.tracking.poll_event() {
+            match ev {
+                TrackingEvent::Ack {
+                    to,
+                    key,
+                    command,
+                    result,
+                } => {
+                    self.host.set_result(&key, result);
+                    self.host.ack(to, command, result);
+                }
+                TrackingEvent::Text(severity, text) => self.host.statustext(severity, &text),
+                TrackingEvent::StatusChanged => {
+                    let m = MavMessage::CAMERA_TRACKING_IMAGE_STATUS(self.tracking.image_status());
+                    self.host.send(Target::All, m);
+                }
+                TrackingEvent::AvailabilityChanged => {
+                    let info = self
+                        .view(now, link)
+                        .build(requests::ID_CAMERA_INFORMATION, 0);
+                    if let Some(m) = info.filter(|_| requests::identified(link.state())) {
+                        self.host.send(Target::All, m);
+                    }
+                }
+            }
+        }
+    }
+
     /// The app could not save the persisted state (read-only or full state dir). Tells the
     /// ground station once per failure state (STATUSTEXT warning); returns true on that change so
     /// the app logs it once. Photos go on until the indices covered by the last successful save
@@ -603,6 +692,12 @@ impl CameraComponent {
         }
         recovered
     }
+}
+
+/// The camera's field of view now, for the follow controller.
+fn fov(link: &impl LinkControl) -> Fov {
+    let (h_deg, v_deg) = optics::fov_deg(zoom::current(link.state()).0);
+    Fov { h_deg, v_deg }
 }
 
 /// Refuses a photo (STATUSTEXT error, true) when index `next_index` cannot be handed out safely:

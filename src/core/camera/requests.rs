@@ -4,9 +4,10 @@
 //! Owns nothing: the camera component fills a [`View`] from its state and the link's.
 
 use mavlink::dialects::common::{
-    CameraMode, MavCmd, MavMessage, MavResult, CAMERA_CAPTURE_STATUS_DATA, CAMERA_FOV_STATUS_DATA,
-    CAMERA_IMAGE_CAPTURED_DATA, CAMERA_INFORMATION_DATA, CAMERA_SETTINGS_DATA,
-    STORAGE_INFORMATION_DATA, VIDEO_STREAM_INFORMATION_DATA, VIDEO_STREAM_STATUS_DATA,
+    CameraCapFlags, CameraMode, MavCmd, MavMessage, MavResult, CAMERA_CAPTURE_STATUS_DATA,
+    CAMERA_FOV_STATUS_DATA, CAMERA_IMAGE_CAPTURED_DATA, CAMERA_INFORMATION_DATA,
+    CAMERA_SETTINGS_DATA, CAMERA_TRACKING_IMAGE_STATUS_DATA, STORAGE_INFORMATION_DATA,
+    VIDEO_STREAM_INFORMATION_DATA, VIDEO_STREAM_STATUS_DATA,
 };
 use mavlink::MessageData;
 
@@ -33,9 +34,11 @@ pub const ID_VIDEO_STREAM_INFORMATION: u32 = VIDEO_STREAM_INFORMATION_DATA::ID;
 pub const ID_VIDEO_STREAM_STATUS: u32 = VIDEO_STREAM_STATUS_DATA::ID;
 /// CAMERA_FOV_STATUS.
 pub const ID_CAMERA_FOV_STATUS: u32 = CAMERA_FOV_STATUS_DATA::ID;
+/// CAMERA_TRACKING_IMAGE_STATUS.
+pub const ID_CAMERA_TRACKING_IMAGE_STATUS: u32 = CAMERA_TRACKING_IMAGE_STATUS_DATA::ID;
 
 /// Every message the camera provides on request.
-pub const PROVIDED: [u32; 8] = [
+pub const PROVIDED: [u32; 9] = [
     ID_CAMERA_INFORMATION,
     ID_CAMERA_SETTINGS,
     ID_STORAGE_INFORMATION,
@@ -44,19 +47,21 @@ pub const PROVIDED: [u32; 8] = [
     ID_VIDEO_STREAM_INFORMATION,
     ID_VIDEO_STREAM_STATUS,
     ID_CAMERA_FOV_STATUS,
+    ID_CAMERA_TRACKING_IMAGE_STATUS,
 ];
 
 /// The messages a peer may ask to be streamed with SET_MESSAGE_INTERVAL.
-pub const STREAMABLE: [u32; 5] = [
+pub const STREAMABLE: [u32; 6] = [
     ID_CAMERA_SETTINGS,
     ID_STORAGE_INFORMATION,
     ID_CAMERA_CAPTURE_STATUS,
     ID_VIDEO_STREAM_STATUS,
     ID_CAMERA_FOV_STATUS,
+    ID_CAMERA_TRACKING_IMAGE_STATUS,
 ];
 
 /// What the messages are built from, as plain values.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct View<'a> {
     /// Milliseconds since the component started.
     pub time_boot_ms: u32,
@@ -78,6 +83,10 @@ pub struct View<'a> {
     pub position: Position,
     /// What CAMERA_CAPTURE_STATUS says.
     pub capture: messages::CaptureStatus,
+    /// Capabilities of hosted services (tracking) for CAMERA_INFORMATION.
+    pub service_flags: CameraCapFlags,
+    /// CAMERA_TRACKING_IMAGE_STATUS as tracking reports it.
+    pub tracking: CAMERA_TRACKING_IMAGE_STATUS_DATA,
 }
 
 impl View<'_> {
@@ -98,7 +107,9 @@ impl View<'_> {
         let state = self.state;
         let hfov_deg = optics::fov_deg(self.zoom).0;
         Some(match id {
-            ID_CAMERA_INFORMATION => messages::camera_information(t, state, self.simulated),
+            ID_CAMERA_INFORMATION => {
+                messages::camera_information(t, state, self.simulated, self.service_flags)
+            }
             ID_CAMERA_SETTINGS => self.settings(),
             ID_STORAGE_INFORMATION => {
                 messages::storage_information(t, state.record.map(|r| r.value), 1)
@@ -113,6 +124,9 @@ impl View<'_> {
             }
             ID_VIDEO_STREAM_STATUS => messages::video_stream_status(state, hfov_deg),
             ID_CAMERA_FOV_STATUS => messages::fov_status(t, self.zoom, self.position),
+            ID_CAMERA_TRACKING_IMAGE_STATUS => {
+                MavMessage::CAMERA_TRACKING_IMAGE_STATUS(self.tracking.clone())
+            }
             _ => return None,
         })
     }

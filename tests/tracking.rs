@@ -1,0 +1,661 @@
+//! Tracking on virtual time: QGC's point-and-track through the tracker API, and the gimbal
+//! following the target (the camera component with a fake SIYI link; the tracker is played by
+//! the test through the same calls the tracker socket makes).
+
+mod camera_common;
+
+use std::time::Duration;
+
+use camera_common::{acks, find, names, only_ack, Rig};
+use mavlink::dialects::common::{
+    CameraCapFlags, CameraTrackingMode, CameraTrackingStatusFlags, MavCmd, MavMessage, MavResult,
+    CAMERA_TRACKING_IMAGE_STATUS_DATA,
+};
+use serde_json::Value;
+use siyi_bridge::core::camera::Transmit;
+use siyi_bridge::core::link::Operation;
+use siyi_bridge::core::tracking::{ConnId, TrackerOutput};
+use siyi_bridge::testing::SpinGuard;
+
+const CONN: ConnId = 1;
+
+/// The test plays the tracker on connection `CONN`.
+trait TrackerSide {
+    fn open(&mut self, conn: ConnId) -> Vec<Transmit>;
+    fn say(&mut self, conn: ConnId, line: &str) -> Vec<Transmit>;
+    fn hang_up(&mut self, conn: ConnId) -> Vec<Transmit>;
+    /// Lines (parsed) and closes the bridge sent to the tracker since last asked.
+    fn heard(&mut self) -> Vec<(ConnId, Option<Value>)>;
+    fn connect_tracker(&mut self) -> Vec<Transmit>;
+}
+
+impl TrackerSide for Rig {
+    fn open(&mut self, conn: ConnId) -> Vec<Transmit> {
+        self.cam.tracker_opened(self.now, conn, &self.link);
+        self.drain()
+    }
+    fn say(&mut self, conn: ConnId, line: &str) -> Vec<Transmit> {
+        self.cam
+            .tracker_line(self.now, conn, Some(line), &mut self.link);
+        self.drain()
+    }
+    fn hang_up(&mut self, conn: ConnId) -> Vec<Transmit> {
+        self.cam.tracker_closed(self.now, conn, &mut self.link);
+        self.drain()
+    }
+    fn heard(&mut self) -> Vec<(ConnId, Option<Value>)> {
+        let mut v = Vec::new();
+        while let Some(o) = self.cam.poll_tracker() {
+            v.push(match o {
+                TrackerOutput::Line(c, l) => (c, Some(serde_json::from_str(&l).expect("JSON"))),
+                TrackerOutput::Close(c) => (c, None),
+            });
+        }
+        v
+    }
+    fn connect_tracker(&mut self) -> Vec<Transmit> {
+        let mut out = self.open(CONN);
+        out.extend(self.say(
+            CONN,
+            r#"{"type":"hello","version":1,"name":"test-tracker"}"#,
+        ));
+        let heard = self.heard();
+        assert_eq!(heard.len(), 1, "{heard:?}");
+        assert_eq!(heard[0].1.as_ref().unwrap()["type"], "welcome");
+        assert_eq!(heard[0].1.as_ref().unwrap()["version"], 1);
+        out
+    }
+}
+
+fn tracking_status(out: &[Transmit]) -> Vec<CAMERA_TRACKING_IMAGE_STATUS_DATA> {
+    out.iter()
+        .filter_map(|t| match t.mav() {
+            Some(MavMessage::CAMERA_TRACKING_IMAGE_STATUS(s)) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn info_flags(out: &[Transmit]) -> Option<CameraCapFlags> {
+    out.iter().rev().find_map(|t| match t.mav() {
+        Some(MavMessage::CAMERA_INFORMATION(i)) => Some(i.flags),
+        _ => None,
+    })
+}
+
+fn texts(out: &[Transmit]) -> Vec<String> {
+    out.iter()
+        .filter_map(|t| match t.mav() {
+            Some(MavMessage::STATUSTEXT(s)) => Some(s.text.to_str().unwrap_or("").to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn rates(rig: &Rig) -> Vec<(i8, i8)> {
+    rig.link
+        .started
+        .iter()
+        .filter_map(|(_, op)| match op {
+            Operation::GimbalRates {
+                yaw_speed,
+                pitch_speed,
+            } => Some((*yaw_speed, *pitch_speed)),
+            _ => None,
+        })
+        .collect()
+}
+
+const TRACKING_FLAGS: CameraCapFlags = CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRACKING_POINT
+    .union(CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRACKING_RECTANGLE);
+
+fn request_info(rig: &mut Rig) -> CameraCapFlags {
+    let out = rig.command(
+        MavCmd::MAV_CMD_REQUEST_MESSAGE,
+        [259.0, 0., 0., 0., 0., 0., 0.],
+    );
+    info_flags(&out).expect("CAMERA_INFORMATION")
+}
+
+fn track_point(rig: &mut Rig, x: f32, y: f32) -> Vec<Transmit> {
+    rig.command(
+        MavCmd::MAV_CMD_CAMERA_TRACK_POINT,
+        [x, y, 0.05, 0., 0., 0., 0.],
+    )
+}
+
+/// Connects a tracker and makes it accept a point at (x, y); returns the request id.
+fn tracking_point(rig: &mut Rig, x: f32, y: f32) -> u64 {
+    rig.connect_tracker();
+    let out = track_point(rig, x, y);
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_IN_PROGRESS);
+    let heard = rig.heard();
+    let req = heard[0].1.clone().unwrap();
+    let id = req["id"].as_u64().unwrap();
+    let out = rig.say(
+        CONN,
+        &format!(r#"{{"type":"answer","id":{id},"accepted":true}}"#),
+    );
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_ACCEPTED);
+    id
+}
+
+fn status_point(rig: &mut Rig, x: f32, y: f32) -> Vec<Transmit> {
+    rig.say(
+        CONN,
+        &format!(
+            r#"{{"type":"status","state":"active","point":{{"x":{x},"y":{y},"radius":0.05}}}}"#
+        ),
+    )
+}
+
+#[test]
+fn without_a_tracker_tracking_is_refused_and_not_advertised() {
+    let mut rig = Rig::ready();
+    assert!(!request_info(&mut rig).intersects(TRACKING_FLAGS));
+    let out = track_point(&mut rig, 0.5, 0.5);
+    assert_eq!(
+        only_ack(&out).result,
+        MavResult::MAV_RESULT_TEMPORARILY_REJECTED
+    );
+    assert!(
+        texts(&out).iter().any(|t| t.contains("no tracker")),
+        "{:?}",
+        texts(&out)
+    );
+    let out = rig.command(
+        MavCmd::MAV_CMD_CAMERA_TRACK_RECTANGLE,
+        [0.1, 0.1, 0.2, 0.2, 0., 0., 0.],
+    );
+    assert_eq!(
+        only_ack(&out).result,
+        MavResult::MAV_RESULT_TEMPORARILY_REJECTED
+    );
+    // Stopping what is not tracked is done already.
+    let out = rig.command(MavCmd::MAV_CMD_CAMERA_STOP_TRACKING, [0.; 7]);
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_ACCEPTED);
+    assert!(rig.heard().is_empty());
+}
+
+#[test]
+fn flags_appear_and_disappear_with_the_tracker() {
+    let mut rig = Rig::ready();
+    let out = rig.connect_tracker();
+    assert_eq!(
+        info_flags(&out).map(|f| f & TRACKING_FLAGS),
+        Some(TRACKING_FLAGS),
+        "{:?}",
+        names(&out)
+    );
+    assert!(texts(&out).iter().any(|t| t.contains("test-tracker")));
+    assert_eq!(request_info(&mut rig) & TRACKING_FLAGS, TRACKING_FLAGS);
+    let out = rig.hang_up(CONN);
+    assert_eq!(
+        info_flags(&out).map(|f| f & TRACKING_FLAGS),
+        Some(CameraCapFlags::empty())
+    );
+    assert!(!request_info(&mut rig).intersects(TRACKING_FLAGS));
+}
+
+#[test]
+fn a_tracker_counts_only_after_hello_with_our_version() {
+    let mut rig = Rig::ready();
+    rig.open(CONN);
+    assert!(
+        !request_info(&mut rig).intersects(TRACKING_FLAGS),
+        "no hello yet"
+    );
+    let out = track_point(&mut rig, 0.5, 0.5);
+    assert_eq!(
+        only_ack(&out).result,
+        MavResult::MAV_RESULT_TEMPORARILY_REJECTED
+    );
+    rig.say(CONN, r#"{"type":"hello","version":2}"#);
+    let heard = rig.heard();
+    assert_eq!(heard.len(), 2, "{heard:?}");
+    assert_eq!(heard[0].1.as_ref().unwrap()["type"], "error");
+    assert!(heard[0].1.as_ref().unwrap()["reason"]
+        .as_str()
+        .unwrap()
+        .contains("version 2"));
+    assert_eq!(heard[1], (CONN, None), "closed");
+    assert!(!request_info(&mut rig).intersects(TRACKING_FLAGS));
+    assert_eq!(rig.cam.tracking().stats().refused, 1);
+}
+
+#[test]
+fn a_second_tracker_is_refused_and_the_first_keeps_working() {
+    let mut rig = Rig::ready();
+    rig.connect_tracker();
+    rig.open(2);
+    let heard = rig.heard();
+    assert_eq!(heard.len(), 2);
+    assert_eq!(heard[0].0, 2);
+    assert_eq!(heard[0].1.as_ref().unwrap()["type"], "error");
+    assert_eq!(heard[1], (2, None));
+    // The refused connection closing changes nothing.
+    rig.hang_up(2);
+    assert_eq!(request_info(&mut rig) & TRACKING_FLAGS, TRACKING_FLAGS);
+}
+
+#[test]
+fn point_is_sent_answered_and_reported() {
+    let mut rig = Rig::ready();
+    rig.connect_tracker();
+    let out = track_point(&mut rig, 0.25, 0.75);
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_IN_PROGRESS);
+    let heard = rig.heard();
+    let req = heard[0].1.clone().unwrap();
+    assert_eq!(req["type"], "track_point");
+    assert_eq!(
+        (req["x"].as_f64(), req["y"].as_f64()),
+        (Some(0.25), Some(0.75))
+    );
+    assert!((req["radius"].as_f64().unwrap() - 0.05).abs() < 1e-6);
+    let id = req["id"].as_u64().unwrap();
+    // A wrong id is not the answer.
+    let out = rig.say(CONN, r#"{"type":"answer","id":999,"accepted":true}"#);
+    assert!(acks(&out).is_empty());
+    assert_eq!(rig.cam.tracking().stats().stray_answers, 1);
+    let out = rig.say(
+        CONN,
+        &format!(r#"{{"type":"answer","id":{id},"accepted":true}}"#),
+    );
+    let ack = only_ack(&out);
+    assert_eq!(
+        (ack.command, ack.result),
+        (
+            MavCmd::MAV_CMD_CAMERA_TRACK_POINT,
+            MavResult::MAV_RESULT_ACCEPTED
+        )
+    );
+    assert_eq!(
+        (ack.target_system, ack.target_component),
+        camera_common::GCS
+    );
+
+    let out = status_point(&mut rig, 0.3, 0.7);
+    let s = tracking_status(&out);
+    assert_eq!(s.len(), 1, "a change of state is announced");
+    assert_eq!(
+        s[0].tracking_status,
+        CameraTrackingStatusFlags::CAMERA_TRACKING_STATUS_FLAGS_ACTIVE
+    );
+    assert_eq!(
+        s[0].tracking_mode,
+        CameraTrackingMode::CAMERA_TRACKING_MODE_POINT
+    );
+    assert_eq!((s[0].point_x, s[0].point_y, s[0].radius), (0.3, 0.7, 0.05));
+    assert!(s[0].rec_top_x.is_nan());
+    // Moving coordinates are not a change of state (the interval stream carries them).
+    let out = status_point(&mut rig, 0.31, 0.69);
+    assert!(tracking_status(&out).is_empty());
+    // On request: the latest.
+    let out = rig.command(
+        MavCmd::MAV_CMD_REQUEST_MESSAGE,
+        [275.0, 0., 0., 0., 0., 0., 0.],
+    );
+    assert_eq!(acks(&out)[0].result, MavResult::MAV_RESULT_ACCEPTED);
+    assert_eq!(tracking_status(&out)[0].point_x, 0.31);
+}
+
+#[test]
+fn rectangle_rejected_by_the_tracker_is_denied_with_its_reason() {
+    let mut rig = Rig::ready();
+    rig.connect_tracker();
+    let out = rig.command_int(MavCmd::MAV_CMD_CAMERA_TRACK_RECTANGLE, [0.1, 0.2, 0.3, 0.4]);
+    assert_eq!(
+        only_ack(&out).result,
+        MavResult::MAV_RESULT_IN_PROGRESS,
+        "COMMAND_INT too"
+    );
+    let heard = rig.heard();
+    let req = heard[0].1.clone().unwrap();
+    assert_eq!(req["type"], "track_rectangle");
+    for (k, v) in [
+        ("top_left_x", 0.1),
+        ("top_left_y", 0.2),
+        ("bottom_right_x", 0.3),
+        ("bottom_right_y", 0.4),
+    ] {
+        assert!((req[k].as_f64().unwrap() - v).abs() < 1e-6, "{k}");
+    }
+    let id = req["id"].as_u64().unwrap();
+    let out = rig.say(
+        CONN,
+        &format!(r#"{{"type":"answer","id":{id},"accepted":false,"reason":"no texture there"}}"#),
+    );
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_DENIED);
+    assert!(texts(&out).iter().any(|t| t.contains("no texture there")));
+    assert!(rates(&rig).is_empty(), "nothing tracked, nothing moved");
+}
+
+#[test]
+fn bad_coordinates_are_denied_before_the_tracker_hears_of_them() {
+    let mut rig = Rig::ready();
+    rig.connect_tracker();
+    let cases: [(MavCmd, [f32; 4]); 6] = [
+        (
+            MavCmd::MAV_CMD_CAMERA_TRACK_POINT,
+            [f32::NAN, 0.5, 0.05, 0.],
+        ),
+        (MavCmd::MAV_CMD_CAMERA_TRACK_POINT, [1.5, 0.5, 0.05, 0.]),
+        (MavCmd::MAV_CMD_CAMERA_TRACK_POINT, [0.5, -0.1, 0.05, 0.]),
+        (MavCmd::MAV_CMD_CAMERA_TRACK_RECTANGLE, [0.4, 0.2, 0.3, 0.4]),
+        (MavCmd::MAV_CMD_CAMERA_TRACK_RECTANGLE, [0.1, 0.5, 0.3, 0.4]),
+        (
+            MavCmd::MAV_CMD_CAMERA_TRACK_RECTANGLE,
+            [0.1, 0.2, f32::INFINITY, 0.4],
+        ),
+    ];
+    for (cmd, p) in cases {
+        let out = rig.command(cmd, [p[0], p[1], p[2], p[3], 0., 0., 0.]);
+        assert_eq!(
+            only_ack(&out).result,
+            MavResult::MAV_RESULT_DENIED,
+            "{cmd:?} {p:?}"
+        );
+    }
+    assert!(rig.heard().is_empty());
+}
+
+#[test]
+fn a_tracker_that_does_not_answer_fails_the_command() {
+    let mut rig = Rig::ready();
+    rig.connect_tracker();
+    track_point(&mut rig, 0.5, 0.5);
+    let id = rig.heard()[0].1.clone().unwrap()["id"].as_u64().unwrap();
+    // Status keeps it alive, but no answer comes.
+    let mut out = Vec::new();
+    for _ in 0..4 {
+        out.extend(rig.advance(Duration::from_millis(240)));
+        out.extend(rig.say(CONN, r#"{"type":"status","state":"idle"}"#));
+    }
+    assert!(acks(&out).is_empty(), "not yet at 960 ms");
+    let out = rig.advance(Duration::from_millis(100));
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_FAILED);
+    assert!(texts(&out).iter().any(|t| t.contains("did not answer")));
+    // A late answer changes nothing.
+    let out = rig.say(
+        CONN,
+        &format!(r#"{{"type":"answer","id":{id},"accepted":true}}"#),
+    );
+    assert!(acks(&out).is_empty());
+}
+
+#[test]
+fn follow_turns_the_gimbal_towards_the_target_holds_when_lost_and_stops_at_the_end() {
+    let mut rig = Rig::ready();
+    tracking_point(&mut rig, 0.8, 0.2);
+    status_point(&mut rig, 0.8, 0.2);
+    let r = rates(&rig);
+    assert_eq!(r.len(), 1);
+    assert!(r[0].0 > 0 && r[0].1 > 0, "right and up: {r:?}");
+    status_point(&mut rig, 0.2, 0.9);
+    let (yaw, pitch) = *rates(&rig).last().unwrap();
+    assert!(yaw < 0 && pitch < 0, "left and down: {yaw} {pitch}");
+    // Centred: the gimbal stops.
+    status_point(&mut rig, 0.5, 0.5);
+    assert_eq!(*rates(&rig).last().unwrap(), (0, 0));
+    status_point(&mut rig, 0.7, 0.5);
+    // Lost: hold still, keep the last box in the status.
+    let out = rig.say(CONN, r#"{"type":"status","state":"lost"}"#);
+    assert_eq!(*rates(&rig).last().unwrap(), (0, 0));
+    assert!(tracking_status(&out).is_empty(), "lost is still ACTIVE");
+    let out = rig.command(
+        MavCmd::MAV_CMD_REQUEST_MESSAGE,
+        [275.0, 0., 0., 0., 0., 0., 0.],
+    );
+    let s = &tracking_status(&out)[0];
+    assert_eq!(
+        (s.tracking_status, s.point_x),
+        (
+            CameraTrackingStatusFlags::CAMERA_TRACKING_STATUS_FLAGS_ACTIVE,
+            0.7
+        )
+    );
+    // Back in sight: moves again.
+    status_point(&mut rig, 0.7, 0.5);
+    assert!(rates(&rig).last().unwrap().0 > 0);
+    // Stop: the gimbal stops at once, before the tracker answers.
+    let n = rates(&rig).len();
+    let out = rig.command(MavCmd::MAV_CMD_CAMERA_STOP_TRACKING, [0.; 7]);
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_IN_PROGRESS);
+    assert_eq!(rates(&rig)[n..], [(0, 0)]);
+    let req = rig.heard()[0].1.clone().unwrap();
+    assert_eq!(req["type"], "track_off");
+    let out = rig.say(
+        CONN,
+        &format!(r#"{{"type":"answer","id":{},"accepted":true}}"#, req["id"]),
+    );
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_ACCEPTED);
+    let out = rig.say(CONN, r#"{"type":"status","state":"idle"}"#);
+    let s = tracking_status(&out);
+    assert_eq!(
+        s[0].tracking_status,
+        CameraTrackingStatusFlags::CAMERA_TRACKING_STATUS_FLAGS_IDLE
+    );
+    // A stale "active" status after the stop moves nothing.
+    let n = rates(&rig).len();
+    status_point(&mut rig, 0.9, 0.5);
+    assert_eq!(rates(&rig).len(), n);
+}
+
+#[test]
+fn follow_keeps_a_moving_command_alive_and_yields_to_manual_gimbal_input() {
+    let mut rig = Rig::ready();
+    tracking_point(&mut rig, 0.7, 0.5);
+    status_point(&mut rig, 0.7, 0.5);
+    let first = rates(&rig);
+    assert_eq!(first.len(), 1);
+    // Same status 200 ms later: unchanged, not re-sent; after 500 ms: re-sent.
+    rig.advance(Duration::from_millis(200));
+    status_point(&mut rig, 0.7, 0.5);
+    assert_eq!(rates(&rig).len(), 1);
+    rig.advance(Duration::from_millis(200));
+    status_point(&mut rig, 0.7, 0.5);
+    rig.advance(Duration::from_millis(150));
+    assert_eq!(rates(&rig), [first[0], first[0]]);
+    // The user moves the gimbal: no more follow commands, no stop that would fight the user.
+    rig.cam.manual_gimbal_input();
+    let n = rates(&rig).len();
+    status_point(&mut rig, 0.9, 0.5);
+    rig.advance(Duration::from_millis(600));
+    status_point(&mut rig, 0.9, 0.5);
+    assert_eq!(rates(&rig).len(), n);
+    // The next track command follows again.
+    let out = track_point(&mut rig, 0.9, 0.5);
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_IN_PROGRESS);
+    let id = rig.heard()[0].1.clone().unwrap()["id"].as_u64().unwrap();
+    rig.say(
+        CONN,
+        &format!(r#"{{"type":"answer","id":{id},"accepted":true}}"#),
+    );
+    status_point(&mut rig, 0.9, 0.5);
+    assert_eq!(rates(&rig).len(), n + 1);
+}
+
+#[test]
+fn follow_off_never_moves_the_gimbal() {
+    use siyi_bridge::core::camera::{CameraComponent, CameraConfig};
+    use siyi_bridge::core::tracking::TrackingConfig;
+    let t0 = camera_common::FakeLink::t0();
+    let config = CameraConfig {
+        system_id: Some(1),
+        tracking: TrackingConfig {
+            follow: false,
+            ..TrackingConfig::default()
+        },
+        ..CameraConfig::default()
+    };
+    let mut rig = Rig::with(
+        CameraComponent::new(config, t0),
+        camera_common::FakeLink::identified(t0),
+        t0,
+    );
+    tracking_point(&mut rig, 0.9, 0.5);
+    status_point(&mut rig, 0.9, 0.5);
+    assert!(rates(&rig).is_empty());
+}
+
+#[test]
+fn a_tracker_that_dies_mid_track_reports_error_and_stops_the_gimbal() {
+    let mut rig = Rig::ready();
+    tracking_point(&mut rig, 0.8, 0.5);
+    status_point(&mut rig, 0.8, 0.5);
+    assert!(rates(&rig).last().unwrap().0 > 0);
+    let out = rig.hang_up(CONN);
+    assert_eq!(*rates(&rig).last().unwrap(), (0, 0));
+    let s = tracking_status(&out);
+    assert_eq!(
+        s[0].tracking_status,
+        CameraTrackingStatusFlags::CAMERA_TRACKING_STATUS_FLAGS_ERROR
+    );
+    assert!(texts(&out)
+        .iter()
+        .any(|t| t.contains("Tracker disconnected")));
+    assert_eq!(
+        info_flags(&out).map(|f| f & TRACKING_FLAGS),
+        Some(CameraCapFlags::empty())
+    );
+    let out = track_point(&mut rig, 0.5, 0.5);
+    assert_eq!(
+        only_ack(&out).result,
+        MavResult::MAV_RESULT_TEMPORARILY_REJECTED
+    );
+}
+
+#[test]
+fn a_silent_tracker_is_dropped_within_a_second() {
+    let mut rig = Rig::ready();
+    tracking_point(&mut rig, 0.8, 0.5);
+    status_point(&mut rig, 0.8, 0.5);
+    rig.heard();
+    let out = rig.advance(Duration::from_millis(990));
+    assert!(tracking_status(&out).is_empty(), "quiet for 990 ms is fine");
+    let out = rig.advance(Duration::from_millis(20));
+    let s = tracking_status(&out);
+    assert_eq!(
+        s[0].tracking_status,
+        CameraTrackingStatusFlags::CAMERA_TRACKING_STATUS_FLAGS_ERROR
+    );
+    assert_eq!(*rates(&rig).last().unwrap(), (0, 0));
+    let heard = rig.heard();
+    assert_eq!(
+        heard.last(),
+        Some(&(CONN, None)),
+        "connection closed: {heard:?}"
+    );
+    assert_eq!(rig.cam.tracking().stats().silent, 1);
+    // Its closing is then no news.
+    let out = rig.hang_up(CONN);
+    assert!(tracking_status(&out).is_empty());
+}
+
+#[test]
+fn garbage_from_the_tracker_is_counted_and_harmless() {
+    let mut rig = Rig::ready();
+    rig.connect_tracker();
+    for line in [
+        "",
+        "not json",
+        "{\"type\":\"status\",\"state\":\"active\"}", // active without a target
+        "{\"type\":\"status\",\"state\":\"active\",\"point\":{\"x\":7,\"y\":0.5,\"radius\":0.1}}",
+        "{\"type\":\"answer\"}",
+        "[1,2,3]",
+        "\u{fffd}\u{fffd}",
+    ] {
+        rig.say(CONN, line);
+    }
+    rig.cam.tracker_line(rig.now, CONN, None, &mut rig.link);
+    let stats = rig.cam.tracking().stats();
+    assert_eq!((stats.bad_lines, stats.long_lines), (7, 1));
+    assert!(rates(&rig).is_empty());
+    assert_eq!(
+        request_info(&mut rig) & TRACKING_FLAGS,
+        TRACKING_FLAGS,
+        "still connected"
+    );
+}
+
+#[test]
+fn tracking_status_streams_at_the_interval_qgc_asks_for() {
+    let mut rig = Rig::ready();
+    tracking_point(&mut rig, 0.5, 0.5);
+    let out = rig.command(
+        MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL,
+        [275.0, 500_000.0, 0., 0., 0., 0., 0.],
+    );
+    assert_eq!(acks(&out)[0].result, MavResult::MAV_RESULT_ACCEPTED);
+    let mut n = 0;
+    let mut guard = SpinGuard::new("tracking interval", rig.t0);
+    for _ in 0..20 {
+        let out = rig.advance(Duration::from_millis(100));
+        guard.tick(rig.now, rig.now);
+        n += tracking_status(&out).len();
+        rig.say(CONN, r#"{"type":"status","state":"idle"}"#);
+    }
+    assert!((3..=5).contains(&n), "about 4 in 2 s at 500 ms: {n}");
+    let out = rig.command(
+        MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL,
+        [275.0, -1.0, 0., 0., 0., 0., 0.],
+    );
+    assert_eq!(acks(&out)[0].result, MavResult::MAV_RESULT_ACCEPTED);
+    let mut n = 0;
+    for _ in 0..10 {
+        n += tracking_status(&rig.advance(Duration::from_millis(100))).len();
+        rig.say(CONN, r#"{"type":"status","state":"idle"}"#);
+    }
+    assert_eq!(n, 0);
+    assert!(find(&rig.out, "CAMERA_TRACKING_IMAGE_STATUS").is_some());
+}
+
+/// Closed loop: a target crossing the picture at a known angular speed, a gimbal that turns at
+/// the commanded rate (0.9°/s per SIYI unit, like the simulator), a tracker that reports the
+/// target's place every 100 ms. The error settles under 0.05 of the frame.
+#[test]
+fn follow_converges_on_a_moving_target_and_holds_through_a_one_second_loss() {
+    let mut rig = Rig::ready();
+    tracking_point(&mut rig, 0.5, 0.5);
+    let hfov_deg: f32 = 81.0;
+    let half = (hfov_deg / 2.0).to_radians().tan();
+    let target_speed_deg_s = 4.0_f32; // faster than the simulator's target (≤ 3.9°/s)
+    let mut target_deg = 20.0_f32; // starts 20° right of the camera's axis
+    let mut gimbal_deg = 0.0_f32;
+    let mut rate_deg_s = 0.0_f32;
+    let x_of = |off: f32| 0.5 + off.to_radians().tan() / (2.0 * half);
+    let mut settled_at = None;
+    let mut worst_after = 0.0_f32;
+    for step in 0..200 {
+        // 100 ms of motion.
+        target_deg += target_speed_deg_s * 0.1;
+        gimbal_deg += rate_deg_s * 0.1;
+        rig.advance(Duration::from_millis(100));
+        let x = x_of(target_deg - gimbal_deg);
+        let lost = (120..130).contains(&step);
+        if lost {
+            rig.say(CONN, r#"{"type":"status","state":"lost"}"#);
+        } else {
+            status_point(&mut rig, x, 0.5);
+        }
+        if let Some((yaw, _)) = rates(&rig).last() {
+            rate_deg_s = f32::from(*yaw) * 0.9;
+        }
+        let err = (x - 0.5).abs();
+        if lost {
+            assert_eq!(rate_deg_s, 0.0, "holds still while lost");
+        }
+        if settled_at.is_none() && err < 0.05 {
+            settled_at = Some(step);
+        }
+        if settled_at.is_some() && !(120..140).contains(&step) {
+            worst_after = worst_after.max(err);
+        }
+    }
+    let settled_at = settled_at.expect("settles");
+    assert!(settled_at <= 20, "settles within 2 s: {settled_at}");
+    assert!(
+        worst_after < 0.05,
+        "stays within 0.05 of the frame: {worst_after}"
+    );
+}
