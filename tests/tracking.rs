@@ -12,7 +12,7 @@ use mavlink::dialects::common::{
     CAMERA_TRACKING_IMAGE_STATUS_DATA,
 };
 use serde_json::Value;
-use siyi_bridge::core::camera::Transmit;
+use siyi_bridge::core::camera::{self, Transmit};
 use siyi_bridge::core::link::Operation;
 use siyi_bridge::core::tracking::{ConnId, TrackerOutput};
 use siyi_bridge::testing::SpinGuard;
@@ -23,6 +23,7 @@ const CONN: ConnId = 1;
 trait TrackerSide {
     fn open(&mut self, conn: ConnId) -> Vec<Transmit>;
     fn say(&mut self, conn: ConnId, line: &str) -> Vec<Transmit>;
+    fn say_raw(&mut self, conn: ConnId, line: Option<&str>) -> Vec<Transmit>;
     fn hang_up(&mut self, conn: ConnId) -> Vec<Transmit>;
     /// Lines (parsed) and closes the bridge sent to the tracker since last asked.
     fn heard(&mut self) -> Vec<(ConnId, Option<Value>)>;
@@ -31,21 +32,27 @@ trait TrackerSide {
 
 impl TrackerSide for Rig {
     fn open(&mut self, conn: ConnId) -> Vec<Transmit> {
-        self.cam.tracker_opened(self.now, conn, &self.link);
+        self.cam.tracking_mut().tracker_opened(self.now, conn);
+        self.cam.announce_tracking(self.now, &self.link);
         self.drain()
     }
     fn say(&mut self, conn: ConnId, line: &str) -> Vec<Transmit> {
-        self.cam
-            .tracker_line(self.now, conn, Some(line), &mut self.link);
+        self.say_raw(conn, Some(line))
+    }
+    fn say_raw(&mut self, conn: ConnId, line: Option<&str>) -> Vec<Transmit> {
+        let fov = camera::fov(&self.link);
+        (self.cam.tracking_mut()).tracker_line(self.now, conn, line, fov, &mut self.link);
+        self.cam.announce_tracking(self.now, &self.link);
         self.drain()
     }
     fn hang_up(&mut self, conn: ConnId) -> Vec<Transmit> {
-        self.cam.tracker_closed(self.now, conn, &mut self.link);
+        (self.cam.tracking_mut()).tracker_closed(self.now, conn, &mut self.link);
+        self.cam.announce_tracking(self.now, &self.link);
         self.drain()
     }
     fn heard(&mut self) -> Vec<(ConnId, Option<Value>)> {
         let mut v = Vec::new();
-        while let Some(o) = self.cam.poll_tracker() {
+        while let Some(o) = self.cam.tracking_mut().poll_tracker() {
             v.push(match o {
                 TrackerOutput::Line(c, l) => (c, Some(serde_json::from_str(&l).expect("JSON"))),
                 TrackerOutput::Close(c) => (c, None),
@@ -220,7 +227,7 @@ fn a_tracker_counts_only_after_hello_with_our_version() {
         .contains("version 2"));
     assert_eq!(heard[1], (CONN, None), "closed");
     assert!(!request_info(&mut rig).intersects(TRACKING_FLAGS));
-    assert_eq!(rig.cam.tracking().stats().refused, 1);
+    assert_eq!(rig.cam.tracking().stats().session.refused, 1);
 }
 
 #[test]
@@ -457,7 +464,7 @@ fn follow_keeps_a_moving_command_alive_and_yields_to_manual_gimbal_input() {
     rig.advance(Duration::from_millis(150));
     assert_eq!(rates(&rig), [first[0], first[0]]);
     // The user moves the gimbal: no more follow commands, no stop that would fight the user.
-    rig.cam.manual_gimbal_input();
+    rig.cam.tracking_mut().manual_gimbal_input();
     let n = rates(&rig).len();
     status_point(&mut rig, 0.9, 0.5);
     rig.advance(Duration::from_millis(600));
@@ -546,7 +553,7 @@ fn a_silent_tracker_is_dropped_within_a_second() {
         Some(&(CONN, None)),
         "connection closed: {heard:?}"
     );
-    assert_eq!(rig.cam.tracking().stats().silent, 1);
+    assert_eq!(rig.cam.tracking().stats().session.silent, 1);
     // Its closing is then no news.
     let out = rig.hang_up(CONN);
     assert!(tracking_status(&out).is_empty());
@@ -567,8 +574,8 @@ fn garbage_from_the_tracker_is_counted_and_harmless() {
     ] {
         rig.say(CONN, line);
     }
-    rig.cam.tracker_line(rig.now, CONN, None, &mut rig.link);
-    let stats = rig.cam.tracking().stats();
+    rig.say_raw(CONN, None);
+    let stats = rig.cam.tracking().stats().session;
     assert_eq!((stats.bad_lines, stats.long_lines), (7, 1));
     assert!(rates(&rig).is_empty());
     assert_eq!(
@@ -658,4 +665,164 @@ fn follow_converges_on_a_moving_target_and_holds_through_a_one_second_loss() {
         worst_after < 0.05,
         "stays within 0.05 of the frame: {worst_after}"
     );
+}
+
+mod ai_module {
+    use super::*;
+    use siyi_bridge::core::link::{LinkEvent, OpOutcome};
+    use siyi_protocol::{AiMode, AiTarget, AiTrack, AiTrackStatus};
+
+    fn push(rig: &mut Rig, x: u16, y: u16, status: AiTrackStatus) -> Vec<Transmit> {
+        rig.link_event(LinkEvent::AiTrack(AiTrack {
+            x_px: x,
+            y_px: y,
+            width_px: 128,
+            height_px: 72,
+            target: AiTarget::Car,
+            status,
+        }))
+    }
+
+    fn ai_stream_ops(rig: &Rig) -> Vec<(siyi_bridge::core::link::OpId, bool)> {
+        rig.link
+            .started
+            .iter()
+            .filter_map(|(id, op)| match op {
+                Operation::SetAiStream { on } => Some((*id, *on)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_ai_module_is_a_source_while_it_is_on() {
+        let mut rig = Rig::ready();
+        let out = rig.link_event(LinkEvent::AiModeChanged(AiMode::On));
+        assert_eq!(
+            info_flags(&out).map(|f| f & TRACKING_FLAGS),
+            Some(TRACKING_FLAGS)
+        );
+        assert!(texts(&out)
+            .iter()
+            .any(|t| t.contains("AI tracking module on")));
+        // The same mode again is no news.
+        assert!(rig
+            .link_event(LinkEvent::AiModeChanged(AiMode::On))
+            .is_empty());
+        let out = rig.link_event(LinkEvent::AiModeChanged(AiMode::Off));
+        assert_eq!(
+            info_flags(&out).map(|f| f & TRACKING_FLAGS),
+            Some(CameraCapFlags::empty())
+        );
+    }
+
+    #[test]
+    fn a_track_command_switches_the_stream_on_and_says_what_the_user_gets() {
+        let mut rig = Rig::ready();
+        rig.link_event(LinkEvent::AiModeChanged(AiMode::On));
+        let out = rig.command(
+            MavCmd::MAV_CMD_CAMERA_TRACK_RECTANGLE,
+            [0.1, 0.1, 0.3, 0.3, 0., 0., 0.],
+        );
+        assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_IN_PROGRESS);
+        assert!(
+            texts(&out).iter().any(|t| t.contains("chooses")),
+            "{:?}",
+            texts(&out)
+        );
+        let ops = ai_stream_ops(&rig);
+        assert_eq!(ops.len(), 1);
+        assert!(ops[0].1, "on");
+        let out = rig.finish(ops[0].0, OpOutcome::Succeeded { confirmed: true });
+        assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_ACCEPTED);
+
+        // Boxes: 1280×720 → 0..1; the gimbal follows.
+        let out = push(&mut rig, 960, 360, AiTrackStatus::Tracking);
+        let s = &tracking_status(&out)[0];
+        assert_eq!(
+            s.tracking_mode,
+            CameraTrackingMode::CAMERA_TRACKING_MODE_RECTANGLE
+        );
+        assert_eq!((s.rec_top_x, s.rec_bottom_x), (0.7, 0.8));
+        assert!(rates(&rig).last().unwrap().0 > 0, "target right: yaw right");
+        // Temporarily lost: hold; lost: error; the gimbal stays stopped.
+        push(&mut rig, 0, 0, AiTrackStatus::TemporarilyLost);
+        assert_eq!(*rates(&rig).last().unwrap(), (0, 0));
+        let out = push(&mut rig, 0, 0, AiTrackStatus::Lost);
+        assert_eq!(
+            tracking_status(&out)[0].tracking_status,
+            CameraTrackingStatusFlags::CAMERA_TRACKING_STATUS_FLAGS_ERROR
+        );
+        let n = rates(&rig).len();
+        push(&mut rig, 960, 360, AiTrackStatus::Tracking);
+        assert_eq!(rates(&rig).len(), n, "an ended track is not followed");
+
+        // Stop: the stream goes off.
+        let out = rig.command(MavCmd::MAV_CMD_CAMERA_STOP_TRACKING, [0.; 7]);
+        assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_IN_PROGRESS);
+        let ops = ai_stream_ops(&rig);
+        assert_eq!(ops.len(), 2);
+        assert!(!ops[1].1, "off");
+        let out = rig.finish(ops[1].0, OpOutcome::Succeeded { confirmed: true });
+        assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_ACCEPTED);
+    }
+
+    #[test]
+    fn a_refused_or_unanswered_stream_switch_fails_the_command() {
+        let mut rig = Rig::ready();
+        rig.link_event(LinkEvent::AiModeChanged(AiMode::On));
+        track_point(&mut rig, 0.5, 0.5);
+        let id = ai_stream_ops(&rig)[0].0;
+        let out = rig.finish(
+            id,
+            OpOutcome::Failed {
+                reason: siyi_bridge::core::link::FailReason::AiRefused,
+            },
+        );
+        assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_DENIED);
+        track_point(&mut rig, 0.5, 0.5);
+        let out = rig.advance(Duration::from_millis(3100));
+        assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_FAILED);
+        assert!(texts(&out)
+            .iter()
+            .any(|t| t.contains("AI module did not answer")));
+    }
+
+    #[test]
+    fn pushes_count_only_for_a_track_the_ai_module_serves() {
+        let mut rig = Rig::ready();
+        rig.link_event(LinkEvent::AiModeChanged(AiMode::On));
+        // A connected tracker is preferred.
+        tracking_point(&mut rig, 0.5, 0.5);
+        assert!(ai_stream_ops(&rig).is_empty());
+        let out = push(&mut rig, 960, 360, AiTrackStatus::Tracking);
+        assert!(tracking_status(&out).is_empty());
+        assert!(rates(&rig).is_empty());
+    }
+
+    #[test]
+    fn the_module_switched_off_mid_track_ends_it() {
+        let mut rig = Rig::ready();
+        rig.link_event(LinkEvent::AiModeChanged(AiMode::On));
+        track_point(&mut rig, 0.5, 0.5);
+        let id = ai_stream_ops(&rig)[0].0;
+        rig.finish(id, OpOutcome::Succeeded { confirmed: true });
+        push(&mut rig, 1100, 360, AiTrackStatus::Tracking);
+        assert!(rates(&rig).last().unwrap().0 > 0);
+        let out = rig.link_event(LinkEvent::AiModeChanged(AiMode::Off));
+        assert_eq!(*rates(&rig).last().unwrap(), (0, 0));
+        assert_eq!(
+            tracking_status(&out)[0].tracking_status,
+            CameraTrackingStatusFlags::CAMERA_TRACKING_STATUS_FLAGS_ERROR
+        );
+        assert_eq!(
+            info_flags(&out).map(|f| f & TRACKING_FLAGS),
+            Some(CameraCapFlags::empty())
+        );
+        let out = track_point(&mut rig, 0.5, 0.5);
+        assert_eq!(
+            only_ack(&out).result,
+            MavResult::MAV_RESULT_TEMPORARILY_REJECTED
+        );
+    }
 }

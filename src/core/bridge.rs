@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use mavlink::MavHeader;
 
-use crate::core::camera::{CameraComponent, CameraEvent, Inbound, PeerId, Transmit};
+use crate::core::camera::{self, CameraComponent, CameraEvent, Inbound, PeerId, Transmit};
 use crate::core::link::{LinkControl, LinkEvent};
 use crate::core::tracking::{ConnId, TrackerOutput};
 
@@ -130,25 +130,31 @@ impl<L: SiyiSide> Bridge<L> {
 
     /// A tracker connected on the tracker API.
     pub fn handle_tracker_opened(&mut self, now: Instant, conn: ConnId) {
-        self.camera.tracker_opened(now, conn, &self.link);
-        self.pump(now);
+        self.camera.tracking_mut().tracker_opened(now, conn);
+        self.after_tracker(now);
     }
 
     /// A line from a tracker (`None`: a line over the length limit was discarded).
     pub fn handle_tracker_line(&mut self, now: Instant, conn: ConnId, line: Option<&str>) {
-        self.camera.tracker_line(now, conn, line, &mut self.link);
-        self.pump(now);
+        let fov = camera::fov(&self.link);
+        (self.camera.tracking_mut()).tracker_line(now, conn, line, fov, &mut self.link);
+        self.after_tracker(now);
     }
 
     /// A tracker connection closed.
     pub fn handle_tracker_closed(&mut self, now: Instant, conn: ConnId) {
-        self.camera.tracker_closed(now, conn, &mut self.link);
+        (self.camera.tracking_mut()).tracker_closed(now, conn, &mut self.link);
+        self.after_tracker(now);
+    }
+
+    fn after_tracker(&mut self, now: Instant) {
+        self.camera.announce_tracking(now, &self.link);
         self.pump(now);
     }
 
     /// Next line or close for a tracker connection.
     pub fn poll_tracker(&mut self) -> Option<TrackerOutput> {
-        self.camera.poll_tracker()
+        self.camera.tracking_mut().poll_tracker()
     }
 
     /// Timers due at `now` (early calls are harmless).

@@ -51,7 +51,7 @@ use requests::{is_recording, is_request, recording_value, View, STREAMABLE};
 use video::Video;
 
 use crate::core::link::{LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome};
-use crate::core::tracking::{ConnId, Fov, TrackerOutput, Tracking, TrackingEvent};
+use crate::core::tracking::{Fov, Tracking, TrackingEvent};
 
 /// Counters of the camera component (those of its [`Host`]).
 pub type CameraStats = HostStats;
@@ -457,6 +457,8 @@ impl CameraComponent {
         link: &mut impl LinkControl,
     ) {
         let warn = MavSeverity::MAV_SEVERITY_WARNING;
+        self.tracking.link_event(now, &event, fov(link), link);
+        self.announce_tracking(now, link);
         match event {
             LinkEvent::Health { from, to } => self.health_changed(now, from, to, link),
             LinkEvent::Identified => {
@@ -487,6 +489,8 @@ impl CameraComponent {
                 &format!("Camera is a {model}, not an A8 mini: limits may differ"),
             ),
             LinkEvent::MotionModeChanged(_)
+            | LinkEvent::AiModeChanged(_)
+            | LinkEvent::AiTrack(_)
             | LinkEvent::CommandUnanswered { .. }
             | LinkEvent::BadFrame(_)
             | LinkEvent::BadPayload(_) => {}
@@ -599,45 +603,14 @@ impl CameraComponent {
         &self.tracking
     }
 
-    /// A tracker connected on the tracker API (connection `conn`).
-    pub fn tracker_opened(&mut self, now: Instant, conn: ConnId, link: &impl LinkControl) {
-        self.tracking.tracker_opened(now, conn);
-        self.announce_tracking(now, link);
-    }
-
-    /// A line from tracker connection `conn`; `None` = the line was too long and discarded.
-    pub fn tracker_line(
-        &mut self,
-        now: Instant,
-        conn: ConnId,
-        line: Option<&str>,
-        link: &mut impl LinkControl,
-    ) {
-        match line {
-            Some(line) => self.tracking.tracker_line(now, conn, line, fov(link), link),
-            None => self.tracking.tracker_line_too_long(now, conn),
-        }
-        self.announce_tracking(now, link);
-    }
-
-    /// Tracker connection `conn` closed.
-    pub fn tracker_closed(&mut self, now: Instant, conn: ConnId, link: &mut impl LinkControl) {
-        self.tracking.tracker_closed(now, conn, link);
-        self.announce_tracking(now, link);
-    }
-
-    /// Next line or close for the tracker connection.
-    pub fn poll_tracker(&mut self) -> Option<TrackerOutput> {
-        self.tracking.poll_tracker()
-    }
-
-    /// The ground moved the gimbal by hand: tracking stops steering it until the next track.
-    pub fn manual_gimbal_input(&mut self) {
-        self.tracking.manual_gimbal_input();
+    /// The tracking service, for the tracker API's connections (call
+    /// [`CameraComponent::announce_tracking`] after).
+    pub fn tracking_mut(&mut self) -> &mut Tracking {
+        &mut self.tracking
     }
 
     /// Says what tracking asked for: final acks, texts, status and capability changes.
-    fn announce_tracking(&mut self, now: Instant, link: &impl LinkControl) {
+    pub fn announce_tracking(&mut self, now: Instant, link: &impl LinkControl) {
         while let Some(ev) = self.tracking.poll_event() {
             match ev {
                 TrackingEvent::Ack {
@@ -694,8 +667,8 @@ impl CameraComponent {
     }
 }
 
-/// The camera's field of view now, for the follow controller.
-fn fov(link: &impl LinkControl) -> Fov {
+/// The camera's field of view now (for the follow controller).
+pub fn fov(link: &impl LinkControl) -> Fov {
     let (h_deg, v_deg) = optics::fov_deg(zoom::current(link.state()).0);
     Fov { h_deg, v_deg }
 }

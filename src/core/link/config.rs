@@ -82,6 +82,9 @@ pub struct LinkConfig {
     pub attitude_stream: Option<StreamFrequency>,
     /// Re-arm interval of the 0x25 stream (default 10000 ms; stream lifetime is undocumented).
     pub stream_rearm_ms: u64,
+    /// How often 0x4D (AI mode) is asked while the camera is up, milliseconds: an AI tracking
+    /// module can be attached or switched on at any time.
+    pub ai_poll_ms: u64,
     /// Max zoom used when the camera does not answer 0x16 (default 6.0×, the A8 mini's).
     pub max_zoom_fallback: Zoom,
 }
@@ -107,6 +110,7 @@ impl Default for LinkConfig {
             mode_timeout_ms: 3000,
             attitude_stream: None,
             stream_rearm_ms: 10_000,
+            ai_poll_ms: 5000,
             max_zoom_fallback: Zoom { int: 6, tenths: 0 },
         }
     }

@@ -21,6 +21,7 @@ pub(super) fn used_for(cmd: CmdId) -> FallbackUsed {
         CmdId::ABSOLUTE_ZOOM => FallbackUsed::AbsoluteZoomUnacknowledged,
         CmdId::GIMBAL_MODE => FallbackUsed::ModeFromInfo,
         CmdId::SET_UTC_TIME => FallbackUsed::ClockNotSet,
+        CmdId::AI_MODE_STATUS => FallbackUsed::NoAiModule,
         _ => FallbackUsed::Nothing,
     }
 }
@@ -95,5 +96,6 @@ fn has_fallback(cmd: CmdId) -> bool {
             | CmdId::ABSOLUTE_ZOOM
             | CmdId::GIMBAL_MODE
             | CmdId::SET_UTC_TIME
+            | CmdId::AI_MODE_STATUS
     )
 }

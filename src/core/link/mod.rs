@@ -16,8 +16,8 @@ mod timer;
 use std::time::Instant;
 
 use siyi_protocol::{
-    CameraModel, CmdId, Decidegrees, FrameError, HardwareId, MotionMode, PayloadError, RecordState,
-    Zoom, ZoomDirection,
+    AiMode, AiTrack, CameraModel, CmdId, Decidegrees, FrameError, HardwareId, MotionMode,
+    PayloadError, RecordState, Zoom, ZoomDirection,
 };
 
 pub use config::{
@@ -71,6 +71,11 @@ pub enum Operation {
     Center,
     /// Gimbal motion mode lock / follow / FPV (0x0C func 3/4/5), confirmed by 0x0A.
     SetMotionMode(MotionMode),
+    /// Switch the AI tracking module's 0x50 stream on or off (0x51), acknowledged by a reply.
+    SetAiStream {
+        /// On (true) or off.
+        on: bool,
+    },
 }
 
 /// How an [`Operation`] ended.
@@ -132,6 +137,9 @@ pub enum FailReason {
     /// The camera rebooted while the operation was in progress.
     #[error("camera rebooted")]
     Rebooted,
+    /// 0x51 answered with status 0 (no AI module, or it refused).
+    #[error("AI tracking module refused")]
+    AiRefused,
 }
 
 /// What the link does instead of a command the camera never answers.
@@ -161,6 +169,9 @@ pub enum FallbackUsed {
     /// 0x30 unanswered.
     #[error("camera clock not set")]
     ClockNotSet,
+    /// 0x4D unanswered.
+    #[error("no AI tracking module: tracking only through the tracker API")]
+    NoAiModule,
     /// Any other command (none of the essential ones is ever declared unanswered).
     #[error("none")]
     Nothing,
@@ -231,6 +242,10 @@ pub enum LinkEvent {
     ZoomChanged(Zoom),
     /// The motion mode changed.
     MotionModeChanged(MotionMode),
+    /// The AI mode (0x4D) changed: SIYI's AI tracking module is on or off.
+    AiModeChanged(AiMode),
+    /// The AI module pushed a tracking box (0x50, at the video frame rate while streaming).
+    AiTrack(AiTrack),
     /// A command went unanswered after all retries; the link uses its fallback from now on.
     CommandUnanswered {
         /// The command.

@@ -58,8 +58,9 @@ pub(super) fn info_interval(cfg: &LinkConfig, waiting: bool) -> Duration {
 }
 
 /// The poll timers that run only while the link is up, started when it comes up.
-pub(super) const STEADY: [Timer; 5] = [
+pub(super) const STEADY: [Timer; 6] = [
     Timer::InfoPoll,
+    Timer::AiPoll,
     Timer::AttitudePoll,
     Timer::ZoomPoll,
     Timer::OncePoll,
@@ -206,6 +207,10 @@ impl Polls {
                         .push(poll(Request::DataStream { data_type, freq }));
                     plan.next = every(cfg.stream_rearm_ms);
                 }
+            }
+            Timer::AiPoll if c.up && !given_up(CmdId::AI_MODE_STATUS) => {
+                plan.sends.push(poll(Request::AiModeStatus));
+                plan.next = every(cfg.ai_poll_ms);
             }
             Timer::ZoomKeepAlive if c.up => {
                 if let Some(dir) = self.zoom_hold {

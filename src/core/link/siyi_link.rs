@@ -223,7 +223,10 @@ impl SiyiLink {
         let origin = self.pending.remove(cmd).map(|p| p.origin);
         self.fallback.answered(cmd);
         if origin.is_none()
-            && !matches!(reply, Reply::FunctionFeedback(_) | Reply::Attitude(_))
+            && !matches!(
+                reply,
+                Reply::FunctionFeedback(_) | Reply::Attitude(_) | Reply::AiTracking(_)
+            )
             && !(cmd == CmdId::FIRMWARE_VERSION || cmd == CmdId::HARDWARE_ID)
         {
             self.stats.unsolicited += 1;
@@ -550,6 +553,9 @@ impl SiyiLink {
                 if let Some(req) = gimbal::request(op) {
                     self.send_op_request(now, reply_op, req, normal);
                 }
+            }
+            Operation::SetAiStream { on } => {
+                self.send_op_request(now, reply_op, Request::SetAiStream { on }, normal);
             }
             Operation::SetMotionMode(mode) => {
                 let Some(func) = mode::function(mode) else {

@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use siyi_protocol::{
-    Attitude, CameraModel, EncodingParams, FirmwareVersion, HardwareId, MotionMode,
-    MountingDirection, RecordState, Reply, StreamType, Zoom,
+    AiMode, AiTrack, Attitude, CameraModel, EncodingParams, FirmwareVersion, HardwareId,
+    MotionMode, MountingDirection, RecordState, Reply, StreamType, Zoom,
 };
 
 use super::LinkEvent;
@@ -76,6 +76,10 @@ pub struct CameraState {
     pub encodings: [Option<EncodingParams>; 3],
     /// How many times the start-up sequence has completed (2 after one reboot).
     pub startups: u32,
+    /// AI mode (0x4D): SIYI's AI tracking module attached and on.
+    pub ai_mode: Option<Fresh<AiMode>>,
+    /// The last AI tracking box (0x50).
+    pub ai_track: Option<Fresh<AiTrack>>,
 }
 
 impl CameraState {
@@ -141,6 +145,16 @@ impl CameraState {
                 }
             }
             Reply::GimbalMode(mode) => self.set_motion_mode(now, *mode, events),
+            Reply::AiModeStatus(mode) => {
+                if self.ai_mode.map(|m| m.value) != Some(*mode) {
+                    events.push_back(LinkEvent::AiModeChanged(*mode));
+                }
+                self.ai_mode = Some(Fresh::new(*mode, now));
+            }
+            Reply::AiTracking(track) => {
+                self.ai_track = Some(Fresh::new(*track, now));
+                events.push_back(LinkEvent::AiTrack(*track));
+            }
             _ => {}
         }
     }

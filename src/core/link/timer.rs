@@ -24,6 +24,8 @@ pub(crate) enum Timer {
     StreamRearm,
     /// Re-send the held continuous zoom (0x05 in/out).
     ZoomKeepAlive,
+    /// Next 0x4D AI-mode query (is SIYI's AI tracking module attached and on?).
+    AiPoll,
     /// The camera is declared lost when nothing valid arrived before this instant.
     Lost,
     /// Earliest deadline in the pending-request table.
@@ -36,7 +38,7 @@ impl Timer {
     /// All timers, in the order `handle_timeout` processes them: request deadlines first (so a
     /// poll that timed out frees its command slot before the next poll is due), then operations,
     /// then loss, then the periodic polls.
-    pub(crate) const ALL: [Self; 11] = [
+    pub(crate) const ALL: [Self; 12] = [
         Self::Request,
         Self::Operation,
         Self::Lost,
@@ -48,6 +50,7 @@ impl Timer {
         Self::OncePoll,
         Self::StreamRearm,
         Self::ZoomKeepAlive,
+        Self::AiPoll,
     ];
 
     const fn index(self) -> usize {
@@ -63,6 +66,7 @@ impl Timer {
             Self::Lost => 8,
             Self::Request => 9,
             Self::Operation => 10,
+            Self::AiPoll => 11,
         }
     }
 }
@@ -70,7 +74,7 @@ impl Timer {
 /// One optional deadline per [`Timer`].
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct TimerTable {
-    data: [Option<Instant>; 11],
+    data: [Option<Instant>; 12],
 }
 
 impl TimerTable {

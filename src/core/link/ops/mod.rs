@@ -203,6 +203,7 @@ pub(super) fn reply_outcome(reply: &Reply) -> OpOutcome {
             failed(FailReason::Refused(*status))
         }
         Reply::AbsoluteZoom { status } if *status != 1 => failed(FailReason::ZoomRefused(*status)),
+        Reply::SetAiStream { status: 0 } => failed(FailReason::AiRefused),
         _ => OpOutcome::Succeeded { confirmed: true },
     }
 }

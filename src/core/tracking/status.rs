@@ -1,0 +1,87 @@
+//! What is tracked, and how CAMERA_TRACKING_IMAGE_STATUS says it.
+//!
+//! Owns nothing: plain values and the message built from them.
+
+use mavlink::dialects::common::{
+    CameraTrackingMode, CameraTrackingStatusFlags, CameraTrackingTargetData,
+    CAMERA_TRACKING_IMAGE_STATUS_DATA,
+};
+
+use super::api::Target;
+
+/// What the tracking source reports.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Reported {
+    /// Not tracking.
+    Idle,
+    /// Tracking this.
+    Active(Target),
+    /// Temporarily out of sight; the last place it was seen.
+    Lost(Option<Target>),
+    /// Tracking failed, or the source is gone.
+    Error,
+}
+
+impl Reported {
+    /// The status flags and mode this state is announced with.
+    pub fn flags_and_mode(&self) -> (CameraTrackingStatusFlags, CameraTrackingMode) {
+        let mode = |t: &Target| match t {
+            Target::Point(_) => CameraTrackingMode::CAMERA_TRACKING_MODE_POINT,
+            Target::Rect(_) => CameraTrackingMode::CAMERA_TRACKING_MODE_RECTANGLE,
+        };
+        let active = CameraTrackingStatusFlags::CAMERA_TRACKING_STATUS_FLAGS_ACTIVE;
+        match self {
+            Self::Idle => (
+                CameraTrackingStatusFlags::CAMERA_TRACKING_STATUS_FLAGS_IDLE,
+                CameraTrackingMode::CAMERA_TRACKING_MODE_NONE,
+            ),
+            Self::Active(t) | Self::Lost(Some(t)) => (active, mode(t)),
+            Self::Lost(None) => (active, CameraTrackingMode::CAMERA_TRACKING_MODE_NONE),
+            Self::Error => (
+                CameraTrackingStatusFlags::CAMERA_TRACKING_STATUS_FLAGS_ERROR,
+                CameraTrackingMode::CAMERA_TRACKING_MODE_NONE,
+            ),
+        }
+    }
+
+    /// The target shown in the status, if any.
+    pub fn target(&self) -> Option<Target> {
+        match self {
+            Self::Active(t) | Self::Lost(Some(t)) => Some(*t),
+            _ => None,
+        }
+    }
+
+    /// CAMERA_TRACKING_IMAGE_STATUS for this state (NaN where nothing is known).
+    pub fn image_status(&self) -> CAMERA_TRACKING_IMAGE_STATUS_DATA {
+        let (tracking_status, tracking_mode) = self.flags_and_mode();
+        let nan = f32::NAN;
+        let mut m = CAMERA_TRACKING_IMAGE_STATUS_DATA {
+            point_x: nan,
+            point_y: nan,
+            radius: nan,
+            rec_top_x: nan,
+            rec_top_y: nan,
+            rec_bottom_x: nan,
+            rec_bottom_y: nan,
+            tracking_status,
+            tracking_mode,
+            target_data: CameraTrackingTargetData::empty(),
+            camera_device_id: 0,
+        };
+        let in_status = CameraTrackingTargetData::CAMERA_TRACKING_TARGET_DATA_IN_STATUS;
+        match self.target() {
+            Some(Target::Point(p)) => {
+                m.target_data = in_status;
+                (m.point_x, m.point_y, m.radius) = (p.x, p.y, p.radius);
+            }
+            Some(Target::Rect(r)) => {
+                m.target_data = in_status;
+                (m.rec_top_x, m.rec_top_y) = (r.top_left_x, r.top_left_y);
+                (m.rec_bottom_x, m.rec_bottom_y) = (r.bottom_right_x, r.bottom_right_y);
+            }
+            None => {}
+        }
+        m
+    }
+}
