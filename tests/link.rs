@@ -5,14 +5,14 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use siyi_bridge::core::link::{
-    FailReason, LinkConfig, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation,
-    SiyiLink, ZoomSource,
+    FailReason, FallbackUsed, LinkConfig, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome,
+    Operation, SiyiLink, ZoomSource,
 };
 use siyi_bridge::testing::SpinGuard;
 use siyi_protocol::{
-    Attitude, CmdId, Decidegrees, EncodingParams, FeedbackCode, FirmwareVersion, Frame,
-    FunctionType, HardwareId, MotionMode, MountingDirection, RecordState, Reply, Request,
-    StreamType, SystemInfo, VideoCodec, Zoom, ZoomDirection,
+    AiMode, AiTarget, AiTrack, AiTrackStatus, Attitude, CmdId, Decidegrees, EncodingParams,
+    FeedbackCode, FirmwareVersion, Frame, FunctionType, HardwareId, MotionMode, MountingDirection,
+    RecordState, Reply, Request, StreamType, SystemInfo, VideoCodec, Zoom, ZoomDirection,
 };
 
 /// A scripted camera: answers like an A8 mini, with knobs.
@@ -28,6 +28,8 @@ struct Cam {
     mode: u8,
     zoom_tenths: u16,
     photo_feedback: Option<FeedbackCode>,
+    /// An AI tracking module is attached and on.
+    ai: bool,
     seq: u16,
 }
 
@@ -44,6 +46,7 @@ impl Default for Cam {
             mode: 1,
             zoom_tenths: 10,
             photo_feedback: Some(FeedbackCode::PhotoOk),
+            ai: false,
             seq: 0,
         }
     }
@@ -81,6 +84,12 @@ impl Cam {
             }),
             Request::CurrentZoom => Reply::CurrentZoom(Zoom::from_tenths(self.zoom_tenths)),
             Request::MaxZoom => Reply::MaxZoom(Zoom { int: 6, tenths: 0 }),
+            Request::AiModeStatus => {
+                Reply::AiModeStatus(if self.ai { AiMode::On } else { AiMode::Off })
+            }
+            Request::SetAiStream { .. } => Reply::SetAiStream {
+                status: u8::from(self.ai),
+            },
             Request::GetEncoding(stream) => Reply::Encoding(EncodingParams {
                 stream: *stream,
                 codec: VideoCodec::H265,
@@ -246,6 +255,14 @@ impl H {
                 }
             }
         }
+    }
+
+    /// The camera pushes `reply` now (a frame no request asked for).
+    fn push(&mut self, reply: Reply) {
+        self.cam.seq = self.cam.seq.wrapping_add(1);
+        let bytes = reply.to_frame(self.cam.seq).to_bytes();
+        self.link.handle_datagram(self.now, &bytes);
+        self.pump();
     }
 
     fn run_ms(&mut self, ms: u64) {
@@ -1026,4 +1043,79 @@ fn attitude_stream_replaces_polling_and_falls_back() {
         .attitude
         .is_some_and(|a| a.is_fresh(h.now, ms(200))));
     let _ = StreamType::Main;
+}
+
+#[test]
+fn the_ai_module_is_asked_for_every_5_s_and_its_boxes_become_events() {
+    let mut h = H::up(Cam {
+        ai: true,
+        ..Cam::default()
+    });
+    let from = h.t();
+    h.run_ms(10_000);
+    let n = h.sent_of(CmdId::AI_MODE_STATUS, from).len();
+    assert!((2..=3).contains(&n), "0x4D every 5 s: {n}");
+    assert_eq!(
+        h.count(|e| matches!(e, LinkEvent::AiModeChanged(AiMode::On))),
+        1,
+        "a change is told once"
+    );
+    assert_eq!(h.link.state().ai_mode.map(|m| m.value), Some(AiMode::On));
+    let id = h.start(Operation::SetAiStream { on: true });
+    h.run_ms(100);
+    assert!(matches!(
+        h.outcome(id),
+        Some((_, OpOutcome::Succeeded { confirmed: true }))
+    ));
+    // A pushed 0x50 box is an event and the latest box in the state; not "unsolicited".
+    let unsolicited = h.link.stats().unsolicited;
+    let track = AiTrack {
+        x_px: 640,
+        y_px: 360,
+        width_px: 100,
+        height_px: 50,
+        target: AiTarget::Car,
+        status: AiTrackStatus::Tracking,
+    };
+    h.push(Reply::AiTracking(track));
+    assert_eq!(h.count(|e| *e == LinkEvent::AiTrack(track)), 1);
+    assert_eq!(h.link.state().ai_track.map(|t| t.value), Some(track));
+    assert_eq!(h.link.stats().unsolicited, unsolicited);
+}
+
+#[test]
+fn without_an_ai_module_the_stream_switch_fails_and_silence_gives_0x4d_up() {
+    let mut h = H::up(Cam::default());
+    let id = h.start(Operation::SetAiStream { on: true });
+    h.run_ms(100);
+    assert!(matches!(
+        h.outcome(id),
+        Some((
+            _,
+            OpOutcome::Failed {
+                reason: FailReason::AiRefused
+            }
+        ))
+    ));
+    let mut h = H::up(Cam {
+        ignore: vec![CmdId::AI_MODE_STATUS],
+        ..Cam::default()
+    });
+    h.run_ms(60_000);
+    assert_eq!(
+        h.count(|e| matches!(
+            e,
+            LinkEvent::CommandUnanswered {
+                cmd: CmdId::AI_MODE_STATUS,
+                fallback: FallbackUsed::NoAiModule
+            }
+        )),
+        1
+    );
+    let t = h.t();
+    h.run_ms(20_000);
+    assert!(
+        h.sent_of(CmdId::AI_MODE_STATUS, t).is_empty(),
+        "given up: no more polls"
+    );
 }
