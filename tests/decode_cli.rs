@@ -82,3 +82,25 @@ fn jsonl_on_stdin_uses_dir_and_finds_every_frame() {
     assert_eq!(lines[3]["yaw_deg"], 12.5);
     assert_eq!(lines[3]["input"], 4);
 }
+
+#[test]
+fn ai_tracking_frames_are_printed_with_units() {
+    // Constructed, not captured (siyi-protocol/tests/ai_tracking.rs): a 0x51 "on" request and
+    // a 0x50 push (a car at the frame centre, 64×36 px, tracking).
+    let (ok, lines, stderr) = decode(
+        &[
+            "55 66 01 01 00 02 00 51 01 9e 4b",
+            "55 66 02 0a 00 13 00 50 80 02 68 01 40 00 24 00 01 00 7e 60",
+        ],
+        None,
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["cmd_name"], "set AI tracking stream output");
+    assert_eq!(lines[0]["stream_on"], true);
+    assert_eq!(lines[1]["cmd_name"], "AI tracking coordinates");
+    assert_eq!(lines[1]["x_px"], 640);
+    assert_eq!(lines[1]["height_px"], 36);
+    assert_eq!(lines[1]["target"], "car");
+    assert_eq!(lines[1]["track_sta"], "tracking");
+}

@@ -79,6 +79,17 @@ cmd_ids! {
     SINGLE_AXIS = 0x41, "single-axis attitude";
     /// 0x48: format the SD card.
     FORMAT_SD = 0x48, "format SD card";
+    /// 0x4D: AI mode status (whether SIYI's external AI tracking module is active).
+    AI_MODE_STATUS = 0x4D, "AI mode status";
+    /// 0x4E: AI tracking stream status.
+    AI_STREAM_STATUS = 0x4E, "AI tracking stream status";
+    /// 0x50: AI tracking coordinates, pushed by the camera while the AI stream is on.
+    ///
+    /// The vendor text says this stream is enabled by 0x4F; that is a documentation error (0x4F
+    /// is the thermal shutter): the switch is 0x51 ([`CmdId::SET_AI_STREAM`]).
+    AI_TRACKING = 0x50, "AI tracking coordinates";
+    /// 0x51: set AI tracking stream output (switches the 0x50 push on or off).
+    SET_AI_STREAM = 0x51, "set AI tracking stream output";
     /// 0x80: soft reboot of camera and/or gimbal.
     SOFT_REBOOT = 0x80, "soft reboot";
 }

@@ -22,8 +22,9 @@
 //! and the `Field` trait through which every field type knows its little-endian layout). Each
 //! one-byte enum ([`RecordState`], [`FunctionType`], …) is declared once with its wire values and
 //! names, and the multi-field payloads are structs ([`Attitude`], [`SystemInfo`],
-//! [`EncodingParams`], [`AircraftAttitude`], [`RawGps`]) that the bridge, its simulator and its
-//! frame descriptions reuse. A new command is its [`CmdId`] constant, one entry, and its tests.
+//! [`EncodingParams`], [`AircraftAttitude`], [`RawGps`], [`AiTrack`]) that the bridge, its
+//! simulator and its frame descriptions reuse. A new command is its [`CmdId`] constant, one
+//! entry, and its tests.
 //!
 //! Units live in the types: angles are [`Decidegrees`] (tenths of a degree), zoom factors are
 //! [`Zoom`] (integer + tenths), firmware words are [`FirmwareVersion`].
@@ -62,8 +63,8 @@ pub use error::{FrameError, PayloadError};
 pub use frame::{Ctrl, Frame, FrameRef, HeaderPeek};
 pub use model::{CameraModel, HardwareId};
 pub use reply::{
-    Attitude, EncodingParams, FeedbackCode, MotionMode, MountingDirection, RecordState, Reply,
-    SystemInfo,
+    AiMode, AiStreamStatus, AiTarget, AiTrack, AiTrackStatus, Attitude, EncodingParams,
+    FeedbackCode, MotionMode, MountingDirection, RecordState, Reply, SystemInfo,
 };
 pub use request::{
     AircraftAttitude, CenterPosition, DataStreamType, FunctionType, RawGps, Request,

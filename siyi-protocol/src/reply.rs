@@ -75,6 +75,96 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// AI mode, the 0x4D reply (`u8`): whether SIYI's external AI tracking module is active
+    /// ("the camera itself cannot enable AI mode").
+    pub enum AiMode: u8, Other(u8) {
+        /// 0: AI mode off (no AI module, or not enabled).
+        Off = 0 => "off",
+        /// 1: AI mode on.
+        On = 1 => "on",
+    }
+}
+
+wire_enum! {
+    /// AI tracking stream status, the 0x4E reply (`u8`).
+    pub enum AiStreamStatus: u8, Other(u8) {
+        /// 0: the 0x50 stream is off.
+        Off = 0 => "off",
+        /// 1: the 0x50 stream is on (frames at the video frame rate).
+        Streaming = 1 => "streaming",
+        /// 2: AI recognition is off.
+        AiOff = 2 => "ai_recognition_off",
+        /// 3: no tracking target (tracking target off).
+        TargetOff = 3 => "tracking_target_off",
+    }
+}
+
+wire_enum! {
+    /// Class of the tracked object, 0x50 `target_id` (`u8`).
+    pub enum AiTarget: u8, Other(u8) {
+        /// 0: a human.
+        Human = 0 => "human",
+        /// 1: a car.
+        Car = 1 => "car",
+        /// 2: a bus.
+        Bus = 2 => "bus",
+        /// 3: a truck.
+        Truck = 3 => "truck",
+        /// 255: any object (tracking without a class).
+        AnyObject = 255 => "any_object",
+    }
+}
+
+wire_enum! {
+    /// Tracking state, 0x50 `track_sta` (`u8`).
+    pub enum AiTrackStatus: u8, Other(u8) {
+        /// 0: tracking (a recognised target).
+        Tracking = 0 => "tracking",
+        /// 1: target temporarily lost (still searching).
+        TemporarilyLost = 1 => "temporarily_lost",
+        /// 2: target lost (tracking ended).
+        Lost = 2 => "lost",
+        /// 3: tracking cancelled by the user.
+        CancelledByUser = 3 => "cancelled_by_user",
+        /// 4: tracking any object (no class).
+        TrackingAnyObject = 4 => "tracking_any_object",
+    }
+}
+
+layout! {
+    /// AI tracking coordinates, the 0x50 push (10 bytes): `u16 x, u16 y, u16 w, u16 h,
+    /// u8 target_id, u8 track_sta`, little-endian.
+    ///
+    /// The box is given by its **centre** and size, in pixels of a 1280×720 frame (origin at the
+    /// top left, x to the right, y down) whatever the stream's real resolution. The camera pushes
+    /// it at the video frame rate after a 0x51 "on" (the vendor text wrongly says 0x4F).
+    #[derive(
+        Clone, Copy, PartialEq, Eq, Hash, Debug, serde::Serialize, serde::Deserialize,
+    )]
+    pub struct AiTrack {
+        /// Box centre, x, pixels of a 1280-pixel-wide frame from the left edge.
+        pub x_px: u16,
+        /// Box centre, y, pixels of a 720-pixel-high frame from the top edge.
+        pub y_px: u16,
+        /// Box width, pixels (of 1280).
+        pub width_px: u16,
+        /// Box height, pixels (of 720).
+        pub height_px: u16,
+        /// What the target is (`target_id`).
+        pub target: AiTarget,
+        /// Tracking state (`track_sta`).
+        pub status: AiTrackStatus,
+    }
+}
+
+impl AiTrack {
+    /// Width of the frame the 0x50 coordinates refer to, pixels.
+    pub const FRAME_WIDTH_PX: u16 = 1280;
+    /// Height of the frame the 0x50 coordinates refer to, pixels.
+    pub const FRAME_HEIGHT_PX: u16 = 720;
+}
+
 layout! {
     /// Camera system information, the 0x0A reply (A8 mini: 7 bytes; ZR10: 5; ZT30/ZT6: 8).
     ///
@@ -239,6 +329,23 @@ commands! {
             /// 1 = ok.
             status: u8,
         } = FORMAT_SD;
+        /// 0x4D AI mode status: `u8` 0 off / 1 on; other values decode as [`AiMode::Other`].
+        AiModeStatus(mode: AiMode) = AI_MODE_STATUS;
+        /// 0x4E AI tracking stream status: `u8` 0 off, 1 streaming, 2 AI recognition off,
+        /// 3 tracking target off; other values decode as [`AiStreamStatus::Other`].
+        AiStreamStatus(status: AiStreamStatus) = AI_STREAM_STATUS;
+        /// 0x50 AI tracking coordinates, pushed at the video frame rate while the stream is on.
+        AiTracking(track: AiTrack) = AI_TRACKING;
+        /// 0x51 set-AI-stream ACK: `u8 sta`.
+        ///
+        /// ⚠ The vendor text gives no reply layout for 0x51; this one-byte status (0 = failure,
+        /// otherwise success) is what the public `siyi_sdk` client (`siyi_sdk/commands/ai.py`)
+        /// decodes. Unverified on hardware, and what a camera without the AI module answers is
+        /// unknown.
+        SetAiStream {
+            /// 0 = failed; non-zero = done (per `siyi_sdk`).
+            status: u8,
+        } = SET_AI_STREAM;
         /// 0x80 soft-reboot ACK: `u8 camera_reboot_sta, u8 gimbal_reset_sta`.
         SoftReboot {
             /// Camera reboot status (1 = rebooting).

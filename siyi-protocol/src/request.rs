@@ -264,6 +264,18 @@ commands! {
         } = SINGLE_AXIS, no_reply;
         /// 0x48 format the SD card (no reply from the A8 mini).
         FormatSd = FORMAT_SD, no_reply;
+        /// 0x4D AI mode status query (answered with [`AiMode`](crate::AiMode)).
+        AiModeStatus = AI_MODE_STATUS;
+        /// 0x4E AI tracking stream status query (answered with
+        /// [`AiStreamStatus`](crate::AiStreamStatus)).
+        AiStreamStatus = AI_STREAM_STATUS;
+        /// 0x51 set AI tracking stream output: `u8 track_action`, 1 on / 0 off (other values are
+        /// invalid). While on, the camera pushes 0x50 frames at the video frame rate; it needs
+        /// SIYI's external AI tracking module.
+        SetAiStream {
+            /// `track_action`: true (1) switches the 0x50 stream on, false (0) off.
+            on: bool,
+        } = SET_AI_STREAM;
         /// 0x80 soft reboot: `u8 camera_reboot, u8 gimbal_reset` (1 = do it; other values are
         /// invalid).
         SoftReboot {

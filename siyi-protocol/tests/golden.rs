@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 use siyi_protocol::{
-    Ctrl, DataStreamType, EncodingParams, FeedbackCode, Frame, FunctionType, MotionMode,
+    CmdId, Ctrl, DataStreamType, EncodingParams, FeedbackCode, Frame, FunctionType, MotionMode,
     MountingDirection, RecordState, Reply, Request, StreamType, VideoCodec, ZoomDirection,
 };
 
@@ -474,6 +474,23 @@ fn check_reply(d: &mut Decoded<'_>, reply: &Reply, frame: &Frame) {
     }
 }
 
+/// Command ids that another SIYI product (the MK15 / UniRC datalink set) uses with its own
+/// meaning and that the gimbal set also defines, with the reason. Frames of other products with
+/// these ids decode as the gimbal command (the codec cannot know the product); every other id of
+/// another product must stay `Unknown`.
+const ID_COLLISIONS: &[(CmdId, &str)] = &[(
+    CmdId::AI_MODE_STATUS,
+    "0x4D is the gimbal's AI mode status (vendor text; A8 ticked); the MK15 RC's 0x4D reply \
+     means something else and decodes as AiModeStatus with its second byte ignored",
+)];
+
+fn colliding_id(cmd: CmdId) -> Option<&'static str> {
+    ID_COLLISIONS
+        .iter()
+        .find(|(id, _)| *id == cmd)
+        .map(|(_, why)| *why)
+}
+
 /// Checks one entry of the file; returns its category.
 fn check_entry(entry: &Value) -> String {
     let name = entry["name"].as_str().expect("name");
@@ -512,6 +529,16 @@ fn check_entry(entry: &Value) -> String {
         parse_hex_number(d.text("crc16")),
         "{name}: crc16"
     );
+
+    // Another product's frame whose id the gimbal set now types (see [`ID_COLLISIONS`]): the
+    // codec decodes by id alone, so it gets the gimbal meaning; only its raw bytes are checked.
+    if category == "public-other-siyi-product" && colliding_id(frame.cmd).is_some() {
+        check_raw(&mut d, frame.payload());
+        let reply = Reply::from_frame(&frame).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(reply.cmd_id(), frame.cmd, "{name}");
+        d.finish();
+        return category;
+    }
 
     // Typed payload, then re-encoding. Frames whose CTRL is not the standard one for their
     // direction (the MT11 "set IP" printed with CTRL 0x02) are re-encoded with their raw CTRL.

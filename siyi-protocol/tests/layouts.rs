@@ -31,6 +31,9 @@ const REQUEST_MIN: &[(CmdId, usize)] = &[
     (CmdId::RAW_GPS, 32),
     (CmdId::SINGLE_AXIS, 3),
     (CmdId::FORMAT_SD, 0),
+    (CmdId::AI_MODE_STATUS, 0),
+    (CmdId::AI_STREAM_STATUS, 0),
+    (CmdId::SET_AI_STREAM, 1),
     (CmdId::SOFT_REBOOT, 2),
 ];
 
@@ -55,6 +58,10 @@ const REPLY_MIN: &[(CmdId, usize)] = &[
     (CmdId::SET_UTC_TIME, 1),
     (CmdId::SINGLE_AXIS, 6),
     (CmdId::FORMAT_SD, 1),
+    (CmdId::AI_MODE_STATUS, 1),
+    (CmdId::AI_STREAM_STATUS, 1),
+    (CmdId::AI_TRACKING, 10),
+    (CmdId::SET_AI_STREAM, 1),
     (CmdId::SOFT_REBOOT, 2),
 ];
 

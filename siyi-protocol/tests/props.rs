@@ -4,10 +4,11 @@
 use proptest::prelude::*;
 use siyi_protocol::frame::MAX_PAYLOAD_LEN;
 use siyi_protocol::{
-    AircraftAttitude, Attitude, CenterPosition, CmdId, Ctrl, DataStreamType, Decidegrees,
-    DecidegreesPerSecond, EncodingParams, FeedbackCode, FirmwareVersion, Frame, FrameDecoder,
-    FunctionType, HardwareId, MotionMode, MountingDirection, RawGps, RecordState, Reply, Request,
-    StreamFrequency, StreamType, SystemInfo, VideoCodec, Zoom, ZoomDirection,
+    AiMode, AiStreamStatus, AiTarget, AiTrack, AiTrackStatus, AircraftAttitude, Attitude,
+    CenterPosition, CmdId, Ctrl, DataStreamType, Decidegrees, DecidegreesPerSecond, EncodingParams,
+    FeedbackCode, FirmwareVersion, Frame, FrameDecoder, FunctionType, HardwareId, MotionMode,
+    MountingDirection, RawGps, RecordState, Reply, Request, StreamFrequency, StreamType,
+    SystemInfo, VideoCodec, Zoom, ZoomDirection,
 };
 
 /// An `Other(v)` wire value only round-trips when `v` is not one of the named values.
@@ -87,6 +88,9 @@ fn request() -> impl Strategy<Value = Request> {
         Just(Request::CurrentZoom),
         Just(Request::GimbalMode),
         Just(Request::FormatSd),
+        Just(Request::AiModeStatus),
+        Just(Request::AiStreamStatus),
+        any::<bool>().prop_map(|on| Request::SetAiStream { on }),
         prop_oneof![
             Just(ZoomDirection::In),
             Just(ZoomDirection::Stop),
@@ -235,6 +239,22 @@ fn reply() -> impl Strategy<Value = Reply> {
         any::<i8>().prop_map(|status| Reply::SetUtcTime { status }),
         (deg(), deg(), deg()).prop_map(|(yaw, pitch, roll)| Reply::SingleAxis { yaw, pitch, roll }),
         any::<u8>().prop_map(|status| Reply::FormatSd { status }),
+        any::<u8>().prop_map(|v| Reply::AiModeStatus(AiMode::from_u8(v))),
+        any::<u8>().prop_map(|v| Reply::AiStreamStatus(AiStreamStatus::from_u8(v))),
+        (
+            prop::array::uniform4(any::<u16>()),
+            any::<u8>(),
+            any::<u8>()
+        )
+            .prop_map(|(b, target, status)| Reply::AiTracking(AiTrack {
+                x_px: b[0],
+                y_px: b[1],
+                width_px: b[2],
+                height_px: b[3],
+                target: AiTarget::from_u8(target),
+                status: AiTrackStatus::from_u8(status),
+            })),
+        any::<u8>().prop_map(|status| Reply::SetAiStream { status }),
         (any::<u8>(), any::<u8>())
             .prop_map(|(camera, gimbal)| Reply::SoftReboot { camera, gimbal }),
         (unknown_cmd(), raw_payload()).prop_map(|(cmd, payload)| Reply::Unknown { cmd, payload }),

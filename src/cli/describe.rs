@@ -6,7 +6,7 @@
 
 use serde_json::{json, Map, Value};
 use siyi_protocol::frame::{HeaderPeek, HEADER_LEN, STX};
-use siyi_protocol::{EncodingParams, Frame, FrameError, Reply, Request};
+use siyi_protocol::{AiTrack, EncodingParams, Frame, FrameError, Reply, Request};
 
 use crate::record::{to_hex, Direction};
 
@@ -225,7 +225,10 @@ fn request_fields(req: &Request) -> Map<String, Value> {
         | Request::MaxZoom
         | Request::CurrentZoom
         | Request::GimbalMode
-        | Request::FormatSd => json!({}),
+        | Request::FormatSd
+        | Request::AiModeStatus
+        | Request::AiStreamStatus => json!({}),
+        Request::SetAiStream { on } => json!({"track_action": u8::from(*on), "stream_on": on}),
         Request::ManualZoom(dir) => json!({"zoom_direction": dir.name()}),
         Request::GimbalRotation {
             yaw_speed,
@@ -368,6 +371,28 @@ fn reply_fields(reply: &Reply) -> Map<String, Value> {
         Reply::SoftReboot { camera, gimbal } => {
             json!({"camera_reboot_sta": camera, "gimbal_reset_sta": gimbal})
         }
+        Reply::AiModeStatus(mode) => json!({
+            "ai_mode": name_or_number(mode.name(), mode.to_u8()),
+            "ai_mode_code": mode.to_u8(),
+        }),
+        Reply::AiStreamStatus(status) => json!({
+            "ai_stream_status": name_or_number(status.name(), status.to_u8()),
+            "ai_stream_status_code": status.to_u8(),
+        }),
+        Reply::AiTracking(t) => json!({
+            "x_px": t.x_px,
+            "y_px": t.y_px,
+            "width_px": t.width_px,
+            "height_px": t.height_px,
+            "frame_width_px": AiTrack::FRAME_WIDTH_PX,
+            "frame_height_px": AiTrack::FRAME_HEIGHT_PX,
+            "target": name_or_number(t.target.name(), t.target.to_u8()),
+            "target_id": t.target.to_u8(),
+            "track_sta": name_or_number(t.status.name(), t.status.to_u8()),
+            "track_sta_code": t.status.to_u8(),
+        }),
+        // 0 = failed, anything else = done (the `siyi_sdk` reading; see `Reply::SetAiStream`).
+        Reply::SetAiStream { status } => json!({"status": status, "ok": *status != 0}),
         Reply::Unknown { payload, .. } => json!({"payload_hex": to_hex(payload)}),
         other => json!({"debug": format!("{other:?}")}),
     })
@@ -470,6 +495,53 @@ mod tests {
             "only the byte after the bad frame is garbage"
         );
         assert_eq!(items.iter().filter(|v| is_failure(v)).count(), 4);
+    }
+
+    #[test]
+    fn ai_tracking_requests_and_replies() {
+        // Constructed, not captured (siyi-protocol/tests/ai_tracking.rs).
+        let push = one(
+            "55 66 02 0a 00 13 00 50 80 02 68 01 40 00 24 00 01 00 7e 60",
+            None,
+        );
+        assert_eq!(push["cmd_name"], "AI tracking coordinates");
+        assert_eq!(push["kind"], "reply");
+        assert_eq!(push["x_px"], 640);
+        assert_eq!(push["y_px"], 360);
+        assert_eq!(push["width_px"], 64);
+        assert_eq!(push["height_px"], 36);
+        assert_eq!(push["frame_width_px"], 1280);
+        assert_eq!(push["target"], "car");
+        assert_eq!(push["track_sta"], "tracking");
+        let any = one(
+            "55 66 02 0a 00 14 00 50 e8 03 c8 00 78 00 50 00 ff 04 81 a4",
+            None,
+        );
+        assert_eq!(any["target"], "any_object");
+        assert_eq!(any["target_id"], 255);
+        assert_eq!(any["track_sta"], "tracking_any_object");
+        let mode = one("55 66 02 01 00 10 00 4d 01 cd 23", None);
+        assert_eq!(mode["ai_mode"], "on");
+        let stream = one("55 66 02 01 00 11 00 4e 01 2a 00", None);
+        assert_eq!(stream["ai_stream_status"], "streaming");
+        let ack = one("55 66 02 01 00 12 00 51 01 bb 88", None);
+        assert_eq!(ack["ok"], true);
+        let on = one("55 66 01 01 00 02 00 51 01 9e 4b", None);
+        assert_eq!(on["kind"], "request");
+        assert_eq!(on["stream_on"], true);
+        assert_eq!(on["track_action"], 1);
+        let query = one("55 66 01 00 00 01 00 4e 7f 4a", None);
+        assert_eq!(query["cmd_name"], "AI tracking stream status");
+        assert!(!is_failure(&query));
+        // An undefined value is printed as its number.
+        let odd = Frame::new(
+            siyi_protocol::Ctrl::REPLY,
+            1,
+            siyi_protocol::CmdId::AI_MODE_STATUS,
+            vec![7],
+        )
+        .unwrap();
+        assert_eq!(describe_frame(&odd, None)["ai_mode"], 7);
     }
 
     #[test]
