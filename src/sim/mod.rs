@@ -19,6 +19,8 @@
 //! - `state`: the [`SimState`] snapshot and [`SimStats`] counters that tests read.
 //! - [`server`]: a tokio UDP server around it ([`server::serve`], [`server::spawn`],
 //!   [`server::spawn_with_pose`], which also publishes the camera's [`SimPose`]).
+//! - [`tracker`]: a sans-IO simulated tracker process (the tracker side of `docs/tracker-api.md`)
+//!   that "sees" the scene; [`tracker_client`] is its tokio TCP shell ([`tracker_client::run`]).
 
 mod ai;
 pub mod camera;
@@ -30,6 +32,8 @@ mod recorder;
 pub mod scene;
 pub mod server;
 mod state;
+pub mod tracker;
+pub mod tracker_client;
 mod video;
 mod zoom;
 

@@ -7,7 +7,8 @@
 //! choice is undocumented (siyi-protocol.md §8), and with one client (the bridge) both agree.
 //!
 //! [`spawn_with_pose`] also publishes the camera's [`SimPose`] (gimbal angles, zoom, scene time)
-//! on a `tokio::sync::watch` channel after every step, for a simulated tracker.
+//! on a `tokio::sync::watch` channel after every step, for the simulated tracker
+//! ([`tracker_client::run`](super::tracker_client::run)).
 //!
 //! This and `tracker_client` are the only parts of the simulator that read the clock.
 
@@ -146,7 +147,7 @@ pub async fn spawn_with_shutdown(
 
 /// Like [`spawn_with_shutdown`], and also returns a `watch` receiver of the simulated camera's
 /// pose and scene time ([`SimPose`]), published after every step of the simulator (see
-/// [`serve_with_pose`]).
+/// [`serve_with_pose`]). Feed it to [`tracker_client::run`](super::tracker_client::run).
 pub async fn spawn_with_pose(
     bind: SocketAddr,
     config: SimConfig,
