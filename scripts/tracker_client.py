@@ -43,8 +43,10 @@ def status(tracking, t):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--api", default="127.0.0.1:14660", help="the bridge's tracker API, HOST:PORT")
-    parser.add_argument("--exit-after", type=float, metavar="N", help="stop after N seconds (for CI)")
+    parser.add_argument("--api", default="127.0.0.1:14660",
+                        help="the bridge's tracker API, HOST:PORT")
+    parser.add_argument("--exit-after", type=float, metavar="N",
+                        help="stop after N seconds (for CI)")
     args = parser.parse_args()
     host, _, port = args.api.rpartition(":")
 
