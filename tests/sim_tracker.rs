@@ -372,6 +372,15 @@ async fn the_client_speaks_to_a_bridge_and_reconnects() {
     pose_tx.send_replace(looking_at_target(0.5, 2.0));
     let next = read_json(&mut lines).await;
     assert_eq!(next["type"], "status");
+    // The camera turns to the sky: the car is lost.
+    pose_tx.send_replace(fixed(0.0, 25.0, 0.6));
+    loop {
+        let v = read_json(&mut lines).await;
+        if v["state"] == "lost" {
+            break;
+        }
+        assert_eq!(v["state"], "active", "{v}");
+    }
 
     // The bridge goes away: the client comes back (backoff 0.5 s) and says hello again.
     drop(lines);

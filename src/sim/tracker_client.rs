@@ -2,8 +2,8 @@
 //! [`TrackerModel`] that connects to the bridge's tracker API (`docs/tracker-api.md`).
 //!
 //! It connects, says `hello`, feeds every line the bridge sends to the model, sends every line
-//! the model produces and wakes the model at its deadlines, with the simulated camera's pose
-//! read from a `watch` channel. When the connection fails or ends it reconnects after a backoff
+//! the model produces and wakes the model at its deadlines and at every new pose, with the
+//! simulated camera's pose read from a `watch` channel. When the connection fails or ends it reconnects after a backoff
 //! that doubles from 0.5 s to 5 s (reset by a successful connection); each change of connection
 //! state is logged once (`info`), repeated failures only at `debug`.
 //!
@@ -134,6 +134,9 @@ async fn session(
     let (read, mut write) = stream.into_split();
     let mut reader = LineReader::new(read);
     let mut model = TrackerModel::new();
+    // Re-evaluate on every new pose too, so a change (the target leaving the picture) is
+    // reported at the simulator's step rate rather than at the next 100 ms status.
+    let mut pose_open = true;
     loop {
         while let Some(mut line) = model.poll_line() {
             line.push('\n');
@@ -153,6 +156,11 @@ async fn session(
                 Err(err) => return End::Closed(format!("read: {err}")),
             },
             () = sleep_until_opt(deadline) => {
+                model.handle_timeout(clock_now(), current_pose(pose).as_ref());
+            }
+            changed = pose.changed(), if pose_open => {
+                // A closed channel (the simulator stopped) means "pose unknown" from now on.
+                pose_open = changed.is_ok();
                 model.handle_timeout(clock_now(), current_pose(pose).as_ref());
             }
         }
