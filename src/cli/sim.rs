@@ -19,7 +19,8 @@ use crate::sim::{server, SimConfig};
     siyi-bridge sim\n  \
     siyi-bridge sim --listen 127.0.0.1:0 --boot-time-ms 0\n  \
     siyi-bridge sim --drop 0.1 --corrupt 0.02 --reply-delay-ms 40 --seed 7\n  \
-    siyi-bridge sim --unanswered 0x18,0x16,0x25,0x30 --no-sd-card --reboot-at-ms 60000")]
+    siyi-bridge sim --unanswered 0x18,0x16,0x25,0x30 --no-sd-card --reboot-at-ms 60000\n  \
+    siyi-bridge sim --ai-module --boot-time-ms 0")]
 pub struct Args {
     /// UDP address to listen on (the real camera is 192.168.144.25:37260; port 0 = any free port).
     #[arg(long, default_value = "127.0.0.1:37260")]
@@ -62,6 +63,10 @@ pub struct Args {
     /// Hardware id, up to 12 ASCII characters; "73…" is an A8 mini.
     #[arg(long, default_value = "732405150118")]
     pub hardware_id: String,
+    /// Fit SIYI's AI tracking module: 0x4D says on, 0x51 switches a 30 Hz stream of 0x50
+    /// frames tracking a simulated car (without it: 0x4D/0x4E say off, 0x51 fails).
+    #[arg(long)]
+    pub ai_module: bool,
 }
 
 impl Args {
@@ -80,6 +85,7 @@ impl Args {
             unanswered: self.unanswered.iter().copied().collect::<BTreeSet<_>>(),
             silent_acks: self.silent_acks.iter().copied().collect::<BTreeSet<_>>(),
             reboot_at_ms: self.reboot_at_ms,
+            ai_module: self.ai_module,
             ..SimConfig::default()
         }
     }
@@ -140,6 +146,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             sd_card = config.sd_card,
             reboot_at_ms = ?config.reboot_at_ms,
             seed = config.seed,
+            ai_module = config.ai_module,
             "simulator configuration"
         );
         let shutdown = shutdown_signal();

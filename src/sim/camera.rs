@@ -17,7 +17,8 @@
 //! * 0x0C is never acknowledged; unknown command ids get no reply (there is no NAK);
 //! * the CTRL byte of requests is not checked (CTRL 0x00 is answered too), except that frames
 //!   marked as replies (`ack_pack` bit) are ignored, so two simulators cannot ping-pong;
-//! * pushes (0x0B) and the 0x25 attitude stream go to the most recent client (see [`Transmit`]).
+//! * pushes (0x0B), the 0x25 attitude stream and the AI module's 0x50 frames go to the most
+//!   recent client (see [`Transmit`]).
 //!
 //! Choices where the sources are silent (all configurable in [`SimConfig`]):
 //!
@@ -34,6 +35,9 @@
 //!   [`SimConfig::reboot_silence_ms`], then it answers again with firmware 0.0.0 for the boot time;
 //!   recording stops, zoom returns to 1.0×, streams stop, pending codec / video-output changes
 //!   take effect;
+//! * AI tracking (0x4D, 0x4E, 0x51, 0x50) follows `sim/ai.rs`: with [`SimConfig::ai_module`]
+//!   the camera looks at the synthetic scene of `sim/scene.rs` (a car on a known path) and
+//!   streams its box at 30 Hz; without the module it says "off" and never streams;
 //! * encoding defaults (sim choice, not a capture): recording H.265 1920×1080 8000 kbps 30 fps,
 //!   main stream H.265 1920×1080 4000 kbps 30 fps, sub stream H.264 1280×720 2000 kbps 30 fps.
 //!   With a 4K recording resolution the zoom is locked at 1.0× (manual §5.3).
@@ -46,24 +50,29 @@ use siyi_protocol::{
     MotionMode, MountingDirection, Reply, Request, SystemInfo, Zoom,
 };
 
+pub use super::ai::{AI_STREAM_HZ, LOST_AFTER_MS};
 pub use super::config::SimConfig;
 pub use super::gimbal::{GimbalMotion, PITCH_MAX_DEG, PITCH_MIN_DEG, YAW_LIMIT_DEG};
 pub use super::outbox::Transmit;
+pub use super::scene::{Direction, ImageBox, SimPose};
 pub use super::state::{SimState, SimStats};
 pub use super::zoom::{ZoomMotion, MAX_ZOOM, MIN_ZOOM};
 
+use super::ai::AiModule;
 use super::config::later;
 use super::gimbal::Gimbal;
 use super::outbox::{Dest, Outbox};
 use super::power::{Power, RebootPlan};
 use super::recorder::Recorder;
+use super::scene;
+use super::state::TargetTruth;
 use super::video::Video;
 use super::zoom::ZoomLens;
 
 /// The simulated A8 mini. See the [module documentation](self) for the behaviour.
 ///
 /// It owns one part per piece of state (`Gimbal`, `ZoomLens`, `Recorder`, `Video`,
-/// `Power`, `Outbox`), decodes requests and dispatches each to the parts it concerns.
+/// `Power`, `Outbox`, `AiModule`), decodes requests and dispatches each to the parts it concerns.
 #[derive(Debug)]
 pub struct SimCamera {
     config: SimConfig,
@@ -73,6 +82,9 @@ pub struct SimCamera {
     video: Video,
     power: Power,
     outbox: Outbox,
+    ai: AiModule,
+    /// Power-up instant: scene time counts from here.
+    started: Instant,
     /// Counters of the way in (the way out counts in the outbox).
     stats_in: SimStats,
     decoder: FrameDecoder,
@@ -96,6 +108,8 @@ impl SimCamera {
             video: Video::new(),
             power: Power::new(&config, now),
             outbox: Outbox::new(&config),
+            ai: AiModule::new(&config),
+            started: now,
             config,
             stats_in: SimStats::default(),
             decoder: FrameDecoder::new(),
@@ -133,6 +147,38 @@ impl SimCamera {
             video_output: self.video.output,
             reboots: self.power.reboots,
             next_seq: self.outbox.next_seq,
+            scene_time_s: self.scene_time_s(self.clock),
+            target: self.target_truth(),
+            ai_stream_on: self.ai.stream_on,
+            ai_frames_pushed: self.ai.frames_pushed,
+        }
+    }
+
+    /// Where the camera looks and the scene time, as of the last `now` passed in: what the AI
+    /// module and a simulated tracker see.
+    pub fn pose(&self) -> SimPose {
+        self.pose_at(self.clock)
+    }
+
+    fn pose_at(&self, t: Instant) -> SimPose {
+        SimPose {
+            yaw_deg: self.gimbal.yaw_deg,
+            pitch_deg: self.gimbal.pitch_deg,
+            zoom: self.zoom.level,
+            scene_time_s: self.scene_time_s(t),
+        }
+    }
+
+    fn scene_time_s(&self, t: Instant) -> f64 {
+        t.saturating_duration_since(self.started).as_secs_f64()
+    }
+
+    /// The scene's target now: its direction and where it is in the picture.
+    fn target_truth(&self) -> TargetTruth {
+        let pose = self.pose();
+        TargetTruth {
+            direction: scene::target_direction(pose.scene_time_s),
+            image: scene::target_box(&pose),
         }
     }
 
@@ -199,10 +245,15 @@ impl SimCamera {
     /// planned). Motion is computed exactly whenever time is advanced, so it needs no timer.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let reboot = self.power.planned().map(|r| r.at);
-        [self.outbox.next_due(), self.next_stream_tick, reboot]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.outbox.next_due(),
+            self.next_stream_tick,
+            self.ai.next_tick(),
+            reboot,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The next datagram ready to send (one frame each), without its destination.
@@ -219,15 +270,26 @@ impl SimCamera {
         self.outbox.release_due(now, self.last_client);
     }
 
-    /// Brings the model to `now`, handling stream ticks and reboots in time order.
+    /// Brings the model to `now`, handling stream ticks and reboots in time order (at one instant:
+    /// the reboot first, then the attitude stream, then the AI stream).
     fn advance(&mut self, now: Instant) {
         let now = now.max(self.clock);
         loop {
-            let tick = self.next_stream_tick.filter(|&t| t <= now);
             let reboot = self.power.planned().filter(|r| r.at <= now);
-            match (tick, reboot) {
-                (Some(t), Some(r)) if r.at <= t => self.reboot(r),
-                (Some(t), _) => {
+            let tick = self.next_stream_tick.filter(|&t| t <= now);
+            let ai_tick = self.ai.next_tick().filter(|&t| t <= now);
+            let first = [
+                reboot.map(|r| (r.at, Due::Reboot(r))),
+                tick.map(|t| (t, Due::Attitude)),
+                ai_tick.map(|t| (t, Due::Ai)),
+            ]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(at, due)| (*at, due.rank()));
+            match first {
+                None => break,
+                Some((_, Due::Reboot(r))) => self.reboot(r),
+                Some((t, Due::Attitude)) => {
                     self.integrate(t);
                     self.release_due(t);
                     let frame = Reply::Attitude(self.gimbal.attitude());
@@ -240,8 +302,14 @@ impl SimCamera {
                         next
                     });
                 }
-                (None, Some(r)) => self.reboot(r),
-                (None, None) => break,
+                Some((t, Due::Ai)) => {
+                    self.integrate(t);
+                    self.release_due(t);
+                    let pose = self.pose_at(t);
+                    let track = self.ai.tick(t, now, &pose);
+                    self.outbox
+                        .schedule(t, Dest::LatestClient, Reply::AiTracking(track));
+                }
             }
         }
         self.integrate(now);
@@ -258,6 +326,7 @@ impl SimCamera {
             self.zoom.reset();
             self.attitude_stream_hz = 0;
             self.next_stream_tick = None;
+            self.ai.stop();
             self.video.reboot();
         }
         if plan.gimbal {
@@ -421,6 +490,11 @@ impl SimCamera {
                     gimbal: u8::from(gimbal),
                 })
             }
+            Request::AiModeStatus => Some(Reply::AiModeStatus(self.ai.mode())),
+            Request::AiStreamStatus => Some(Reply::AiStreamStatus(self.ai.stream_status())),
+            Request::SetAiStream { on } => Some(Reply::SetAiStream {
+                status: self.ai.set_stream(now, on),
+            }),
             // No reply: TCP heartbeat, aircraft attitude, raw GPS, format SD (A8: "no response"),
             // and every command this model does not know.
             Request::TcpHeartbeat
@@ -465,5 +539,24 @@ impl SimCamera {
         let at = later(now, self.config.feedback_delay_ms);
         let push = Reply::FunctionFeedback(code);
         self.outbox.schedule(at, Dest::LatestClient, push);
+    }
+}
+
+/// A timed event of [`SimCamera::advance`].
+#[derive(Clone, Copy, Debug)]
+enum Due {
+    Reboot(RebootPlan),
+    Attitude,
+    Ai,
+}
+
+impl Due {
+    /// Order at one and the same instant.
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Reboot(_) => 0,
+            Self::Attitude => 1,
+            Self::Ai => 2,
+        }
     }
 }

@@ -49,6 +49,10 @@ pub struct SimConfig {
     pub feedback_delay_ms: u64,
     /// Gimbal motion mode at power-up.
     pub motion_mode: MotionMode,
+    /// Whether SIYI's external AI tracking module is fitted: it answers 0x4D / 0x4E / 0x51 and
+    /// pushes 0x50 tracking frames of the synthetic scene (see `sim/ai.rs`). Off by default, as
+    /// on a bare A8 mini.
+    pub ai_module: bool,
 }
 
 impl Default for SimConfig {
@@ -74,6 +78,7 @@ impl Default for SimConfig {
             gimbal_max_rate_dps: 90.0,
             feedback_delay_ms: 250,
             motion_mode: MotionMode::Follow,
+            ai_module: false,
         }
     }
 }

@@ -6,7 +6,11 @@
 //! go to the most recent client (the last address any datagram came from) — the real camera's
 //! choice is undocumented (siyi-protocol.md §8), and with one client (the bridge) both agree.
 //!
-//! This is the only part of the simulator that reads the clock.
+//! [`spawn_with_pose`] also publishes the camera's [`SimPose`] (gimbal angles, zoom, scene time)
+//! on a `tokio::sync::watch` channel after every step, for the simulated tracker
+//! ([`tracker_client::run`](super::tracker_client::run)).
+//!
+//! This and `tracker_client` are the only parts of the simulator that read the clock.
 
 use std::future::Future;
 use std::io;
@@ -14,9 +18,11 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use tokio::net::UdpSocket;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::camera::{SimCamera, SimConfig, SimStats};
+use super::scene::SimPose;
 
 /// Largest datagram the server reads (bytes); longer ones are truncated by the OS.
 const RECV_BUFFER_LEN: usize = 65_536;
@@ -36,8 +42,30 @@ pub async fn serve(
     config: SimConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<SimStats> {
+    serve_inner(socket, SimCamera::new(config, clock_now()), shutdown, None).await
+}
+
+/// Like [`serve`], and publishes the camera's pose and scene time on `pose` after every step
+/// (each datagram received, each deadline reached): at least at the attitude poll or stream
+/// rate, 30 Hz while the AI stream is on. The channel's receivers may come and go.
+pub async fn serve_with_pose(
+    socket: UdpSocket,
+    config: SimConfig,
+    shutdown: impl Future<Output = ()>,
+    pose: watch::Sender<SimPose>,
+) -> io::Result<SimStats> {
+    let camera = SimCamera::new(config, clock_now());
+    pose.send_replace(camera.pose());
+    serve_inner(socket, camera, shutdown, Some(pose)).await
+}
+
+async fn serve_inner(
+    socket: UdpSocket,
+    mut camera: SimCamera,
+    shutdown: impl Future<Output = ()>,
+    pose: Option<watch::Sender<SimPose>>,
+) -> io::Result<SimStats> {
     let local = socket.local_addr()?;
-    let mut camera = SimCamera::new(config, clock_now());
     let mut buf = vec![0u8; RECV_BUFFER_LEN];
     let mut io_errors: u64 = 0;
     tokio::pin!(shutdown);
@@ -69,6 +97,9 @@ pub async fn serve(
                 }
             },
             () = sleep_until_opt(deadline) => camera.handle_timeout(clock_now()),
+        }
+        if let Some(tx) = &pose {
+            tx.send_replace(camera.pose());
         }
     }
     let stats = camera.stats();
@@ -112,4 +143,28 @@ pub async fn spawn_with_shutdown(
     let addr = socket.local_addr()?;
     let handle = tokio::spawn(serve(socket, config, shutdown));
     Ok((addr, handle))
+}
+
+/// Like [`spawn_with_shutdown`], and also returns a `watch` receiver of the simulated camera's
+/// pose and scene time ([`SimPose`]), published after every step of the simulator (see
+/// [`serve_with_pose`]). Feed it to [`tracker_client::run`](super::tracker_client::run).
+pub async fn spawn_with_pose(
+    bind: SocketAddr,
+    config: SimConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<(
+    SocketAddr,
+    JoinHandle<io::Result<SimStats>>,
+    watch::Receiver<SimPose>,
+)> {
+    let socket = UdpSocket::bind(bind).await?;
+    let addr = socket.local_addr()?;
+    let (tx, rx) = watch::channel(SimPose {
+        yaw_deg: 0.0,
+        pitch_deg: 0.0,
+        zoom: 1.0,
+        scene_time_s: 0.0,
+    });
+    let handle = tokio::spawn(serve_with_pose(socket, config, shutdown, tx));
+    Ok((addr, handle, rx))
 }

@@ -7,6 +7,7 @@ use siyi_protocol::{EncodingParams, MotionMode, RecordState};
 
 use super::gimbal::GimbalMotion;
 use super::recorder::record_state;
+use super::scene::{Direction, ImageBox};
 use super::zoom::{zoom_tenths, ZoomMotion};
 
 /// Everything the simulated camera knows, readable by tests through [`SimCamera::state`].
@@ -50,6 +51,23 @@ pub struct SimState {
     pub reboots: u32,
     /// The camera's SEQ counter: the SEQ of the next frame it sends.
     pub next_seq: u16,
+    /// Scene time, seconds since the simulator started (the scene's clock, `sim/scene.rs`).
+    pub scene_time_s: f64,
+    /// The scene's target (a car) now: ground truth for tests.
+    pub target: TargetTruth,
+    /// Whether the AI module's 0x50 stream is on.
+    pub ai_stream_on: bool,
+    /// 0x50 frames the AI module handed to the outbox since power-up (before the drop knob).
+    pub ai_frames_pushed: u64,
+}
+
+/// Ground truth about the scene's target at one instant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TargetTruth {
+    /// Its direction from the camera.
+    pub direction: Direction,
+    /// Its box in the picture, `None` when outside the frame.
+    pub image: Option<ImageBox>,
 }
 
 impl SimState {
