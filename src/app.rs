@@ -27,7 +27,7 @@ use crate::io::mavlink::{self as mavio, Endpoint, OutFrame, PeerIds};
 use crate::io::siyi::SiyiSocket;
 use crate::io::state_file::{self, SIMULATED_DIR};
 use crate::io::tracker::{self, TrackerIn, TrackerWrite};
-use crate::sim::{server as sim_server, SimConfig};
+use crate::sim::{server as sim_server, tracker_client as sim_tracker, SimConfig};
 
 /// Name of the state file inside `--state-dir`.
 pub use crate::io::state_file::STATE_FILE;
@@ -179,21 +179,27 @@ impl StateKeeper {
 /// Starts the bridge (and the simulator with `--simulate`) on the current tokio runtime.
 /// Errors name the flag or address that failed.
 pub async fn spawn(config: Config) -> anyhow::Result<Running> {
-    let (camera_addr, sim) = match &config.camera {
-        CameraSource::Udp(a) => (*a, None),
+    let (camera_addr, sim, sim_pose) = match &config.camera {
+        CameraSource::Udp(a) => (*a, None, None),
         CameraSource::Simulate => {
             let sim_config = SimConfig {
                 boot_time_ms: config.sim_boot_ms,
+                ai_module: config.sim_ai_module,
                 ..SimConfig::default()
             };
-            let (addr, handle) = sim_server::spawn(([127, 0, 0, 1], 0).into(), sim_config)
-                .await
-                .context("--simulate: cannot start the simulator on 127.0.0.1")?;
+            let (addr, handle, pose) = sim_server::spawn_with_pose(
+                ([127, 0, 0, 1], 0).into(),
+                sim_config,
+                std::future::pending(),
+            )
+            .await
+            .context("--simulate: cannot start the simulator on 127.0.0.1")?;
             tracing::warn!(
-                "--simulate: this is a SIMULATED A8 mini on udp {addr} (boots in {} ms), not a real camera",
-                config.sim_boot_ms
+                "--simulate: this is a SIMULATED A8 mini on udp {addr} (boots in {} ms{}), not a real camera",
+                config.sim_boot_ms,
+                if config.sim_ai_module { ", with an AI tracking module" } else { "" }
             );
-            (addr, Some(handle))
+            (addr, Some(handle), Some(pose))
         }
     };
     let local: Option<SocketAddr> = camera_addr
@@ -271,6 +277,11 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             tracing::info!("tracker API listening on tcp {local} (docs/tracker-api.md)");
             tracker_port.rx = Some(rx);
             others.push(task);
+            if let Some(pose) = sim_pose {
+                tracing::info!("--simulate: a simulated tracker connects to the tracker API");
+                let client = sim_tracker::run(local, pose, std::future::pending());
+                others.push(tokio::spawn(client));
+            }
             Some(local)
         }
     };

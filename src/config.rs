@@ -57,6 +57,8 @@ pub struct RunOptions {
     pub tracker_api: String,
     /// `--track-follow on|off`.
     pub track_follow: bool,
+    /// `--sim-ai-module` (simulator only).
+    pub sim_ai_module: bool,
 }
 
 /// The validated configuration.
@@ -88,6 +90,8 @@ pub struct Config {
     pub tracker_api: Option<SocketAddr>,
     /// Steer the gimbal to keep a tracked target centred.
     pub track_follow: bool,
+    /// The simulated camera has a SIYI AI tracking module.
+    pub sim_ai_module: bool,
 }
 
 /// A flag with a bad value.
@@ -218,6 +222,7 @@ impl Config {
         Ok(Self {
             tracker_api,
             track_follow: o.track_follow,
+            sim_ai_module: o.sim_ai_module,
             signing_key,
             camera,
             mavlink,

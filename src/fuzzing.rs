@@ -5,7 +5,7 @@
 //!
 //! * [`siyi_stream`]: the SIYI stream decoder (any chunking) and reply/request payload decoding.
 //! * [`mavlink_inbound`]: raw MAVLink bytes → frame splitter → [`Inbound`] → a [`Bridge`] talking
-//!   to the A8 mini simulator, on virtual time with a [`SpinGuard`].
+//!   to the A8 mini simulator, on virtual time ([`SimWorld`], with its spin guard).
 //! * [`state_file`]: the state-file start-up rules ([`persist::plan_start`]) on any file content.
 #![allow(clippy::disallowed_methods)] // one real Instant per run as the origin of virtual time
 
@@ -15,13 +15,11 @@ use mavlink::dialects::common::MavMessage;
 use mavlink::Message as _;
 use siyi_protocol::{FrameDecoder, Reply, Request};
 
-use crate::core::bridge::Bridge;
 use crate::core::camera::persist::{self, FileRole, FoundFile};
-use crate::core::camera::{CameraComponent, CameraConfig, Inbound};
-use crate::core::link::{LinkConfig, SiyiLink};
+use crate::core::camera::Inbound;
 use crate::io::mavlink::FrameSplitter;
-use crate::sim::{SimCamera, SimConfig};
-use crate::testing::SpinGuard;
+use crate::sim::SimConfig;
+use crate::testing::SimWorld;
 
 /// The SIYI decoder: the input (after its first byte, which picks a chunk size of 1–256 bytes)
 /// is pushed in chunks; every frame's payload is decoded as a reply and as a request.
@@ -74,84 +72,6 @@ const STEP: Duration = Duration::from_millis(100);
 const SETTLE: Duration = Duration::from_secs(5);
 const UTC_US: u64 = 1_800_000_000_000_000;
 
-/// A bridge and a simulated A8 mini exchanging datagrams on virtual time.
-struct World {
-    bridge: Bridge<SiyiLink>,
-    sim: SimCamera,
-    t0: Instant,
-    now: Instant,
-    guard: SpinGuard,
-    messages_out: usize,
-}
-
-impl World {
-    fn new() -> Self {
-        let now = Instant::now();
-        let camera = CameraComponent::new(
-            CameraConfig {
-                system_id: Some(1),
-                ..CameraConfig::default()
-            },
-            now,
-        );
-        Self {
-            bridge: Bridge::new(SiyiLink::new(LinkConfig::default(), now), camera, now),
-            sim: SimCamera::new(SimConfig::instant_boot(), now),
-            t0: now,
-            now,
-            guard: SpinGuard::new("fuzzing::mavlink_inbound", now),
-            messages_out: 0,
-        }
-    }
-
-    /// Moves datagrams both ways and drains every output (bounded: a storm is a failure).
-    fn exchange(&mut self) {
-        for _ in 0..1000 {
-            let mut moved = false;
-            while let Some(d) = self.bridge.poll_siyi() {
-                moved = true;
-                self.sim.handle_datagram(self.now, &d);
-            }
-            while let Some(d) = self.sim.poll_transmit() {
-                moved = true;
-                self.bridge.handle_siyi(self.now, &d);
-            }
-            while self.bridge.poll_mavlink().is_some() {
-                self.messages_out += 1;
-            }
-            while self.bridge.poll_event().is_some() {}
-            if !moved {
-                return;
-            }
-        }
-        panic!("datagram storm between the bridge and the simulator");
-    }
-
-    /// Runs every timer up to `d` from now.
-    fn run(&mut self, d: Duration) {
-        let end = self.now + d;
-        loop {
-            let next = [self.bridge.poll_timeout(), self.sim.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
-            let Some(next) = next.filter(|n| *n <= end) else {
-                break;
-            };
-            self.now = next.max(self.now);
-            self.guard.tick(self.now, next);
-            self.sim.handle_timeout(self.now);
-            self.bridge.handle_timeout(self.now, self.utc_us());
-            self.exchange();
-        }
-        self.now = end;
-    }
-
-    fn utc_us(&self) -> u64 {
-        UTC_US + self.now.duration_since(self.t0).as_micros() as u64
-    }
-}
-
 /// The MAVLink inbound path: the input is a byte stream (one or more MAVLink 1/2 frames, with
 /// anything between them) from a ground station on link 1. So that a fuzzer gets past the
 /// checksum, frames with an even sequence number get their CRC recomputed ([`repair_crcs`]);
@@ -178,9 +98,8 @@ pub struct SessionSummary {
 
 /// [`mavlink_inbound`], returning what happened.
 pub fn mavlink_session(data: &[u8]) -> SessionSummary {
-    let mut w = World::new();
-    w.bridge.handle_timeout(w.now, w.utc_us());
-    w.exchange();
+    let mut w = SimWorld::new(SimConfig::instant_boot(), Instant::now());
+    w.utc0_us = UTC_US;
     w.run(Duration::from_secs(2));
     let mut splitter = FrameSplitter::default();
     splitter.push(&repair_crcs(data));
@@ -188,15 +107,13 @@ pub fn mavlink_session(data: &[u8]) -> SessionSummary {
     while let Some(f) = splitter.next_frame() {
         frames_in += 1;
         let inbound = Inbound::from_payload(f.version, f.msg_id, &f.payload);
-        w.bridge
-            .handle_mavlink(w.now, w.utc_us(), 1, f.header, &inbound);
-        w.exchange();
+        w.mavlink(1, f.header, &inbound);
         w.run(STEP);
     }
     w.run(SETTLE);
     SessionSummary {
         frames_in,
-        messages_out: w.messages_out,
+        messages_out: w.out.len(),
         images: w.bridge.camera.persisted().image_count,
     }
 }

@@ -1,10 +1,27 @@
-//! Support for tests and fuzz entry points that drive the sans-IO core on virtual time.
+//! Support for tests, benchmarks and fuzz entry points that drive the sans-IO core on virtual
+//! time.
 //!
 //! [`SpinGuard`] makes a virtual-time loop fail fast instead of running forever: a timer that is
 //! always due (a zero period, a deadline that never moves) would otherwise spin a
 //! `while let Some(t) = x.poll_timeout() { x.handle_timeout(t) }` loop without end.
+//!
+//! [`SimWorld`] is the one virtual-time world of the whole core against the simulator: a
+//! [`Bridge`] (real SIYI link + camera component), the sans-IO A8 mini, a wire between them that
+//! can be cut or lose a seeded share of the datagrams, and optionally the simulated tracker on
+//! the tracker API.
 
 use std::time::{Duration, Instant};
+
+use mavlink::MavHeader;
+use rand::rngs::SmallRng;
+use rand::{Rng as _, SeedableRng as _};
+
+use crate::core::bridge::{Bridge, BridgeEvent};
+use crate::core::camera::{CameraComponent, CameraConfig, Inbound, PeerId, Transmit};
+use crate::core::link::{LinkConfig, SiyiLink};
+use crate::core::tracking::{ConnId, TrackerOutput};
+use crate::sim::tracker::TrackerModel;
+use crate::sim::{SimCamera, SimConfig};
 
 /// Wake-ups allowed per second of virtual time before a loop counts as spinning.
 pub const MAX_WAKES_PER_VIRTUAL_SECOND: u32 = 10_000;
@@ -71,6 +88,206 @@ impl SpinGuard {
              of virtual time (now t0+{at:?}, timer due at t0+{due:?}): a timer is always due",
             self.what,
         );
+    }
+}
+
+/// Most datagram hand-overs in one exchange before it counts as a storm.
+const MAX_EXCHANGE_ROUNDS: usize = 10_000;
+
+/// The tracker connection number the world's simulated tracker uses.
+pub const WORLD_TRACKER_CONN: ConnId = 1;
+
+/// The whole core against the simulated camera on virtual time. See the module docs.
+pub struct SimWorld {
+    /// The bridge under test.
+    pub bridge: Bridge<SiyiLink>,
+    /// The simulated A8 mini.
+    pub sim: SimCamera,
+    /// Virtual time origin.
+    pub t0: Instant,
+    /// Virtual time now.
+    pub now: Instant,
+    /// The wall clock at `t0`, µs since the UNIX epoch.
+    pub utc0_us: u64,
+    /// False: every datagram either way is lost (cable pulled, camera off).
+    pub wire_up: bool,
+    /// Share of the datagrams lost in each direction (0…1), drawn from a seeded generator.
+    pub loss: f64,
+    /// The simulated tracker on the tracker API, once connected.
+    pub tracker: Option<TrackerModel>,
+    /// Every MAVLink message the bridge sent, in order (tests drain it).
+    pub out: Vec<Transmit>,
+    /// Every event the bridge reported, in order (tests drain it).
+    pub events: Vec<BridgeEvent>,
+    /// Wake-ups of the virtual-time loop.
+    pub wakeups: u64,
+    rng: SmallRng,
+    guard: SpinGuard,
+}
+
+impl SimWorld {
+    /// A world started at `now` (the one real instant; all else is virtual), with the camera
+    /// component at system id 1.
+    pub fn new(sim: SimConfig, now: Instant) -> Self {
+        let camera = CameraConfig {
+            system_id: Some(1),
+            ..CameraConfig::default()
+        };
+        Self::with(camera, LinkConfig::default(), sim, now, 0)
+    }
+
+    /// A world with these configurations; `seed` seeds the wire's losses.
+    pub fn with(
+        camera: CameraConfig,
+        link: LinkConfig,
+        sim: SimConfig,
+        now: Instant,
+        seed: u64,
+    ) -> Self {
+        let camera = CameraComponent::new(camera, now);
+        Self {
+            bridge: Bridge::new(SiyiLink::new(link, now), camera, now),
+            sim: SimCamera::new(sim, now),
+            t0: now,
+            now,
+            utc0_us: 1_750_000_000_000_000,
+            wire_up: true,
+            loss: 0.0,
+            tracker: None,
+            out: Vec::new(),
+            events: Vec::new(),
+            wakeups: 0,
+            rng: SmallRng::seed_from_u64(seed ^ 0x5eed),
+            guard: SpinGuard::new("testing::SimWorld", now),
+        }
+    }
+
+    /// The wall clock now, µs since the UNIX epoch.
+    pub fn utc_us(&self) -> u64 {
+        self.utc0_us + self.now.duration_since(self.t0).as_micros() as u64
+    }
+
+    fn lost(&mut self) -> bool {
+        !self.wire_up || (self.loss > 0.0 && self.rng.random_bool(self.loss.clamp(0.0, 1.0)))
+    }
+
+    /// Moves datagrams and tracker lines both ways and collects every output.
+    ///
+    /// # Panics
+    /// When the two sides keep exchanging without end (a storm).
+    pub fn exchange(&mut self) {
+        for _ in 0..MAX_EXCHANGE_ROUNDS {
+            let mut moved = false;
+            while let Some(d) = self.bridge.poll_siyi() {
+                moved = true;
+                if !self.lost() {
+                    self.sim.handle_datagram(self.now, &d);
+                }
+            }
+            while let Some(d) = self.sim.poll_transmit() {
+                moved = true;
+                if !self.lost() {
+                    self.bridge.handle_siyi(self.now, &d);
+                }
+            }
+            moved |= self.exchange_tracker();
+            self.out
+                .extend(std::iter::from_fn(|| self.bridge.poll_mavlink()));
+            self.events
+                .extend(std::iter::from_fn(|| self.bridge.poll_event()));
+            if !moved {
+                return;
+            }
+        }
+        panic!(
+            "datagram storm at t0+{:?}",
+            self.now.saturating_duration_since(self.t0)
+        );
+    }
+
+    /// Lines between the bridge and the simulated tracker; true if any moved.
+    fn exchange_tracker(&mut self) -> bool {
+        let mut moved = false;
+        let pose = self.sim.pose();
+        while let Some(o) = self.bridge.poll_tracker() {
+            moved = true;
+            match (o, self.tracker.as_mut()) {
+                (TrackerOutput::Line(_, line), Some(t)) => {
+                    t.handle_line(self.now, Some(&pose), &line)
+                }
+                (TrackerOutput::Close(conn), _) => {
+                    self.tracker = None;
+                    self.bridge.handle_tracker_closed(self.now, conn);
+                }
+                (TrackerOutput::Line(..), None) => {}
+            }
+        }
+        while let Some(line) = self.tracker.as_mut().and_then(TrackerModel::poll_line) {
+            moved = true;
+            (self.bridge).handle_tracker_line(self.now, WORLD_TRACKER_CONN, Some(&line));
+        }
+        moved
+    }
+
+    /// Connects the simulated tracker to the tracker API (it says hello at once).
+    pub fn connect_tracker(&mut self) {
+        self.tracker = Some(TrackerModel::new());
+        self.bridge
+            .handle_tracker_opened(self.now, WORLD_TRACKER_CONN);
+        self.exchange();
+    }
+
+    /// A MAVLink message from `peer` with `header`.
+    pub fn mavlink(&mut self, peer: PeerId, header: MavHeader, inbound: &Inbound) {
+        let utc = self.utc_us();
+        self.bridge
+            .handle_mavlink(self.now, utc, peer, header, inbound);
+        self.exchange();
+    }
+
+    /// Runs every timer of the bridge, the camera and the tracker up to `d` from now.
+    ///
+    /// # Panics
+    /// When the loop spins ([`SpinGuard`]) or the sides storm.
+    pub fn run(&mut self, d: Duration) {
+        let end = self.now + d;
+        let utc = self.utc_us();
+        self.bridge.handle_timeout(self.now, utc);
+        self.exchange();
+        loop {
+            let tracker_due = self.tracker.as_ref().and_then(TrackerModel::poll_timeout);
+            let next = [
+                self.bridge.poll_timeout(),
+                self.sim.poll_timeout(),
+                tracker_due,
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let Some(next) = next.filter(|n| *n <= end) else {
+                break;
+            };
+            self.now = next.max(self.now);
+            self.guard.tick(self.now, next);
+            self.wakeups += 1;
+            self.sim.handle_timeout(self.now);
+            if let Some(t) = self.tracker.as_mut() {
+                let pose = self.sim.pose();
+                t.handle_timeout(self.now, Some(&pose));
+            }
+            let utc = self.utc_us();
+            self.bridge.handle_timeout(self.now, utc);
+            self.exchange();
+        }
+        self.now = end;
+    }
+
+    /// The MAVLink messages sent since last asked (drained from [`SimWorld::out`]).
+    pub fn take(&mut self) -> Vec<mavlink::dialects::common::MavMessage> {
+        self.out
+            .drain(..)
+            .filter_map(|t| t.mav().cloned())
+            .collect()
     }
 }
 

@@ -4,97 +4,23 @@
 
 mod camera_common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use camera_common::FakeLink;
 use mavlink::dialects::common::{
     MavCmd, MavMessage, MavResult, MavState, StorageStatus, COMMAND_LONG_DATA,
 };
 use mavlink::MavHeader;
-use siyi_bridge::core::bridge::Bridge;
-use siyi_bridge::core::camera::{CameraComponent, CameraConfig, Inbound, Transmit};
-use siyi_bridge::core::link::{LinkConfig, SiyiLink};
-use siyi_bridge::sim::{SimCamera, SimConfig};
-use siyi_bridge::testing::SpinGuard;
+use siyi_bridge::core::camera::Inbound;
+use siyi_bridge::sim::SimConfig;
+use siyi_bridge::testing::SimWorld;
 
-struct World {
-    bridge: Bridge<SiyiLink>,
-    sim: SimCamera,
-    now: Instant,
-    /// When false, datagrams to and from the camera are lost (cable pulled).
-    wire: bool,
-    out: Vec<Transmit>,
+/// The ground station's side of the world.
+trait Gcs {
+    fn command(&mut self, command: MavCmd, p: [f32; 3]);
 }
 
-const UTC: u64 = 1_750_000_000_000_000;
-
-impl World {
-    fn new(sim: SimConfig) -> Self {
-        let now = FakeLink::t0();
-        let camera = CameraComponent::new(
-            CameraConfig {
-                system_id: Some(1),
-                ..CameraConfig::default()
-            },
-            now,
-        );
-        Self {
-            bridge: Bridge::new(SiyiLink::new(LinkConfig::default(), now), camera, now),
-            sim: SimCamera::new(sim, now),
-            now,
-            wire: true,
-            out: Vec::new(),
-        }
-    }
-
-    fn exchange(&mut self) {
-        for _ in 0..1000 {
-            let mut moved = false;
-            while let Some(d) = self.bridge.poll_siyi() {
-                moved = true;
-                if self.wire {
-                    self.sim.handle_datagram(self.now, &d);
-                }
-            }
-            while let Some(d) = self.sim.poll_transmit() {
-                moved = true;
-                if self.wire {
-                    self.bridge.handle_siyi(self.now, &d);
-                }
-            }
-            while let Some(t) = self.bridge.poll_mavlink() {
-                self.out.push(t);
-            }
-            while self.bridge.poll_event().is_some() {}
-            if !moved {
-                return;
-            }
-        }
-        panic!("datagram storm");
-    }
-
-    fn run(&mut self, d: Duration) {
-        let end = self.now + d;
-        self.bridge.handle_timeout(self.now, UTC);
-        self.exchange();
-        let mut guard = SpinGuard::new("camera_bridge run", self.now);
-        loop {
-            let next = [self.bridge.poll_timeout(), self.sim.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
-            let Some(next) = next.filter(|n| *n <= end) else {
-                break;
-            };
-            self.now = next.max(self.now);
-            guard.tick(self.now, next);
-            self.sim.handle_timeout(self.now);
-            self.bridge.handle_timeout(self.now, UTC);
-            self.exchange();
-        }
-        self.now = end;
-    }
-
+impl Gcs for SimWorld {
     fn command(&mut self, command: MavCmd, p: [f32; 3]) {
         let msg = MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
             param1: p[0],
@@ -114,17 +40,12 @@ impl World {
             component_id: 190,
             sequence: 0,
         };
-        self.bridge
-            .handle_mavlink(self.now, UTC, 3, header, &Inbound::Message(msg));
-        self.exchange();
+        self.mavlink(3, header, &Inbound::Message(msg));
     }
+}
 
-    fn take(&mut self) -> Vec<MavMessage> {
-        self.out
-            .drain(..)
-            .filter_map(|t| t.mav().cloned())
-            .collect()
-    }
+fn world(sim: SimConfig) -> SimWorld {
+    SimWorld::new(sim, FakeLink::t0())
 }
 
 fn final_ack(msgs: &[MavMessage], cmd: MavCmd) -> Option<MavResult> {
@@ -140,7 +61,7 @@ fn final_ack(msgs: &[MavMessage], cmd: MavCmd) -> Option<MavResult> {
 
 #[test]
 fn boot_discovery_photo_video_on_virtual_time() {
-    let mut w = World::new(SimConfig {
+    let mut w = world(SimConfig {
         boot_time_ms: 5_000,
         ..SimConfig::default()
     });
@@ -204,7 +125,7 @@ fn boot_discovery_photo_video_on_virtual_time() {
 
 #[test]
 fn no_sd_card_fails_recording_with_a_reason() {
-    let mut w = World::new(SimConfig {
+    let mut w = world(SimConfig {
         sd_card: false,
         ..SimConfig::instant_boot()
     });
@@ -229,10 +150,10 @@ fn no_sd_card_fails_recording_with_a_reason() {
 
 #[test]
 fn camera_lost_and_back() {
-    let mut w = World::new(SimConfig::instant_boot());
+    let mut w = world(SimConfig::instant_boot());
     w.run(Duration::from_secs(3));
     w.take();
-    w.wire = false;
+    w.wire_up = false;
     w.run(Duration::from_secs(10));
     let m = w.take();
     assert!(m.iter().any(
@@ -256,7 +177,7 @@ fn camera_lost_and_back() {
         Some(MavResult::MAV_RESULT_ACCEPTED),
         "cached information is still served"
     );
-    w.wire = true;
+    w.wire_up = true;
     w.run(Duration::from_secs(10));
     let m = w.take();
     assert!(m.iter().any(

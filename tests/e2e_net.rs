@@ -37,6 +37,7 @@ fn config(ep: Endpoint, signing_key: Option<SigningKey>) -> Config {
         signing_key,
         tracker_api: None,
         track_follow: true,
+        sim_ai_module: false,
     }
 }
 

@@ -31,6 +31,7 @@ fn config(state_dir: PathBuf) -> Config {
         signing_key: None,
         tracker_api: None,
         track_follow: true,
+        sim_ai_module: false,
     }
 }
 

@@ -75,6 +75,10 @@ pub struct Args {
     /// (stops at the next manual gimbal command until the next track command).
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off)]
     pub track_follow: bool,
+    /// With --simulate: the simulated camera has a SIYI AI tracking module (0x4D/0x51/0x50), used
+    /// for tracking when no tracker is connected (start with --tracker-api off to see it alone).
+    #[arg(long, requires = "simulate")]
+    pub sim_ai_module: bool,
     /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
     #[arg(long, default_value_t = 2_000)]
     pub sim_boot_ms: u64,
@@ -118,6 +122,7 @@ impl Args {
             signing_key_file: self.signing_key_file.clone(),
             tracker_api: self.tracker_api.clone(),
             track_follow: self.track_follow,
+            sim_ai_module: self.sim_ai_module,
         })?)
     }
 }

@@ -15,10 +15,10 @@ use mavlink::dialects::common::{MavBool, MavCmd, MavMessage, MavResult, COMMAND_
 use mavlink::MavHeader;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use siyi_bridge::core::bridge::Bridge;
-use siyi_bridge::core::camera::{CameraComponent, CameraConfig, Inbound};
-use siyi_bridge::core::link::{LinkConfig, SiyiLink};
+use siyi_bridge::core::camera::{CameraConfig, Inbound};
+use siyi_bridge::core::link::LinkConfig;
 use siyi_bridge::sim::{SimCamera, SimConfig};
+use siyi_bridge::testing::SimWorld;
 
 /// What the soak is asked to do.
 #[derive(Clone, Debug)]
@@ -75,11 +75,12 @@ struct Pending {
 /// The world: bridge, camera, wire, ground station.
 pub struct SoakWorld {
     config: SoakConfig,
-    bridge: Bridge<SiyiLink>,
-    sim: SimCamera,
+    /// Bridge, camera and the lossy wire between them.
+    world: SimWorld,
     sim_config: SimConfig,
     /// The camera is off (between power-down and power-up).
     off_until: Option<Instant>,
+    /// The ground station's choices (zoom levels).
     rng: SmallRng,
     now: Instant,
     start: Instant,
@@ -99,17 +100,22 @@ impl SoakWorld {
             drop_probability: 0.0, // the wire below drops, in both directions
             ..SimConfig::default()
         };
-        let camera = CameraComponent::new(
-            CameraConfig {
-                system_id: Some(1),
-                ..CameraConfig::default()
-            },
+        let camera = CameraConfig {
+            system_id: Some(1),
+            ..CameraConfig::default()
+        };
+        let mut world = SimWorld::with(
+            camera,
+            LinkConfig::default(),
+            sim_config.clone(),
             now,
+            config.seed,
         );
+        world.utc0_us = UTC;
+        world.loss = config.loss.clamp(0.0, 1.0);
         Self {
-            rng: SmallRng::seed_from_u64(config.seed ^ 0x5eed),
-            bridge: Bridge::new(SiyiLink::new(LinkConfig::default(), now), camera, now),
-            sim: SimCamera::new(sim_config.clone(), now),
+            rng: SmallRng::seed_from_u64(config.seed ^ 0x6c5),
+            world,
             sim_config,
             off_until: None,
             now,
@@ -123,37 +129,25 @@ impl SoakWorld {
         }
     }
 
-    fn lost(&mut self) -> bool {
-        self.off_until.is_some() || self.rng.random_bool(self.config.loss.clamp(0.0, 1.0))
-    }
-
+    /// Moves everything between the sides at the current time and reads what the bridge said.
     fn exchange(&mut self) {
-        for _ in 0..10_000 {
-            let mut moved = false;
-            while let Some(d) = self.bridge.poll_siyi() {
-                moved = true;
-                if !self.lost() {
-                    self.sim.handle_datagram(self.now, &d);
-                }
-            }
-            while let Some(d) = self.sim.poll_transmit() {
-                moved = true;
-                if !self.lost() {
-                    self.bridge.handle_siyi(self.now, &d);
-                }
-            }
-            while let Some(t) = self.bridge.poll_mavlink() {
-                self.report.mavlink_out += 1;
-                if let Some(m) = t.mav() {
-                    self.observe(m);
-                }
-            }
-            while self.bridge.poll_event().is_some() {}
-            if !moved {
-                return;
+        self.world.now = self.now;
+        self.world.wire_up = self.off_until.is_none();
+        self.world.exchange();
+        self.world.events.clear();
+        for t in std::mem::take(&mut self.world.out) {
+            self.report.mavlink_out += 1;
+            if let Some(m) = t.mav() {
+                self.observe(m);
             }
         }
-        panic!("datagram storm at {:?}", self.now - self.start);
+    }
+
+    /// Timers of the camera and the bridge due now, then the exchange.
+    fn tick(&mut self) {
+        self.world.sim.handle_timeout(self.now);
+        self.world.bridge.handle_timeout(self.now, UTC);
+        self.exchange();
     }
 
     fn observe(&mut self, m: &MavMessage) {
@@ -213,13 +207,12 @@ impl SoakWorld {
             component_id: 190,
             sequence: 0,
         };
-        self.bridge
-            .handle_mavlink(self.now, UTC, GCS_LINK, header, &Inbound::Message(msg));
+        (self.world.bridge).handle_mavlink(self.now, UTC, GCS_LINK, header, &Inbound::Message(msg));
         self.exchange();
     }
 
     fn power_cycle(&mut self) {
-        self.photos_before_reboots += u64::from(self.sim.state().photos_taken);
+        self.photos_before_reboots += u64::from(self.world.sim.state().photos_taken);
         self.report.reboots += 1;
         self.off_until = Some(self.now + Duration::from_secs(3));
     }
@@ -227,7 +220,7 @@ impl SoakWorld {
     fn power_up(&mut self) {
         self.off_until = None;
         self.sim_config.seed = self.sim_config.seed.wrapping_add(1);
-        self.sim = SimCamera::new(self.sim_config.clone(), self.now);
+        self.world.sim = SimCamera::new(self.sim_config.clone(), self.now);
     }
 
     /// Runs the whole soak and returns what happened.
@@ -239,12 +232,12 @@ impl SoakWorld {
         let mut next_zoom = self.start + Duration::from_secs(35);
         let mut next_reboot = self.start + self.config.reboot_every;
         let guard = MAX_WAKEUPS_PER_S * (self.config.duration.as_secs() + 1);
-        self.bridge.handle_timeout(self.now, UTC);
+        self.world.bridge.handle_timeout(self.now, UTC);
         self.exchange();
         while self.now < end {
             let next = [
-                self.bridge.poll_timeout(),
-                self.sim.poll_timeout(),
+                self.world.bridge.poll_timeout(),
+                self.world.sim.poll_timeout(),
                 self.off_until,
                 Some(next_photo),
                 Some(next_record),
@@ -271,9 +264,7 @@ impl SoakWorld {
                 self.power_cycle();
                 next_reboot += self.config.reboot_every;
             }
-            self.sim.handle_timeout(self.now);
-            self.bridge.handle_timeout(self.now, UTC);
-            self.exchange();
+            self.tick();
             if self.now >= next_photo {
                 self.command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, [0.0, 0.0, 1.0]);
                 next_photo += Duration::from_secs(5);
@@ -294,24 +285,20 @@ impl SoakWorld {
                 next_record += Duration::from_secs(30);
             }
         }
-        // Let the last commands finish.
-        let settle = self.now + Duration::from_secs(10);
-        while let Some(next) = [self.bridge.poll_timeout(), self.sim.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
-            .filter(|t| *t <= settle)
-        {
-            self.now = next.max(self.now);
-            self.sim.handle_timeout(self.now);
-            self.bridge.handle_timeout(self.now, UTC);
+        // Let the last commands finish (the world's own loop, with its spin guard), reading
+        // the answers every 10 ms so their latency is measured to 10 ms.
+        self.world.wire_up = self.off_until.is_none();
+        for _ in 0..1000 {
+            self.world.now = self.now;
+            self.world.run(Duration::from_millis(10));
+            self.now = self.world.now;
             self.exchange();
         }
         // A camera still off was counted when it went off.
         let current = if self.off_until.is_some() {
             0
         } else {
-            u64::from(self.sim.state().photos_taken)
+            u64::from(self.world.sim.state().photos_taken)
         };
         self.report.photos_taken = self.photos_before_reboots + current;
         self.report
