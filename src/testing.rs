@@ -12,6 +12,9 @@
 
 use std::time::{Duration, Instant};
 
+use mavlink::dialects::common::{
+    MavAutopilot, MavCmd, MavMessage, MavType, COMMAND_LONG_DATA, HEARTBEAT_DATA,
+};
 use mavlink::MavHeader;
 use rand::rngs::SmallRng;
 use rand::{Rng as _, SeedableRng as _};
@@ -126,6 +129,9 @@ pub struct SimWorld {
 }
 
 impl SimWorld {
+    /// The peer a ground station's commands come from in [`SimWorld::command`].
+    pub const GCS_PEER: PeerId = 3;
+
     /// A world started at `now` (the one real instant; all else is virtual), with the camera
     /// component at system id 1.
     pub fn new(sim: SimConfig, now: Instant) -> Self {
@@ -245,6 +251,46 @@ impl SimWorld {
         self.exchange();
     }
 
+    /// A COMMAND_LONG from a ground station (system 255, component 190, peer
+    /// [`SimWorld::GCS_PEER`]) to the camera (1/100).
+    pub fn command(&mut self, command: MavCmd, params: [f32; 7]) {
+        let [param1, param2, param3, param4, param5, param6, param7] = params;
+        let msg = MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
+            param1,
+            param2,
+            param3,
+            param4,
+            param5,
+            param6,
+            param7,
+            command,
+            target_system: 1,
+            target_component: 100,
+            confirmation: 0,
+        });
+        let header = MavHeader {
+            system_id: 255,
+            component_id: 190,
+            sequence: 0,
+        };
+        self.mavlink(Self::GCS_PEER, header, &Inbound::Message(msg));
+    }
+
+    /// A HEARTBEAT from the ground station of [`SimWorld::command`].
+    pub fn gcs_heartbeat(&mut self) {
+        let msg = MavMessage::HEARTBEAT(HEARTBEAT_DATA {
+            mavtype: MavType::MAV_TYPE_GCS,
+            autopilot: MavAutopilot::MAV_AUTOPILOT_INVALID,
+            ..HEARTBEAT_DATA::DEFAULT
+        });
+        let header = MavHeader {
+            system_id: 255,
+            component_id: 190,
+            sequence: 0,
+        };
+        self.mavlink(Self::GCS_PEER, header, &Inbound::Message(msg));
+    }
+
     /// Runs every timer of the bridge, the camera and the tracker up to `d` from now.
     ///
     /// # Panics
@@ -283,7 +329,7 @@ impl SimWorld {
     }
 
     /// The MAVLink messages sent since last asked (drained from [`SimWorld::out`]).
-    pub fn take(&mut self) -> Vec<mavlink::dialects::common::MavMessage> {
+    pub fn take(&mut self) -> Vec<MavMessage> {
         self.out
             .drain(..)
             .filter_map(|t| t.mav().cloned())

@@ -7,42 +7,9 @@ mod camera_common;
 use std::time::Duration;
 
 use camera_common::FakeLink;
-use mavlink::dialects::common::{
-    MavCmd, MavMessage, MavResult, MavState, StorageStatus, COMMAND_LONG_DATA,
-};
-use mavlink::MavHeader;
-use siyi_bridge::core::camera::Inbound;
+use mavlink::dialects::common::{MavCmd, MavMessage, MavResult, MavState, StorageStatus};
 use siyi_bridge::sim::SimConfig;
 use siyi_bridge::testing::SimWorld;
-
-/// The ground station's side of the world.
-trait Gcs {
-    fn command(&mut self, command: MavCmd, p: [f32; 3]);
-}
-
-impl Gcs for SimWorld {
-    fn command(&mut self, command: MavCmd, p: [f32; 3]) {
-        let msg = MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
-            param1: p[0],
-            param2: p[1],
-            param3: p[2],
-            param4: 0.0,
-            param5: 0.0,
-            param6: 0.0,
-            param7: 0.0,
-            command,
-            target_system: 1,
-            target_component: 100,
-            confirmation: 0,
-        });
-        let header = MavHeader {
-            system_id: 255,
-            component_id: 190,
-            sequence: 0,
-        };
-        self.mavlink(3, header, &Inbound::Message(msg));
-    }
-}
 
 fn world(sim: SimConfig) -> SimWorld {
     SimWorld::new(sim, FakeLink::t0())
@@ -66,7 +33,10 @@ fn boot_discovery_photo_video_on_virtual_time() {
         ..SimConfig::default()
     });
     w.run(Duration::from_secs(1));
-    w.command(MavCmd::MAV_CMD_REQUEST_MESSAGE, [259.0, 0.0, 0.0]);
+    w.command(
+        MavCmd::MAV_CMD_REQUEST_MESSAGE,
+        [259.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    );
     let m = w.take();
     assert_eq!(
         final_ack(&m, MavCmd::MAV_CMD_REQUEST_MESSAGE),
@@ -75,13 +45,19 @@ fn boot_discovery_photo_video_on_virtual_time() {
     );
     w.run(Duration::from_secs(6));
     w.take();
-    w.command(MavCmd::MAV_CMD_REQUEST_MESSAGE, [259.0, 0.0, 0.0]);
+    w.command(
+        MavCmd::MAV_CMD_REQUEST_MESSAGE,
+        [259.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    );
     let m = w.take();
     assert!(m.iter().any(
         |m| matches!(m, MavMessage::CAMERA_INFORMATION(i) if &i.model_name[..7] == b"A8 mini")
     ));
 
-    w.command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, [0.0, 0.0, 1.0]);
+    w.command(
+        MavCmd::MAV_CMD_IMAGE_START_CAPTURE,
+        [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0],
+    );
     w.run(Duration::from_secs(2));
     let m = w.take();
     assert_eq!(
@@ -93,7 +69,7 @@ fn boot_discovery_photo_video_on_virtual_time() {
         .any(|m| matches!(m, MavMessage::CAMERA_IMAGE_CAPTURED(c) if c.image_index == 0)));
     assert_eq!(w.sim.state().photos_taken, 1);
 
-    w.command(MavCmd::MAV_CMD_VIDEO_START_CAPTURE, [0.0; 3]);
+    w.command(MavCmd::MAV_CMD_VIDEO_START_CAPTURE, [0.0; 7]);
     w.run(Duration::from_secs(3));
     let m = w.take();
     assert_eq!(
@@ -104,7 +80,7 @@ fn boot_discovery_photo_video_on_virtual_time() {
     assert!(m
         .iter()
         .any(|m| matches!(m, MavMessage::CAMERA_CAPTURE_STATUS(s) if s.video_status == 1 && s.recording_time_ms >= 1000)));
-    w.command(MavCmd::MAV_CMD_VIDEO_STOP_CAPTURE, [0.0; 3]);
+    w.command(MavCmd::MAV_CMD_VIDEO_STOP_CAPTURE, [0.0; 7]);
     w.run(Duration::from_secs(2));
     let m = w.take();
     assert_eq!(
@@ -114,7 +90,10 @@ fn boot_discovery_photo_video_on_virtual_time() {
     assert!(!w.sim.state().recording);
 
     // Zoom to 100 %: the camera gets there and CAMERA_SETTINGS says so.
-    w.command(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, [2.0, 100.0, 0.0]);
+    w.command(
+        MavCmd::MAV_CMD_SET_CAMERA_ZOOM,
+        [2.0, 100.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    );
     w.run(Duration::from_secs(3));
     let m = w.take();
     assert!((w.sim.state().zoom - 6.0).abs() < 0.05);
@@ -135,7 +114,7 @@ fn no_sd_card_fails_recording_with_a_reason() {
         m.iter().any(|m| matches!(m, MavMessage::STATUSTEXT(t) if t.text.to_str().unwrap_or("").contains("SD card"))),
         "no-card warning"
     );
-    w.command(MavCmd::MAV_CMD_VIDEO_START_CAPTURE, [0.0; 3]);
+    w.command(MavCmd::MAV_CMD_VIDEO_START_CAPTURE, [0.0; 7]);
     w.run(Duration::from_secs(5));
     let m = w.take();
     assert_eq!(
@@ -143,7 +122,10 @@ fn no_sd_card_fails_recording_with_a_reason() {
         Some(MavResult::MAV_RESULT_FAILED)
     );
     assert!(!w.sim.state().recording);
-    w.command(MavCmd::MAV_CMD_REQUEST_MESSAGE, [261.0, 0.0, 0.0]);
+    w.command(
+        MavCmd::MAV_CMD_REQUEST_MESSAGE,
+        [261.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    );
     let m = w.take();
     assert!(m.iter().any(|m| matches!(m, MavMessage::STORAGE_INFORMATION(s) if s.status == StorageStatus::STORAGE_STATUS_EMPTY)));
 }
@@ -164,13 +146,19 @@ fn camera_lost_and_back() {
         .filter(|m| matches!(m, MavMessage::HEARTBEAT(_)))
         .count();
     assert!(hb >= 9, "heartbeats continue: {hb}");
-    w.command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, [0.0, 0.0, 1.0]);
+    w.command(
+        MavCmd::MAV_CMD_IMAGE_START_CAPTURE,
+        [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0],
+    );
     let m = w.take();
     assert_eq!(
         final_ack(&m, MavCmd::MAV_CMD_IMAGE_START_CAPTURE),
         Some(MavResult::MAV_RESULT_TEMPORARILY_REJECTED)
     );
-    w.command(MavCmd::MAV_CMD_REQUEST_MESSAGE, [259.0, 0.0, 0.0]);
+    w.command(
+        MavCmd::MAV_CMD_REQUEST_MESSAGE,
+        [259.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    );
     let m = w.take();
     assert_eq!(
         final_ack(&m, MavCmd::MAV_CMD_REQUEST_MESSAGE),

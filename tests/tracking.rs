@@ -13,8 +13,9 @@ use mavlink::dialects::common::{
 };
 use serde_json::Value;
 use siyi_bridge::core::camera::{self, Transmit};
+use siyi_bridge::core::camera::{CameraComponent, CameraConfig};
 use siyi_bridge::core::link::Operation;
-use siyi_bridge::core::tracking::{ConnId, TrackerOutput};
+use siyi_bridge::core::tracking::{ConnId, FollowConfig, TrackerOutput, TrackingConfig};
 use siyi_bridge::testing::SpinGuard;
 
 const CONN: ConnId = 1;
@@ -450,7 +451,11 @@ fn follow_turns_the_gimbal_towards_the_target_holds_when_lost_and_stops_at_the_e
 
 #[test]
 fn follow_keeps_a_moving_command_alive_and_yields_to_manual_gimbal_input() {
-    let mut rig = Rig::ready();
+    // Proportional only, so that the same report gives the same command.
+    let mut rig = rig_with_follow(FollowConfig {
+        integral_gain_per_s2: 0.0,
+        ..FollowConfig::default()
+    });
     tracking_point(&mut rig, 0.7, 0.5);
     status_point(&mut rig, 0.7, 0.5);
     let first = rates(&rig);
@@ -482,24 +487,30 @@ fn follow_keeps_a_moving_command_alive_and_yields_to_manual_gimbal_input() {
     assert_eq!(rates(&rig).len(), n + 1);
 }
 
-#[test]
-fn follow_off_never_moves_the_gimbal() {
-    use siyi_bridge::core::camera::{CameraComponent, CameraConfig};
-    use siyi_bridge::core::tracking::TrackingConfig;
+fn rig_with_tracking(tracking: TrackingConfig) -> Rig {
     let t0 = camera_common::FakeLink::t0();
     let config = CameraConfig {
         system_id: Some(1),
-        tracking: TrackingConfig {
-            follow: false,
-            ..TrackingConfig::default()
-        },
+        tracking,
         ..CameraConfig::default()
     };
-    let mut rig = Rig::with(
-        CameraComponent::new(config, t0),
-        camera_common::FakeLink::identified(t0),
-        t0,
-    );
+    let link = camera_common::FakeLink::identified(t0);
+    Rig::with(CameraComponent::new(config, t0), link, t0)
+}
+
+fn rig_with_follow(follow_config: FollowConfig) -> Rig {
+    rig_with_tracking(TrackingConfig {
+        follow_config,
+        ..TrackingConfig::default()
+    })
+}
+
+#[test]
+fn follow_off_never_moves_the_gimbal() {
+    let mut rig = rig_with_tracking(TrackingConfig {
+        follow: false,
+        ..TrackingConfig::default()
+    });
     tracking_point(&mut rig, 0.9, 0.5);
     status_point(&mut rig, 0.9, 0.5);
     assert!(rates(&rig).is_empty());

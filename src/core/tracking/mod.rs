@@ -502,6 +502,7 @@ impl Tracking {
                 self.end_track(now, link);
             } else {
                 self.following = self.config.follow;
+                self.follow.restart();
             }
             MavResult::MAV_RESULT_ACCEPTED
         } else {
