@@ -3,5 +3,6 @@
 
 pub mod bridge;
 pub mod camera;
+pub mod geo;
 pub mod link;
 pub mod mavlink;
