@@ -4,5 +4,6 @@
 pub mod bridge;
 pub mod camera;
 pub mod geo;
+pub mod gimbal;
 pub mod link;
 pub mod mavlink;
