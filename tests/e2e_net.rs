@@ -35,6 +35,8 @@ fn config(ep: Endpoint, signing_key: Option<SigningKey>) -> Config {
         attitude_poll_ms: 100,
         allowed_systems: Vec::new(),
         signing_key,
+        gimbal_component_id: None,
+        gimbal_manager: Default::default(),
     }
 }
 

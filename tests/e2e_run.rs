@@ -29,6 +29,8 @@ fn config(state_dir: PathBuf) -> Config {
         attitude_poll_ms: 100,
         allowed_systems: Vec::new(),
         signing_key: None,
+        gimbal_component_id: None,
+        gimbal_manager: Default::default(),
     }
 }
 
