@@ -454,7 +454,6 @@ impl GimbalComponent {
                 }
                 let deg = |r: f32| f64::from(r).to_degrees();
                 let goal = self.setpoint_from_pitchyaw(
-                    now,
                     link,
                     [deg(s.pitch), deg(s.yaw), deg(s.pitch_rate), deg(s.yaw_rate)],
                     s.flags.bits(),
@@ -641,7 +640,6 @@ impl GimbalComponent {
     /// beside a given one keeps the gimbal's current value.
     fn setpoint_from_pitchyaw(
         &self,
-        now: Instant,
         link: &impl LinkControl,
         v: [f64; 4],
         flags: u32,
@@ -675,7 +673,6 @@ impl GimbalComponent {
         } else {
             (yaw, frame)
         };
-        let _ = now;
         Ok(Some(Goal::Angles {
             pitch_deg: if pitch.is_nan() {
                 current.pitch_deg
@@ -740,7 +737,7 @@ impl GimbalComponent {
                 let flags = cmd
                     .whole(5)
                     .map_or(0, |f| f.clamp(0.0, u32::MAX as f32) as u32);
-                let goal = self.setpoint_from_pitchyaw(now, link, v, flags);
+                let goal = self.setpoint_from_pitchyaw(link, v, flags);
                 Handled::just(self.apply(now, goal, link))
             }
             MavCmd::MAV_CMD_DO_SET_ROI_LOCATION => {
