@@ -827,3 +827,89 @@ fn bad_set_points_are_refused_and_angles_clamped() {
         MavResult::MAV_RESULT_TEMPORARILY_REJECTED
     );
 }
+
+#[test]
+fn manager_set_attitude_rates_and_earth_frame_rates_follow_the_vehicle_turn() {
+    let mut r = Rig::new(ManagerMode::Auto);
+    r.heartbeat(PX4);
+    r.command(
+        QGC,
+        154,
+        MavCmd::MAV_CMD_DO_GIMBAL_MANAGER_CONFIGURE,
+        [-2.0, -2.0, -1.0, -1.0, 0.0, 0.0, 154.0],
+    );
+    // QGC's rate control: GIMBAL_MANAGER_SET_ATTITUDE with NaN q, rates in rad/s.
+    let set = |yaw_dps: f32, flags: GimbalManagerFlags| {
+        MavMessage::GIMBAL_MANAGER_SET_ATTITUDE(
+            mavlink::dialects::common::GIMBAL_MANAGER_SET_ATTITUDE_DATA {
+                flags,
+                q: NAN_Q,
+                angular_velocity_x: f32::NAN,
+                angular_velocity_y: 0.0,
+                angular_velocity_z: yaw_dps.to_radians(),
+                target_system: 1,
+                target_component: 154,
+                gimbal_device_id: 154,
+            },
+        )
+    };
+    r.feed(
+        QGC,
+        set(
+            9.0,
+            GimbalManagerFlags::GIMBAL_MANAGER_FLAGS_YAW_IN_VEHICLE_FRAME,
+        ),
+    );
+    assert_eq!(
+        r.started(),
+        vec![Operation::GimbalRates {
+            yaw_speed: 10,
+            pitch_speed: 0
+        }]
+    );
+    assert!(r.gim.rate_motion_active() && r.gim.is_driving());
+    // Earth frame while the vehicle turns right at 4.5 °/s: the gimbal turns 4.5 °/s less.
+    r.vehicle_attitude(0.0, 4.5);
+    r.feed(
+        QGC,
+        set(9.0, GimbalManagerFlags::GIMBAL_MANAGER_FLAGS_YAW_LOCK),
+    );
+    assert_eq!(
+        r.started(),
+        vec![Operation::GimbalRates {
+            yaw_speed: 5,
+            pitch_speed: 0
+        }]
+    );
+    // Another user's message without control: ignored.
+    r.feed(
+        OTHER_GCS,
+        set(
+            -9.0,
+            GimbalManagerFlags::GIMBAL_MANAGER_FLAGS_YAW_IN_VEHICLE_FRAME,
+        ),
+    );
+    assert!(r.started().is_empty());
+    // ROI by COMMAND_INT with a relative altitude needs the home altitude: rejected without it.
+    let roi = MavMessage::COMMAND_INT(COMMAND_INT_DATA {
+        param1: 0.0,
+        param2: 0.0,
+        param3: 0.0,
+        param4: 0.0,
+        x: 473_977_420,
+        y: 85_455_940,
+        z: 0.0,
+        command: MavCmd::MAV_CMD_DO_SET_ROI_LOCATION,
+        target_system: 1,
+        target_component: 154,
+        frame: MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT,
+        current: 0,
+        autocontinue: 0,
+    });
+    let out = r.feed(QGC, roi);
+    assert_eq!(
+        acks(&out)[0].result,
+        MavResult::MAV_RESULT_TEMPORARILY_REJECTED
+    );
+    assert!(r.gim.rate_motion_active());
+}
