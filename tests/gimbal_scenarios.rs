@@ -913,3 +913,25 @@ fn manager_set_attitude_rates_and_earth_frame_rates_follow_the_vehicle_turn() {
     );
     assert!(r.gim.rate_motion_active());
 }
+
+#[test]
+fn yielding_to_another_part_stops_the_re_aiming() {
+    let mut r = Rig::new(ManagerMode::Auto);
+    r.heartbeat(PX4);
+    r.vehicle_attitude(0.0, 0.0);
+    let out = r.command(
+        QGC,
+        154,
+        MavCmd::MAV_CMD_DO_GIMBAL_MANAGER_PITCHYAW,
+        [-10.0, 30.0, f32::NAN, f32::NAN, 16.0, 0.0, 0.0],
+    );
+    assert_eq!(acks(&out)[0].result, MavResult::MAV_RESULT_ACCEPTED);
+    assert_eq!(r.started(), vec![angles(-300, -100)]);
+    assert!(r.gim.is_driving() && r.gim.poll_manual_input());
+    r.gim.yield_gimbal();
+    assert!(!r.gim.is_driving());
+    r.vehicle_attitude(20.0, 0.0);
+    r.advance(Duration::from_millis(500));
+    assert!(r.started().is_empty(), "no re-aiming after yielding");
+    assert!(!r.gim.poll_manual_input());
+}

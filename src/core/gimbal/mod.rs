@@ -245,6 +245,18 @@ impl GimbalComponent {
         !matches!(self.goal, Goal::Idle | Goal::Neutral)
     }
 
+    /// Lets another part of the core (tracking's "gimbal follow") move the gimbal: forgets the
+    /// current goal (yaw lock, ROI, angles) so the control loop stops re-aiming. Sends nothing: a
+    /// rate motion in progress must be replaced by the caller's own command. The next MAVLink
+    /// set-point takes the gimbal back (and [`GimbalComponent::poll_manual_input`] says so).
+    pub fn yield_gimbal(&mut self) {
+        self.goal = Goal::Idle;
+        self.rate.reset();
+        self.sent_rates = (0, 0);
+        self.sent_angles = None;
+        self.next_control = None;
+    }
+
     /// True once after a MAVLink user (ground station or autopilot) gave the gimbal a new
     /// set-point: whoever else moves the gimbal (tracking's "gimbal follow") should stop.
     pub fn poll_manual_input(&mut self) -> bool {
