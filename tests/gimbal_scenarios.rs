@@ -935,3 +935,46 @@ fn yielding_to_another_part_stops_the_re_aiming() {
     assert!(r.started().is_empty(), "no re-aiming after yielding");
     assert!(!r.gim.poll_manual_input());
 }
+
+#[test]
+fn device_information_waits_for_the_camera_and_status_follows_yaw_lock() {
+    let mut r = Rig::new(ManagerMode::Auto);
+    r.link = FakeLink::searching();
+    let out = r.command(
+        QGC,
+        154,
+        MavCmd::MAV_CMD_REQUEST_MESSAGE,
+        [283.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    );
+    assert_eq!(
+        acks(&out)[0].result,
+        MavResult::MAV_RESULT_TEMPORARILY_REJECTED
+    );
+    assert_eq!(count(&out, "GIMBAL_DEVICE_INFORMATION"), 0);
+    // Yaw lock on: GIMBAL_MANAGER_STATUS says so at once (not only at the next 1 Hz tick).
+    r.link = FakeLink::identified(r.now);
+    r.heartbeat(PX4);
+    r.vehicle_attitude(0.0, 0.0);
+    r.command(
+        QGC,
+        154,
+        MavCmd::MAV_CMD_DO_GIMBAL_MANAGER_CONFIGURE,
+        [-2.0, -2.0, -1.0, -1.0, 0.0, 0.0, 0.0],
+    );
+    let out = r.command(
+        QGC,
+        154,
+        MavCmd::MAV_CMD_DO_GIMBAL_MANAGER_PITCHYAW,
+        [-10.0, 30.0, f32::NAN, f32::NAN, 16.0, 0.0, 0.0],
+    );
+    let status = out
+        .iter()
+        .find_map(|t| match t.mav() {
+            Some(MavMessage::GIMBAL_MANAGER_STATUS(s)) => Some(s.clone()),
+            _ => None,
+        })
+        .expect("status on change");
+    assert!(status
+        .flags
+        .contains(GimbalManagerFlags::GIMBAL_MANAGER_FLAGS_YAW_LOCK));
+}

@@ -539,8 +539,14 @@ impl GimbalComponent {
         }
         self.manual = true;
         let was_rates = self.rate_motion_active();
+        let flags_before = self.device_flags();
         self.goal = goal;
         self.sent_angles = None;
+        if self.control.manager_active() && self.device_flags() != flags_before {
+            // GIMBAL_MANAGER_STATUS on change (yaw lock, neutral).
+            let m = self.manager_status(now);
+            self.host.send(Target::All, m);
+        }
         match goal {
             Goal::Rates { .. } if !was_rates => self.rate.reset(),
             Goal::Rates { .. } => {}
@@ -714,6 +720,10 @@ impl GimbalComponent {
                 let id = id as u32;
                 if id == ID_DEVICE_INFORMATION && self.is_our_autopilot_id(from) {
                     self.autopilot_manages();
+                }
+                if id == ID_DEVICE_INFORMATION && !identified(link.state()) {
+                    // Vendor, model and firmware come from the camera: PX4 asks again at 1 Hz.
+                    return Some(Handled::just(R::MAV_RESULT_TEMPORARILY_REJECTED));
                 }
                 match self.build(id, now, link) {
                     Some(m) => Handled {
@@ -907,6 +917,11 @@ impl GimbalComponent {
             no_manager: !self.control.manager_active() && !self.control.autopilot_is_manager(),
         })
     }
+}
+
+/// The camera is identified: model known and a firmware that is not 0.0.0 (booted).
+fn identified(s: &crate::core::link::CameraState) -> bool {
+    s.model.is_some() && s.camera_fw.is_some_and(|fw| !fw.is_zero())
 }
 
 /// The yaw frame of a set-point's flags (device and manager flags share the bits): the explicit
