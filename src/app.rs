@@ -19,6 +19,7 @@ use crate::core::bridge::{Bridge, BridgeEvent};
 use crate::core::camera::{
     persist, CameraComponent, CameraConfig, CameraEvent, Inbound, PersistedState,
 };
+use crate::core::gimbal::{GimbalComponent, GimbalConfig};
 use crate::core::link::{LinkConfig, LinkEvent, Operation, SiyiLink};
 use crate::core::tracking::{ConnId, TrackerOutput, TrackingConfig};
 use crate::io::driver::{self, utc_us, Timed};
@@ -308,7 +309,21 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         ..LinkConfig::default()
     };
     let link = SiyiLink::new(link_config, now);
-    let bridge = Bridge::new(link, camera, now);
+    let mut bridge = Bridge::new(link, camera, now);
+    if let Some(component_id) = config.gimbal_component_id {
+        let gimbal = GimbalConfig {
+            system_id: config.system_id,
+            component_id,
+            manager: config.gimbal_manager,
+            allowed_systems: config.allowed_systems.clone(),
+            ..GimbalConfig::default()
+        };
+        bridge = bridge.with_gimbal(GimbalComponent::new(gimbal, now));
+        tracing::info!(
+            "MAVLink gimbal device component {component_id}, gimbal manager {:?}",
+            config.gimbal_manager
+        );
+    }
     tracing::info!(
         "MAVLink camera component {}/{} ({}) on {}",
         config
@@ -615,6 +630,7 @@ fn log_event(ev: &BridgeEvent, camera: SocketAddr) {
         BridgeEvent::Camera(CameraEvent::SystemIdLearned(s)) => {
             tracing::info!("autopilot heard: using system id {s}")
         }
+        BridgeEvent::Gimbal(ev) => tracing::info!("gimbal: {ev:?}"),
         BridgeEvent::Camera(CameraEvent::Persist(s)) => {
             tracing::debug!("image counter now {}", s.image_count)
         }

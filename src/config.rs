@@ -4,6 +4,7 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
+use crate::core::gimbal::ManagerMode;
 use crate::io::endpoint::{Endpoint, EndpointError};
 use crate::io::mavlink::signing::SigningKey;
 
@@ -59,6 +60,10 @@ pub struct RunOptions {
     pub track_follow: bool,
     /// `--sim-ai-module` (simulator only).
     pub sim_ai_module: bool,
+    /// `--gimbal-compid N|off` (None = the default 154).
+    pub gimbal_compid: Option<String>,
+    /// `--gimbal-manager auto|on|off` (None = auto).
+    pub gimbal_manager: Option<String>,
 }
 
 /// The validated configuration.
@@ -92,6 +97,10 @@ pub struct Config {
     pub track_follow: bool,
     /// The simulated camera has a SIYI AI tracking module.
     pub sim_ai_module: bool,
+    /// Component id of the gimbal device (None = no gimbal component).
+    pub gimbal_component_id: Option<u8>,
+    /// Whether the bridge acts as the gimbal manager.
+    pub gimbal_manager: ManagerMode,
 }
 
 /// A flag with a bad value.
@@ -128,6 +137,12 @@ pub enum ConfigError {
         /// Why (no key material).
         why: crate::io::mavlink::signing::KeyError,
     },
+    /// `--gimbal-compid` not a component id, `0` or `off`.
+    #[error("--gimbal-compid {0:?}: expected 1–255 (154 = MAV_COMP_ID_GIMBAL), or 0 / off for no gimbal")]
+    GimbalCompId(String),
+    /// `--gimbal-manager` not one of the modes.
+    #[error("--gimbal-manager {0:?}: expected auto, on or off")]
+    GimbalManager(String),
     /// `--stream-uri` empty or not a URI.
     #[error("--stream-uri {0:?}: expected a URI such as rtsp://192.168.144.25:8554/main.264")]
     StreamUri(String),
@@ -219,10 +234,28 @@ impl Config {
                 "--tracker-api {a}: not loopback; whoever connects decides what the gimbal follows"
             );
         }
+        let gimbal_component_id = match o.gimbal_compid.as_deref().map(str::trim) {
+            None => Some(154),
+            Some("off" | "0") => None,
+            Some(v) => Some(
+                v.parse::<u8>()
+                    .ok()
+                    .filter(|c| *c != 0 && *c != component_id)
+                    .ok_or_else(|| ConfigError::GimbalCompId(v.to_owned()))?,
+            ),
+        };
+        let gimbal_manager = match o.gimbal_manager.as_deref().map(str::trim) {
+            None | Some("auto") => ManagerMode::Auto,
+            Some("on") => ManagerMode::On,
+            Some("off") => ManagerMode::Off,
+            Some(v) => return Err(ConfigError::GimbalManager(v.to_owned())),
+        };
         Ok(Self {
             tracker_api,
             track_follow: o.track_follow,
             sim_ai_module: o.sim_ai_module,
+            gimbal_component_id,
+            gimbal_manager,
             signing_key,
             camera,
             mavlink,
@@ -264,6 +297,37 @@ mod tests {
         assert!(c.allowed_systems.is_empty());
         assert_eq!(c.mavlink, vec![DEFAULT_MAVLINK.parse().unwrap()]);
         assert_eq!((c.system_id, c.component_id), (None, 100));
+    }
+
+    #[test]
+    fn gimbal_component_by_default_off_on_request() {
+        let c = Config::from_options(opts()).unwrap();
+        assert_eq!(c.gimbal_component_id, Some(154));
+        assert_eq!(c.gimbal_manager, ManagerMode::Auto);
+        for off in ["off", "0"] {
+            let c = Config::from_options(RunOptions {
+                gimbal_compid: Some(off.into()),
+                gimbal_manager: Some("on".into()),
+                ..opts()
+            })
+            .unwrap();
+            assert_eq!(c.gimbal_component_id, None);
+            assert_eq!(c.gimbal_manager, ManagerMode::On);
+        }
+        for bad in ["100", "256", "x"] {
+            let e = Config::from_options(RunOptions {
+                gimbal_compid: Some(bad.into()),
+                ..opts()
+            })
+            .unwrap_err();
+            assert!(e.to_string().contains("--gimbal-compid"), "{e}");
+        }
+        let e = Config::from_options(RunOptions {
+            gimbal_manager: Some("maybe".into()),
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("--gimbal-manager"), "{e}");
     }
 
     #[test]

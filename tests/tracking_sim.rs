@@ -260,3 +260,128 @@ fn the_simulated_ai_module_tracks_its_own_target() {
     w.run(Duration::from_millis(300));
     assert!(!w.sim.state().ai_stream_on);
 }
+
+mod with_the_gimbal_component {
+    use super::*;
+    use mavlink::dialects::common::{
+        GimbalDeviceFlags, MavAutopilot, MavModeFlag, MavState, MavType, ATTITUDE_DATA,
+        GIMBAL_DEVICE_SET_ATTITUDE_DATA, HEARTBEAT_DATA,
+    };
+    use mavlink::MavHeader;
+    use siyi_bridge::core::camera::Inbound;
+    use siyi_bridge::core::geo::Euler;
+    use siyi_bridge::core::gimbal::{GimbalComponent, GimbalConfig};
+
+    fn px4(w: &mut SimWorld, msg: MavMessage) {
+        let header = MavHeader {
+            system_id: 1,
+            component_id: 1,
+            sequence: 0,
+        };
+        w.mavlink(1, header, &Inbound::Message(msg));
+    }
+
+    fn px4_heartbeat(w: &mut SimWorld) {
+        px4(
+            w,
+            MavMessage::HEARTBEAT(HEARTBEAT_DATA {
+                custom_mode: 0,
+                mavtype: MavType::MAV_TYPE_QUADROTOR,
+                autopilot: MavAutopilot::MAV_AUTOPILOT_PX4,
+                base_mode: MavModeFlag::empty(),
+                system_status: MavState::MAV_STATE_ACTIVE,
+                mavlink_version: 3,
+            }),
+        );
+    }
+
+    /// PX4 as gimbal manager: the same angle set-point with yaw lock (held in the earth frame),
+    /// as it streams it; with the vehicle's attitude: it turns at 3°/s, so the gimbal component
+    /// keeps re-aiming to hold the earth-frame yaw.
+    fn px4_setpoint(w: &mut SimWorld, pitch_deg: f64, yaw_deg: f64) {
+        let heading_rad = (w.now - w.t0).as_secs_f32() * 3.0_f32.to_radians();
+        px4(
+            w,
+            MavMessage::ATTITUDE(ATTITUDE_DATA {
+                time_boot_ms: 0,
+                roll: 0.0,
+                pitch: 0.0,
+                yaw: heading_rad.sin().atan2(heading_rad.cos()),
+                rollspeed: 0.0,
+                pitchspeed: 0.0,
+                yawspeed: 0.0,
+            }),
+        );
+        let q = Euler::from_deg(0.0, pitch_deg, yaw_deg).to_quat();
+        px4(
+            w,
+            MavMessage::GIMBAL_DEVICE_SET_ATTITUDE(GIMBAL_DEVICE_SET_ATTITUDE_DATA {
+                q,
+                angular_velocity_x: f32::NAN,
+                angular_velocity_y: f32::NAN,
+                angular_velocity_z: f32::NAN,
+                flags: GimbalDeviceFlags::GIMBAL_DEVICE_FLAGS_ROLL_LOCK
+                    | GimbalDeviceFlags::GIMBAL_DEVICE_FLAGS_PITCH_LOCK
+                    | GimbalDeviceFlags::GIMBAL_DEVICE_FLAGS_YAW_LOCK,
+                target_system: 1,
+                target_component: 154,
+            }),
+        );
+    }
+
+    #[test]
+    fn follow_and_px4_set_points_take_turns() {
+        let now = t0();
+        let mut w = SimWorld::new(SimConfig::instant_boot(), now);
+        let gimbal = GimbalConfig {
+            system_id: Some(1),
+            ..GimbalConfig::default()
+        };
+        w.bridge.gimbal = Some(GimbalComponent::new(gimbal, now));
+        w.run(Duration::from_secs(2));
+        px4_heartbeat(&mut w);
+        px4_setpoint(&mut w, -10.0, 0.0);
+        w.run(Duration::from_secs(2));
+        assert!(
+            (w.sim.state().pitch_deg + 10.0).abs() < 1.0,
+            "PX4 aims the gimbal"
+        );
+        let yaw_before = w.sim.state().yaw_deg;
+        px4_setpoint(&mut w, -10.0, 0.0);
+        w.run(Duration::from_secs(2));
+        assert!(
+            (w.sim.state().yaw_deg - yaw_before).abs() > 3.0,
+            "yaw lock turns the gimbal against the vehicle's turn"
+        );
+        w.connect_tracker();
+        track_target(&mut w);
+        // PX4 keeps streaming the same set-point at 5 Hz; the follow keeps the target centred.
+        let mut worst = 0.0_f64;
+        for step in 0..150 {
+            if step % 2 == 0 {
+                px4_setpoint(&mut w, -10.0, 0.0);
+            }
+            if step % 10 == 0 {
+                px4_heartbeat(&mut w);
+            }
+            w.run(Duration::from_millis(100));
+            if step >= 50 {
+                worst = worst.max(error(target_in_picture(&w).expect("in the picture")));
+            }
+        }
+        assert!(worst < 0.05, "centred despite PX4's stream: {worst}");
+        assert!(w.bridge.camera.tracking().is_following());
+        // The user moves the gimbal (PX4 passes on a new set-point): follow stops, PX4 wins.
+        px4_setpoint(&mut w, -40.0, 20.0);
+        assert!(!w.bridge.camera.tracking().is_following());
+        for step in 0..30 {
+            if step % 2 == 0 {
+                px4_setpoint(&mut w, -40.0, 20.0);
+            }
+            w.run(Duration::from_millis(100));
+        }
+        let st = w.sim.state();
+        assert!((st.pitch_deg + 40.0).abs() < 1.0, "pitch {}", st.pitch_deg);
+        assert!(!w.bridge.camera.tracking().is_following());
+    }
+}

@@ -82,6 +82,14 @@ pub struct Args {
     /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
     #[arg(long, default_value_t = 2_000)]
     pub sim_boot_ms: u64,
+    /// MAVLink component id of the gimbal device (PX4's MNT_MAV_COMPID; default 154), or `off`
+    /// (or 0) for no gimbal component.
+    #[arg(long, value_name = "N|off")]
+    pub gimbal_compid: Option<String>,
+    /// Act as the gimbal manager: `auto` (until an autopilot manages the gimbal; default), `on`
+    /// (always), `off` (never: the gimbal device only).
+    #[arg(long, value_name = "auto|on|off")]
+    pub gimbal_manager: Option<String>,
 }
 
 fn parse_on_off(v: &str) -> Result<bool, String> {
@@ -123,6 +131,8 @@ impl Args {
             tracker_api: self.tracker_api.clone(),
             track_follow: self.track_follow,
             sim_ai_module: self.sim_ai_module,
+            gimbal_compid: self.gimbal_compid.clone(),
+            gimbal_manager: self.gimbal_manager.clone(),
         })?)
     }
 }

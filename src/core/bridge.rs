@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use mavlink::MavHeader;
 
 use crate::core::camera::{self, CameraComponent, CameraEvent, Inbound, PeerId, Transmit};
+use crate::core::gimbal::{GimbalComponent, GimbalEvent};
 use crate::core::link::{LinkControl, LinkEvent};
 use crate::core::tracking::{ConnId, TrackerOutput};
 
@@ -39,6 +40,8 @@ pub const CAMERA_SILENT_WARN_MAX_GAP: Duration = Duration::from_secs(60);
 pub enum BridgeEvent {
     /// From the camera component.
     Camera(CameraEvent),
+    /// From the gimbal component.
+    Gimbal(GimbalEvent),
     /// A link event, after the camera component has seen it (for logs).
     Link(LinkEvent),
     /// Nothing valid heard from the camera for `silent_for` (since start, or since its last
@@ -58,6 +61,8 @@ pub struct Bridge<L> {
     pub link: L,
     /// The MAVLink side.
     pub camera: CameraComponent,
+    /// The gimbal component (device 154, manager role), when enabled ([`Bridge::with_gimbal`]).
+    pub gimbal: Option<GimbalComponent>,
     events: std::collections::VecDeque<BridgeEvent>,
     start: Instant,
     /// Next "camera silent" warning, and the gap after it.
@@ -70,10 +75,17 @@ impl<L: SiyiSide> Bridge<L> {
         Self {
             link,
             camera,
+            gimbal: None,
             events: Default::default(),
             start: now,
             silent_warn: (now + CAMERA_SILENT_WARN_AFTER, CAMERA_SILENT_WARN_AFTER),
         }
+    }
+
+    /// Hosts the gimbal component next to the camera: it sees every MAVLink frame and link event.
+    pub fn with_gimbal(mut self, gimbal: GimbalComponent) -> Self {
+        self.gimbal = Some(gimbal);
+        self
     }
 
     /// Warns (at a backing-off rate) while the camera is silent.
@@ -101,10 +113,31 @@ impl<L: SiyiSide> Bridge<L> {
         while let Some(ev) = self.link.poll_event() {
             self.camera
                 .handle_link_event(now, ev.clone(), &mut self.link);
+            if let Some(g) = &mut self.gimbal {
+                g.handle_link_event(now, &ev, &mut self.link);
+            }
             self.events.push_back(BridgeEvent::Link(ev));
         }
         while let Some(ev) = self.camera.poll_event() {
             self.events.push_back(BridgeEvent::Camera(ev));
+        }
+        while let Some(ev) = self.gimbal.as_mut().and_then(GimbalComponent::poll_event) {
+            self.events.push_back(BridgeEvent::Gimbal(ev));
+        }
+        self.arbitrate_gimbal();
+    }
+
+    /// Who moves the gimbal: a new set-point from a MAVLink user pauses tracking's follow (until
+    /// the next track command); a follow that runs takes the gimbal from the gimbal component.
+    fn arbitrate_gimbal(&mut self) {
+        let Some(g) = &mut self.gimbal else {
+            return;
+        };
+        if g.poll_manual_input() {
+            self.camera.tracking_mut().manual_gimbal_input();
+        }
+        if self.camera.tracking().is_following() && g.is_driving() {
+            g.yield_gimbal();
         }
     }
 
@@ -119,6 +152,9 @@ impl<L: SiyiSide> Bridge<L> {
     ) {
         self.camera
             .handle_mavlink(now, utc_us, peer, header, inbound, &mut self.link);
+        if let Some(g) = &mut self.gimbal {
+            g.handle_mavlink(now, utc_us, peer, header, inbound, &mut self.link);
+        }
         self.pump(now);
     }
 
@@ -163,6 +199,9 @@ impl<L: SiyiSide> Bridge<L> {
         self.link.handle_timeout(now);
         self.pump(now);
         self.camera.handle_timeout(now, &mut self.link);
+        if let Some(g) = &mut self.gimbal {
+            g.handle_timeout(now, &mut self.link);
+        }
         self.pump(now);
         self.check_silence(now);
     }
@@ -174,12 +213,22 @@ impl<L: SiyiSide> Bridge<L> {
             (a, b) => a.or(b),
         };
         let warn = self.silent_warn.0;
-        Some(t.map_or(warn, |t| t.min(warn)))
+        let t = t.map_or(warn, |t| t.min(warn));
+        Some(
+            self.gimbal
+                .as_ref()
+                .and_then(GimbalComponent::poll_timeout)
+                .map_or(t, |g| g.min(t)),
+        )
     }
 
     /// Next MAVLink message to send.
     pub fn poll_mavlink(&mut self) -> Option<Transmit> {
-        self.camera.poll_transmit()
+        self.camera.poll_transmit().or_else(|| {
+            self.gimbal
+                .as_mut()
+                .and_then(GimbalComponent::poll_transmit)
+        })
     }
 
     /// Next datagram for the camera.

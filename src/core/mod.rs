@@ -3,6 +3,8 @@
 
 pub mod bridge;
 pub mod camera;
+pub mod geo;
+pub mod gimbal;
 pub mod link;
 pub mod mavlink;
 pub mod tracking;

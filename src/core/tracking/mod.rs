@@ -183,6 +183,12 @@ impl Tracking {
         }
     }
 
+    /// Whether the follow controller steers the gimbal now (a track accepted, follow on, no
+    /// manual gimbal input since).
+    pub fn is_following(&self) -> bool {
+        self.following
+    }
+
     /// What is tracked now.
     pub fn reported(&self) -> Reported {
         self.reported
