@@ -278,7 +278,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             tracing::info!("tracker API listening on tcp {local} (docs/tracker-api.md)");
             tracker_port.rx = Some(rx);
             others.push(task);
-            if let Some(pose) = sim_pose {
+            if let Some(pose) = sim_pose.filter(|_| config.sim_tracker) {
                 tracing::info!("--simulate: a simulated tracker connects to the tracker API");
                 let client = sim_tracker::run(local, pose, std::future::pending());
                 others.push(tokio::spawn(client));

@@ -60,6 +60,8 @@ pub struct RunOptions {
     pub track_follow: bool,
     /// `--sim-ai-module` (simulator only).
     pub sim_ai_module: bool,
+    /// `--sim-tracker on|off` (simulator only).
+    pub sim_tracker: bool,
     /// `--gimbal-compid N|off` (None = the default 154).
     pub gimbal_compid: Option<String>,
     /// `--gimbal-manager auto|on|off` (None = auto).
@@ -97,6 +99,8 @@ pub struct Config {
     pub track_follow: bool,
     /// The simulated camera has a SIYI AI tracking module.
     pub sim_ai_module: bool,
+    /// With the simulator: the simulated tracker connects to the tracker API.
+    pub sim_tracker: bool,
     /// Component id of the gimbal device (None = no gimbal component).
     pub gimbal_component_id: Option<u8>,
     /// Whether the bridge acts as the gimbal manager.
@@ -254,6 +258,7 @@ impl Config {
             tracker_api,
             track_follow: o.track_follow,
             sim_ai_module: o.sim_ai_module,
+            sim_tracker: o.sim_tracker,
             gimbal_component_id,
             gimbal_manager,
             signing_key,

@@ -38,6 +38,7 @@ fn config(ep: Endpoint, signing_key: Option<SigningKey>) -> Config {
         tracker_api: None,
         track_follow: true,
         sim_ai_module: false,
+        sim_tracker: false,
         gimbal_component_id: None,
         gimbal_manager: Default::default(),
     }

@@ -32,6 +32,7 @@ fn config(state_dir: PathBuf) -> Config {
         tracker_api: None,
         track_follow: true,
         sim_ai_module: false,
+        sim_tracker: false,
         gimbal_component_id: None,
         gimbal_manager: Default::default(),
     }

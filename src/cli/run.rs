@@ -73,12 +73,16 @@ pub struct Args {
     pub tracker_api: String,
     /// While a target is tracked, turn the gimbal to keep it in the middle of the picture
     /// (stops at the next manual gimbal command until the next track command).
-    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off)]
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
     pub track_follow: bool,
     /// With --simulate: the simulated camera has a SIYI AI tracking module (0x4D/0x51/0x50), used
     /// for tracking when no tracker is connected (start with --tracker-api off to see it alone).
     #[arg(long, requires = "simulate")]
     pub sim_ai_module: bool,
+    /// With --simulate: start the built-in simulated tracker on the tracker API (off: leave the
+    /// API free for your own tracker, e.g. scripts/tracker_client.py).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    pub sim_tracker: bool,
     /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
     #[arg(long, default_value_t = 2_000)]
     pub sim_boot_ms: u64,
@@ -131,6 +135,7 @@ impl Args {
             tracker_api: self.tracker_api.clone(),
             track_follow: self.track_follow,
             sim_ai_module: self.sim_ai_module,
+            sim_tracker: self.sim_tracker,
             gimbal_compid: self.gimbal_compid.clone(),
             gimbal_manager: self.gimbal_manager.clone(),
         })?)
@@ -162,4 +167,56 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         #[cfg(not(unix))]
         running.wait().await
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: Args,
+    }
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Cli::try_parse_from(std::iter::once("run").chain(args.iter().copied())).map(|c| c.run)
+    }
+
+    #[test]
+    fn on_off_flags_take_on_and_off_and_default_to_on() {
+        let a = parse(&[]).expect("defaults");
+        assert!(a.track_follow && a.sim_tracker);
+        assert_eq!(a.tracker_api, "127.0.0.1:14660");
+        let a = parse(&[
+            "--simulate",
+            "--track-follow",
+            "off",
+            "--sim-tracker",
+            "off",
+        ])
+        .expect("off");
+        assert!(!a.track_follow && !a.sim_tracker);
+        let a = parse(&["--track-follow=on"]).expect("on");
+        assert!(a.track_follow);
+        assert!(parse(&["--track-follow", "maybe"]).is_err());
+        assert!(parse(&["--sim-ai-module"]).is_err(), "needs --simulate");
+    }
+
+    #[test]
+    fn tracker_api_is_off_or_an_address() {
+        let config = |v: &str| {
+            parse(&["--simulate", "--tracker-api", v])
+                .unwrap()
+                .to_config()
+        };
+        assert_eq!(config("off").unwrap().tracker_api, None);
+        assert_eq!(
+            config("127.0.0.1:0").unwrap().tracker_api,
+            Some("127.0.0.1:0".parse().unwrap())
+        );
+        let err = config("localhost").unwrap_err().to_string();
+        assert!(err.contains("--tracker-api"), "{err}");
+    }
 }

@@ -3,19 +3,21 @@
 //! connection may stay, what a line means and when to close are the core's calls
 //! (`core::tracking`).
 //!
-//! Lines are split with `tokio_util`'s delimiter codec, bounded at the API's maximum line length:
-//! a longer line is discarded up to its newline and reported as `Line(conn, None)`; bytes that are
-//! not UTF-8 are passed on lossily (the core counts them as bad lines).
+//! Lines are split by [`BoundedLines`], a `tokio_util` decoder bounded at the API's maximum line
+//! length: a longer line is discarded up to its newline and reported as `Line(conn, None)`, and
+//! the connection goes on (`tokio_util`'s own line codecs end the stream after such an error);
+//! bytes that are not UTF-8 are passed on lossily (the core counts them as bad lines).
 
 use std::io;
 use std::net::SocketAddr;
 
+use bytes::{Buf as _, BytesMut};
 use futures_util::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, FramedRead};
+use tokio_util::codec::{Decoder, FramedRead};
 
 use crate::core::tracking::api::MAX_LINE_BYTES;
 use crate::core::tracking::ConnId;
@@ -82,10 +84,8 @@ async fn accept_loop(listener: TcpListener, tx: mpsc::Sender<TrackerIn>) {
 }
 
 async fn connection(conn: ConnId, stream: TcpStream, tx: mpsc::Sender<TrackerIn>) {
-    let codec =
-        AnyDelimiterCodec::new_with_max_length(b"\n".to_vec(), b"\n".to_vec(), MAX_LINE_BYTES);
     let (read, mut writer) = stream.into_split();
-    let mut lines = FramedRead::new(read, codec);
+    let mut lines = FramedRead::new(read, BoundedLines::default());
     let (write_tx, mut write_rx) = mpsc::channel(WRITE_QUEUE);
     if tx.send(TrackerIn::Opened(conn, write_tx)).await.is_err() {
         return;
@@ -93,18 +93,12 @@ async fn connection(conn: ConnId, stream: TcpStream, tx: mpsc::Sender<TrackerIn>
     loop {
         tokio::select! {
             read = lines.next() => match read {
-                Some(Ok(bytes)) => {
-                    let line = String::from_utf8_lossy(&bytes).trim_end_matches('\r').to_owned();
-                    if tx.send(TrackerIn::Line(conn, Some(line))).await.is_err() {
+                Some(Ok(line)) => {
+                    if tx.send(TrackerIn::Line(conn, line)).await.is_err() {
                         return;
                     }
                 }
-                Some(Err(AnyDelimiterCodecError::MaxChunkLengthExceeded)) => {
-                    if tx.send(TrackerIn::Line(conn, None)).await.is_err() {
-                        return;
-                    }
-                }
-                Some(Err(AnyDelimiterCodecError::Io(e))) => {
+                Some(Err(e)) => {
                     tracing::debug!(target: "tracking", conn, "tracker connection error: {e}");
                     break;
                 }
@@ -125,4 +119,101 @@ async fn connection(conn: ConnId, stream: TcpStream, tx: mpsc::Sender<TrackerIn>
         }
     }
     let _ = tx.send(TrackerIn::Closed(conn)).await;
+}
+
+/// Splits a byte stream into lines of at most [`MAX_LINE_BYTES`] (without the `\n` or a `\r`
+/// before it). A longer line is skipped up to its newline and yields `None` once.
+#[derive(Debug, Default)]
+pub struct BoundedLines {
+    /// Inside a line that is too long: skip up to the next newline.
+    discarding: bool,
+    /// Bytes of the buffer already searched for a newline.
+    scanned: usize,
+}
+
+impl Decoder for BoundedLines {
+    type Item = Option<String>;
+    type Error = io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
+        loop {
+            let found = buf
+                .get(self.scanned..)
+                .and_then(|rest| rest.iter().position(|b| *b == b'\n'))
+                .map(|i| i + self.scanned);
+            match found {
+                Some(end) => {
+                    let line = buf.split_to(end + 1);
+                    self.scanned = 0;
+                    if std::mem::take(&mut self.discarding) {
+                        // The end of a line that was too long: reported when it started.
+                        continue;
+                    }
+                    let text = line.get(..end).unwrap_or_default();
+                    let text = String::from_utf8_lossy(text);
+                    return Ok(Some(Some(text.trim_end_matches('\r').to_owned())));
+                }
+                None if buf.len() > MAX_LINE_BYTES => {
+                    buf.advance(buf.len());
+                    self.scanned = 0;
+                    if !std::mem::replace(&mut self.discarding, true) {
+                        return Ok(Some(None));
+                    }
+                    return Ok(None);
+                }
+                None => {
+                    self.scanned = buf.len();
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(codec: &mut BoundedLines, chunks: &[&[u8]]) -> Vec<Option<String>> {
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for c in chunks {
+            buf.extend_from_slice(c);
+            while let Some(item) = codec.decode(&mut buf).expect("never fails") {
+                out.push(item);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn lines_in_any_chunks_and_long_lines_skipped_once() {
+        let long = vec![b'x'; MAX_LINE_BYTES * 3];
+        let input = [
+            b"a\r\nb".as_slice(),
+            b"c\n",
+            &long,
+            &long,
+            b"tail\nok\n",
+            b"\xff\n",
+        ];
+        let out = decode_all(&mut BoundedLines::default(), &input);
+        assert_eq!(
+            out,
+            vec![
+                Some("a".to_owned()),
+                Some("bc".to_owned()),
+                None,
+                Some("ok".to_owned()),
+                Some("\u{fffd}".to_owned()),
+            ]
+        );
+        // Exactly at the limit is a line; one byte more is not.
+        let at = vec![b'y'; MAX_LINE_BYTES];
+        let out = decode_all(&mut BoundedLines::default(), &[&at, b"\n"]);
+        assert_eq!(out, vec![Some("y".repeat(MAX_LINE_BYTES))]);
+        let over = vec![b'y'; MAX_LINE_BYTES + 1];
+        let out = decode_all(&mut BoundedLines::default(), &[&over, b"\nz\n"]);
+        assert_eq!(out, vec![None, Some("z".to_owned())]);
+    }
 }

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Interop: point-and-track end to end. `siyi-bridge run --simulate` with the example tracker
+# (scripts/tracker_client.py) on its tracker API instead of the built-in simulated one, and
+# third-party MAVLink clients (pymavlink, MAVSDK from PyPI) sending QGC's tracking commands.
+# Uses scripts/.venv (created by scripts/interop-mavlink.sh, or here on first use).
+# Last line: 'N passed, N failed'; exit status non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=scripts/.venv
+PY=$VENV/bin/python
+
+if [ ! -x "$PY" ]; then
+    python3 -m venv "$VENV" || { echo "0 passed, 1 failed (cannot create $VENV)"; exit 1; }
+fi
+if ! "$PY" -c 'import pymavlink, mavsdk' 2>/dev/null; then
+    "$VENV/bin/pip" install -q pymavlink mavsdk || { echo "0 passed, 1 failed (pip install)"; exit 1; }
+fi
+cargo build --release -q --bin siyi-bridge || { echo "0 passed, 1 failed (build)"; exit 1; }
+BIN=$ROOT/target/release/siyi-bridge
+
+# Two free UDP ports and one free TCP port on loopback (the OS picks them).
+read -r P1 P2 PT < <("$PY" - <<'PYEOF'
+import socket
+a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("127.0.0.1", 0))
+b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(("127.0.0.1", 0))
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1], t.getsockname()[1])
+PYEOF
+)
+LOG=$(mktemp)
+TLOG=$(mktemp)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -f "$LOG" "$TLOG"
+}
+trap cleanup EXIT INT TERM
+
+RUST_LOG=${RUST_LOG:-info} "$BIN" run --simulate --sim-boot-ms 1000 --no-state \
+    --sim-tracker off --tracker-api "127.0.0.1:$PT" \
+    --mavlink "udpout:127.0.0.1:$P1" --mavlink "udpout:127.0.0.1:$P2" 2>"$LOG" &
+PIDS+=($!)
+# The example tracker connects once the API listens.
+for _ in $(seq 50); do
+    grep -q "tracker API listening" "$LOG" && break
+    sleep 0.1
+done
+python3 scripts/tracker_client.py --api "127.0.0.1:$PT" --exit-after 100 >"$TLOG" 2>&1 &
+PIDS+=($!)
+
+echo "siyi-bridge tracking interop (pymavlink on :$P1, MAVSDK on :$P2, tracker API on :$PT)"
+OUT=$(timeout 150 "$PY" scripts/interop_tracking.py "$P1" "$P2" 2>&1)
+echo "$OUT" | grep -v ' passed, .* failed$'
+LAST=$(echo "$OUT" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+PASS=0
+FAIL=0
+if [ -z "$LAST" ]; then
+    echo "  FAIL  interop_tracking.py did not finish"
+    echo "$OUT" | tail -5
+    FAIL=1
+else
+    PASS=$(echo "$LAST" | cut -d' ' -f1)
+    FAIL=$(echo "$LAST" | cut -d' ' -f3)
+fi
+if grep -q '"track_rectangle"' "$TLOG"; then
+    PASS=$((PASS + 1)); echo "  pass  tracking: the example tracker received the requests"
+else
+    FAIL=$((FAIL + 1)); echo "  FAIL  tracking: the example tracker received no track_rectangle"
+fi
+if ! kill -0 "${PIDS[0]}" 2>/dev/null; then
+    echo "  FAIL  the bridge died"
+    FAIL=$((FAIL + 1))
+fi
+if [ "$FAIL" -ne 0 ]; then
+    echo "bridge log (last 20 lines):"; tail -20 "$LOG"
+    echo "tracker log (last 10 lines):"; tail -10 "$TLOG"
+fi
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
