@@ -1,0 +1,255 @@
+//! Tracking figures (issue 9), printed, never asserted:
+//!
+//! 1. command → final ACK latency of CAMERA_TRACK_POINT with the tracker API in the loop:
+//!    `siyi-bridge run --simulate --sim-tracker off` as a child process, this bench as the
+//!    ground station (UDP) and as the tracker (TCP, answering at once), over loopback;
+//! 2. CPU of that process with a tracker reporting at 10 Hz and CAMERA_TRACKING_IMAGE_STATUS
+//!    streamed at 10 Hz, against the same process with the tracker idle;
+//! 3. follow: settling time and steady-state error on the simulator's moving target (virtual
+//!    time: the bridge core, the simulated A8 mini and the simulated tracker), at 1× and 4×.
+//!
+//! `cargo bench --bench bench_tracking [-- --commands N --cpu-seconds S --bin PATH]`
+#![allow(clippy::disallowed_methods)] // a benchmark reads real time
+
+mod common;
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use common::{arg, bridge_bin, cpu_ticks, heartbeat, percentile, spawn_bridge, Gcs};
+use mavlink::dialects::common::{MavCmd, MavMessage, MavResult};
+use siyi_bridge::sim::{scene, SimConfig};
+use siyi_bridge::testing::SimWorld;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = arg(&args, "--commands", 500);
+    let cpu_s: u64 = arg(&args, "--cpu-seconds", 10);
+    let bin = bridge_bin(&args)?;
+
+    println!("tracking figures (2-core VM; bridge + simulator in one process)");
+    follow_figures(1.0);
+    follow_figures(4.0);
+
+    let api = free_tcp_port()?;
+    let gcs_sock = UdpSocket::bind("127.0.0.1:0")?;
+    let bridge_port = free_udp_port()?;
+    let tracker_api = format!("127.0.0.1:{api}");
+    let child = spawn_bridge(
+        &bin,
+        &format!("udpin:127.0.0.1:{bridge_port}"),
+        &[
+            "--no-state".as_ref(),
+            "--sim-tracker".as_ref(),
+            "off".as_ref(),
+            "--tracker-api".as_ref(),
+            tracker_api.as_ref(),
+        ],
+        Stdio::null(),
+    )?;
+    let pid = child.0.id();
+    let tracking = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let tracker = {
+        let (tracking, stop) = (tracking.clone(), stop.clone());
+        let addr = tracker_api.clone();
+        std::thread::spawn(move || play_tracker(&addr, &tracking, &stop))
+    };
+    let mut g = Gcs::new(gcs_sock, format!("127.0.0.1:{bridge_port}").parse()?);
+    wait_until_tracking_available(&mut g)?;
+
+    let mut lat = Vec::with_capacity(n);
+    for i in 0..n {
+        let x = 0.3 + 0.4 * (i % 10) as f32 / 10.0;
+        let (r, d) = final_ack(&mut g, MavCmd::MAV_CMD_CAMERA_TRACK_POINT, [x, 0.5, 0.05])?;
+        if r != MavResult::MAV_RESULT_ACCEPTED {
+            bail!("TRACK_POINT answered {r:?}");
+        }
+        lat.push(d);
+    }
+    lat.sort();
+    println!(
+        "TRACK_POINT → final ACK via the tracker API: p50 {:?}, p99 {:?}, max {:?} ({n} commands)",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or_default()
+    );
+
+    // CPU: tracker idle (its 10 Hz idle statuses), then tracking with the status streamed at 10 Hz.
+    final_ack(&mut g, MavCmd::MAV_CMD_CAMERA_STOP_TRACKING, [0.0; 3])?;
+    let idle = cpu_over(&mut g, pid, cpu_s);
+    final_ack(&mut g, MavCmd::MAV_CMD_CAMERA_TRACK_POINT, [0.6, 0.5, 0.05])?;
+    tracking.store(true, Ordering::Relaxed);
+    final_ack(
+        &mut g,
+        MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL,
+        [275.0, 100_000.0, 0.0],
+    )?;
+    let busy = cpu_over(&mut g, pid, cpu_s);
+    println!(
+        "CPU, tracker connected and idle: {idle:.2} %; tracking with status in and out at 10 Hz: {busy:.2} % (over {cpu_s} s each)"
+    );
+    stop.store(true, Ordering::Relaxed);
+    drop(child);
+    let _ = tracker.join();
+    Ok(())
+}
+
+fn free_tcp_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn free_udp_port() -> anyhow::Result<u16> {
+    Ok(UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A tracker that answers every request at once and reports at 10 Hz (active while
+/// `tracking`, else idle), until `stop`.
+fn play_tracker(addr: &str, tracking: &AtomicBool, stop: &AtomicBool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let stream = loop {
+        match TcpStream::connect(addr) {
+            Ok(s) => break s,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("tracker API at {addr}: {e}"),
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    let mut out = stream.try_clone().expect("clone");
+    let mut lines = BufReader::new(stream);
+    writeln!(out, r#"{{"type":"hello","version":1,"name":"bench"}}"#).expect("hello");
+    let mut line = String::new();
+    let mut next_status = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        line.clear();
+        if lines.read_line(&mut line).is_ok() && !line.is_empty() {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                if v["type"].as_str().is_some_and(|t| t.starts_with("track_")) {
+                    let _ = writeln!(
+                        out,
+                        r#"{{"type":"answer","id":{},"accepted":true}}"#,
+                        v["id"]
+                    );
+                }
+            }
+        }
+        if Instant::now() >= next_status {
+            next_status += Duration::from_millis(100);
+            let status = if tracking.load(Ordering::Relaxed) {
+                r#"{"type":"status","state":"active","point":{"x":0.55,"y":0.5,"radius":0.05}}"#
+            } else {
+                r#"{"type":"status","state":"idle"}"#
+            };
+            let _ = writeln!(out, "{status}");
+        }
+    }
+}
+
+fn wait_until_tracking_available(g: &mut Gcs) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        g.send(&heartbeat())?;
+        let (r, _) = g.command(MavCmd::MAV_CMD_REQUEST_MESSAGE, [259.0, 0.0, 0.0])?;
+        if r == MavResult::MAV_RESULT_ACCEPTED {
+            let until = Instant::now() + Duration::from_secs(1);
+            while let Some(m) = g.recv(until) {
+                if let MavMessage::CAMERA_INFORMATION(i) = m {
+                    if i.flags.bits() & 0x600 == 0x600 {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    bail!("the camera never offered tracking")
+}
+
+/// Sends `command` and times its final COMMAND_ACK (IN_PROGRESS skipped).
+fn final_ack(g: &mut Gcs, command: MavCmd, p: [f32; 3]) -> anyhow::Result<(MavResult, Duration)> {
+    let t0 = Instant::now();
+    let params = [p[0], p[1], p[2], 0.0, 0.0, 0.0, 0.0];
+    g.send(&common::command_long(command, params, g.cam_sys))?;
+    let deadline = t0 + Duration::from_secs(5);
+    while let Some(m) = g.recv(deadline) {
+        if let MavMessage::COMMAND_ACK(a) = m {
+            if a.command == command && a.result != MavResult::MAV_RESULT_IN_PROGRESS {
+                return Ok((a.result, t0.elapsed()));
+            }
+        }
+    }
+    bail!("no final COMMAND_ACK for {command:?} within 5 s")
+}
+
+/// CPU of `pid` in percent of one core over `seconds`, the ground station heartbeating and
+/// draining meanwhile.
+fn cpu_over(g: &mut Gcs, pid: u32, seconds: u64) -> f64 {
+    let t0 = cpu_ticks(pid).unwrap_or(0);
+    let w0 = Instant::now();
+    let mut next_hb = w0;
+    while w0.elapsed() < Duration::from_secs(seconds) {
+        if Instant::now() >= next_hb {
+            let _ = g.send(&heartbeat());
+            next_hb += Duration::from_secs(1);
+        }
+        let _ = g.recv(Instant::now() + Duration::from_millis(50));
+    }
+    let t1 = cpu_ticks(pid).unwrap_or(0);
+    t1.saturating_sub(t0) as f64 / 100.0 / w0.elapsed().as_secs_f64() * 100.0
+}
+
+/// Follow on virtual time at `zoom`: settling time (error under 0.05 of the frame for good) and
+/// steady-state error over the next minute.
+fn follow_figures(zoom: f32) {
+    let mut w = SimWorld::new(SimConfig::instant_boot(), Instant::now());
+    w.run(Duration::from_secs(2));
+    w.connect_tracker();
+    if zoom > 1.0 {
+        let pct = (zoom - 1.0) / 5.0 * 100.0;
+        w.command(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, [2.0, pct, 0., 0., 0., 0., 0.]);
+        w.run(Duration::from_secs(1));
+    }
+    let Some(b) = scene::target_box(&w.sim.pose()) else {
+        println!("follow at {zoom}×: the target is not in the picture at the start");
+        return;
+    };
+    let start_err = err(&w);
+    let (l, t, r, bottom) = b.clipped_edges();
+    let p = [l, t, r, bottom].map(|v| v as f32);
+    w.command(
+        MavCmd::MAV_CMD_CAMERA_TRACK_RECTANGLE,
+        [p[0], p[1], p[2], p[3], 0., 0., 0.],
+    );
+    let mut errors = Vec::new();
+    for _ in 0..700 {
+        w.run(Duration::from_millis(100));
+        errors.push(err(&w));
+    }
+    let settle = errors
+        .iter()
+        .rposition(|e| *e >= 0.05)
+        .map_or(0, |i| i + 1);
+    let after: Vec<f64> = errors.iter().skip(settle).copied().collect();
+    let mean = after.iter().sum::<f64>() / after.len().max(1) as f64;
+    let max = after.iter().copied().fold(0.0, f64::max);
+    println!(
+        "follow at {zoom}× (HFOV {:.1}°, target ≤ 3.9°/s): error {start_err:.3} of the frame at the start, under 0.05 for good after {:.1} s; then mean {mean:.4}, max {max:.4} over {:.0} s",
+        scene::hfov_deg(f64::from(zoom)),
+        settle as f64 / 10.0,
+        after.len() as f64 / 10.0,
+    );
+}
+
+/// How far the target is from the centre, a fraction of the frame (worst axis); 1 when out.
+fn err(w: &SimWorld) -> f64 {
+    scene::target_box(&w.sim.pose()).map_or(1.0, |b| {
+        (b.center_x - 0.5).abs().max((b.center_y - 0.5).abs())
+    })
+}
