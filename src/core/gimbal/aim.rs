@@ -4,7 +4,8 @@
 //! stopped; and whether it has yielded the gimbal to tracking's follow.
 //!
 //! Owns: the last angles and speeds sent, the rate controller, the control loop's next tick, the
-//! yielded flag. Never touches: the goal (the component's; it is handed in and the outcome of a
+//! yielded flag, the counts of clamped aims and timed-out rate motions (and whether the users
+//! were told about the limits). Never touches: the goal (the component's; it is handed in and the outcome of a
 //! step handed back), the host, the MAVLink side.
 
 use std::time::{Duration, Instant};
@@ -14,8 +15,9 @@ use crate::core::link::{LinkControl, LinkHealth, Operation};
 use crate::core::mavlink::host::{next_tick, MIN_TIMER_STEP};
 
 use super::device::{self, PitchYaw};
-use super::motion::{self, Goal, Vehicle};
+use super::motion::{self, Goal};
 use super::rate::RateController;
+use super::vehicle::Vehicle;
 
 /// Period of the control loop while a motion is active (angles re-aimed, rates corrected).
 pub const CONTROL_PERIOD: Duration = Duration::from_millis(100);
@@ -31,8 +33,9 @@ pub enum Step {
     Steady,
     /// The rate motion's set-points stopped arriving: the gimbal was stopped, the goal is over.
     RatesTimedOut,
-    /// The angles were clamped to the gimbal's limits (the clamped angles were aimed).
-    Clamped,
+    /// The angles were clamped to the gimbal's limits for the first time (the clamped angles
+    /// were aimed): tell the users the limits.
+    FirstClamp,
 }
 
 /// What was sent to the link and when the loop runs next. See the module docs.
@@ -47,9 +50,19 @@ pub struct Aim {
     /// Tracking's follow moves the gimbal: the goal is kept as the reference (the same set-point
     /// again changes nothing), but nothing is sent until a different set-point arrives.
     yielded: bool,
+    /// Aims clamped to the gimbal's limits.
+    clamped: u64,
+    said_clamped: bool,
+    /// Rate motions stopped because their set-points stopped arriving.
+    rate_timeouts: u64,
 }
 
 impl Aim {
+    /// Aims clamped to the gimbal's limits, rate motions timed out.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.clamped, self.rate_timeouts)
+    }
+
     /// True while another part of the core moves the gimbal.
     pub fn yielded(&self) -> bool {
         self.yielded
@@ -151,6 +164,8 @@ impl Aim {
             let stale = last_setpoint
                 .is_none_or(|at| now.saturating_duration_since(at) > RATE_SETPOINT_TIMEOUT);
             if stale {
+                self.rate_timeouts += 1;
+                tracing::info!(target: "gimbal", "rate set-points stopped arriving: gimbal stopped");
                 self.rate.reset();
                 self.send_rates(now, (0, 0), link);
                 return Step::RatesTimedOut;
@@ -190,9 +205,11 @@ impl Aim {
             link.start(now, Operation::GimbalAngles { yaw, pitch });
         }
         if clamped && !matches!(goal, Goal::Roi(_)) {
-            Step::Clamped
-        } else {
-            Step::Steady
+            self.clamped += 1;
+            if !std::mem::replace(&mut self.said_clamped, true) {
+                return Step::FirstClamp;
+            }
         }
+        Step::Steady
     }
 }

@@ -2,17 +2,23 @@
 //! arrived (a rate motion stops when they stop), and whether a user gave new input since the
 //! component last said so (tracking's follow hands the gimbal back then).
 //!
-//! Owns: the goal, the time of its last set-point, the "new manual input" flag. Never touches:
+//! Owns: the goal, the time of its last set-point, the "new manual input" flag, the count of
+//! refused set-points. Never touches:
 //! the link, the host, what was sent (the component has [`super::aim`] carry a change out).
 
 use std::time::Instant;
 
 use super::motion::{Goal, YawFrame};
+use super::setpoint::{BadSetpoint, Setpoint};
 use super::vehicle::Vehicle;
 
 /// What a set-point did to the goal.
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Offer {
+    /// Refused: NaN/infinite values, a quaternion that is not a unit quaternion (counted).
+    Bad,
+    /// The set-point asks nothing.
+    Nothing,
     /// Yaw lock without the vehicle's heading (no ATTITUDE from our autopilot): try again later.
     NeedsHeading,
     /// The goal already was this one (a manager streaming its set-point).
@@ -30,6 +36,7 @@ pub struct Intent {
     goal: Goal,
     last_setpoint: Option<Instant>,
     manual: bool,
+    bad_setpoints: u64,
 }
 
 impl Default for Intent {
@@ -38,6 +45,7 @@ impl Default for Intent {
             goal: Goal::Idle,
             last_setpoint: None,
             manual: false,
+            bad_setpoints: 0,
         }
     }
 }
@@ -53,6 +61,11 @@ impl Intent {
         self.last_setpoint
     }
 
+    /// Set-points refused so far.
+    pub fn bad_setpoints(&self) -> u64 {
+        self.bad_setpoints
+    }
+
     /// True while the goal is a rate motion.
     pub fn rate_motion(&self) -> bool {
         matches!(self.goal, Goal::Rates { .. })
@@ -63,9 +76,20 @@ impl Intent {
         std::mem::take(&mut self.manual)
     }
 
-    /// A valid set-point asking for `goal` arrived at `now`: zero rates mean idle; an earth-frame
-    /// angle needs the `vehicle`'s heading.
-    pub fn offer(&mut self, now: Instant, goal: Goal, vehicle: &Vehicle) -> Offer {
+    /// A parsed set-point arrived at `now`: a bad one is counted; zero rates mean idle; an
+    /// earth-frame angle needs the `vehicle`'s heading.
+    pub fn offer(&mut self, now: Instant, setpoint: Setpoint, vehicle: &Vehicle) -> Offer {
+        let goal = match setpoint {
+            Ok(Some(g)) => g,
+            Ok(None) => return Offer::Nothing,
+            Err(BadSetpoint) => {
+                self.bad_setpoints += 1;
+                if self.bad_setpoints.is_power_of_two() {
+                    tracing::warn!(target: "gimbal", bad = self.bad_setpoints, "gimbal set-point refused (NaN, infinite or not a unit quaternion)");
+                }
+                return Offer::Bad;
+            }
+        };
         let goal = match goal {
             Goal::Rates {
                 pitch_dps, yaw_dps, ..

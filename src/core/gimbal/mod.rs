@@ -2,16 +2,16 @@
 //! device (component 154 by default) and, while no autopilot manages it, its gimbal manager.
 //!
 //! [`GimbalComponent`] = a [`Host`] (identity, heartbeat timing, de-dup, intervals, routing —
-//! `core::mavlink`) + the gimbal service, whose parts each own their state: [`control`] (the
-//! manager role and control ownership), `vehicle` (what our autopilot says about the vehicle),
-//! `status` (the attitude- and manager-status streams), `aim` (what was sent to the link, the
-//! control loop, [`rate`]'s closed-loop rate controller, yielding to tracking). Plain functions
-//! and values: [`motion`] (the goal a user set, what the vehicle's heading and position make of
-//! it), `setpoint` (MAVLink set-points → goals), [`device`] (the A8 mini's limits and flags, the
-//! messages). The component conducts: it keeps the goal, dispatches what the host accepts, and
-//! hands each part what it needs. It drives the gimbal only through
-//! [`LinkControl::start`] with [`Operation::GimbalAngles`], [`Operation::GimbalRates`] and
-//! [`Operation::Center`], and reads the attitude the link polls (0x0D at 10 Hz).
+//! `core::mavlink`) + the gimbal service, whose parts each own their state: [`access`] (the
+//! allow-list; who may move the gimbal), [`control`] (the manager role, control ownership),
+//! [`intent`] (the goal users set), [`vehicle`] (what our autopilot says about the vehicle),
+//! [`aim`] (what was sent to the link, the control loop, [`rate`]'s controller, yielding to
+//! tracking), [`status`] (the status streams' timers). Plain functions and values: [`motion`]
+//! (goals, where they point), [`setpoint`] (MAVLink set-points → goals), [`requests`] (the
+//! messages, from a plain view), [`device`] (limits, flags, conversions), [`config`]. The
+//! component conducts: it routes what the host accepts and hands each part plain values. It
+//! drives the gimbal only through [`LinkControl::start`] with [`Operation::GimbalAngles`],
+//! [`Operation::GimbalRates`] and [`Operation::Center`], and reads the attitude the link polls.
 //!
 //! Poll contract (as the camera's): after any `handle_*` call, drain
 //! [`GimbalComponent::poll_transmit`] and [`GimbalComponent::poll_event`], then sleep until
@@ -69,7 +69,7 @@ use access::{Access, Verdict};
 use aim::{Aim, Step};
 use intent::{Intent, Offer};
 use requests::{is_request, View};
-use setpoint::{BadSetpoint, Setpoint};
+use setpoint::Setpoint;
 use status::StatusStreams;
 use vehicle::Vehicle;
 
@@ -82,10 +82,8 @@ pub struct GimbalComponent {
     vehicle: Vehicle,
     aim: Aim,
     streams: StatusStreams,
-    /// COMMAND_INT being dispatched (ROI needs its integer coordinates).
-    command_int: Option<COMMAND_INT_DATA>,
-    said_clamped: bool,
-    stats: GimbalStats,
+    /// Manager commands and messages from a user without control (DENIED or ignored).
+    denied: u64,
     events: VecDeque<GimbalEvent>,
 }
 
@@ -109,9 +107,7 @@ impl GimbalComponent {
             vehicle: Vehicle::default(),
             aim: Aim::default(),
             streams: StatusStreams::new(now),
-            command_int: None,
-            said_clamped: false,
-            stats: GimbalStats::default(),
+            denied: 0,
             events: VecDeque::new(),
         }
     }
@@ -128,9 +124,13 @@ impl GimbalComponent {
 
     /// Counters.
     pub fn stats(&self) -> GimbalStats {
+        let (clamped, rate_timeouts) = self.aim.counts();
         GimbalStats {
             host: self.host.stats(),
-            ..self.stats
+            bad_setpoints: self.intent.bad_setpoints(),
+            clamped,
+            denied: self.denied,
+            rate_timeouts,
         }
     }
 
@@ -270,12 +270,11 @@ impl GimbalComponent {
                 from_autopilot,
             } => self.message(now, sender, msg, from_autopilot, link),
             Accepted::Command(c) => {
-                self.command_int = match inbound {
-                    Inbound::Message(MavMessage::COMMAND_INT(ci)) => Some(ci.clone()),
+                let command_int = match inbound {
+                    Inbound::Message(MavMessage::COMMAND_INT(ci)) => Some(ci),
                     _ => None,
                 };
-                let handled = self.dispatch(now, &c, link);
-                self.command_int = None;
+                let handled = self.dispatch(now, &c, command_int, link);
                 self.host.complete(now, c, handled, is_request);
             }
         }
@@ -295,7 +294,8 @@ impl GimbalComponent {
                 self.vehicle.hear_position(now, p);
             }
             _ => {
-                let Some(m) = setpoint::from_message(msg, || current_angles(link)) else {
+                let Some(m) = setpoint::from_message(msg, || device::current_angles(link.state()))
+                else {
                     return;
                 };
                 let us = self.us();
@@ -329,7 +329,7 @@ impl GimbalComponent {
                 true
             }
             Verdict::Denied => {
-                self.stats.denied += 1;
+                self.denied += 1;
                 false
             }
             Verdict::NotOurs | Verdict::OtherDevice => false,
@@ -346,20 +346,11 @@ impl GimbalComponent {
 
     /// Takes a parsed set-point: counts a bad one, starts the motion of a new one.
     fn apply(&mut self, now: Instant, goal: Setpoint, link: &mut impl LinkControl) -> MavResult {
-        let goal = match goal {
-            Ok(Some(g)) => g,
-            Ok(None) => return MavResult::MAV_RESULT_ACCEPTED,
-            Err(BadSetpoint) => {
-                self.stats.bad_setpoints += 1;
-                if self.stats.bad_setpoints.is_power_of_two() {
-                    tracing::warn!(target: "gimbal", bad = self.stats.bad_setpoints, "gimbal set-point refused (NaN, infinite or not a unit quaternion)");
-                }
-                return MavResult::MAV_RESULT_DENIED;
-            }
-        };
         let before = match self.intent.offer(now, goal, &self.vehicle) {
+            Offer::Bad => return MavResult::MAV_RESULT_DENIED,
+            // Yaw lock needs the vehicle's heading (ATTITUDE from our autopilot).
             Offer::NeedsHeading => return MavResult::MAV_RESULT_TEMPORARILY_REJECTED,
-            Offer::Same => return MavResult::MAV_RESULT_ACCEPTED,
+            Offer::Nothing | Offer::Same => return MavResult::MAV_RESULT_ACCEPTED,
             Offer::Changed { from } => from,
         };
         let goal = self.intent.goal();
@@ -382,42 +373,28 @@ impl GimbalComponent {
         MavResult::MAV_RESULT_ACCEPTED
     }
 
-    fn clamped_once(&mut self) {
-        self.stats.clamped += 1;
-        if !self.said_clamped {
-            self.said_clamped = true;
-            self.host.statustext(
-                MavSeverity::MAV_SEVERITY_WARNING,
-                &format!(
-                    "Gimbal limits: pitch {}..{} deg, yaw +-{} deg",
-                    device::PITCH_MIN_DEG,
-                    device::PITCH_MAX_DEG,
-                    device::YAW_LIMIT_DEG
-                ),
-            );
-        }
-    }
-
     /// One step of the control loop (see [`Aim::step`]); ends a rate motion whose set-points
     /// stopped.
     fn drive(&mut self, now: Instant, link: &mut impl LinkControl) {
         let (goal, last) = (self.intent.goal(), self.intent.last_setpoint());
         match self.aim.step(now, &goal, &self.vehicle, last, link) {
             Step::Steady => {}
-            Step::Clamped => self.clamped_once(),
-            Step::RatesTimedOut => {
-                self.stats.rate_timeouts += 1;
-                tracing::info!(target: "gimbal", "rate set-points stopped arriving: gimbal stopped");
-                self.intent.end();
+            Step::RatesTimedOut => self.intent.end(),
+            Step::FirstClamp => {
+                let text = device::limits_text();
+                self.host
+                    .statustext(MavSeverity::MAV_SEVERITY_WARNING, &text);
             }
         }
     }
 
-    /// Handles a command addressed to us; `None` = not a command we handle (UNSUPPORTED).
+    /// Handles a command addressed to us (`command_int`: the COMMAND_INT it came in, whose integer
+    /// coordinates ROI needs); `None` = not a command we handle (UNSUPPORTED).
     fn dispatch(
         &mut self,
         now: Instant,
         c: &IncomingCommand,
+        command_int: Option<&COMMAND_INT_DATA>,
         link: &mut impl LinkControl,
     ) -> Option<Handled> {
         use MavResult as R;
@@ -425,25 +402,11 @@ impl GimbalComponent {
         let from = (c.from.system, c.from.component);
         Some(match cmd.command {
             MavCmd::MAV_CMD_REQUEST_MESSAGE => {
-                let Some(id) = cmd.whole(1).filter(|v| (0.0..=16_777_215.0).contains(v)) else {
-                    return Some(Handled::just(R::MAV_RESULT_DENIED));
-                };
-                let id = id as u32;
-                if id == ID_DEVICE_INFORMATION && access::is_our_autopilot(self.us(), from) {
+                let id = requests::requested_id(cmd);
+                if id == Some(ID_DEVICE_INFORMATION) && access::is_our_autopilot(self.us(), from) {
                     self.autopilot_manages();
                 }
-                if id == ID_DEVICE_INFORMATION && !requests::identified(link.state()) {
-                    // Vendor, model and firmware come from the camera: PX4 asks again at 1 Hz.
-                    return Some(Handled::just(R::MAV_RESULT_TEMPORARILY_REJECTED));
-                }
-                match requests::build(id, &self.view(now, link)) {
-                    Some(m) => Handled {
-                        result: R::MAV_RESULT_ACCEPTED,
-                        then: vec![m],
-                        then_all: Vec::new(),
-                    },
-                    None => Handled::just(R::MAV_RESULT_DENIED),
-                }
+                requests::request_message(id, &self.view(now, link))
             }
             MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL => self.set_interval(now, c),
             MavCmd::MAV_CMD_DO_GIMBAL_MANAGER_CONFIGURE => {
@@ -466,9 +429,8 @@ impl GimbalComponent {
                 if let Some(refused) = self.manager_command_refused(from, cmd.p(7)) {
                     return refused;
                 }
-                let v = [cmd.p(1), cmd.p(2), cmd.p(3), cmd.p(4)].map(f64::from);
-                let flags = setpoint::command_flags(cmd);
-                let goal = setpoint::from_pitchyaw(v, flags, || current_angles(link));
+                let goal =
+                    setpoint::from_pitchyaw_command(cmd, || device::current_angles(link.state()));
                 Handled::just(self.apply(now, goal, link))
             }
             MavCmd::MAV_CMD_DO_SET_ROI_LOCATION => {
@@ -476,8 +438,7 @@ impl GimbalComponent {
                     return refused;
                 }
                 let home_alt_m = self.vehicle.home_alt_m(now);
-                let Some(target) = setpoint::roi_target(cmd, self.command_int.as_ref(), home_alt_m)
-                else {
+                let Some(target) = setpoint::roi_target(cmd, command_int, home_alt_m) else {
                     return Some(Handled::just(R::MAV_RESULT_TEMPORARILY_REJECTED));
                 };
                 Handled::just(self.apply(now, Ok(Some(Goal::Roi(target))), link))
@@ -515,11 +476,7 @@ impl GimbalComponent {
                 R::MAV_RESULT_DENIED
             });
         }
-        let streamable: &[u32] = if self.control.manager_active() {
-            &[ID_MANAGER_STATUS]
-        } else {
-            &[]
-        };
+        let streamable = requests::streamable(self.control.manager_active());
         self.host
             .set_interval(now, c.from.peer, id, interval_us, streamable)
     }
@@ -537,12 +494,4 @@ impl GimbalComponent {
             link_health: link.health(),
         }
     }
-}
-
-/// The gimbal's current angles as the link last read them (zero when never read).
-fn current_angles(link: &impl LinkControl) -> PitchYaw {
-    link.state()
-        .attitude
-        .map(|a| PitchYaw::from_siyi(&a.value))
-        .unwrap_or_default()
 }

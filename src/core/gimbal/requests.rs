@@ -7,12 +7,13 @@
 use std::time::{Duration, Instant};
 
 use mavlink::dialects::common::{
-    MavCmd, MavMessage, GIMBAL_DEVICE_ATTITUDE_STATUS_DATA, GIMBAL_DEVICE_INFORMATION_DATA,
-    GIMBAL_MANAGER_INFORMATION_DATA, GIMBAL_MANAGER_STATUS_DATA,
+    MavCmd, MavMessage, MavResult, GIMBAL_DEVICE_ATTITUDE_STATUS_DATA,
+    GIMBAL_DEVICE_INFORMATION_DATA, GIMBAL_MANAGER_INFORMATION_DATA, GIMBAL_MANAGER_STATUS_DATA,
 };
 use mavlink::MessageData;
 
 use crate::core::link::{CameraState, LinkHealth};
+use crate::core::mavlink::{Command, Handled};
 
 use super::control::Control;
 use super::device;
@@ -40,6 +41,16 @@ pub fn is_request(cmd: MavCmd) -> bool {
     )
 }
 
+/// The messages a peer may stream at its own SET_MESSAGE_INTERVAL (the attitude status is
+/// everyone's, see [`super::status`]): the manager status while we are the manager.
+pub fn streamable(manager: bool) -> &'static [u32] {
+    if manager {
+        &[ID_MANAGER_STATUS]
+    } else {
+        &[]
+    }
+}
+
 /// The camera is identified: model known and a firmware that is not 0.0.0 (booted).
 pub fn identified(s: &CameraState) -> bool {
     s.model.is_some() && s.camera_fw.is_some_and(|fw| !fw.is_zero())
@@ -64,6 +75,33 @@ pub struct View<'a> {
     pub camera: &'a CameraState,
     /// The SIYI link's health.
     pub link_health: LinkHealth,
+}
+
+/// The message id REQUEST_MESSAGE asks for (param1); `None` = not a message id.
+pub fn requested_id(cmd: &Command) -> Option<u32> {
+    cmd.whole(1)
+        .filter(|v| (0.0..=16_777_215.0).contains(v))
+        .map(|id| id as u32)
+}
+
+/// The answer to REQUEST_MESSAGE for `id` (see [`requested_id`]): the message after the ack,
+/// DENIED for an invalid id or one we do not provide, TEMPORARILY_REJECTED for
+/// GIMBAL_DEVICE_INFORMATION until the camera is identified.
+pub fn request_message(id: Option<u32>, v: &View<'_>) -> Handled {
+    let Some(id) = id else {
+        return Handled::just(MavResult::MAV_RESULT_DENIED);
+    };
+    if id == ID_DEVICE_INFORMATION && !identified(v.camera) {
+        // Vendor, model and firmware come from the camera: PX4 asks again at 1 Hz.
+        return Handled::just(MavResult::MAV_RESULT_TEMPORARILY_REJECTED);
+    }
+    match build(id, v) {
+        Some(m) => Handled {
+            then: vec![m],
+            ..Handled::just(MavResult::MAV_RESULT_ACCEPTED)
+        },
+        None => Handled::just(MavResult::MAV_RESULT_DENIED),
+    }
 }
 
 /// A message on request; `None` = not one we provide (now).

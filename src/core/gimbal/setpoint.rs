@@ -172,11 +172,14 @@ pub fn from_pitchyaw(v: [f64; 4], flags: u32, current: impl FnOnce() -> PitchYaw
     }))
 }
 
-/// The flags parameter (param5) of DO_GIMBAL_MANAGER_PITCHYAW: a whole number, clamped to u32
-/// (0 when missing or not whole).
-pub fn command_flags(cmd: &Command) -> u32 {
-    cmd.whole(5)
-        .map_or(0, |f| f.clamp(0.0, u32::MAX as f32) as u32)
+/// The set-point of DO_GIMBAL_MANAGER_PITCHYAW (see [`from_pitchyaw`]): param1…4 the angles and
+/// rates, param5 the flags (a whole number clamped to u32; 0 when missing or not whole).
+pub fn from_pitchyaw_command(cmd: &Command, current: impl FnOnce() -> PitchYaw) -> Setpoint {
+    let v = [cmd.p(1), cmd.p(2), cmd.p(3), cmd.p(4)].map(f64::from);
+    let flags = cmd
+        .whole(5)
+        .map_or(0, |f| f.clamp(0.0, u32::MAX as f32) as u32);
+    from_pitchyaw(v, flags, current)
 }
 
 /// The location of DO_SET_ROI_LOCATION, altitude AMSL. COMMAND_INT (`command_int`): x/y in
