@@ -279,6 +279,20 @@ pub fn attitude_status(v: &AttitudeView) -> MavMessage {
     })
 }
 
+/// The STATUSTEXT that tells the users the gimbal's limits (sent once, when a set-point is first
+/// clamped).
+pub fn limits_text() -> String {
+    format!("Gimbal limits: pitch {PITCH_MIN_DEG}..{PITCH_MAX_DEG} deg, yaw +-{YAW_LIMIT_DEG} deg")
+}
+
+/// The gimbal's current angles as the link last read them (zero when never read).
+pub fn current_angles(state: &CameraState) -> PitchYaw {
+    state
+        .attitude
+        .map(|a| PitchYaw::from_siyi(&a.value))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

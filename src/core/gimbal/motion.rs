@@ -1,16 +1,15 @@
 //! What the gimbal should do (the goal a MAVLink user set) and where that points it now, given
 //! what the autopilot says about the vehicle (heading for yaw lock, position for ROI).
 //!
-//! Owns: nothing but plain values; the component keeps one [`Goal`] and one [`Vehicle`].
+//! Owns: nothing but plain values; the component keeps one [`Goal`], and one [`Vehicle`] (its
+//! own part, `vehicle`).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::core::geo::{self, Euler, GeoPoint};
+use crate::core::geo::{self, GeoPoint};
 
 use super::device::PitchYaw;
-
-/// The vehicle's attitude or position older than this is not used.
-pub const VEHICLE_STALE_AFTER: Duration = Duration::from_secs(2);
+pub use super::vehicle::{Vehicle, VEHICLE_STALE_AFTER};
 
 /// The frame a yaw is given in.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -65,38 +64,6 @@ impl Goal {
                 ..
             } | Self::Roi(_)
         )
-    }
-}
-
-/// What the autopilot said about the vehicle.
-#[derive(Clone, Copy, PartialEq, Debug, Default)]
-pub struct Vehicle {
-    /// ATTITUDE: when, the attitude, the yaw rate (rad/s).
-    pub attitude: Option<(Instant, Euler, f64)>,
-    /// GLOBAL_POSITION_INT: when, the position (altitude AMSL), the home altitude AMSL (m).
-    pub position: Option<(Instant, GeoPoint, f64)>,
-}
-
-impl Vehicle {
-    /// The heading, radians from north, when fresh.
-    pub fn heading_rad(&self, now: Instant) -> Option<f64> {
-        self.attitude
-            .filter(|(at, _, _)| now.saturating_duration_since(*at) <= VEHICLE_STALE_AFTER)
-            .map(|(_, e, _)| e.yaw_rad)
-    }
-
-    /// The yaw rate, rad/s, when fresh.
-    pub fn yaw_rate_rad_s(&self, now: Instant) -> Option<f64> {
-        self.attitude
-            .filter(|(at, _, _)| now.saturating_duration_since(*at) <= VEHICLE_STALE_AFTER)
-            .map(|(_, _, r)| r)
-    }
-
-    /// The position (AMSL) and home altitude (AMSL, m), when fresh.
-    pub fn position(&self, now: Instant) -> Option<(GeoPoint, f64)> {
-        self.position
-            .filter(|(at, _, _)| now.saturating_duration_since(*at) <= VEHICLE_STALE_AFTER)
-            .map(|(_, p, home)| (p, home))
     }
 }
 
