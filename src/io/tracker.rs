@@ -84,6 +84,10 @@ async fn accept_loop(listener: TcpListener, tx: mpsc::Sender<TrackerIn>) {
 }
 
 async fn connection(conn: ConnId, stream: TcpStream, tx: mpsc::Sender<TrackerIn>) {
+    // Lines are small and answers wait for them: no Nagle delay (40 ms with delayed ACKs).
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(target: "tracking", conn, "TCP_NODELAY not set: {e}");
+    }
     let (read, mut writer) = stream.into_split();
     let mut lines = FramedRead::new(read, BoundedLines::default());
     let (write_tx, mut write_rx) = mpsc::channel(WRITE_QUEUE);

@@ -131,6 +131,8 @@ async fn session(
     pose: &mut watch::Receiver<SimPose>,
     shutdown: &mut (impl Future<Output = ()> + Unpin),
 ) -> End {
+    // Small lines, answered at once: no Nagle delay.
+    let _ = stream.set_nodelay(true);
     let (read, mut write) = stream.into_split();
     let mut reader = LineReader::new(read);
     let mut model = TrackerModel::new();
