@@ -7,28 +7,34 @@
 
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::{CameraSource, Config};
 use crate::core::bridge::{Bridge, BridgeEvent};
-use crate::core::camera::{
-    persist, CameraComponent, CameraConfig, CameraEvent, Inbound, PersistedState,
-};
+use crate::core::camera::{CameraComponent, CameraConfig, CameraEvent, Inbound, PersistedState};
 use crate::core::gimbal::{GimbalComponent, GimbalConfig};
-use crate::core::link::{LinkConfig, LinkEvent, Operation, SiyiLink};
-use crate::core::tracking::{ConnId, TrackerOutput, TrackingConfig};
+use crate::core::link::{LinkConfig, SiyiLink};
+use crate::core::tracking::TrackingConfig;
 use crate::io::driver::{self, utc_us, Timed};
 use crate::io::mavlink::signing::{Signer, OUR_LINK_ID};
 use crate::io::mavlink::{self as mavio, Endpoint, OutFrame, PeerIds};
 use crate::io::siyi::SiyiSocket;
-use crate::io::state_file::{self, SIMULATED_DIR};
-use crate::io::tracker::{self, TrackerIn, TrackerWrite};
+use crate::io::state_file::SIMULATED_DIR;
+use crate::io::tracker::{self, TrackerIn};
 use crate::sim::{server as sim_server, tracker_client as sim_tracker, SimConfig};
+
+mod events;
+mod state_keeper;
+mod tracker_port;
+
+use events::log_event;
+use state_keeper::{load_state, StateKeeper};
+use tracker_port::{recv_tracker, TrackerPort};
 
 /// Name of the state file inside `--state-dir`.
 pub use crate::io::state_file::STATE_FILE;
@@ -95,85 +101,6 @@ impl Running {
             s.abort();
         }
         r
-    }
-}
-
-fn utc_s() -> Option<u64> {
-    let us = utc_us();
-    (us > 0).then_some(us / 1_000_000)
-}
-
-/// Loads the persisted state (see `core::camera::persist` for the rules) and says where the start
-/// index comes from.
-fn load_state(dir: &Path) -> anyhow::Result<PersistedState> {
-    let loaded = state_file::load(dir, utc_s())
-        .with_context(|| format!("--state-dir {}: cannot read it", dir.display()))?;
-    let plan = loaded.plan;
-    if let Some(e) = &loaded.keep_aside_error {
-        tracing::error!(
-            "state file in {} is damaged and cannot be kept aside: {e}",
-            dir.display()
-        );
-    }
-    if let Some(aside) = &loaded.kept_aside {
-        tracing::warn!(
-            "state file in {} is damaged: kept aside as {}",
-            dir.display(),
-            aside.display()
-        );
-    }
-    if plan.keep_main_aside || plan.from_clock {
-        tracing::warn!("image counter: {}", plan.why);
-    } else {
-        tracing::info!("image counter: {}", plan.why);
-    }
-    Ok(plan.state)
-}
-
-/// Saves the state file and tells the camera component how it went (STATUSTEXT once per change);
-/// logs an ERROR once per failure state. A failed save is retried every [`SAVE_RETRY`].
-struct StateKeeper {
-    dir: PathBuf,
-    next_retry: Option<Instant>,
-}
-
-/// How often a failed save is retried (besides at every photo).
-const SAVE_RETRY: Duration = Duration::from_secs(5);
-
-impl StateKeeper {
-    fn save(&mut self, camera: &mut CameraComponent, state: &PersistedState, clean: bool) {
-        let now = driver::clock_now();
-        match state_file::save(&self.dir, state, clean) {
-            Ok(()) => {
-                self.next_retry = None;
-                if camera.state_saved(state) {
-                    tracing::info!(
-                        "image counter saved again to {}",
-                        self.dir.join(STATE_FILE).display()
-                    );
-                }
-            }
-            Err(e) => {
-                self.next_retry = Some(now + SAVE_RETRY);
-                let reason = e.to_string();
-                if camera.state_save_failed() {
-                    tracing::error!(
-                        "cannot save the image counter to {}: {reason}; retrying every {} s and \
-                         at every photo, photos are refused once the {} indices saved ahead are used",
-                        self.dir.join(STATE_FILE).display(),
-                        SAVE_RETRY.as_secs(),
-                        persist::LEASE
-                    );
-                }
-            }
-        }
-    }
-
-    fn retry_if_due(&mut self, camera: &mut CameraComponent) {
-        if self.next_retry.is_some_and(|t| driver::clock_now() >= t) {
-            let state = camera.persisted().clone();
-            self.save(camera, &state, false);
-        }
     }
 }
 
@@ -523,59 +450,6 @@ enum Input {
     Tracker(Option<TrackerIn>),
 }
 
-/// The next tracker connection event (never, when the API is off or its listener ended).
-async fn recv_tracker(rx: &mut Option<mpsc::Receiver<TrackerIn>>) -> Option<TrackerIn> {
-    match rx {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// The tracker API connections as the driver loop sees them: events in, lines out.
-#[derive(Default)]
-struct TrackerPort {
-    rx: Option<mpsc::Receiver<TrackerIn>>,
-    conns: std::collections::HashMap<ConnId, mpsc::Sender<TrackerWrite>>,
-    dropped_lines: u64,
-}
-
-impl TrackerPort {
-    fn handle(&mut self, bridge: &mut Bridge<SiyiLink>, now: Instant, input: TrackerIn) {
-        match input {
-            TrackerIn::Opened(conn, tx) => {
-                self.conns.insert(conn, tx);
-                bridge.handle_tracker_opened(now, conn);
-            }
-            TrackerIn::Line(conn, line) => bridge.handle_tracker_line(now, conn, line.as_deref()),
-            TrackerIn::Closed(conn) => {
-                self.conns.remove(&conn);
-                bridge.handle_tracker_closed(now, conn);
-            }
-        }
-    }
-
-    /// Hands every queued line and close to its connection (a full queue drops the line).
-    fn flush(&mut self, bridge: &mut Bridge<SiyiLink>) {
-        while let Some(out) = bridge.poll_tracker() {
-            let (conn, write) = match out {
-                TrackerOutput::Line(conn, line) => (conn, TrackerWrite::Line(line)),
-                TrackerOutput::Close(conn) => (conn, TrackerWrite::Close),
-            };
-            if let Some(tx) = self.conns.get(&conn) {
-                if tx.try_send(write).is_err() {
-                    self.dropped_lines += 1;
-                    if self.dropped_lines == 1 || self.dropped_lines.is_power_of_two() {
-                        tracing::warn!(
-                            "tracker {conn} does not read: {} lines dropped",
-                            self.dropped_lines
-                        );
-                    }
-                }
-            }
-        }
-    }
-}
-
 impl Timed for Bridge<SiyiLink> {
     fn poll_timeout(&self) -> Option<Instant> {
         Self::poll_timeout(self)
@@ -583,56 +457,5 @@ impl Timed for Bridge<SiyiLink> {
 
     fn handle_timeout(&mut self, now: Instant) {
         Self::handle_timeout(self, now, utc_us())
-    }
-}
-
-fn log_event(ev: &BridgeEvent, camera: SocketAddr) {
-    use crate::core::link::LinkHealth;
-    match ev {
-        BridgeEvent::CameraSilent {
-            silent_for,
-            ever_heard,
-        } => {
-            let secs = silent_for.as_secs();
-            if *ever_heard {
-                tracing::warn!("the camera at {camera} has not answered for {secs} s — is it still powered and connected?")
-            } else if camera.ip().is_loopback() {
-                tracing::warn!("no answer from the camera at {camera} for {secs} s — is a simulator (`siyi-bridge sim`) running there?")
-            } else {
-                tracing::warn!("no answer from the camera at {camera} for {secs} s — is it powered, and is this machine on its network (192.168.144.x for the factory address)?")
-            }
-        }
-        BridgeEvent::Link(LinkEvent::Health { from, to }) => match to {
-            LinkHealth::Lost => {
-                tracing::warn!("camera at {camera} lost: no answer (it was {from:?})")
-            }
-            LinkHealth::Up => tracing::info!("camera at {camera} answers: link up"),
-            _ => tracing::info!("camera link {from:?} → {to:?}"),
-        },
-        BridgeEvent::Link(LinkEvent::Identified) => tracing::info!("camera identified"),
-        BridgeEvent::Link(LinkEvent::Rebooted) => tracing::warn!("camera rebooted"),
-        BridgeEvent::Link(LinkEvent::RecordingChanged { from, to }) => {
-            tracing::info!("camera recording state {from:?} → {to:?}")
-        }
-        BridgeEvent::Link(LinkEvent::CommandUnanswered { cmd, fallback }) => {
-            tracing::warn!("camera never answers {cmd:?}: {fallback}")
-        }
-        // The follow controller sends rates several times a second.
-        BridgeEvent::Link(LinkEvent::OpFinished {
-            op: Operation::GimbalRates { .. },
-            outcome,
-            ..
-        }) => tracing::debug!("gimbal rates: {outcome:?}"),
-        BridgeEvent::Link(LinkEvent::OpFinished { op, outcome, .. }) => {
-            tracing::info!("camera operation {op:?}: {outcome:?}")
-        }
-        BridgeEvent::Link(other) => tracing::debug!("camera link event {other:?}"),
-        BridgeEvent::Camera(CameraEvent::SystemIdLearned(s)) => {
-            tracing::info!("autopilot heard: using system id {s}")
-        }
-        BridgeEvent::Gimbal(ev) => tracing::info!("gimbal: {ev:?}"),
-        BridgeEvent::Camera(CameraEvent::Persist(s)) => {
-            tracing::debug!("image counter now {}", s.image_count)
-        }
     }
 }

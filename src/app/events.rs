@@ -1,0 +1,58 @@
+//! What the running bridge logs about the core's events (the words an operator reads).
+
+use std::net::SocketAddr;
+
+use crate::core::bridge::BridgeEvent;
+use crate::core::camera::CameraEvent;
+use crate::core::link::{LinkEvent, Operation};
+
+pub(super) fn log_event(ev: &BridgeEvent, camera: SocketAddr) {
+    use crate::core::link::LinkHealth;
+    match ev {
+        BridgeEvent::CameraSilent {
+            silent_for,
+            ever_heard,
+        } => {
+            let secs = silent_for.as_secs();
+            if *ever_heard {
+                tracing::warn!("the camera at {camera} has not answered for {secs} s — is it still powered and connected?")
+            } else if camera.ip().is_loopback() {
+                tracing::warn!("no answer from the camera at {camera} for {secs} s — is a simulator (`siyi-bridge sim`) running there?")
+            } else {
+                tracing::warn!("no answer from the camera at {camera} for {secs} s — is it powered, and is this machine on its network (192.168.144.x for the factory address)?")
+            }
+        }
+        BridgeEvent::Link(LinkEvent::Health { from, to }) => match to {
+            LinkHealth::Lost => {
+                tracing::warn!("camera at {camera} lost: no answer (it was {from:?})")
+            }
+            LinkHealth::Up => tracing::info!("camera at {camera} answers: link up"),
+            _ => tracing::info!("camera link {from:?} → {to:?}"),
+        },
+        BridgeEvent::Link(LinkEvent::Identified) => tracing::info!("camera identified"),
+        BridgeEvent::Link(LinkEvent::Rebooted) => tracing::warn!("camera rebooted"),
+        BridgeEvent::Link(LinkEvent::RecordingChanged { from, to }) => {
+            tracing::info!("camera recording state {from:?} → {to:?}")
+        }
+        BridgeEvent::Link(LinkEvent::CommandUnanswered { cmd, fallback }) => {
+            tracing::warn!("camera never answers {cmd:?}: {fallback}")
+        }
+        // The follow controller sends rates several times a second.
+        BridgeEvent::Link(LinkEvent::OpFinished {
+            op: Operation::GimbalRates { .. },
+            outcome,
+            ..
+        }) => tracing::debug!("gimbal rates: {outcome:?}"),
+        BridgeEvent::Link(LinkEvent::OpFinished { op, outcome, .. }) => {
+            tracing::info!("camera operation {op:?}: {outcome:?}")
+        }
+        BridgeEvent::Link(other) => tracing::debug!("camera link event {other:?}"),
+        BridgeEvent::Camera(CameraEvent::SystemIdLearned(s)) => {
+            tracing::info!("autopilot heard: using system id {s}")
+        }
+        BridgeEvent::Gimbal(ev) => tracing::info!("gimbal: {ev:?}"),
+        BridgeEvent::Camera(CameraEvent::Persist(s)) => {
+            tracing::debug!("image counter now {}", s.image_count)
+        }
+    }
+}

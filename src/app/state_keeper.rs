@@ -1,0 +1,98 @@
+//! The image counter on disk, as the running bridge keeps it: loaded at start (saying where the
+//! start index comes from), saved after every change, a failed save retried and told once.
+//!
+//! Owns: the state directory and when to retry a failed save. The rules (what to load, what a
+//! damaged file means) are `core::camera::persist`'s; the file operations `io::state_file`'s.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+
+use crate::core::camera::{persist, CameraComponent, PersistedState};
+use crate::io::driver::{self, utc_us};
+use crate::io::state_file::{self, STATE_FILE};
+
+fn utc_s() -> Option<u64> {
+    let us = utc_us();
+    (us > 0).then_some(us / 1_000_000)
+}
+
+/// Loads the persisted state (see `core::camera::persist` for the rules) and says where the start
+/// index comes from.
+pub(super) fn load_state(dir: &Path) -> anyhow::Result<PersistedState> {
+    let loaded = state_file::load(dir, utc_s())
+        .with_context(|| format!("--state-dir {}: cannot read it", dir.display()))?;
+    let plan = loaded.plan;
+    if let Some(e) = &loaded.keep_aside_error {
+        tracing::error!(
+            "state file in {} is damaged and cannot be kept aside: {e}",
+            dir.display()
+        );
+    }
+    if let Some(aside) = &loaded.kept_aside {
+        tracing::warn!(
+            "state file in {} is damaged: kept aside as {}",
+            dir.display(),
+            aside.display()
+        );
+    }
+    if plan.keep_main_aside || plan.from_clock {
+        tracing::warn!("image counter: {}", plan.why);
+    } else {
+        tracing::info!("image counter: {}", plan.why);
+    }
+    Ok(plan.state)
+}
+
+/// Saves the state file and tells the camera component how it went (STATUSTEXT once per change);
+/// logs an ERROR once per failure state. A failed save is retried every [`SAVE_RETRY`].
+pub(super) struct StateKeeper {
+    pub(super) dir: PathBuf,
+    pub(super) next_retry: Option<Instant>,
+}
+
+/// How often a failed save is retried (besides at every photo).
+const SAVE_RETRY: Duration = Duration::from_secs(5);
+
+impl StateKeeper {
+    pub(super) fn save(
+        &mut self,
+        camera: &mut CameraComponent,
+        state: &PersistedState,
+        clean: bool,
+    ) {
+        let now = driver::clock_now();
+        match state_file::save(&self.dir, state, clean) {
+            Ok(()) => {
+                self.next_retry = None;
+                if camera.state_saved(state) {
+                    tracing::info!(
+                        "image counter saved again to {}",
+                        self.dir.join(STATE_FILE).display()
+                    );
+                }
+            }
+            Err(e) => {
+                self.next_retry = Some(now + SAVE_RETRY);
+                let reason = e.to_string();
+                if camera.state_save_failed() {
+                    tracing::error!(
+                        "cannot save the image counter to {}: {reason}; retrying every {} s and \
+                         at every photo, photos are refused once the {} indices saved ahead are used",
+                        self.dir.join(STATE_FILE).display(),
+                        SAVE_RETRY.as_secs(),
+                        persist::LEASE
+                    );
+                }
+            }
+        }
+    }
+
+    pub(super) fn retry_if_due(&mut self, camera: &mut CameraComponent) {
+        if self.next_retry.is_some_and(|t| driver::clock_now() >= t) {
+            let state = camera.persisted().clone();
+            self.save(camera, &state, false);
+        }
+    }
+}
