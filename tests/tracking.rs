@@ -767,6 +767,12 @@ mod ai_module {
         let n = rates(&rig).len();
         push(&mut rig, 960, 360, AiTrackStatus::Tracking);
         assert_eq!(rates(&rig).len(), n, "an ended track is not followed");
+        // Cancelled on the module itself: idle.
+        let out = push(&mut rig, 0, 0, AiTrackStatus::CancelledByUser);
+        assert_eq!(
+            tracking_status(&out)[0].tracking_status,
+            CameraTrackingStatusFlags::CAMERA_TRACKING_STATUS_FLAGS_IDLE
+        );
 
         // Stop: the stream goes off.
         let out = rig.command(MavCmd::MAV_CMD_CAMERA_STOP_TRACKING, [0.; 7]);
