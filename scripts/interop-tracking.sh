@@ -6,28 +6,9 @@
 # Last line: 'N passed, N failed'; exit status non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-VENV=scripts/.venv
-PY=$VENV/bin/python
-
-if [ ! -x "$PY" ]; then
-    python3 -m venv "$VENV" || { echo "0 passed, 1 failed (cannot create $VENV)"; exit 1; }
-fi
-if ! "$PY" -c 'import pymavlink, mavsdk' 2>/dev/null; then
-    "$VENV/bin/pip" install -q pymavlink mavsdk || { echo "0 passed, 1 failed (pip install)"; exit 1; }
-fi
-cargo build --release -q --bin siyi-bridge || { echo "0 passed, 1 failed (build)"; exit 1; }
-BIN=$ROOT/target/release/siyi-bridge
-
-# Two free UDP ports and one free TCP port on loopback (the OS picks them).
-read -r P1 P2 PT < <("$PY" - <<'PYEOF'
-import socket
-a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("127.0.0.1", 0))
-b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(("127.0.0.1", 0))
-t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", 0))
-print(a.getsockname()[1], b.getsockname()[1], t.getsockname()[1])
-PYEOF
-)
+# shellcheck source=scripts/interop-lib.sh
+. scripts/interop-lib.sh
+read -r P1 P2 PT < <(free_ports udp udp tcp)
 LOG=$(mktemp)
 TLOG=$(mktemp)
 PIDS=()

@@ -9,66 +9,29 @@ bad coordinates denied, stop; MAVSDK: the Camera plugin's track_point, track_rec
 track_stop. Ends with 'N passed, N failed'.
 """
 import asyncio
-import os
 import sys
 import time
 
-os.environ["MAVLINK20"] = "1"
-from pymavlink import mavutil  # noqa: E402
+from interop_common import M, Link, Tally
 
-M = mavutil.mavlink
 PORT, MAVSDK_PORT = int(sys.argv[1]), int(sys.argv[2])
 CAM = 100
 HAS_TRACKING = (M.CAMERA_CAP_FLAGS_HAS_TRACKING_POINT
                 | M.CAMERA_CAP_FLAGS_HAS_TRACKING_RECTANGLE)
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  pass  tracking: {name} {detail}")
-    else:
-        failed += 1
-        print(f"  FAIL  tracking: {name} {detail}")
-
-
-conn = mavutil.mavlink_connection(
-    f"udpin:127.0.0.1:{PORT}", source_system=255, source_component=190, dialect="common")
-
-
-def wait(types, cond=lambda m: True, timeout=5.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        m = conn.recv_match(type=types, blocking=True, timeout=max(0.01, end - time.time()))
-        if m is not None and m.get_srcComponent() == CAM and cond(m):
-            return m
-    return None
-
-
-def command(cmd, *p, timeout=5.0):
-    """COMMAND_LONG to the camera; its final result (not IN_PROGRESS), or None."""
-    p = list(p) + [0] * (7 - len(p))
-    conn.mav.command_long_send(sysid, CAM, cmd, 0, *p)
-    end = time.time() + timeout
-    while time.time() < end:
-        a = wait("COMMAND_ACK", lambda m: m.command == cmd, timeout=end - time.time())
-        if a is None or a.result != M.MAV_RESULT_IN_PROGRESS:
-            return a.result if a else None
-    return None
+t = Tally("tracking")
+check = t.check
+link = Link(PORT, 255, 190, CAM)
+wait, command = link.wait, link.command
 
 
 def gcs_heartbeat():
-    conn.mav.heartbeat_send(M.MAV_TYPE_GCS, M.MAV_AUTOPILOT_INVALID, 0, 0, 0)
+    link.conn.mav.heartbeat_send(M.MAV_TYPE_GCS, M.MAV_AUTOPILOT_INVALID, 0, 0, 0)
 
 
 hb = wait("HEARTBEAT", timeout=15)
-check("camera heartbeat", hb is not None)
-if hb is None:
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1)
-sysid = hb.get_srcSystem()
+if not check("camera heartbeat", hb is not None):
+    t.finish()
+link.sysid = hb.get_srcSystem()
 
 # The camera boots, then CAMERA_INFORMATION says it can track (a tracker is connected).
 flags = 0
@@ -121,7 +84,7 @@ s = wait("CAMERA_TRACKING_IMAGE_STATUS",
          lambda m: m.tracking_status == M.CAMERA_TRACKING_STATUS_FLAGS_IDLE, timeout=3)
 check("status: idle", s is not None)
 command(M.MAV_CMD_SET_MESSAGE_INTERVAL, 275, -1)
-conn.recv_match(type="CAMERA_TRACKING_IMAGE_STATUS", blocking=True, timeout=0.3)  # in flight
+link.conn.recv_match(type="CAMERA_TRACKING_IMAGE_STATUS", blocking=True, timeout=0.3)
 s = wait("CAMERA_TRACKING_IMAGE_STATUS", timeout=1.5)
 check("interval -1 stops the stream", s is None)
 
@@ -159,5 +122,4 @@ async def mavsdk_part():
 
 
 asyncio.run(mavsdk_part())
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+t.finish()
