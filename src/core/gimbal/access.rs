@@ -1,15 +1,24 @@
-//! Who may move the gimbal: the allow-list (`--allow-sysid`), addressing (our system and
-//! component, or a broadcast), the device id a manager message names, and the rules of the two
-//! roles: the device listens to our autopilot, or to anyone while no autopilot manages it; the
-//! manager obeys a user with control (or anyone while nobody has primary control).
+//! Who may move the gimbal: addressing (our system and component, or a broadcast), the device id
+//! a manager message names, and the rules of the two roles: the device listens to our autopilot,
+//! or to anyone while no autopilot manages it; the manager obeys a user with control (or anyone
+//! while nobody has primary control).
 //!
-//! Owns: the allow-list. Never touches: the link, the host (our ids are handed in), control
-//! ownership (read from [`Control`]; the component carries a [`Verdict`] out).
+//! Owns nothing: what the host knows of the sender (the allow-list, whether it is our autopilot
+//! on its own link) comes in as a [`Sender`]; control ownership is read from [`Control`]; the
+//! component carries a [`Verdict`] out.
 
 use super::control::{Control, User};
 
-/// MAV_COMP_ID_AUTOPILOT1.
-pub const AUTOPILOT_COMPONENT: u8 = 1;
+/// A message's sender, as the host vetted it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Sender {
+    /// Its system and component ids.
+    pub user: User,
+    /// `--allow-sysid` lets its system command us.
+    pub allowed: bool,
+    /// It is our autopilot (system id, component 1, and the link its heartbeat came on).
+    pub our_autopilot: bool,
+}
 
 /// What to do with a set-point message or a manager command.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -28,64 +37,39 @@ pub enum Verdict {
     },
 }
 
-/// The allow-list and the rules. See the module docs.
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
-pub struct Access {
-    /// Systems allowed to command the gimbal; empty = every system.
-    allowed_systems: Vec<u8>,
+/// GIMBAL_DEVICE_SET_ATTITUDE from `from` to `target`, when we are `us`.
+pub fn device_setpoint(us: User, from: Sender, target: User, control: &Control) -> Verdict {
+    if !for_us(us, target) || !from.allowed {
+        return Verdict::NotOurs;
+    }
+    if from.our_autopilot {
+        return Verdict::Obey { autopilot: true };
+    }
+    if control.autopilot_is_manager() {
+        // The device listens to its manager only.
+        return Verdict::Denied;
+    }
+    Verdict::Obey { autopilot: false }
 }
 
-impl Access {
-    /// Rules with this allow-list (empty = every system).
-    pub fn new(allowed_systems: Vec<u8>) -> Self {
-        Self { allowed_systems }
+/// A manager set-point message from `from` to `target` naming `device_id`, when we are `us`.
+pub fn manager_setpoint(
+    us: User,
+    from: Sender,
+    target: User,
+    device_id: u8,
+    control: &Control,
+) -> Verdict {
+    if !control.manager_active() || !for_us(us, target) || !from.allowed {
+        return Verdict::NotOurs;
     }
-
-    fn allowed(&self, system: u8) -> bool {
-        self.allowed_systems.is_empty() || self.allowed_systems.contains(&system)
+    if !control.may_command(from.user) {
+        return Verdict::Denied;
     }
-
-    /// GIMBAL_DEVICE_SET_ATTITUDE from `from` to `target`, when we are `us`.
-    pub fn device_setpoint(
-        &self,
-        us: User,
-        from: User,
-        target: User,
-        control: &Control,
-    ) -> Verdict {
-        if !for_us(us, target) || !self.allowed(from.0) {
-            return Verdict::NotOurs;
-        }
-        if is_our_autopilot(us, from) {
-            return Verdict::Obey { autopilot: true };
-        }
-        if control.autopilot_is_manager() {
-            // The device listens to its manager only.
-            return Verdict::Denied;
-        }
-        Verdict::Obey { autopilot: false }
+    if !our_device(us.1, f32::from(device_id)) {
+        return Verdict::OtherDevice;
     }
-
-    /// A manager set-point message from `from` to `target` naming `device_id`, when we are `us`.
-    pub fn manager_setpoint(
-        &self,
-        us: User,
-        from: User,
-        target: User,
-        device_id: u8,
-        control: &Control,
-    ) -> Verdict {
-        if !control.manager_active() || !for_us(us, target) || !self.allowed(from.0) {
-            return Verdict::NotOurs;
-        }
-        if !control.may_command(from) {
-            return Verdict::Denied;
-        }
-        if !our_device(us.1, f32::from(device_id)) {
-            return Verdict::OtherDevice;
-        }
-        Verdict::Obey { autopilot: false }
-    }
+    Verdict::Obey { autopilot: false }
 }
 
 /// A manager command (addressing and the allow-list already vetted by the host) from `from`
@@ -101,11 +85,6 @@ pub fn manager_command(component_id: u8, from: User, device_id: f32, control: &C
         return Verdict::Denied;
     }
     Verdict::Obey { autopilot: false }
-}
-
-/// `user` is our autopilot (our system id, component 1).
-pub fn is_our_autopilot(us: User, user: User) -> bool {
-    user == (us.0, AUTOPILOT_COMPONENT)
 }
 
 /// Addressed to `us` (or to every component of our system).

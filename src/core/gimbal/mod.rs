@@ -65,7 +65,7 @@ pub use requests::{
 };
 pub use status::{ATTITUDE_STATUS_PERIOD, MANAGER_STATUS_PERIOD};
 
-use access::{Access, Verdict};
+use access::{Sender, Verdict};
 use aim::{Aim, Step};
 use intent::{Intent, Offer};
 use requests::{is_request, View};
@@ -76,7 +76,6 @@ use vehicle::Vehicle;
 /// The MAVLink gimbal component. See the module docs for the poll contract.
 pub struct GimbalComponent {
     host: Host,
-    access: Access,
     control: control::Control,
     intent: Intent,
     vehicle: Vehicle,
@@ -102,7 +101,6 @@ impl GimbalComponent {
         Self {
             host,
             control: control::Control::new(config.manager),
-            access: Access::new(config.allowed_systems),
             intent: Intent::default(),
             vehicle: Vehicle::default(),
             aim: Aim::default(),
@@ -259,7 +257,7 @@ impl GimbalComponent {
         inbound: &Inbound,
         link: &mut impl LinkControl,
     ) {
-        let sender = (
+        let user = (
             u8::try_from(header.system_id).unwrap_or(0),
             header.component_id,
         );
@@ -268,7 +266,14 @@ impl GimbalComponent {
             Accepted::Message {
                 msg,
                 from_autopilot,
-            } => self.message(now, sender, msg, from_autopilot, link),
+            } => {
+                let sender = Sender {
+                    user,
+                    allowed: self.host.allows(user.0),
+                    our_autopilot: from_autopilot,
+                };
+                self.message(now, sender, msg, link);
+            }
             Accepted::Command(c) => {
                 let command_int = match inbound {
                     Inbound::Message(MavMessage::COMMAND_INT(ci)) => Some(ci),
@@ -283,14 +288,13 @@ impl GimbalComponent {
     fn message(
         &mut self,
         now: Instant,
-        from: User,
+        from: Sender,
         msg: &MavMessage,
-        from_autopilot: bool,
         link: &mut impl LinkControl,
     ) {
         match msg {
-            MavMessage::ATTITUDE(a) if from_autopilot => self.vehicle.hear_attitude(now, a),
-            MavMessage::GLOBAL_POSITION_INT(p) if from_autopilot => {
+            MavMessage::ATTITUDE(a) if from.our_autopilot => self.vehicle.hear_attitude(now, a),
+            MavMessage::GLOBAL_POSITION_INT(p) if from.our_autopilot => {
                 self.vehicle.hear_position(now, p);
             }
             _ => {
@@ -300,12 +304,8 @@ impl GimbalComponent {
                 };
                 let us = self.us();
                 let verdict = match m.manager_device {
-                    None => self
-                        .access
-                        .device_setpoint(us, from, m.target, &self.control),
-                    Some(id) => self
-                        .access
-                        .manager_setpoint(us, from, m.target, id, &self.control),
+                    None => access::device_setpoint(us, from, m.target, &self.control),
+                    Some(id) => access::manager_setpoint(us, from, m.target, id, &self.control),
                 };
                 if self.obeyed(verdict) {
                     self.apply(now, m.setpoint, link);
@@ -403,7 +403,7 @@ impl GimbalComponent {
         Some(match cmd.command {
             MavCmd::MAV_CMD_REQUEST_MESSAGE => {
                 let id = requests::requested_id(cmd);
-                if id == Some(ID_DEVICE_INFORMATION) && access::is_our_autopilot(self.us(), from) {
+                if id == Some(ID_DEVICE_INFORMATION) && self.host.is_our_autopilot(&c.from) {
                     self.autopilot_manages();
                 }
                 requests::request_message(id, &self.view(now, link))

@@ -280,14 +280,18 @@ impl Host {
         }
     }
 
-    fn allowed(&self, system: u8) -> bool {
+    /// Whether `--allow-sysid` lets system `system` command us (every system when the list is
+    /// empty).
+    pub fn allows(&self, system: u8) -> bool {
         self.config.allowed_systems.is_empty() || self.config.allowed_systems.contains(&system)
     }
 
-    fn is_our_autopilot(&self, peer: PeerId, sender_sys: u8, component: u8) -> bool {
-        component == AUTOPILOT_COMPONENT
-            && sender_sys == self.system_id
-            && self.autopilot.is_some_and(|(l, _)| l == peer)
+    /// Whether `from` is our autopilot: our system id, component 1, and the link the autopilot's
+    /// heartbeat came on (a copy of its ids from another link is not it).
+    pub fn is_our_autopilot(&self, from: &Requester) -> bool {
+        from.component == AUTOPILOT_COMPONENT
+            && from.system == self.system_id
+            && self.autopilot.is_some_and(|(l, _)| l == from.peer)
     }
 
     /// Vets one inbound frame from `peer`: our own looped-back messages, 32-bit system ids,
@@ -318,7 +322,7 @@ impl Host {
         let command = match inbound {
             Inbound::Message(MavMessage::COMMAND_LONG(_) | MavMessage::COMMAND_INT(_))
             | Inbound::UnknownCommand(_)
-                if !self.allowed(sender_sys) =>
+                if !self.allows(sender_sys) =>
             {
                 self.stats.refused += 1;
                 if self.stats.refused.is_power_of_two() {
@@ -333,12 +337,12 @@ impl Host {
                     let is_autopilot = header.component_id == AUTOPILOT_COMPONENT
                         && hb.mavtype != MavType::MAV_TYPE_GCS
                         && hb.autopilot != MavAutopilot::MAV_AUTOPILOT_INVALID
-                        && self.allowed(sender_sys);
+                        && self.allows(sender_sys);
                     if is_autopilot {
                         self.autopilot_heartbeat(now, peer, sender_sys);
                     }
                 }
-                let from_autopilot = self.is_our_autopilot(peer, sender_sys, header.component_id);
+                let from_autopilot = self.is_our_autopilot(&from);
                 return Accepted::Message {
                     msg,
                     from_autopilot,
