@@ -123,8 +123,8 @@ pub fn camera_attitude(vehicle_yaw_rad: f64, g: &Attitude) -> Euler {
 /// the camera's axis meets the plane at the home altitude (AMSL − relative altitude).
 pub fn aim(e: Euler, position: Position) -> Aim {
     let q = e.to_quat();
-    let known = position != Position::UNKNOWN
-        && position.lat_e7 != i32::MAX
+    let known = position.lat_e7 != i32::MAX
+        && position.lon_e7 != i32::MAX
         && position.alt_mm != i32::MAX
         && position.relative_alt_mm != i32::MAX;
     if !known {
