@@ -201,3 +201,111 @@ fn first(what: &str, sent_before: u32) {
         tracing::info!(target: "camera", "EXIF feed started: the autopilot's {what} goes to the camera");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::link::{CameraState, LinkHealth, OpId, Operation};
+    use mavlink::dialects::common::{ATTITUDE_DATA, SYSTEM_TIME_DATA};
+
+    /// A link that records what it was fed and answers `fed`.
+    struct Feeder {
+        state: CameraState,
+        fed: Fed,
+        items: Vec<Feed>,
+    }
+
+    impl LinkControl for Feeder {
+        fn state(&self) -> &CameraState {
+            &self.state
+        }
+        fn health(&self) -> LinkHealth {
+            LinkHealth::Up
+        }
+        fn start(&mut self, _now: Instant, _op: Operation) -> OpId {
+            OpId(0)
+        }
+        fn feed(&mut self, _now: Instant, item: Feed) -> Fed {
+            if self.fed == Fed::Sent {
+                self.items.push(item);
+            }
+            self.fed
+        }
+    }
+
+    fn feeder() -> Feeder {
+        Feeder {
+            state: CameraState::default(),
+            fed: Fed::Sent,
+            items: Vec::new(),
+        }
+    }
+
+    #[allow(clippy::disallowed_methods)] // the one real instant; all else is virtual time
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
+    fn time(us: u64) -> MavMessage {
+        MavMessage::SYSTEM_TIME(SYSTEM_TIME_DATA {
+            time_unix_usec: us,
+            time_boot_ms: 0,
+        })
+    }
+
+    const UTC: u64 = 1_800_000_000_000_000;
+
+    #[test]
+    fn a_time_heard_before_the_camera_is_identified_is_sent_then_extrapolated() {
+        let (t0, mut link, mut feed) = (t0(), feeder(), ExifFeed::default());
+        feed.autopilot_message(t0, &time(UTC), &mut link);
+        assert!(link.items.is_empty(), "no camera session yet");
+        feed.camera_identified(t0 + Duration::from_secs(2), &mut link);
+        assert_eq!(
+            link.items,
+            [Feed::UtcTime {
+                unix_time_us: UTC + 2_000_000
+            }]
+        );
+    }
+
+    #[test]
+    fn an_autopilot_without_a_time_source_sets_nothing() {
+        let (t0, mut link, mut feed) = (t0(), feeder(), ExifFeed::default());
+        feed.camera_identified(t0, &mut link);
+        feed.autopilot_message(t0, &time(0), &mut link);
+        feed.autopilot_message(t0, &time(1_000_000), &mut link);
+        assert!(link.items.is_empty());
+    }
+
+    #[test]
+    fn a_camera_that_never_takes_the_time_is_asked_a_bounded_number_of_times() {
+        let (t0, mut link, mut feed) = (t0(), feeder(), ExifFeed::default());
+        feed.camera_identified(t0, &mut link);
+        for s in 0..20 {
+            feed.autopilot_message(t0 + Duration::from_secs(s), &time(UTC), &mut link);
+        }
+        assert_eq!(link.items.len(), usize::from(TIME_ATTEMPTS));
+        // A new session (reboot) asks again.
+        feed.camera_identified(t0 + Duration::from_secs(30), &mut link);
+        assert_eq!(link.items.len(), usize::from(TIME_ATTEMPTS) + 1);
+    }
+
+    #[test]
+    fn the_attitude_goes_out_at_most_at_10_hz_and_only_finite() {
+        let (t0, mut link, mut feed) = (t0(), feeder(), ExifFeed::default());
+        let att = |yaw: f32| {
+            MavMessage::ATTITUDE(ATTITUDE_DATA {
+                yaw,
+                ..ATTITUDE_DATA::DEFAULT
+            })
+        };
+        for ms in 0..1000 {
+            feed.autopilot_message(t0 + Duration::from_millis(ms), &att(0.5), &mut link);
+        }
+        assert_eq!(link.items.len(), 10);
+        feed.autopilot_message(t0 + Duration::from_secs(5), &att(f32::NAN), &mut link);
+        assert_eq!(link.items.len(), 10);
+        assert_eq!(feed.stats().attitude_sent, 10);
+    }
+}
