@@ -345,6 +345,7 @@ fn regenerate_corpus() {
             alt_mm: 488_000,
             relative_alt_mm: 30_000,
             captured: true,
+            q: None,
         });
     }
     let clean = s.to_file_json(true);

@@ -222,6 +222,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             stream_uri: config.stream_uri.clone(),
             allowed_systems: config.allowed_systems.clone(),
             simulated: matches!(config.camera, CameraSource::Simulate),
+            gimbal_device_id: config.gimbal_component_id.unwrap_or(0),
             tracking: TrackingConfig {
                 follow: config.track_follow,
                 ..TrackingConfig::default()

@@ -60,6 +60,7 @@ pub use super::zoom::{ZoomMotion, MAX_ZOOM, MIN_ZOOM};
 
 use super::ai::AiModule;
 use super::config::later;
+use super::exif::ExifInputs;
 use super::gimbal::Gimbal;
 use super::outbox::{Dest, Outbox};
 use super::power::{Power, RebootPlan};
@@ -93,7 +94,7 @@ pub struct SimCamera {
     last_client: Option<SocketAddr>,
     attitude_stream_hz: u16,
     next_stream_tick: Option<Instant>,
-    utc_time_us: Option<u64>,
+    exif: ExifInputs,
 }
 
 impl SimCamera {
@@ -117,7 +118,7 @@ impl SimCamera {
             last_client: None,
             attitude_stream_hz: 0,
             next_stream_tick: None,
-            utc_time_us: None,
+            exif: ExifInputs::default(),
         }
     }
 
@@ -143,7 +144,8 @@ impl SimCamera {
             photos_taken: self.recorder.photos_taken,
             attitude_stream_hz: self.attitude_stream_hz,
             encoding: self.video.encoding,
-            utc_time_us: self.utc_time_us,
+            utc_time_us: self.exif.utc_time_us,
+            exif: self.exif,
             video_output: self.video.output,
             reboots: self.power.reboots,
             next_seq: self.outbox.next_seq,
@@ -328,6 +330,7 @@ impl SimCamera {
             self.next_stream_tick = None;
             self.ai.stop();
             self.video.reboot();
+            self.exif.reboot();
         }
         if plan.gimbal {
             self.gimbal.recenter();
@@ -470,14 +473,17 @@ impl SimCamera {
                     status: u8::from(ok),
                 })
             }
-            Request::SetUtcTime { unix_time_us } => {
-                let ok = unix_time_us > 0;
-                if ok {
-                    self.utc_time_us = Some(unix_time_us);
-                }
-                Some(Reply::SetUtcTime {
-                    status: i8::from(ok),
-                })
+            Request::SetUtcTime { unix_time_us } => Some(Reply::SetUtcTime {
+                status: i8::from(self.exif.set_time(unix_time_us)),
+            }),
+            // No reply from the A8 mini: the values land in the EXIF data of its photos.
+            Request::AircraftAttitude(a) => {
+                self.exif.attitude(now, a);
+                None
+            }
+            Request::RawGps(g) => {
+                self.exif.gps(now, g);
+                None
             }
             Request::SoftReboot { camera, gimbal } => {
                 if camera || gimbal {
@@ -495,13 +501,9 @@ impl SimCamera {
             Request::SetAiStream { on } => Some(Reply::SetAiStream {
                 status: self.ai.set_stream(now, on),
             }),
-            // No reply: TCP heartbeat, aircraft attitude, raw GPS, format SD (A8: "no response"),
-            // and every command this model does not know.
-            Request::TcpHeartbeat
-            | Request::AircraftAttitude { .. }
-            | Request::RawGps { .. }
-            | Request::FormatSd
-            | Request::Unknown { .. } => None,
+            // No reply: TCP heartbeat, format SD (A8: "no response"), and every command this
+            // model does not know.
+            Request::TcpHeartbeat | Request::FormatSd | Request::Unknown { .. } => None,
             _ => None,
         }
     }

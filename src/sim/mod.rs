@@ -14,6 +14,7 @@
 //! - `video`: encoding parameters, video output, changes pending until a reboot.
 //! - `power`: boot time, reboot silence, the planned reboot.
 //! - `outbox`: scheduled frames, the camera's SEQ, the delay / drop / corrupt fault knobs.
+//! - `exif`: what the camera was fed for its EXIF geotags (0x30 time, 0x22 attitude, 0x3E GPS).
 //! - `ai`: the emulated SIYI AI tracking module (0x4D, 0x4E, 0x51, the 0x50 stream).
 //! - [`scene`]: the synthetic scene (a car on a known path) and the camera geometry; pure.
 //! - `state`: the [`SimState`] snapshot and [`SimStats`] counters that tests read.
@@ -25,6 +26,7 @@
 mod ai;
 pub mod camera;
 mod config;
+mod exif;
 mod gimbal;
 mod outbox;
 mod power;
@@ -38,5 +40,6 @@ mod video;
 mod zoom;
 
 pub use camera::{SimCamera, SimConfig, SimState, SimStats, Transmit};
+pub use exif::ExifInputs;
 pub use scene::SimPose;
 pub use state::TargetTruth;

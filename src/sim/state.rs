@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use siyi_protocol::{EncodingParams, MotionMode, RecordState};
 
+use super::exif::ExifInputs;
 use super::gimbal::GimbalMotion;
 use super::recorder::record_state;
 use super::scene::{Direction, ImageBox};
@@ -45,6 +46,8 @@ pub struct SimState {
     pub encoding: [EncodingParams; 3],
     /// Last UTC time set by 0x30, microseconds since the Unix epoch.
     pub utc_time_us: Option<u64>,
+    /// What the camera was fed for its EXIF geotags since power-up (0x30, 0x22, 0x3E).
+    pub exif: ExifInputs,
     /// Video output, 0x0A byte 6: 0 = HDMI, 1 = CVBS.
     pub video_output: u8,
     /// Number of reboots since start.

@@ -34,6 +34,9 @@ pub struct CameraConfig {
     pub simulated: bool,
     /// Tracking (the tracker API and the gimbal follow).
     pub tracking: crate::core::tracking::TrackingConfig,
+    /// The gimbal device component the camera sits on (CAMERA_INFORMATION.gimbal_device_id);
+    /// 0 = no gimbal component.
+    pub gimbal_device_id: u8,
 }
 
 impl Default for CameraConfig {
@@ -47,6 +50,7 @@ impl Default for CameraConfig {
             allowed_systems: Vec::new(),
             simulated: false,
             tracking: Default::default(),
+            gimbal_device_id: 0,
         }
     }
 }

@@ -114,6 +114,14 @@ pub fn camera_information(
     })
 }
 
+/// CAMERA_INFORMATION naming the gimbal device the camera sits on (`gimbal_device_id`, 0 = none).
+pub fn with_gimbal(mut info: MavMessage, gimbal_device_id: u8) -> MavMessage {
+    if let MavMessage::CAMERA_INFORMATION(i) = &mut info {
+        i.gimbal_device_id = gimbal_device_id;
+    }
+    info
+}
+
 /// Zoom factor as a percentage of the camera's range (1× = 0 %, max = 100 %).
 pub fn zoom_percent(zoom: f32, max_zoom: f32) -> f32 {
     if max_zoom <= 1.0 || !zoom.is_finite() {
@@ -209,7 +217,7 @@ pub fn image_captured(time_boot_ms: u32, r: &ImageRecord) -> MavMessage {
         lon: r.lon_e7,
         alt: r.alt_mm,
         relative_alt: r.relative_alt_mm,
-        q: [f32::NAN; 4],
+        q: r.q.unwrap_or([f32::NAN; 4]),
         image_index: r.index,
         camera_id: 0,
         capture_result: if r.captured {
@@ -321,19 +329,25 @@ impl Position {
     };
 }
 
-/// CAMERA_FOV_STATUS with the zoom-aware field of view. Orientation is NaN (unknown: the vehicle's
-/// heading is not tracked here); the image footprint is unknown (`i32::MAX`).
-pub fn fov_status(time_boot_ms: u32, zoom: f32, pos: Position) -> MavMessage {
+/// CAMERA_FOV_STATUS with the zoom-aware field of view, the camera's earth-frame attitude and the
+/// image centre on the ground at the home altitude (`aim`: NaN / `i32::MAX` where unknown,
+/// `i32::MIN` when the camera looks at or above the horizon).
+pub fn fov_status(
+    time_boot_ms: u32,
+    zoom: f32,
+    pos: Position,
+    aim: &super::pose::Aim,
+) -> MavMessage {
     let (h, v) = optics::fov_deg(zoom);
     MavMessage::CAMERA_FOV_STATUS(CAMERA_FOV_STATUS_DATA {
         time_boot_ms,
         lat_camera: pos.lat_e7,
         lon_camera: pos.lon_e7,
         alt_camera: pos.alt_mm,
-        lat_image: i32::MAX,
-        lon_image: i32::MAX,
-        alt_image: i32::MAX,
-        q: [f32::NAN; 4],
+        lat_image: aim.lat_image_e7,
+        lon_image: aim.lon_image_e7,
+        alt_image: aim.alt_image_mm,
+        q: aim.q,
         hfov: h,
         vfov: v,
         camera_device_id: 0,

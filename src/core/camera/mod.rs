@@ -20,11 +20,13 @@
 
 pub mod capture;
 pub mod config;
+pub mod exif_feed;
 pub mod messages;
 pub mod optics;
 pub mod outage;
 pub mod outcomes;
 pub mod persist;
+pub mod pose;
 pub mod requests;
 pub mod video;
 pub mod zoom;
@@ -74,6 +76,9 @@ pub struct CameraComponent {
     save_health: persist::SaveHealth,
     /// The tracking service the camera hosts (commands, flags, status).
     tracking: Tracking,
+    /// The vehicle's attitude, for where the camera looks; the EXIF feed to the camera.
+    pose: pose::Pose,
+    exif: exif_feed::ExifFeed,
     events: VecDeque<CameraEvent>,
 }
 
@@ -105,6 +110,8 @@ impl CameraComponent {
             outage: outage::Outage::default(),
             save_health: persist::SaveHealth::default(),
             events: VecDeque::new(),
+            pose: pose::Pose::default(),
+            exif: exif_feed::ExifFeed::default(),
         }
     }
 
@@ -237,16 +244,21 @@ impl CameraComponent {
         match self.host.accept(now, peer, header, inbound, is_request) {
             Accepted::Nothing => {}
             Accepted::Message {
-                msg: MavMessage::GLOBAL_POSITION_INT(p),
+                msg,
                 from_autopilot: true,
             } => {
-                let position = Position {
-                    lat_e7: p.lat,
-                    lon_e7: p.lon,
-                    alt_mm: p.alt,
-                    relative_alt_mm: p.relative_alt,
-                };
-                self.position = Some((self.host.system_id(), position));
+                if let MavMessage::GLOBAL_POSITION_INT(p) = msg {
+                    let position = Position {
+                        lat_e7: p.lat,
+                        lon_e7: p.lon,
+                        alt_mm: p.alt,
+                        relative_alt_mm: p.relative_alt,
+                    };
+                    self.position = Some((self.host.system_id(), position));
+                } else if let MavMessage::ATTITUDE(a) = msg {
+                    self.pose.vehicle_attitude(now, self.host.system_id(), a);
+                }
+                self.exif.autopilot_message(now, msg, link);
             }
             Accepted::Message { .. } => {}
             Accepted::Command(c) => {
@@ -363,6 +375,8 @@ impl CameraComponent {
             max_zoom,
             persisted: &self.persisted,
             position: self.position(),
+            aim: self.aim(now, link),
+            gimbal_device_id: self.config.gimbal_device_id,
             capture: messages::CaptureStatus {
                 photo_in_progress: self.capture.photo_in_progress(),
                 interval_s: self.capture.interval_s(),
@@ -373,6 +387,16 @@ impl CameraComponent {
             service_flags: self.tracking.flags(),
             tracking: self.tracking.image_status(),
         }
+    }
+
+    fn aim(&self, now: Instant, link: &impl LinkControl) -> pose::Aim {
+        let sys = self.host.system_id();
+        (self.pose).aim(now, sys, self.position(), link.state().attitude)
+    }
+
+    /// What the EXIF feed sent the camera so far.
+    pub fn exif_feed(&self) -> exif_feed::FeedStats {
+        self.exif.stats()
     }
 
     fn broadcast_capture_status(&mut self, now: Instant, link: &impl LinkControl) {
@@ -467,6 +491,7 @@ impl CameraComponent {
                 if let Some(text) = old {
                     self.host.statustext(warn, &text);
                 }
+                self.exif.camera_identified(now, link);
             }
             LinkEvent::Rebooted => {
                 let text = self.outage.rebooted(recording_value(link));
@@ -574,7 +599,8 @@ impl CameraComponent {
         } else {
             -1
         };
-        let record = ImageRecord::new(index, utc, self.position(), captured);
+        let mut record = ImageRecord::new(index, utc, self.position(), captured);
+        record.q = self.aim(now, link).known_q();
         let t = self.host.boot_ms(now);
         self.host
             .send(Target::All, messages::image_captured(t, &record));

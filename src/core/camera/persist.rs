@@ -44,6 +44,9 @@ pub struct ImageRecord {
     pub relative_alt_mm: i32,
     /// True when the camera confirmed (or did not deny) the photo.
     pub captured: bool,
+    /// The camera's attitude in the earth frame `[w, x, y, z]` (`None` = unknown: NaN on the wire).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<[f32; 4]>,
 }
 
 impl ImageRecord {
@@ -57,6 +60,7 @@ impl ImageRecord {
             alt_mm: position.alt_mm,
             relative_alt_mm: position.relative_alt_mm,
             captured,
+            q: None,
         }
     }
 }
@@ -409,6 +413,7 @@ mod tests {
             alt_mm: 4,
             relative_alt_mm: 5,
             captured: true,
+            q: None,
         }
     }
 

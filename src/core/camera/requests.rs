@@ -81,6 +81,10 @@ pub struct View<'a> {
     pub persisted: &'a PersistedState,
     /// Vehicle position from the autopilot (or unknown).
     pub position: Position,
+    /// Where the camera looks (attitude in the earth frame, image centre on the ground).
+    pub aim: super::pose::Aim,
+    /// The gimbal device's component id (0 = no gimbal component).
+    pub gimbal_device_id: u8,
     /// What CAMERA_CAPTURE_STATUS says.
     pub capture: messages::CaptureStatus,
     /// Capabilities of hosted services (tracking) for CAMERA_INFORMATION.
@@ -108,7 +112,9 @@ impl View<'_> {
         let hfov_deg = optics::fov_deg(self.zoom).0;
         Some(match id {
             ID_CAMERA_INFORMATION => {
-                messages::camera_information(t, state, self.simulated, self.service_flags)
+                let flags = self.service_flags;
+                let info = messages::camera_information(t, state, self.simulated, flags);
+                messages::with_gimbal(info, self.gimbal_device_id)
             }
             ID_CAMERA_SETTINGS => self.settings(),
             ID_STORAGE_INFORMATION => {
@@ -123,7 +129,7 @@ impl View<'_> {
                 messages::video_stream_information(state, self.stream_uri, hfov_deg)
             }
             ID_VIDEO_STREAM_STATUS => messages::video_stream_status(state, hfov_deg),
-            ID_CAMERA_FOV_STATUS => messages::fov_status(t, self.zoom, self.position),
+            ID_CAMERA_FOV_STATUS => messages::fov_status(t, self.zoom, self.position, &self.aim),
             ID_CAMERA_TRACKING_IMAGE_STATUS => {
                 MavMessage::CAMERA_TRACKING_IMAGE_STATUS(self.tracking.clone())
             }

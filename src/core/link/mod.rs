@@ -5,6 +5,7 @@
 
 mod config;
 mod fallback;
+mod feed;
 mod health;
 mod ops;
 mod pending;
@@ -24,6 +25,7 @@ pub use config::{
     LinkConfig, LinkStats, BAD_INPUT_REPORT_INTERVAL, PITCH_MAX_DECIDEGREES, PITCH_MIN_DECIDEGREES,
     YAW_LIMIT_DECIDEGREES,
 };
+pub use feed::{Fed, Feed};
 pub use siyi_link::SiyiLink;
 
 pub use state::{CameraState, Fresh, ZoomSource};
@@ -279,4 +281,9 @@ pub trait LinkControl {
     /// Starts an operation; its outcome arrives later as [`LinkEvent::OpFinished`] (possibly
     /// already during this call's follow-up polls, e.g. `Rejected` when the link is down).
     fn start(&mut self, now: Instant, op: Operation) -> OpId;
+    /// Feeds the camera one item for its EXIF data ([`Feed`]); says what was done with it. A
+    /// link that does not feed the camera sends nothing ([`Fed::NotSupported`]).
+    fn feed(&mut self, _now: Instant, _item: Feed) -> Fed {
+        Fed::NotSupported
+    }
 }

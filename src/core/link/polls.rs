@@ -38,7 +38,7 @@ fn once_within(cfg: &LinkConfig, interval: Duration) -> RetryPolicy {
 }
 
 /// One attempt within the request timeout.
-fn single(cfg: &LinkConfig) -> RetryPolicy {
+pub(super) fn single(cfg: &LinkConfig) -> RetryPolicy {
     once_within(cfg, Duration::MAX)
 }
 

@@ -43,6 +43,7 @@ use siyi_protocol::{
 
 use super::config::{LinkConfig, LinkStats, ReportGate};
 use super::fallback::{self, Fallback};
+use super::feed::{Fed, Feed};
 use super::health::{Effect, Health};
 use super::ops::{self, failed, gimbal, mode, record, ActiveOp, OpTable, Step, Wait};
 use super::pending::{Origin, PendingTable, RetryPolicy};
@@ -604,5 +605,28 @@ impl LinkControl for SiyiLink {
         }
         self.rearm();
         id
+    }
+
+    fn feed(&mut self, now: Instant, item: Feed) -> Fed {
+        if !self.health.is_up() {
+            return Fed::LinkDown;
+        }
+        match item {
+            Feed::UtcTime { unix_time_us } => {
+                let cmd = CmdId::SET_UTC_TIME;
+                if self.fallback.given_up(cmd) {
+                    return Fed::GivenUp;
+                }
+                if self.pending.get(cmd).is_some() {
+                    return Fed::InFlight;
+                }
+                let policy = polls::single(&self.config);
+                self.send_poll(now, Request::SetUtcTime { unix_time_us }, policy);
+                self.rearm();
+            }
+            Feed::AircraftAttitude(a) => self.transmit(&Request::AircraftAttitude(a)),
+            Feed::RawGps(g) => self.transmit(&Request::RawGps(g)),
+        }
+        Fed::Sent
     }
 }

@@ -80,6 +80,8 @@ pub struct CameraState {
     pub ai_mode: Option<Fresh<AiMode>>,
     /// The last AI tracking box (0x50).
     pub ai_track: Option<Fresh<AiTrack>>,
+    /// The last 0x30 answer: true = the camera took the UTC time, false = it called it invalid.
+    pub clock_set: Option<Fresh<bool>>,
 }
 
 impl CameraState {
@@ -151,6 +153,7 @@ impl CameraState {
                 }
                 self.ai_mode = Some(Fresh::new(*mode, now));
             }
+            Reply::SetUtcTime { status } => self.clock_set = Some(Fresh::new(*status == 1, now)),
             Reply::AiTracking(track) => {
                 self.ai_track = Some(Fresh::new(*track, now));
                 events.push_back(LinkEvent::AiTrack(*track));
