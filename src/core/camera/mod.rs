@@ -18,8 +18,10 @@
 //! on-change status go to every peer ([`Target::All`]); a stream asked for with
 //! SET_MESSAGE_INTERVAL goes to the peer that asked.
 
+pub mod announce;
 pub mod capture;
 pub mod config;
+pub mod counter;
 pub mod exif_feed;
 pub mod messages;
 pub mod optics;
@@ -34,7 +36,7 @@ pub mod zoom;
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use mavlink::dialects::common::{CameraMode, MavCmd, MavMessage, MavResult, MavSeverity};
+use mavlink::dialects::common::{CameraMode, MavCmd, MavResult, MavSeverity};
 use mavlink::MavHeader;
 use siyi_protocol::RecordState;
 
@@ -49,11 +51,11 @@ use capture::{Capture, PhotoOp, Start, Tick};
 pub use config::{CameraConfig, CameraEvent};
 pub use messages::Position;
 pub use persist::{ImageRecord, PersistedState};
-use requests::{is_recording, is_request, recording_value, View, STREAMABLE};
+use requests::{identified, is_recording, is_request, recording_value, View, STREAMABLE};
 use video::Video;
 
 use crate::core::link::{LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome};
-use crate::core::tracking::{Fov, Tracking, TrackingEvent};
+use crate::core::tracking::{Fov, Tracking};
 
 /// Counters of the camera component (those of its [`Host`]).
 pub type CameraStats = HostStats;
@@ -65,15 +67,12 @@ pub struct CameraComponent {
     clock: config::WallClock,
     health: LinkHealth,
     mode: CameraMode,
-    persisted: PersistedState,
-    /// The last position of our autopilot, with the system id it came from.
-    position: Option<(u8, Position)>,
+    counter: counter::ImageCounter,
     capture: Capture,
     video: Video,
     adjust: zoom::Adjustments,
     next_status: Option<Instant>,
     outage: outage::Outage,
-    save_health: persist::SaveHealth,
     /// The tracking service the camera hosts (commands, flags, status).
     tracking: Tracking,
     /// The vehicle's attitude, for where the camera looks; the EXIF feed to the camera.
@@ -101,14 +100,12 @@ impl CameraComponent {
             clock: config::WallClock::default(),
             health: LinkHealth::Searching,
             mode: CameraMode::CAMERA_MODE_IMAGE,
-            persisted: PersistedState::default(),
-            position: None,
+            counter: counter::ImageCounter::default(),
             capture: Capture::default(),
             video: Video::default(),
             adjust: zoom::Adjustments::default(),
             next_status: None,
             outage: outage::Outage::default(),
-            save_health: persist::SaveHealth::default(),
             events: VecDeque::new(),
             pose: pose::Pose::default(),
             exif: exif_feed::ExifFeed::default(),
@@ -118,7 +115,7 @@ impl CameraComponent {
     /// A component restored from a persisted state (image counter and records).
     pub fn with_state(config: CameraConfig, now: Instant, state: PersistedState) -> Self {
         let mut c = Self::new(config, now);
-        c.persisted = state;
+        c.counter = counter::ImageCounter::new(state);
         c
     }
 
@@ -144,7 +141,7 @@ impl CameraComponent {
 
     /// The persistent state as it is now.
     pub fn persisted(&self) -> &PersistedState {
-        &self.persisted
+        self.counter.state()
     }
 
     /// Tells the component the wall-clock time (µs since the UNIX epoch) at `now`. Used for
@@ -247,17 +244,7 @@ impl CameraComponent {
                 msg,
                 from_autopilot: true,
             } => {
-                if let MavMessage::GLOBAL_POSITION_INT(p) = msg {
-                    let position = Position {
-                        lat_e7: p.lat,
-                        lon_e7: p.lon,
-                        alt_mm: p.alt,
-                        relative_alt_mm: p.relative_alt,
-                    };
-                    self.position = Some((self.host.system_id(), position));
-                } else if let MavMessage::ATTITUDE(a) = msg {
-                    self.pose.vehicle_attitude(now, self.host.system_id(), a);
-                }
+                (self.pose).autopilot_message(now, self.host.system_id(), msg);
                 self.exif.autopilot_message(now, msg, link);
             }
             Accepted::Message { .. } => {}
@@ -272,10 +259,7 @@ impl CameraComponent {
     /// Our autopilot's last position (unknown before one arrived, or after the system id
     /// changed to another autopilot).
     fn position(&self) -> Position {
-        match self.position {
-            Some((sys, p)) if sys == self.host.system_id() => p,
-            _ => Position::UNKNOWN,
-        }
+        self.pose.position(self.host.system_id())
     }
 
     /// Handles a command addressed to us; `None` = not a command we handle (UNSUPPORTED).
@@ -348,12 +332,7 @@ impl CameraComponent {
 
     /// A message request (REQUEST_MESSAGE or a legacy REQUEST_*): ack + message.
     fn request(&mut self, now: Instant, id: u32, param: f32, link: &impl LinkControl) -> Handled {
-        requests::answer(
-            &self.view(now, link),
-            requests::identified(link.state()),
-            id,
-            param,
-        )
+        requests::answer(&self.view(now, link), identified(link.state()), id, param)
     }
 
     /// What the messages are built from, now.
@@ -373,7 +352,7 @@ impl CameraComponent {
             mode: self.mode,
             zoom,
             max_zoom,
-            persisted: &self.persisted,
+            persisted: self.counter.state(),
             position: self.position(),
             aim: self.aim(now, link),
             gimbal_device_id: self.config.gimbal_device_id,
@@ -382,7 +361,7 @@ impl CameraComponent {
                 interval_s: self.capture.interval_s(),
                 recording,
                 recording_time_ms,
-                image_count: self.persisted.image_count,
+                image_count: self.counter.next_index(),
             },
             service_flags: self.tracking.flags(),
             tracking: self.tracking.image_status(),
@@ -391,7 +370,7 @@ impl CameraComponent {
 
     fn aim(&self, now: Instant, link: &impl LinkControl) -> pose::Aim {
         let sys = self.host.system_id();
-        (self.pose).aim(now, sys, self.position(), link.state().attitude)
+        (self.pose).aim(now, sys, link.state().attitude)
     }
 
     /// What the EXIF feed sent the camera so far.
@@ -418,9 +397,8 @@ impl CameraComponent {
     ) -> Handled {
         use MavResult as R;
         // A photo whose index cannot be handed out safely is refused (STATUSTEXT says why).
-        let (host, health) = (&mut self.host, &self.save_health);
-        let next_index = self.persisted.image_count;
-        let refuse_index = || refuse_index(host, health, next_index);
+        let (host, counter) = (&mut self.host, &self.counter);
+        let refuse_index = || refuse_index(host, counter);
         let started = self
             .capture
             .start(now, c.from, c.key, &c.cmd, link, refuse_index);
@@ -595,7 +573,7 @@ impl CameraComponent {
         let utc = self.clock.utc_us(now);
         let captured = matches!(outcome, OpOutcome::Succeeded { .. });
         let index = if captured {
-            self.persisted.image_count
+            self.counter.next_index()
         } else {
             -1
         };
@@ -607,14 +585,9 @@ impl CameraComponent {
         if captured {
             self.host
                 .send(Target::All, messages::camera_trigger(utc, record.index));
-            self.persisted.image_count = self.persisted.image_count.saturating_add(1);
-            self.persisted.add(record);
-            self.events
-                .push_back(CameraEvent::Persist(self.persisted.clone()));
-            let next_index = self.persisted.image_count;
-            if self.capture.series_active()
-                && refuse_index(&mut self.host, &self.save_health, next_index)
-            {
+            let state = self.counter.take(record);
+            self.events.push_back(CameraEvent::Persist(state));
+            if self.capture.series_active() && refuse_index(&mut self.host, &self.counter) {
                 self.capture.stop();
             }
         } else if let Some(text) = outcomes::failure_text("Photo", outcome) {
@@ -637,30 +610,12 @@ impl CameraComponent {
 
     /// Says what tracking asked for: final acks, texts, status and capability changes.
     pub fn announce_tracking(&mut self, now: Instant, link: &impl LinkControl) {
-        while let Some(ev) = self.tracking.poll_event() {
-            match ev {
-                TrackingEvent::Ack {
-                    to,
-                    key,
-                    command,
-                    result,
-                } => {
-                    self.host.set_result(&key, result);
-                    self.host.ack(to, command, result);
-                }
-                TrackingEvent::Text(severity, text) => self.host.statustext(severity, &text),
-                TrackingEvent::StatusChanged => {
-                    let m = MavMessage::CAMERA_TRACKING_IMAGE_STATUS(self.tracking.image_status());
-                    self.host.send(Target::All, m);
-                }
-                TrackingEvent::AvailabilityChanged => {
-                    let info = self
-                        .view(now, link)
-                        .build(requests::ID_CAMERA_INFORMATION, 0);
-                    if let Some(m) = info.filter(|_| requests::identified(link.state())) {
-                        self.host.send(Target::All, m);
-                    }
-                }
+        if announce::tracking(&mut self.host, &mut self.tracking) && identified(link.state()) {
+            let info = self
+                .view(now, link)
+                .build(requests::ID_CAMERA_INFORMATION, 0);
+            if let Some(m) = info {
+                self.host.send(Target::All, m);
             }
         }
     }
@@ -671,25 +626,22 @@ impl CameraComponent {
     /// are used up ([`persist::SaveHealth::refusal`]). Call after every failed save (the app
     /// logs why; the STATUSTEXT stays short).
     pub fn state_save_failed(&mut self) -> bool {
-        let changed = self.save_health.failed();
-        if changed {
-            self.host.statustext(
-                MavSeverity::MAV_SEVERITY_WARNING,
-                "Image counter not saved: retrying",
-            );
+        let text = self.counter.save_failed();
+        if let Some(text) = text {
+            self.host
+                .statustext(MavSeverity::MAV_SEVERITY_WARNING, text);
         }
-        changed
+        text.is_some()
     }
 
     /// The app saved `saved` (a state from [`CameraEvent::Persist`], or the start state). Tells
     /// the ground station once when saving works again after failures; returns true then.
     pub fn state_saved(&mut self, saved: &PersistedState) -> bool {
-        let recovered = self.save_health.saved(saved);
-        if recovered {
-            self.host
-                .statustext(MavSeverity::MAV_SEVERITY_INFO, "Image counter saved again");
+        let text = self.counter.saved(saved);
+        if let Some(text) = text {
+            self.host.statustext(MavSeverity::MAV_SEVERITY_INFO, text);
         }
-        recovered
+        text.is_some()
     }
 }
 
@@ -699,10 +651,10 @@ pub fn fov(link: &impl LinkControl) -> Fov {
     Fov { h_deg, v_deg }
 }
 
-/// Refuses a photo (STATUSTEXT error, true) when index `next_index` cannot be handed out safely:
+/// Refuses a photo (STATUSTEXT error, true) when the next index cannot be handed out safely:
 /// the range is used up, or saving fails and the index is not covered by the last save.
-fn refuse_index(host: &mut Host, health: &persist::SaveHealth, next_index: i32) -> bool {
-    let refusal = health.refusal(next_index);
+fn refuse_index(host: &mut Host, counter: &counter::ImageCounter) -> bool {
+    let refusal = counter.refusal();
     if let Some(text) = refusal {
         host.statustext(MavSeverity::MAV_SEVERITY_ERROR, text);
     }

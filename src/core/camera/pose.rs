@@ -2,8 +2,9 @@
 //! combined with the gimbal's (the link's 0x0D reading), and where the image centre meets the
 //! ground. Used for CAMERA_IMAGE_CAPTURED.q and CAMERA_FOV_STATUS.
 //!
-//! Owns: the vehicle's last attitude (with the system id it came from and when). Never touches
-//! the link: the gimbal's attitude comes in as a plain value.
+//! Owns: what our autopilot last said about the vehicle — its attitude (with the system id it
+//! came from and when) and its position (with the system id). Never touches the link: the
+//! gimbal's attitude comes in as a plain value.
 //!
 //! Frames: the A8 mini holds pitch and roll level against the horizon and reports them that way;
 //! its yaw is relative to the vehicle's nose, positive = LEFT (SIYI). So the camera's earth-frame
@@ -13,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use mavlink::dialects::common::ATTITUDE_DATA;
+use mavlink::dialects::common::{MavMessage, ATTITUDE_DATA};
 use siyi_protocol::Attitude;
 
 use super::messages::Position;
@@ -56,9 +57,36 @@ impl Aim {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Pose {
     vehicle: Option<(u8, Instant, Euler)>,
+    position: Option<(u8, Position)>,
 }
 
 impl Pose {
+    /// A message from our autopilot (system `sys`): ATTITUDE and GLOBAL_POSITION_INT are kept.
+    pub fn autopilot_message(&mut self, now: Instant, sys: u8, msg: &MavMessage) {
+        match msg {
+            MavMessage::GLOBAL_POSITION_INT(p) => {
+                let position = Position {
+                    lat_e7: p.lat,
+                    lon_e7: p.lon,
+                    alt_mm: p.alt,
+                    relative_alt_mm: p.relative_alt,
+                };
+                self.position = Some((sys, position));
+            }
+            MavMessage::ATTITUDE(a) => self.vehicle_attitude(now, sys, a),
+            _ => {}
+        }
+    }
+
+    /// Our autopilot's last position (unknown before one arrived, or when it came from another
+    /// system id than `sys`, the autopilot we belong to now).
+    pub fn position(&self, sys: u8) -> Position {
+        match self.position {
+            Some((s, p)) if s == sys => p,
+            _ => Position::UNKNOWN,
+        }
+    }
+
     /// ATTITUDE from our autopilot (system `sys`) at `now`; non-finite angles are ignored.
     pub fn vehicle_attitude(&mut self, now: Instant, sys: u8, a: &ATTITUDE_DATA) {
         let e = Euler {
@@ -92,16 +120,10 @@ impl Pose {
         Some(camera_attitude(vehicle.yaw_rad, &g))
     }
 
-    /// Where the camera looks at `now` from `position` (see [`Aim`]).
-    pub fn aim(
-        &self,
-        now: Instant,
-        sys: u8,
-        position: Position,
-        gimbal: Option<Fresh<Attitude>>,
-    ) -> Aim {
+    /// Where the camera looks at `now` from our autopilot's position (see [`Aim`]).
+    pub fn aim(&self, now: Instant, sys: u8, gimbal: Option<Fresh<Attitude>>) -> Aim {
         match self.camera(now, sys, gimbal) {
-            Some(e) => aim(e, position),
+            Some(e) => aim(e, self.position(sys)),
             None => Aim::UNKNOWN,
         }
     }
