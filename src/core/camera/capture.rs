@@ -54,20 +54,20 @@ struct Series {
 }
 
 /// How IMAGE_START_CAPTURE was judged.
-#[derive(Clone, Copy, PartialEq, Debug)]
+#[derive(Clone, PartialEq, Debug)]
 pub enum Start {
     /// A single photo started: ack IN_PROGRESS, the final ack follows with the outcome.
     Single,
     /// A series started: ack ACCEPTED.
     Series,
-    /// Refused with this result; `interval_out_of_range` when the GCS should be told the range.
+    /// Refused with this result; `why` is what the ground station should read (an interval
+    /// outside [`MIN_CAPTURE_INTERVAL`]…[`MAX_CAPTURE_INTERVAL_S`] gets the range, a camera
+    /// that is not connected says so).
     Refused {
         /// The ack result.
         result: MavResult,
-        /// The interval was outside [`MIN_CAPTURE_INTERVAL`]…[`MAX_CAPTURE_INTERVAL_S`].
-        interval_out_of_range: bool,
-        /// The camera is not connected.
-        camera_down: bool,
+        /// The text for the ground station, if any.
+        why: Option<String>,
     },
 }
 
@@ -106,10 +106,13 @@ impl Capture {
         link: &mut impl LinkControl,
         refuse_index: impl FnOnce() -> bool,
     ) -> Start {
-        let refused = |result, interval_out_of_range, camera_down| Start::Refused {
+        let refused = |result, interval_out_of_range: bool, camera_down: bool| Start::Refused {
             result,
-            interval_out_of_range,
-            camera_down,
+            why: if interval_out_of_range {
+                Some(interval_range_text())
+            } else {
+                camera_down.then(|| "Photo refused: camera not connected".to_owned())
+            },
         };
         let Some(count) = cmd.whole(3).filter(|c| *c >= 0.0) else {
             return refused(MavResult::MAV_RESULT_DENIED, false, false);

@@ -287,16 +287,12 @@ impl CameraComponent {
                 self.host
                     .set_interval(now, c.from.peer, cmd.p(1), cmd.p(2), &STREAMABLE)
             }
-            MavCmd::MAV_CMD_SET_CAMERA_MODE => match cmd.whole(2) {
-                Some(mode @ (0.0 | 1.0)) => {
-                    self.mode = if mode == 0.0 {
-                        CameraMode::CAMERA_MODE_IMAGE
-                    } else {
-                        CameraMode::CAMERA_MODE_VIDEO
-                    };
+            MavCmd::MAV_CMD_SET_CAMERA_MODE => match requests::camera_mode(cmd) {
+                Some(mode) => {
+                    self.mode = mode;
                     Handled::then_all(R::MAV_RESULT_ACCEPTED, self.view(now, link).settings())
                 }
-                _ => Handled::just(R::MAV_RESULT_DENIED),
+                None => Handled::just(R::MAV_RESULT_DENIED),
             },
             MavCmd::MAV_CMD_IMAGE_START_CAPTURE => self.image_start(now, c, link),
             MavCmd::MAV_CMD_IMAGE_STOP_CAPTURE => {
@@ -309,15 +305,9 @@ impl CameraComponent {
             MavCmd::MAV_CMD_VIDEO_START_CAPTURE | MavCmd::MAV_CMD_VIDEO_STOP_CAPTURE => {
                 self.video_command(now, c, link)
             }
-            MavCmd::MAV_CMD_VIDEO_START_STREAMING => {
-                // The camera's RTSP server always runs; stream 0 = all, 1 = ours.
-                Handled::just(match cmd.whole(1) {
-                    Some(0.0 | 1.0) => R::MAV_RESULT_ACCEPTED,
-                    _ => R::MAV_RESULT_DENIED,
-                })
+            MavCmd::MAV_CMD_VIDEO_START_STREAMING | MavCmd::MAV_CMD_VIDEO_STOP_STREAMING => {
+                Handled::just(requests::streaming(cmd))
             }
-            // The A8 mini cannot stop its RTSP server.
-            MavCmd::MAV_CMD_VIDEO_STOP_STREAMING => Handled::just(R::MAV_RESULT_DENIED),
             MavCmd::MAV_CMD_SET_CAMERA_ZOOM => self.adjust.zoom(now, cmd.p(1), cmd.p(2), link),
             MavCmd::MAV_CMD_RESET_CAMERA_SETTINGS => {
                 let handled = self.adjust.reset(now, link);
@@ -403,21 +393,10 @@ impl CameraComponent {
             .capture
             .start(now, c.from, c.key, &c.cmd, link, refuse_index);
         let result = match started {
-            Start::Refused {
-                result,
-                interval_out_of_range,
-                camera_down,
-            } => {
-                if interval_out_of_range {
-                    let text = capture::interval_range_text();
+            Start::Refused { result, why } => {
+                if let Some(text) = why {
                     self.host
                         .statustext(MavSeverity::MAV_SEVERITY_WARNING, &text);
-                }
-                if camera_down {
-                    self.host.statustext(
-                        MavSeverity::MAV_SEVERITY_WARNING,
-                        "Photo refused: camera not connected",
-                    );
                 }
                 return Handled::just(result);
             }
@@ -508,23 +487,11 @@ impl CameraComponent {
         link: &impl LinkControl,
     ) {
         self.health = to;
-        match self
-            .outage
-            .health_changed(now, from, to, recording_value(link))
-        {
-            outage::Said::Nothing => {}
-            outage::Said::Lost => {
-                self.host.statustext(
-                    MavSeverity::MAV_SEVERITY_WARNING,
-                    "Camera lost: SIYI camera not answering",
-                );
-                // Capture status no longer claims a recording nobody can see.
-                self.broadcast_capture_status(now, link);
-            }
-            outage::Said::Back(text) => {
-                self.host.statustext(MavSeverity::MAV_SEVERITY_INFO, &text);
-                self.broadcast_capture_status(now, link);
-            }
+        let said = (self.outage).health_changed(now, from, to, recording_value(link));
+        if let Some((severity, text)) = said.text() {
+            self.host.statustext(severity, &text);
+            // Lost: capture status no longer claims a recording nobody can see; back: it can.
+            self.broadcast_capture_status(now, link);
         }
     }
 

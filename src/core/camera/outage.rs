@@ -3,6 +3,7 @@
 //! Owns: when the camera was lost and whether it was recording then. Never touches: the link
 //! (it is told the health changes and what the last reading said), MAVLink sending.
 
+use mavlink::dialects::common::MavSeverity;
 use std::time::Instant;
 
 use crate::core::link::LinkHealth;
@@ -25,6 +26,20 @@ pub enum Said {
     Lost,
     /// The camera is back (info), with this text.
     Back(String),
+}
+
+impl Said {
+    /// What to tell the ground station, and how severe (None: nothing).
+    pub fn text(self) -> Option<(MavSeverity, String)> {
+        match self {
+            Self::Nothing => None,
+            Self::Lost => Some((
+                MavSeverity::MAV_SEVERITY_WARNING,
+                "Camera lost: SIYI camera not answering".to_owned(),
+            )),
+            Self::Back(text) => Some((MavSeverity::MAV_SEVERITY_INFO, text)),
+        }
+    }
 }
 
 impl Outage {

@@ -168,6 +168,25 @@ pub fn answer(view: &View<'_>, identified: bool, id: u32, param: f32) -> Handled
     }
 }
 
+/// The mode SET_CAMERA_MODE asks for (param 2: 0 image, 1 video); `None` for anything else.
+pub fn camera_mode(cmd: &Command) -> Option<CameraMode> {
+    match cmd.whole(2) {
+        Some(0.0) => Some(CameraMode::CAMERA_MODE_IMAGE),
+        Some(1.0) => Some(CameraMode::CAMERA_MODE_VIDEO),
+        _ => None,
+    }
+}
+
+/// The answer to VIDEO_START_STREAMING / VIDEO_STOP_STREAMING: the camera's RTSP server always
+/// runs, so starting stream 0 (all) or 1 (ours) is ACCEPTED, anything else and stopping (the
+/// A8 mini cannot stop it) DENIED.
+pub fn streaming(cmd: &Command) -> MavResult {
+    match (cmd.command, cmd.whole(1)) {
+        (MavCmd::MAV_CMD_VIDEO_START_STREAMING, Some(0.0 | 1.0)) => MavResult::MAV_RESULT_ACCEPTED,
+        _ => MavResult::MAV_RESULT_DENIED,
+    }
+}
+
 /// Commands that only ask for data (answering them twice is harmless).
 #[allow(deprecated)]
 pub fn is_request(cmd: MavCmd) -> bool {
