@@ -843,3 +843,155 @@ mod ai_module {
         );
     }
 }
+
+mod geo_status {
+    use super::*;
+    use mavlink::dialects::common::{
+        MavAutopilot, MavModeFlag, MavState, MavType, ATTITUDE_DATA, GLOBAL_POSITION_INT_DATA,
+        HEARTBEAT_DATA,
+    };
+    use siyi_bridge::core::link::Fresh;
+    use siyi_protocol::{Attitude, Decidegrees};
+
+    const AUTOPILOT: (u8, u8) = (1, 1);
+    const AUTOPILOT_LINK: u32 = 2;
+    const LAT_E7: i32 = 473_977_000;
+    const LON_E7: i32 = 85_456_000;
+
+    /// Our autopilot: heading east, 100 m above home (home at 400 m AMSL).
+    fn autopilot(rig: &mut Rig) {
+        rig.feed(
+            AUTOPILOT,
+            AUTOPILOT_LINK,
+            MavMessage::HEARTBEAT(HEARTBEAT_DATA {
+                custom_mode: 0,
+                mavtype: MavType::MAV_TYPE_QUADROTOR,
+                autopilot: MavAutopilot::MAV_AUTOPILOT_PX4,
+                base_mode: MavModeFlag::empty(),
+                system_status: MavState::MAV_STATE_ACTIVE,
+                mavlink_version: 3,
+            }),
+        );
+        rig.feed(
+            AUTOPILOT,
+            AUTOPILOT_LINK,
+            MavMessage::ATTITUDE(ATTITUDE_DATA {
+                yaw: 90f32.to_radians(),
+                ..ATTITUDE_DATA::DEFAULT
+            }),
+        );
+        rig.feed(
+            AUTOPILOT,
+            AUTOPILOT_LINK,
+            MavMessage::GLOBAL_POSITION_INT(GLOBAL_POSITION_INT_DATA {
+                lat: LAT_E7,
+                lon: LON_E7,
+                alt: 500_000,
+                relative_alt: 100_000,
+                ..GLOBAL_POSITION_INT_DATA::DEFAULT
+            }),
+        );
+    }
+
+    fn geo(rig: &mut Rig) -> Option<mavlink::dialects::common::CAMERA_TRACKING_GEO_STATUS_DATA> {
+        let out = rig.command(
+            MavCmd::MAV_CMD_REQUEST_MESSAGE,
+            [276.0, 0., 0., 0., 0., 0., 0.],
+        );
+        out.iter().find_map(|t| match t.mav() {
+            Some(MavMessage::CAMERA_TRACKING_GEO_STATUS(g)) => Some(g.clone()),
+            _ => None,
+        })
+    }
+
+    /// Metres east and north of the vehicle.
+    fn offset_m(g: &mavlink::dialects::common::CAMERA_TRACKING_GEO_STATUS_DATA) -> (f64, f64) {
+        let lat0 = f64::from(LAT_E7) * 1e-7;
+        let north = f64::from(g.lat - LAT_E7) * 1e-7 * 111_195.0;
+        let east = f64::from(g.lon - LON_E7) * 1e-7 * 111_195.0 * lat0.to_radians().cos();
+        (east, north)
+    }
+
+    #[test]
+    fn the_target_on_the_ground_from_known_geometry() {
+        let mut rig = Rig::ready();
+        rig.link.state.attitude = Some(Fresh::new(
+            Attitude {
+                pitch: Decidegrees(-450),
+                ..Attitude::default()
+            },
+            rig.now,
+        ));
+        autopilot(&mut rig);
+        assert_eq!(rig.cam.system_id(), 1);
+        tracking_point(&mut rig, 0.5, 0.5);
+        assert!(
+            geo(&mut rig).is_none(),
+            "nothing tracked yet: no geo status"
+        );
+        // The target in the middle: 100 m below at 45° down, looking east → 100 m east.
+        status_point(&mut rig, 0.5, 0.5);
+        let g = geo(&mut rig).expect("geo status");
+        let (east, north) = offset_m(&g);
+        assert!(
+            (east - 100.0).abs() < 1.5 && north.abs() < 1.5,
+            "{east} {north}"
+        );
+        assert!((g.alt - 400.0).abs() < 0.01, "home altitude: {}", g.alt);
+        assert!((g.dist - 100.0).abs() < 1.5, "{}", g.dist);
+        assert_eq!(
+            g.tracking_status,
+            CameraTrackingStatusFlags::CAMERA_TRACKING_STATUS_FLAGS_ACTIVE
+        );
+        assert!(g.vel_n.is_nan() && g.hdg.is_nan(), "unknown is NaN");
+        // 0.8 across an 81° picture is 27° right of the axis: bearing 117°, still 100 m away.
+        status_point(&mut rig, 0.8, 0.5);
+        let (east, north) = offset_m(&geo(&mut rig).expect("geo status"));
+        let (want_e, want_n) = (
+            100.0 * 27f64.to_radians().cos(),
+            -100.0 * 27f64.to_radians().sin(),
+        );
+        assert!(
+            (east - want_e).abs() < 2.0 && (north - want_n).abs() < 2.0,
+            "{east} {north}"
+        );
+        // Above the horizon: the ray misses the ground, no geo status.
+        rig.link.state.attitude = Some(Fresh::new(
+            Attitude {
+                pitch: Decidegrees(100),
+                ..Attitude::default()
+            },
+            rig.now,
+        ));
+        status_point(&mut rig, 0.5, 0.5);
+        assert!(geo(&mut rig).is_none());
+    }
+
+    #[test]
+    fn no_geo_status_without_our_autopilot() {
+        let mut rig = Rig::ready();
+        rig.link.state.attitude = Some(Fresh::new(
+            Attitude {
+                pitch: Decidegrees(-450),
+                ..Attitude::default()
+            },
+            rig.now,
+        ));
+        tracking_point(&mut rig, 0.5, 0.5);
+        status_point(&mut rig, 0.5, 0.5);
+        assert!(geo(&mut rig).is_none(), "no position, no attitude");
+        // A stranger's position (another link, never heard as our autopilot) is not used.
+        rig.feed(
+            AUTOPILOT,
+            9,
+            MavMessage::GLOBAL_POSITION_INT(GLOBAL_POSITION_INT_DATA {
+                lat: LAT_E7,
+                lon: LON_E7,
+                alt: 500_000,
+                relative_alt: 100_000,
+                ..GLOBAL_POSITION_INT_DATA::DEFAULT
+            }),
+        );
+        assert!(geo(&mut rig).is_none());
+    }
+}

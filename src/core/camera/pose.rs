@@ -129,6 +129,35 @@ impl Pose {
     }
 }
 
+impl Pose {
+    /// Where a point of the image lies on the ground (the plane at the home altitude) at `now`:
+    /// the camera's axis turned by `offset_deg` (right, up — the point's angles from the image
+    /// centre), from our autopilot's position; with its horizontal distance from the vehicle,
+    /// metres. `None` when the attitude or position is unknown or the ray misses the ground.
+    pub fn on_ground(
+        &self,
+        now: Instant,
+        sys: u8,
+        gimbal: Option<Fresh<Attitude>>,
+        offset_deg: (f32, f32),
+    ) -> Option<(GeoPoint, f64)> {
+        let e = self.camera(now, sys, gimbal)?;
+        let p = self.position(sys);
+        let unknown = i32::MAX;
+        if [p.lat_e7, p.lon_e7, p.alt_mm, p.relative_alt_mm].contains(&unknown) {
+            return None;
+        }
+        let from = GeoPoint::from_e7_mm(p.lat_e7, p.lon_e7, p.alt_mm);
+        let home_alt_m = (f64::from(p.alt_mm) - f64::from(p.relative_alt_mm)) / 1000.0;
+        let yaw = e.yaw_rad + f64::from(offset_deg.0).to_radians();
+        let pitch = e.pitch_rad + f64::from(offset_deg.1).to_radians();
+        let point = geo::ray_to_ground(&from, geo::direction_ned(yaw, pitch), home_alt_m)
+            .filter(GeoPoint::is_valid)?;
+        let [n, east, _] = from.ned_to(&point);
+        Some((point, n.hypot(east)))
+    }
+}
+
 /// The camera's earth-frame attitude from the vehicle's heading and a SIYI gimbal reading.
 pub fn camera_attitude(vehicle_yaw_rad: f64, g: &Attitude) -> Euler {
     let deg = |tenths: i16| f64::from(tenths) / 10.0;

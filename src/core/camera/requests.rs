@@ -6,8 +6,8 @@
 use mavlink::dialects::common::{
     CameraCapFlags, CameraMode, MavCmd, MavMessage, MavResult, CAMERA_CAPTURE_STATUS_DATA,
     CAMERA_FOV_STATUS_DATA, CAMERA_IMAGE_CAPTURED_DATA, CAMERA_INFORMATION_DATA,
-    CAMERA_SETTINGS_DATA, CAMERA_TRACKING_IMAGE_STATUS_DATA, STORAGE_INFORMATION_DATA,
-    VIDEO_STREAM_INFORMATION_DATA, VIDEO_STREAM_STATUS_DATA,
+    CAMERA_SETTINGS_DATA, CAMERA_TRACKING_GEO_STATUS_DATA, CAMERA_TRACKING_IMAGE_STATUS_DATA,
+    STORAGE_INFORMATION_DATA, VIDEO_STREAM_INFORMATION_DATA, VIDEO_STREAM_STATUS_DATA,
 };
 use mavlink::MessageData;
 
@@ -36,9 +36,11 @@ pub const ID_VIDEO_STREAM_STATUS: u32 = VIDEO_STREAM_STATUS_DATA::ID;
 pub const ID_CAMERA_FOV_STATUS: u32 = CAMERA_FOV_STATUS_DATA::ID;
 /// CAMERA_TRACKING_IMAGE_STATUS.
 pub const ID_CAMERA_TRACKING_IMAGE_STATUS: u32 = CAMERA_TRACKING_IMAGE_STATUS_DATA::ID;
+/// CAMERA_TRACKING_GEO_STATUS.
+pub const ID_CAMERA_TRACKING_GEO_STATUS: u32 = CAMERA_TRACKING_GEO_STATUS_DATA::ID;
 
 /// Every message the camera provides on request.
-pub const PROVIDED: [u32; 9] = [
+pub const PROVIDED: [u32; 10] = [
     ID_CAMERA_INFORMATION,
     ID_CAMERA_SETTINGS,
     ID_STORAGE_INFORMATION,
@@ -48,16 +50,18 @@ pub const PROVIDED: [u32; 9] = [
     ID_VIDEO_STREAM_STATUS,
     ID_CAMERA_FOV_STATUS,
     ID_CAMERA_TRACKING_IMAGE_STATUS,
+    ID_CAMERA_TRACKING_GEO_STATUS,
 ];
 
 /// The messages a peer may ask to be streamed with SET_MESSAGE_INTERVAL.
-pub const STREAMABLE: [u32; 6] = [
+pub const STREAMABLE: [u32; 7] = [
     ID_CAMERA_SETTINGS,
     ID_STORAGE_INFORMATION,
     ID_CAMERA_CAPTURE_STATUS,
     ID_VIDEO_STREAM_STATUS,
     ID_CAMERA_FOV_STATUS,
     ID_CAMERA_TRACKING_IMAGE_STATUS,
+    ID_CAMERA_TRACKING_GEO_STATUS,
 ];
 
 /// What the messages are built from, as plain values.
@@ -91,6 +95,8 @@ pub struct View<'a> {
     pub service_flags: CameraCapFlags,
     /// CAMERA_TRACKING_IMAGE_STATUS as tracking reports it.
     pub tracking: CAMERA_TRACKING_IMAGE_STATUS_DATA,
+    /// CAMERA_TRACKING_GEO_STATUS, when the target's place on the ground is known.
+    pub tracking_geo: Option<CAMERA_TRACKING_GEO_STATUS_DATA>,
 }
 
 impl View<'_> {
@@ -130,6 +136,9 @@ impl View<'_> {
             }
             ID_VIDEO_STREAM_STATUS => messages::video_stream_status(state, hfov_deg),
             ID_CAMERA_FOV_STATUS => messages::fov_status(t, self.zoom, self.position, &self.aim),
+            ID_CAMERA_TRACKING_GEO_STATUS => {
+                MavMessage::CAMERA_TRACKING_GEO_STATUS(self.tracking_geo.clone()?)
+            }
             ID_CAMERA_TRACKING_IMAGE_STATUS => {
                 MavMessage::CAMERA_TRACKING_IMAGE_STATUS(self.tracking.clone())
             }

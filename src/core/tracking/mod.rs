@@ -200,11 +200,13 @@ impl Tracking {
         self.sessions.ready().is_some() || self.ai_on
     }
 
-    /// CAMERA_INFORMATION flags for tracking (exactly while a source is available).
+    /// CAMERA_INFORMATION flags for tracking (exactly while a source is available; the geo status
+    /// is sent when our autopilot's position and attitude and the gimbal's are known).
     pub fn flags(&self) -> CameraCapFlags {
         if self.available() {
             CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRACKING_POINT
                 | CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRACKING_RECTANGLE
+                | CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRACKING_GEO_STATUS
         } else {
             CameraCapFlags::empty()
         }

@@ -4,8 +4,10 @@
 
 use mavlink::dialects::common::{
     CameraTrackingMode, CameraTrackingStatusFlags, CameraTrackingTargetData,
-    CAMERA_TRACKING_IMAGE_STATUS_DATA,
+    CAMERA_TRACKING_GEO_STATUS_DATA, CAMERA_TRACKING_IMAGE_STATUS_DATA,
 };
+
+use crate::core::geo::GeoPoint;
 
 use super::api::Target;
 
@@ -49,6 +51,28 @@ impl Reported {
         match self {
             Self::Active(t) | Self::Lost(Some(t)) => Some(*t),
             _ => None,
+        }
+    }
+
+    /// CAMERA_TRACKING_GEO_STATUS for a target on the ground at `point`, `distance_m` from the
+    /// vehicle (horizontally). Its speed, heading and the accuracies are not known (NaN).
+    pub fn geo_status(&self, point: GeoPoint, distance_m: f64) -> CAMERA_TRACKING_GEO_STATUS_DATA {
+        let nan = f32::NAN;
+        CAMERA_TRACKING_GEO_STATUS_DATA {
+            lat: (point.lat_deg * 1e7).round() as i32,
+            lon: (point.lon_deg * 1e7).round() as i32,
+            alt: point.alt_m as f32,
+            h_acc: nan,
+            v_acc: nan,
+            vel_n: nan,
+            vel_e: nan,
+            vel_d: nan,
+            vel_acc: nan,
+            dist: distance_m as f32,
+            hdg: nan,
+            hdg_acc: nan,
+            tracking_status: self.flags_and_mode().0,
+            camera_device_id: 0,
         }
     }
 
