@@ -55,7 +55,7 @@ use requests::{identified, is_recording, is_request, recording_value, View, STRE
 use video::Video;
 
 use crate::core::link::{LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome};
-use crate::core::tracking::{follow, Fov, Tracking};
+use crate::core::tracking::{Fov, Tracking};
 
 /// Counters of the camera component (those of its [`Host`]).
 pub type CameraStats = HostStats;
@@ -355,22 +355,14 @@ impl CameraComponent {
             },
             service_flags: self.tracking.flags(),
             tracking: self.tracking.image_status(),
-            tracking_geo: self.tracking_geo(now, link),
+            tracking_geo: (self.pose).tracking_geo(
+                now,
+                self.host.system_id(),
+                link.state().attitude,
+                self.tracking.reported(),
+                fov(link),
+            ),
         }
-    }
-
-    /// Where the tracked target is on the ground (target centre's angles from the image centre,
-    /// camera attitude, our autopilot's position), when all of that is known.
-    fn tracking_geo(
-        &self,
-        now: Instant,
-        link: &impl LinkControl,
-    ) -> Option<mavlink::dialects::common::CAMERA_TRACKING_GEO_STATUS_DATA> {
-        let reported = self.tracking.reported();
-        let offset = follow::error_deg(reported.target()?.centre(), fov(link));
-        let sys = self.host.system_id();
-        let (point, distance_m) = (self.pose).on_ground(now, sys, link.state().attitude, offset)?;
-        Some(reported.geo_status(point, distance_m))
     }
 
     fn aim(&self, now: Instant, link: &impl LinkControl) -> pose::Aim {

@@ -14,12 +14,13 @@
 
 use std::time::{Duration, Instant};
 
-use mavlink::dialects::common::{MavMessage, ATTITUDE_DATA};
+use mavlink::dialects::common::{MavMessage, ATTITUDE_DATA, CAMERA_TRACKING_GEO_STATUS_DATA};
 use siyi_protocol::Attitude;
 
 use super::messages::Position;
 use crate::core::geo::{self, Euler, GeoPoint};
 use crate::core::link::Fresh;
+use crate::core::tracking::{follow, Fov, Reported};
 
 /// A reading older than this (vehicle attitude or gimbal attitude) counts as unknown.
 pub const POSE_MAX_AGE: Duration = Duration::from_secs(1);
@@ -130,6 +131,22 @@ impl Pose {
 }
 
 impl Pose {
+    /// CAMERA_TRACKING_GEO_STATUS for what tracking `reported`: the target centre's angles from
+    /// the image centre (field of view `fov`) turn the camera's axis; `None` unless a target is
+    /// tracked and its place on the ground is known (see [`Pose::on_ground`]).
+    pub fn tracking_geo(
+        &self,
+        now: Instant,
+        sys: u8,
+        gimbal: Option<Fresh<Attitude>>,
+        reported: Reported,
+        fov: Fov,
+    ) -> Option<CAMERA_TRACKING_GEO_STATUS_DATA> {
+        let offset = follow::error_deg(reported.target()?.centre(), fov);
+        let (point, distance_m) = self.on_ground(now, sys, gimbal, offset)?;
+        Some(reported.geo_status(point, distance_m))
+    }
+
     /// Where a point of the image lies on the ground (the plane at the home altitude) at `now`:
     /// the camera's axis turned by `offset_deg` (right, up — the point's angles from the image
     /// centre), from our autopilot's position; with its horizontal distance from the vehicle,
