@@ -2,18 +2,18 @@
 //! explicitly: the `mavlink` crate's `DEFAULT` for a bitflag field is its *first* flag, not empty.
 
 use mavlink::dialects::common::{
-    CameraCapFlags, CameraMode, MavAutopilot, MavBool, MavMessage, MavModeFlag, MavState, MavType,
-    StorageStatus, StorageType, StorageUsageFlag, VideoStreamEncoding, VideoStreamStatusFlags,
-    VideoStreamType, CAMERA_CAPTURE_STATUS_DATA, CAMERA_FOV_STATUS_DATA,
-    CAMERA_IMAGE_CAPTURED_DATA, CAMERA_INFORMATION_DATA, CAMERA_SETTINGS_DATA, CAMERA_TRIGGER_DATA,
-    HEARTBEAT_DATA, STORAGE_INFORMATION_DATA, VIDEO_STREAM_INFORMATION_DATA,
-    VIDEO_STREAM_STATUS_DATA,
+    CameraCapFlags, CameraMode, MavBool, MavMessage, MavState, MavType, StorageStatus, StorageType,
+    StorageUsageFlag, VideoStreamEncoding, VideoStreamStatusFlags, VideoStreamType,
+    CAMERA_CAPTURE_STATUS_DATA, CAMERA_FOV_STATUS_DATA, CAMERA_IMAGE_CAPTURED_DATA,
+    CAMERA_INFORMATION_DATA, CAMERA_SETTINGS_DATA, CAMERA_TRIGGER_DATA, STORAGE_INFORMATION_DATA,
+    VIDEO_STREAM_INFORMATION_DATA, VIDEO_STREAM_STATUS_DATA,
 };
 use siyi_protocol::{CameraModel, EncodingParams, FirmwareVersion, RecordState, VideoCodec};
 
 use super::optics;
 use super::persist::ImageRecord;
 use crate::core::link::{CameraState, LinkHealth};
+use crate::core::mavlink::{fixed_text, pack_firmware as mavlink_pack};
 
 /// The capability flags we advertise: exactly what this component handles.
 ///
@@ -31,35 +31,20 @@ pub fn capability_flags() -> CameraCapFlags {
         | CameraCapFlags::CAMERA_CAP_FLAGS_HAS_VIDEO_STREAM
 }
 
-/// Firmware version packed as MAVLink wants it:
-/// `(dev & 0xff) << 24 | (patch & 0xff) << 16 | (minor & 0xff) << 8 | (major & 0xff)` (dev = 0).
+/// Firmware version packed as MAVLink wants it ([`mavlink_pack`], dev = 0).
 pub fn pack_firmware(fw: FirmwareVersion) -> u32 {
-    u32::from(fw.major()) | (u32::from(fw.minor()) << 8) | (u32::from(fw.patch()) << 16)
-}
-
-fn fixed<const N: usize>(text: &str) -> [u8; N] {
-    let mut out = [0u8; N];
-    for (o, b) in out.iter_mut().zip(text.bytes()) {
-        *o = b;
-    }
-    out
+    mavlink_pack(fw.major(), fw.minor(), fw.patch())
 }
 
 /// HEARTBEAT: camera, no autopilot, empty base mode; STANDBY when the camera answers, BOOT while
 /// searching/booting, CRITICAL when lost.
 pub fn heartbeat(health: LinkHealth) -> MavMessage {
-    MavMessage::HEARTBEAT(HEARTBEAT_DATA {
-        custom_mode: 0,
-        mavtype: MavType::MAV_TYPE_CAMERA,
-        autopilot: MavAutopilot::MAV_AUTOPILOT_INVALID,
-        base_mode: MavModeFlag::empty(),
-        system_status: match health {
-            LinkHealth::Up => MavState::MAV_STATE_STANDBY,
-            LinkHealth::Searching | LinkHealth::Booting => MavState::MAV_STATE_BOOT,
-            LinkHealth::Lost => MavState::MAV_STATE_CRITICAL,
-        },
-        mavlink_version: 3,
-    })
+    let status = match health {
+        LinkHealth::Up => MavState::MAV_STATE_STANDBY,
+        LinkHealth::Searching | LinkHealth::Booting => MavState::MAV_STATE_BOOT,
+        LinkHealth::Lost => MavState::MAV_STATE_CRITICAL,
+    };
+    crate::core::mavlink::heartbeat(MavType::MAV_TYPE_CAMERA, status)
 }
 
 fn model_name(state: &CameraState) -> &'static str {
@@ -105,8 +90,8 @@ pub fn camera_information(
         resolution_h: res_h,
         resolution_v: res_v,
         cam_definition_version: 0,
-        vendor_name: fixed("SIYI"),
-        model_name: fixed(&model),
+        vendor_name: fixed_text("SIYI"),
+        model_name: fixed_text(&model),
         lens_id: 0,
         cam_definition_uri: "".into(),
         gimbal_device_id: 0,

@@ -213,9 +213,9 @@ pub fn is_request(cmd: MavCmd) -> bool {
     )
 }
 
-/// The camera is identified: model known and a firmware that is not 0.0.0 (booted).
+/// The camera is identified ([`CameraState::identified`]).
 pub fn identified(s: &CameraState) -> bool {
-    s.model.is_some() && s.camera_fw.is_some_and(|fw| !fw.is_zero())
+    s.identified()
 }
 
 /// Recording, as far as anyone can tell: the last 0x0A reading says so and the camera is up.

@@ -5,9 +5,9 @@
 
 use mavlink::dialects::common::{
     GimbalDeviceCapFlags, GimbalDeviceCapFlagsU16, GimbalDeviceErrorFlags, GimbalDeviceFlags,
-    GimbalManagerCapFlags, GimbalManagerFlags, MavAutopilot, MavMessage, MavModeFlag, MavState,
-    MavType, GIMBAL_DEVICE_ATTITUDE_STATUS_DATA, GIMBAL_DEVICE_INFORMATION_DATA,
-    GIMBAL_MANAGER_INFORMATION_DATA, GIMBAL_MANAGER_STATUS_DATA, HEARTBEAT_DATA,
+    GimbalManagerCapFlags, GimbalManagerFlags, MavMessage, MavState, MavType,
+    GIMBAL_DEVICE_ATTITUDE_STATUS_DATA, GIMBAL_DEVICE_INFORMATION_DATA,
+    GIMBAL_MANAGER_INFORMATION_DATA, GIMBAL_MANAGER_STATUS_DATA,
 };
 use siyi_protocol::{Attitude, CameraModel, Decidegrees, FirmwareVersion};
 
@@ -82,31 +82,20 @@ pub fn manager_cap_flags() -> GimbalManagerCapFlags {
 /// HEARTBEAT of the gimbal device: MAV_TYPE_GIMBAL, no autopilot; STANDBY while the camera
 /// answers, BOOT before, CRITICAL when it is lost.
 pub fn heartbeat(health: LinkHealth) -> MavMessage {
-    MavMessage::HEARTBEAT(HEARTBEAT_DATA {
-        custom_mode: 0,
-        mavtype: MavType::MAV_TYPE_GIMBAL,
-        autopilot: MavAutopilot::MAV_AUTOPILOT_INVALID,
-        base_mode: MavModeFlag::empty(),
-        system_status: match health {
-            LinkHealth::Up => MavState::MAV_STATE_STANDBY,
-            LinkHealth::Searching | LinkHealth::Booting => MavState::MAV_STATE_BOOT,
-            LinkHealth::Lost => MavState::MAV_STATE_CRITICAL,
-        },
-        mavlink_version: 3,
-    })
+    let status = match health {
+        LinkHealth::Up => MavState::MAV_STATE_STANDBY,
+        LinkHealth::Searching | LinkHealth::Booting => MavState::MAV_STATE_BOOT,
+        LinkHealth::Lost => MavState::MAV_STATE_CRITICAL,
+    };
+    crate::core::mavlink::heartbeat(MavType::MAV_TYPE_GIMBAL, status)
 }
 
-/// Firmware version packed as MAVLink wants it: `patch << 16 | minor << 8 | major`.
 fn pack_firmware(fw: FirmwareVersion) -> u32 {
-    u32::from(fw.major()) | (u32::from(fw.minor()) << 8) | (u32::from(fw.patch()) << 16)
+    crate::core::mavlink::pack_firmware(fw.major(), fw.minor(), fw.patch())
 }
 
 fn text<const N: usize>(s: &str) -> mavlink::types::CharArray<N> {
-    let mut out = [0u8; N];
-    for (o, b) in out.iter_mut().zip(s.bytes()) {
-        *o = b;
-    }
-    out.into()
+    crate::core::mavlink::fixed_text::<N>(s).into()
 }
 
 /// GIMBAL_DEVICE_INFORMATION from what the camera said about itself (vendor "SIYI", the model,

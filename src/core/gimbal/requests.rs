@@ -51,9 +51,9 @@ pub fn streamable(manager: bool) -> &'static [u32] {
     }
 }
 
-/// The camera is identified: model known and a firmware that is not 0.0.0 (booted).
+/// The camera is identified ([`CameraState::identified`]).
 pub fn identified(s: &CameraState) -> bool {
-    s.model.is_some() && s.camera_fw.is_some_and(|fw| !fw.is_zero())
+    s.identified()
 }
 
 /// What the messages are built from.

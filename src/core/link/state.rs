@@ -85,6 +85,11 @@ pub struct CameraState {
 }
 
 impl CameraState {
+    /// The camera is identified: model known and a firmware that is not 0.0.0 (booted).
+    pub fn identified(&self) -> bool {
+        self.model.is_some() && self.camera_fw.is_some_and(|fw| !fw.is_zero())
+    }
+
     /// Takes what `reply` (read at `now`) says about the camera; the changes a user should
     /// know of (recording state, zoom, motion mode, an unexpected model) become `events`.
     pub(crate) fn read(&mut self, now: Instant, reply: &Reply, events: &mut VecDeque<LinkEvent>) {

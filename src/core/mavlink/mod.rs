@@ -18,7 +18,10 @@ pub mod host;
 pub mod inbound;
 pub mod wire;
 
-use mavlink::dialects::common::{MavMessage, MavResult, MavSeverity, STATUSTEXT_DATA};
+use mavlink::dialects::common::{
+    MavAutopilot, MavMessage, MavModeFlag, MavResult, MavSeverity, MavState, MavType,
+    HEARTBEAT_DATA, STATUSTEXT_DATA,
+};
 
 pub use host::{Accepted, Host, HostConfig, HostEvent, HostStats, PEER_SILENT_TIMEOUT};
 pub use inbound::{Command, Inbound, RawCommand};
@@ -118,6 +121,33 @@ impl Handled {
             then_all: vec![msg],
         }
     }
+}
+
+/// HEARTBEAT of one of our components: `mavtype`, no autopilot, an empty base mode.
+pub fn heartbeat(mavtype: MavType, system_status: MavState) -> MavMessage {
+    MavMessage::HEARTBEAT(HEARTBEAT_DATA {
+        custom_mode: 0,
+        mavtype,
+        autopilot: MavAutopilot::MAV_AUTOPILOT_INVALID,
+        base_mode: MavModeFlag::empty(),
+        system_status,
+        mavlink_version: 3,
+    })
+}
+
+/// A firmware version packed as MAVLink's `*_INFORMATION.firmware_version` wants it:
+/// `(dev & 0xff) << 24 | (patch & 0xff) << 16 | (minor & 0xff) << 8 | (major & 0xff)`, dev = 0.
+pub fn pack_firmware(major: u8, minor: u8, patch: u8) -> u32 {
+    u32::from(major) | (u32::from(minor) << 8) | (u32::from(patch) << 16)
+}
+
+/// `text` in a fixed-size, zero-padded MAVLink char field (cut at `N` bytes).
+pub fn fixed_text<const N: usize>(text: &str) -> [u8; N] {
+    let mut out = [0u8; N];
+    for (o, b) in out.iter_mut().zip(text.bytes()) {
+        *o = b;
+    }
+    out
 }
 
 /// Bytes of text one STATUSTEXT carries.
