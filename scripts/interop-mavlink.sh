@@ -2,34 +2,13 @@
 # Interop: third-party MAVLink clients (pymavlink, MAVSDK from PyPI: camera and gimbal
 # plugins) against `siyi-bridge run --simulate` on loopback; last, pymavlink playing PX4 against the gimbal
 # component (interop_gimbal.py, run after the others: PX4's requests make the bridge step down
-# as gimbal manager). Creates scripts/.venv on first use.
+# as gimbal manager). Creates scripts/.venv on first use (scripts/interop-lib.sh).
 # Last line: 'N passed, N failed'; exit status non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-VENV=scripts/.venv
-PY=$VENV/bin/python
-
-if [ ! -x "$PY" ]; then
-    python3 -m venv "$VENV" || { echo "0 passed, 1 failed (cannot create $VENV)"; exit 1; }
-fi
-if ! "$PY" -c 'import pymavlink, mavsdk' 2>/dev/null; then
-    "$VENV/bin/pip" install -q pymavlink mavsdk || { echo "0 passed, 1 failed (pip install)"; exit 1; }
-fi
-
-cargo build --release -q --bin siyi-bridge || { echo "0 passed, 1 failed (build)"; exit 1; }
-BIN=$ROOT/target/release/siyi-bridge
-
-# Two free UDP ports on loopback (the OS picks them).
-read -r P1 P2 P3 P4 < <("$PY" - <<'EOF'
-import socket
-a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("127.0.0.1", 0))
-b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(("127.0.0.1", 0))
-c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.bind(("127.0.0.1", 0))
-d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); d.bind(("127.0.0.1", 0))
-print(a.getsockname()[1], b.getsockname()[1], c.getsockname()[1], d.getsockname()[1])
-EOF
-)
+# shellcheck source=scripts/interop-lib.sh
+. scripts/interop-lib.sh
+read -r P1 P2 P3 P4 < <(free_ports udp udp udp udp)
 STATE=$(mktemp -d)
 LOG=$(mktemp)
 PIDS=()

@@ -85,6 +85,12 @@ if hb is None:
     print(f"{passed} passed, {failed} failed")
     sys.exit(1)
 sysid = hb.get_srcSystem()
+# PX4 heartbeats all the time: its heartbeat is out before its requests (the first one above
+# went nowhere: udpin knows where to send only after the bridge's first frame). The bridge
+# trusts set-points and requests as PX4's only from the link its heartbeat came on.
+last_hb = 0.0
+heartbeat()
+time.sleep(0.2)
 
 # Before an autopilot manages it, the bridge is the manager (QGC's view).
 ms = wait("GIMBAL_MANAGER_STATUS", timeout=3)

@@ -978,3 +978,57 @@ fn device_information_waits_for_the_camera_and_status_follows_yaw_lock() {
         .flags
         .contains(GimbalManagerFlags::GIMBAL_MANAGER_FLAGS_YAW_LOCK));
 }
+
+/// A copy of the autopilot's ids (system 1, component 1) on another link than the one PX4's
+/// heartbeat came on is not PX4: its requests and set-points do not make the bridge step down.
+#[test]
+fn the_autopilots_ids_from_another_link_do_not_make_the_bridge_step_down() {
+    let mut r = Rig::new(ManagerMode::Auto);
+    r.heartbeat(PX4);
+    r.advance(Duration::from_millis(500));
+    let header = MavHeader {
+        system_id: 1,
+        component_id: 1,
+        sequence: 0,
+    };
+    let spoof_link: PeerId = 77;
+    let request = MavMessage::COMMAND_LONG(mavlink::dialects::common::COMMAND_LONG_DATA {
+        param1: 283.0,
+        command: MavCmd::MAV_CMD_REQUEST_MESSAGE,
+        target_system: 0,
+        target_component: 0,
+        ..mavlink::dialects::common::COMMAND_LONG_DATA::DEFAULT
+    });
+    let setpoint = MavMessage::GIMBAL_DEVICE_SET_ATTITUDE(
+        mavlink::dialects::common::GIMBAL_DEVICE_SET_ATTITUDE_DATA {
+            q: q(-30.0, 0.0),
+            angular_velocity_x: f32::NAN,
+            angular_velocity_y: f32::NAN,
+            angular_velocity_z: f32::NAN,
+            flags: mavlink::dialects::common::GimbalDeviceFlags::GIMBAL_DEVICE_FLAGS_ROLL_LOCK,
+            target_system: 1,
+            target_component: 154,
+        },
+    );
+    for msg in [request.clone(), setpoint] {
+        r.gim.handle_mavlink(
+            r.now,
+            UTC,
+            spoof_link,
+            header,
+            &Inbound::Message(msg),
+            &mut r.link,
+        );
+        r.drain();
+    }
+    assert!(r.gim.is_manager(), "still the manager");
+    assert!(r.events.is_empty(), "{:?}", r.events);
+    // The same request from PX4's own link does.
+    r.command(
+        PX4,
+        0,
+        MavCmd::MAV_CMD_REQUEST_MESSAGE,
+        [283.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    );
+    assert!(!r.gim.is_manager());
+}
