@@ -992,24 +992,22 @@ fn the_autopilots_ids_from_another_link_do_not_make_the_bridge_step_down() {
         sequence: 0,
     };
     let spoof_link: PeerId = 77;
-    let request = MavMessage::COMMAND_LONG(mavlink::dialects::common::COMMAND_LONG_DATA {
+    let request = MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
         param1: 283.0,
         command: MavCmd::MAV_CMD_REQUEST_MESSAGE,
         target_system: 0,
         target_component: 0,
-        ..mavlink::dialects::common::COMMAND_LONG_DATA::DEFAULT
+        ..COMMAND_LONG_DATA::DEFAULT
     });
-    let setpoint = MavMessage::GIMBAL_DEVICE_SET_ATTITUDE(
-        mavlink::dialects::common::GIMBAL_DEVICE_SET_ATTITUDE_DATA {
-            q: q(-30.0, 0.0),
-            angular_velocity_x: f32::NAN,
-            angular_velocity_y: f32::NAN,
-            angular_velocity_z: f32::NAN,
-            flags: mavlink::dialects::common::GimbalDeviceFlags::GIMBAL_DEVICE_FLAGS_ROLL_LOCK,
-            target_system: 1,
-            target_component: 154,
-        },
-    );
+    let setpoint = MavMessage::GIMBAL_DEVICE_SET_ATTITUDE(GIMBAL_DEVICE_SET_ATTITUDE_DATA {
+        q: q(-30.0, 0.0),
+        angular_velocity_x: f32::NAN,
+        angular_velocity_y: f32::NAN,
+        angular_velocity_z: f32::NAN,
+        flags: GimbalDeviceFlags::GIMBAL_DEVICE_FLAGS_ROLL_LOCK,
+        target_system: 1,
+        target_component: 154,
+    });
     for msg in [request.clone(), setpoint] {
         r.gim.handle_mavlink(
             r.now,
