@@ -329,11 +329,11 @@ pub fn encode(t: &Transmit, sequence: u8) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::mavlink::{Inbound, Target};
-    use mavlink::dialects::common::MavResult;
+    use crate::core::mavlink::{heartbeat, Inbound, Target};
+    use mavlink::dialects::common::{MavResult, MavState, MavType};
 
     fn heartbeat_wire(seq: u8) -> Vec<u8> {
-        let msg = crate::core::camera::messages::heartbeat(crate::core::link::LinkHealth::Up);
+        let msg = heartbeat(MavType::MAV_TYPE_CAMERA, MavState::MAV_STATE_STANDBY);
         encode(
             &Transmit {
                 target: Target::All,
@@ -402,7 +402,7 @@ mod tests {
         assert_eq!((f.msg_id, f.header.sequence), (0, 3));
         // Mavlink 1 frames still decode.
         let mut v1 = Vec::new();
-        let msg = crate::core::camera::messages::heartbeat(crate::core::link::LinkHealth::Up);
+        let msg = heartbeat(MavType::MAV_TYPE_CAMERA, MavState::MAV_STATE_STANDBY);
         mavlink::write_v1_msg(&mut v1, MavHeader::default(), &msg).expect("v1");
         s.push(&v1);
         let f = s.next_frame().expect("v1 frame");
