@@ -12,7 +12,7 @@ use std::net::UdpSocket;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use common::{
     arg, bridge_bin, cpu_ticks, heartbeat, percentile, proc_status_kb, spawn_bridge, Gcs,
 };
@@ -43,13 +43,7 @@ fn main() -> anyhow::Result<()> {
     )?;
     let pid = child.0.id();
 
-    // The bridge's first heartbeat tells us its address.
-    let mut buf = [0u8; 512];
-    sock.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let (_, bridge) = sock
-        .recv_from(&mut buf)
-        .context("no heartbeat from the bridge within 5 s")?;
-    let mut b = Gcs::new(sock, bridge);
+    let mut b = Gcs::from_first_heartbeat(sock)?;
     b.send(&heartbeat())?;
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {

@@ -13,7 +13,6 @@ use std::net::UdpSocket;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use common::{
     arg, bridge_bin, cpu_ticks, heartbeat, percentile, proc_status_kb, spawn_bridge, Gcs,
 };
@@ -319,12 +318,7 @@ fn main() -> anyhow::Result<()> {
         Stdio::inherit(),
     )?;
     let pid = child.0.id();
-    let mut buf = [0u8; 512];
-    sock.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let (_, bridge) = sock
-        .recv_from(&mut buf)
-        .context("no heartbeat from the bridge within 5 s")?;
-    let mut g = Gcs::new(sock, bridge);
+    let mut g = Gcs::from_first_heartbeat(sock)?;
     g.send(&heartbeat())?;
     // Let it boot and settle.
     let warm = Instant::now();

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use common::{arg, bridge_bin, cpu_ticks, heartbeat, percentile, spawn_bridge, Gcs};
 use mavlink::dialects::common::{MavCmd, MavMessage, MavResult};
 use siyi_bridge::sim::{scene, SimConfig};
@@ -60,13 +60,7 @@ fn main() -> anyhow::Result<()> {
         let addr = tracker_api.clone();
         std::thread::spawn(move || play_tracker(&addr, &tracking, &stop))
     };
-    // The bridge's first heartbeat tells us its address.
-    let mut buf = [0u8; 512];
-    gcs_sock.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let (_, bridge) = gcs_sock
-        .recv_from(&mut buf)
-        .context("no heartbeat from the bridge within 5 s")?;
-    let mut g = Gcs::new(gcs_sock, bridge);
+    let mut g = Gcs::from_first_heartbeat(gcs_sock)?;
     wait_until_tracking_available(&mut g)?;
 
     let mut lat = Vec::with_capacity(n);

@@ -113,6 +113,17 @@ pub struct Gcs {
 }
 
 impl Gcs {
+    /// A station on `sock`, the port a bridge started with `udpout:` to it sends to: its first
+    /// heartbeat (within 5 s) tells the bridge's address.
+    pub fn from_first_heartbeat(sock: UdpSocket) -> anyhow::Result<Self> {
+        let mut buf = [0u8; 512];
+        sock.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let (_, bridge) = sock
+            .recv_from(&mut buf)
+            .context("no heartbeat from the bridge within 5 s")?;
+        Ok(Self::new(sock, bridge))
+    }
+
     /// A station on `sock` sending to `to`.
     pub fn new(sock: UdpSocket, to: SocketAddr) -> Self {
         Self {
