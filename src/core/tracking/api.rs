@@ -278,6 +278,80 @@ mod tests {
         );
     }
 
+    /// The schema in docs/ names exactly the fields the bridge writes, and the fields a tracker
+    /// must write are the ones the bridge needs.
+    #[test]
+    fn the_documented_schema_matches_the_code() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/tracker-api.schema.json"))
+                .expect("the schema is JSON");
+        let defs = &schema["$defs"];
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            let mut k: Vec<String> = v
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            k.sort();
+            k
+        };
+        let point = Point {
+            x: 0.5,
+            y: 0.5,
+            radius: 0.1,
+        };
+        let rect = Rect {
+            top_left_x: 0.1,
+            top_left_y: 0.2,
+            bottom_right_x: 0.3,
+            bottom_right_y: 0.4,
+        };
+        let ours = [
+            ToTracker::Welcome {
+                version: API_VERSION,
+                bridge: "b".into(),
+            },
+            ToTracker::Error { reason: "r".into() },
+            ToTracker::TrackPoint { id: 1, point },
+            ToTracker::TrackRectangle { id: 2, rect },
+            ToTracker::TrackOff { id: 3 },
+        ];
+        for msg in ours {
+            let v: serde_json::Value = serde_json::from_str(&msg.to_line()).expect("JSON");
+            let def = &defs[v["type"].as_str().expect("a type")];
+            let mut required: Vec<String> = def["required"]
+                .as_array()
+                .expect("required")
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect();
+            required.sort();
+            assert_eq!(keys(&v), required, "{v}");
+            assert_eq!(keys(&def["properties"]), required, "{v}");
+        }
+        // What a tracker must send parses; each of its documented fields is one we read.
+        for (name, line) in [
+            ("hello", r#"{"type":"hello","version":1}"#),
+            ("answer", r#"{"type":"answer","id":1,"accepted":true}"#),
+            ("status", r#"{"type":"status","state":"idle"}"#),
+        ] {
+            assert!(parse_line(line).is_ok(), "{name}");
+            let documented = keys(&defs[name]["properties"]);
+            let read: &[&str] = match name {
+                "hello" => &["name", "type", "version"],
+                "answer" => &["accepted", "id", "reason", "type"],
+                _ => &["point", "reason", "rectangle", "state", "type"],
+            };
+            assert_eq!(documented, read, "{name}");
+        }
+        let states = &defs["status"]["properties"]["state"]["enum"];
+        for state in states.as_array().expect("states") {
+            let line = format!(
+                r#"{{"type":"status","state":{state},"point":{{"x":0.5,"y":0.5,"radius":0.1}}}}"#
+            );
+            assert!(parse_line(&line).is_ok(), "{state}");
+        }
+    }
+
     #[test]
     fn validity() {
         let rect = |a, b, c, d| {
