@@ -162,6 +162,32 @@ impl From<EndpointError> for ConfigError {
 }
 
 impl Config {
+    /// A bridge on the built-in simulator (booting in 300 ms) with these MAVLink endpoints and
+    /// nothing else listening or kept: no state dir, no tracker API, no gimbal component, no
+    /// simulated tracker; the rest at the `run` defaults. For tests and embedding; set fields
+    /// on top (`Config { tracker_api: …, ..Config::simulated(…) }`).
+    pub fn simulated(mavlink: Vec<Endpoint>) -> Self {
+        Self {
+            camera: CameraSource::Simulate,
+            mavlink,
+            system_id: None,
+            component_id: 100,
+            state_dir: None,
+            record_siyi: None,
+            stream_uri: "rtsp://127.0.0.1:8554/main.264".into(),
+            sim_boot_ms: 300,
+            attitude_poll_ms: 100,
+            allowed_systems: Vec::new(),
+            signing_key: None,
+            tracker_api: None,
+            track_follow: true,
+            sim_ai_module: false,
+            sim_tracker: false,
+            gimbal_component_id: None,
+            gimbal_manager: ManagerMode::Auto,
+        }
+    }
+
     /// Validates the flags.
     pub fn from_options(o: RunOptions) -> Result<Self, ConfigError> {
         let camera = match (&o.camera, o.simulate) {

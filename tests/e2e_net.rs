@@ -11,7 +11,7 @@ use gcs::{command_long, heartbeat, is_camera_heartbeat, p, Gcs};
 use mavlink::dialects::common::{MavCmd, MavMessage, MavResult};
 use mavlink::MavHeader;
 use siyi_bridge::app;
-use siyi_bridge::config::{CameraSource, Config};
+use siyi_bridge::config::Config;
 use siyi_bridge::core::mavlink::wire::FrameSplitter;
 use siyi_bridge::core::mavlink::Inbound;
 use siyi_bridge::io::endpoint::Endpoint;
@@ -24,23 +24,8 @@ const KEY_HEX: &str = "5a5a5a5a000102030405060708090a0b0c0d0e0f10111213141516171
 
 fn config(ep: Endpoint, signing_key: Option<SigningKey>) -> Config {
     Config {
-        camera: CameraSource::Simulate,
-        mavlink: vec![ep],
-        system_id: None,
-        component_id: 100,
-        state_dir: None,
-        record_siyi: None,
-        stream_uri: "rtsp://127.0.0.1:8554/main.264".into(),
-        sim_boot_ms: 300,
-        attitude_poll_ms: 100,
-        allowed_systems: Vec::new(),
         signing_key,
-        tracker_api: None,
-        track_follow: true,
-        sim_ai_module: false,
-        sim_tracker: false,
-        gimbal_component_id: None,
-        gimbal_manager: Default::default(),
+        ..Config::simulated(vec![ep])
     }
 }
 

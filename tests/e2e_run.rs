@@ -11,30 +11,15 @@ use gcs::{heartbeat, is_camera_heartbeat, p, Gcs};
 use mavlink::dialects::common::{MavBool, MavCmd, MavMessage, MavResult};
 use mavlink::MavlinkVersion;
 use siyi_bridge::app;
-use siyi_bridge::config::{CameraSource, Config};
+use siyi_bridge::config::Config;
 use siyi_bridge::io::endpoint::Endpoint;
 
 const WAIT: Duration = Duration::from_secs(10);
 
 fn config(state_dir: PathBuf) -> Config {
     Config {
-        camera: CameraSource::Simulate,
-        mavlink: vec![Endpoint::UdpIn("127.0.0.1:0".parse().expect("addr"))],
-        system_id: None,
-        component_id: 100,
         state_dir: Some(state_dir),
-        record_siyi: None,
-        stream_uri: "rtsp://127.0.0.1:8554/main.264".into(),
-        sim_boot_ms: 300,
-        attitude_poll_ms: 100,
-        allowed_systems: Vec::new(),
-        signing_key: None,
-        tracker_api: None,
-        track_follow: true,
-        sim_ai_module: false,
-        sim_tracker: false,
-        gimbal_component_id: None,
-        gimbal_manager: Default::default(),
+        ..Config::simulated(vec![Endpoint::UdpIn("127.0.0.1:0".parse().expect("addr"))])
     }
 }
 

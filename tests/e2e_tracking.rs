@@ -13,7 +13,7 @@ use mavlink::dialects::common::{
 };
 use serde_json::Value;
 use siyi_bridge::app;
-use siyi_bridge::config::{CameraSource, Config};
+use siyi_bridge::config::Config;
 use siyi_bridge::io::endpoint::Endpoint;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -22,23 +22,9 @@ const WAIT: Duration = Duration::from_secs(20);
 
 fn config(sim_tracker: bool) -> Config {
     Config {
-        camera: CameraSource::Simulate,
-        mavlink: vec![Endpoint::UdpIn("127.0.0.1:0".parse().expect("addr"))],
-        system_id: None,
-        component_id: 100,
-        state_dir: None,
-        record_siyi: None,
-        stream_uri: "rtsp://127.0.0.1:8554/main.264".into(),
-        sim_boot_ms: 300,
-        attitude_poll_ms: 100,
-        allowed_systems: Vec::new(),
-        signing_key: None,
         tracker_api: Some("127.0.0.1:0".parse().expect("addr")),
-        track_follow: true,
-        sim_ai_module: false,
         sim_tracker,
-        gimbal_component_id: None,
-        gimbal_manager: Default::default(),
+        ..Config::simulated(vec![Endpoint::UdpIn("127.0.0.1:0".parse().expect("addr"))])
     }
 }
 
