@@ -4,6 +4,7 @@
 #![allow(clippy::disallowed_methods)] // real time: this is the end-to-end test
 
 mod gcs;
+mod tracker_lines;
 
 use std::time::{Duration, Instant};
 
@@ -11,12 +12,12 @@ use gcs::{heartbeat, is_camera_heartbeat, p, Gcs};
 use mavlink::dialects::common::{
     CameraCapFlags, CameraTrackingMode, CameraTrackingStatusFlags, MavCmd, MavMessage, MavResult,
 };
-use serde_json::Value;
 use siyi_bridge::app;
 use siyi_bridge::config::Config;
 use siyi_bridge::io::endpoint::Endpoint;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+use tracker_lines::next_json;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -140,17 +141,6 @@ async fn point_and_track_with_the_simulated_tracker() {
     running.stop().await.expect("clean stop");
 }
 
-type Lines = tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>;
-
-async fn next_json(lines: &mut Lines) -> Value {
-    let line = tokio::time::timeout(WAIT, lines.next_line())
-        .await
-        .expect("a line in time")
-        .expect("read")
-        .expect("open");
-    serde_json::from_str(&line).expect("JSON")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tracker_over_tcp_answers_and_garbage_does_not_hurt() {
     let (running, mut c) = start(false).await;
@@ -179,7 +169,7 @@ async fn a_tracker_over_tcp_answers_and_garbage_does_not_hurt() {
         .write_all(b"{\"type\":\"hello\",\"version\":1,\"name\":\"e2e\"}\n")
         .await
         .unwrap();
-    let welcome = next_json(&mut lines).await;
+    let welcome = next_json(&mut lines, WAIT).await;
     assert_eq!(welcome["type"], "welcome");
     info_until(&mut c, |f| f.contains(TRACKING)).await;
 
@@ -200,7 +190,7 @@ async fn a_tracker_over_tcp_answers_and_garbage_does_not_hurt() {
         1,
     ))
     .await;
-    let req = next_json(&mut lines).await;
+    let req = next_json(&mut lines, WAIT).await;
     assert_eq!(req["type"], "track_rectangle");
     assert!((req["bottom_right_y"].as_f64().unwrap() - 0.5).abs() < 1e-6);
     let answer = format!(

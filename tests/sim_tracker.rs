@@ -1,6 +1,8 @@
 //! The simulated tracker process: its sans-IO model on virtual time (locks, status cadence,
 //! lost → error) and its TCP shell against a test "bridge" on 127.0.0.1 (no sleeps).
 
+mod tracker_lines;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -11,6 +13,7 @@ use siyi_bridge::testing::SpinGuard;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::time::timeout;
+use tracker_lines::next_json;
 
 /// The one real clock read of the virtual-time tests: an arbitrary origin.
 #[allow(clippy::disallowed_methods)]
@@ -306,17 +309,6 @@ fn refusals() {
 
 const WAIT: Duration = Duration::from_secs(5);
 
-async fn read_json(
-    lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>,
-) -> Value {
-    let line = timeout(WAIT, lines.next_line())
-        .await
-        .expect("a line within 5 s")
-        .expect("read")
-        .expect("not closed");
-    serde_json::from_str(&line).expect("JSON")
-}
-
 #[tokio::test]
 async fn the_client_speaks_to_a_bridge_and_reconnects() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -332,14 +324,14 @@ async fn the_client_speaks_to_a_bridge_and_reconnects() {
     assert!(peer.ip().is_loopback());
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
-    let hello = read_json(&mut lines).await;
+    let hello = next_json(&mut lines, WAIT).await;
     assert_eq!(hello["type"], "hello");
     assert_eq!(hello["version"], 1);
     write
         .write_all(b"{\"type\":\"welcome\",\"version\":1,\"bridge\":\"test\"}\n")
         .await
         .unwrap();
-    assert_eq!(read_json(&mut lines).await["state"], "idle");
+    assert_eq!(next_json(&mut lines, WAIT).await["state"], "idle");
     // An over-long line is discarded; the connection stays open.
     let long = format!(
         "{{\"type\":\"track_off\",\"id\":1,\"pad\":\"{}\"}}\n",
@@ -355,7 +347,7 @@ async fn the_client_speaks_to_a_bridge_and_reconnects() {
         .unwrap();
     // Idle statuses may still be in flight; then the answer, then an active status.
     let answer = loop {
-        let v = read_json(&mut lines).await;
+        let v = next_json(&mut lines, WAIT).await;
         if v["type"] == "answer" {
             break v;
         }
@@ -363,19 +355,19 @@ async fn the_client_speaks_to_a_bridge_and_reconnects() {
     };
     assert_eq!(answer["id"], 8, "the over-long track_off was not taken");
     assert_eq!(answer["accepted"], true);
-    let status = read_json(&mut lines).await;
+    let status = next_json(&mut lines, WAIT).await;
     assert_eq!(status["state"], "active");
     let l = status["rectangle"]["top_left_x"].as_f64().unwrap();
     let r = status["rectangle"]["bottom_right_x"].as_f64().unwrap();
     assert!(((l + r) / 2.0 - 0.5).abs() < 1e-6, "{status}");
     // The pose moves on: statuses keep coming.
     pose_tx.send_replace(looking_at_target(0.5, 2.0));
-    let next = read_json(&mut lines).await;
+    let next = next_json(&mut lines, WAIT).await;
     assert_eq!(next["type"], "status");
     // The camera turns to the sky: the car is lost.
     pose_tx.send_replace(fixed(0.0, 25.0, 0.6));
     loop {
-        let v = read_json(&mut lines).await;
+        let v = next_json(&mut lines, WAIT).await;
         if v["state"] == "lost" {
             break;
         }
@@ -388,7 +380,7 @@ async fn the_client_speaks_to_a_bridge_and_reconnects() {
     let (socket, _) = timeout(WAIT, listener.accept()).await.unwrap().unwrap();
     let (read, _write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
-    assert_eq!(read_json(&mut lines).await["type"], "hello");
+    assert_eq!(next_json(&mut lines, WAIT).await["type"], "hello");
 
     stop_tx.send(()).unwrap();
     timeout(WAIT, client).await.expect("client stops").unwrap();

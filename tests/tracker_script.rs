@@ -3,26 +3,17 @@
 //! Needs `python3` (as `scripts/test.sh` does for the interop scripts); without it the test
 //! says so on stderr and passes.
 
+mod tracker_lines;
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::time::timeout;
+use tracker_lines::next_json;
 
 const WAIT: Duration = Duration::from_secs(10);
-
-type Lines = tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>;
-
-async fn next(lines: &mut Lines) -> Value {
-    let line = timeout(WAIT, lines.next_line())
-        .await
-        .expect("a line in time")
-        .expect("read")
-        .expect("open");
-    serde_json::from_str(&line).expect("JSON")
-}
 
 #[tokio::test]
 async fn the_example_tracker_speaks_the_api() {
@@ -43,7 +34,7 @@ async fn the_example_tracker_speaks_the_api() {
     let (socket, _) = timeout(WAIT, listener.accept()).await.unwrap().unwrap();
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
-    let hello = next(&mut lines).await;
+    let hello = next_json(&mut lines, WAIT).await;
     assert_eq!(hello["type"], "hello");
     assert_eq!(hello["version"], 1);
     write
@@ -55,7 +46,7 @@ async fn the_example_tracker_speaks_the_api() {
         .await
         .unwrap();
     let answer = loop {
-        let v = next(&mut lines).await;
+        let v = next_json(&mut lines, WAIT).await;
         if v["type"] == "answer" {
             break v;
         }
@@ -63,13 +54,13 @@ async fn the_example_tracker_speaks_the_api() {
     };
     assert_eq!(answer["id"], 7);
     assert_eq!(answer["accepted"], true);
-    let status = next(&mut lines).await;
+    let status = next_json(&mut lines, WAIT).await;
     assert_eq!(status["state"], "active");
     assert!((status["point"]["x"].as_f64().unwrap() - 0.42).abs() < 0.03);
     assert_eq!(status["point"]["radius"], 0.05);
     // The statuses keep coming (ten a second).
     for _ in 0..3 {
-        assert_eq!(next(&mut lines).await["type"], "status");
+        assert_eq!(next_json(&mut lines, WAIT).await["type"], "status");
     }
     // The script stops by itself after 2 s (--exit-after), also when this test fails.
     let out = timeout(
