@@ -1,5 +1,6 @@
 """What the interop scripts share: the pass/fail tally and a pymavlink link that waits for
 messages from one component and sends commands to it. Python standard library + pymavlink."""
+import asyncio
 import os
 import sys
 import time
@@ -30,6 +31,18 @@ class Tally:
         """Prints the last line ('N passed, N failed') and exits non-zero on any failure."""
         print(f"{self.passed} passed, {self.failed} failed")
         sys.exit(1 if self.failed else 0)
+
+
+async def first(agen, cond=lambda x: True, timeout=10.0):
+    """The first item of async generator `agen` for which `cond` holds, or None after `timeout` s."""
+    async def go():
+        async for x in agen:
+            if cond(x):
+                return x
+    try:
+        return await asyncio.wait_for(go(), timeout)
+    except asyncio.TimeoutError:
+        return None
 
 
 class Link:

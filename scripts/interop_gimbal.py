@@ -19,20 +19,14 @@ import time
 os.environ["MAVLINK20"] = "1"
 from pymavlink import mavutil  # noqa: E402
 
+from interop_common import Tally  # noqa: E402
+
 M = mavutil.mavlink
 PORT = int(sys.argv[1])
 GIMBAL = 154
-passed = failed = 0
+t = Tally("gimbal")
+check = t.check
 
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  pass  gimbal: {name} {detail}")
-    else:
-        failed += 1
-        print(f"  FAIL  gimbal: {name} {detail}")
 
 
 conn = mavutil.mavlink_connection(
@@ -82,8 +76,7 @@ while time.time() < end and hb is None:
 check("gimbal device heartbeat (MAV_TYPE_GIMBAL, component 154)",
       hb is not None and hb.type == M.MAV_TYPE_GIMBAL, f"(type {getattr(hb, 'type', None)})")
 if hb is None:
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1)
+    t.finish()
 sysid = hb.get_srcSystem()
 # PX4 heartbeats all the time: its heartbeat is out before its requests (the first one above
 # went nowhere: udpin knows where to send only after the bridge's first frame). The bridge
@@ -168,5 +161,4 @@ st = wait("GIMBAL_DEVICE_ATTITUDE_STATUS", lambda m: abs(q_to_pitch_yaw(m.q)[1])
           and abs(q_to_pitch_yaw(m.q)[0]) < 0.5, timeout=5)
 check("neutral centres the gimbal", st is not None)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+t.finish()

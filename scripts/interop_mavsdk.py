@@ -10,30 +10,12 @@ import sys
 from mavsdk.asyncio import Mavsdk, Configuration
 from mavsdk import ComponentType
 from mavsdk.asyncio.plugins.camera import CameraAsync
+from interop_common import Tally, first
 
 PORT = int(sys.argv[1])
-passed = failed = 0
+t = Tally("mavsdk")
+check = t.check
 
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  pass  mavsdk: {name} {detail}")
-    else:
-        failed += 1
-        print(f"  FAIL  mavsdk: {name} {detail}")
-
-
-async def first(agen, cond=lambda x: True, timeout=10.0):
-    async def go():
-        async for x in agen:
-            if cond(x):
-                return x
-    try:
-        return await asyncio.wait_for(go(), timeout)
-    except asyncio.TimeoutError:
-        return None
 
 
 async def main():
@@ -112,5 +94,4 @@ async def main():
 
 
 asyncio.run(main())
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+t.finish()

@@ -12,10 +12,13 @@ import time
 os.environ["MAVLINK20"] = "1"
 from pymavlink import mavutil  # noqa: E402
 
+from interop_common import Tally  # noqa: E402
+
 M = mavutil.mavlink
 PORT = int(sys.argv[1])
 CAM = 100
-passed = failed = 0
+t = Tally("pymavlink")
+check = t.check
 
 
 def text(field):
@@ -24,15 +27,6 @@ def text(field):
         raw = raw.split(b"\0")[0].decode(errors="replace")
     return raw.rstrip("\0")
 
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"  pass  pymavlink: {name} {detail}")
-    else:
-        failed += 1
-        print(f"  FAIL  pymavlink: {name} {detail}")
 
 
 conn = mavutil.mavlink_connection(
@@ -67,8 +61,8 @@ hb = wait("HEARTBEAT", timeout=10)
 check("camera heartbeat", hb is not None and hb.type == M.MAV_TYPE_CAMERA,
       f"(type {getattr(hb, 'type', None)}, base_mode {getattr(hb, 'base_mode', None)})")
 if hb is None:
-    print(f"{passed} passed, {failed + 1} failed")
-    sys.exit(1)
+    t.failed += 1
+    t.finish()
 sysid = hb.get_srcSystem()
 check("heartbeat autopilot INVALID, base_mode 0",
       hb.autopilot == M.MAV_AUTOPILOT_INVALID and hb.base_mode == 0)
@@ -135,5 +129,4 @@ check("unknown command 42001 → UNSUPPORTED", r == M.MAV_RESULT_UNSUPPORTED, f"
 r = command(M.MAV_CMD_REQUEST_MESSAGE, 259, target=1, timeout=0.5)
 check("command for another component → no answer", r is None)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+t.finish()
