@@ -1,27 +1,19 @@
 //! The simulator's AI tracking module (0x4D, 0x4E, 0x51, the 0x50 stream): on virtual time
 //! through the sans-IO camera, and over real UDP on 127.0.0.1 through the server functions.
 
-use std::time::{Duration, Instant};
+mod sim_common;
 
+use std::time::Duration;
+
+use sim_common::Rig;
 use siyi_bridge::sim::camera::{AI_STREAM_HZ, LOST_AFTER_MS};
 use siyi_bridge::sim::scene::{self, SimPose};
-use siyi_bridge::sim::{server, SimCamera, SimConfig};
-use siyi_bridge::testing::SpinGuard;
+use siyi_bridge::sim::{server, SimConfig};
 use siyi_protocol::{
     AiMode, AiStreamStatus, AiTarget, AiTrack, AiTrackStatus, Decidegrees, Frame, Reply, Request,
 };
 use tokio::net::UdpSocket;
 use tokio::time::timeout;
-
-/// The one real clock read of the virtual-time tests: an arbitrary origin.
-#[allow(clippy::disallowed_methods)]
-fn origin() -> Instant {
-    Instant::now()
-}
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 fn with_module() -> SimConfig {
     SimConfig {
@@ -30,63 +22,22 @@ fn with_module() -> SimConfig {
     }
 }
 
-struct Rig {
-    cam: SimCamera,
-    t0: Instant,
-    now: Instant,
+/// What these tests do with the simulated camera.
+trait AiRig {
+    fn run_tracks(&mut self, until_ms: u64) -> Vec<(u64, AiTrack, SimPose)>;
+    fn point(&mut self, yaw_deg: f64, pitch_deg: f64);
 }
 
-impl Rig {
-    fn new(config: SimConfig) -> Self {
-        let t0 = origin();
-        Self {
-            cam: SimCamera::new(config, t0),
-            t0,
-            now: t0,
-        }
-    }
-
-    fn replies(&mut self) -> Vec<Reply> {
-        let mut out = Vec::new();
-        while let Some(bytes) = self.cam.poll_transmit() {
-            let (frame, _) = Frame::parse(&bytes).expect("valid frame");
-            out.push(Reply::from_frame(&frame).expect("decodable reply"));
-        }
-        out
-    }
-
-    fn ask(&mut self, req: Request) -> Reply {
-        self.cam
-            .handle_datagram(self.now, &req.to_frame(1).to_bytes());
-        let mut r = self.replies();
-        assert_eq!(r.len(), 1, "expected one reply, got {r:?}");
-        r.remove(0)
-    }
-
+impl AiRig for Rig {
     /// Runs every deadline up to `until_ms` after power-up; returns the 0x50 frames with their
     /// time (ms after power-up) and the pose at that time.
-    fn run_until(&mut self, until_ms: u64) -> Vec<(u64, AiTrack, SimPose)> {
-        let end = self.t0 + ms(until_ms);
+    fn run_tracks(&mut self, until_ms: u64) -> Vec<(u64, AiTrack, SimPose)> {
         let mut out = Vec::new();
-        let mut guard = SpinGuard::new("sim_ai run_until", self.t0);
-        while let Some(t) = self.cam.poll_timeout().filter(|&t| t <= end) {
-            guard.tick(t, t);
-            self.now = t;
-            self.cam.handle_timeout(t);
-            let pose = self.cam.pose();
-            for reply in self.replies() {
-                if let Reply::AiTracking(track) = reply {
-                    out.push(((t - self.t0).as_millis() as u64, track, pose));
-                }
+        self.run_until_with(until_ms, |t, frame, cam| {
+            if let Ok(Reply::AiTracking(track)) = Reply::from_frame(&frame) {
+                out.push((t.as_millis() as u64, track, cam.pose()));
             }
-        }
-        self.now = end;
-        self.cam.handle_timeout(end);
-        for reply in self.replies() {
-            if let Reply::AiTracking(track) = reply {
-                out.push((until_ms, track, self.cam.pose()));
-            }
-        }
+        });
         out
     }
 
@@ -143,7 +94,7 @@ fn without_the_module_ai_is_off_and_nothing_streams() {
         Reply::SetAiStream { status: 0 }
     );
     assert!(
-        rig.run_until(2_000).is_empty(),
+        rig.run_tracks(2_000).is_empty(),
         "no 0x50 without the module"
     );
     let state = rig.cam.state();
@@ -174,7 +125,7 @@ fn the_stream_runs_at_30_hz_and_follows_the_gimbal() {
     );
     assert!(rig.cam.state().ai_stream_on);
 
-    let frames = rig.run_until(1_000);
+    let frames = rig.run_tracks(1_000);
     // 30 frames a second, the first 1/30 s after the switch.
     assert_eq!(frames.len(), AI_STREAM_HZ as usize, "{}", frames.len());
     assert_eq!(frames[0].0, 33);
@@ -201,7 +152,7 @@ fn the_stream_runs_at_30_hz_and_follows_the_gimbal() {
     // Turn the camera left (SIYI yaw +10): the car moves right in the picture.
     let before = f64::from(last.x_px);
     rig.point(10.0, -20.0);
-    let frames = rig.run_until(1_500);
+    let frames = rig.run_tracks(1_500);
     let (_, track, pose) = frames.last().expect("frames");
     assert_eq!(pose.yaw_deg, 10.0);
     assert_matches_truth(track, pose);
@@ -219,7 +170,7 @@ fn the_stream_runs_at_30_hz_and_follows_the_gimbal() {
         })),
         Reply::AbsoluteZoom { status: 1 }
     );
-    let frames = rig.run_until(2_000);
+    let frames = rig.run_tracks(2_000);
     let (_, track, pose) = frames.last().expect("frames");
     assert_eq!(pose.zoom, 6.0);
     assert_matches_truth(track, pose);
@@ -234,7 +185,7 @@ fn the_stream_runs_at_30_hz_and_follows_the_gimbal() {
         rig.ask(Request::AiStreamStatus),
         Reply::AiStreamStatus(AiStreamStatus::Off)
     );
-    assert!(rig.run_until(3_000).is_empty());
+    assert!(rig.run_tracks(3_000).is_empty());
 }
 
 #[test]
@@ -242,13 +193,13 @@ fn out_of_frame_is_temporarily_lost_then_lost_then_found_again() {
     let mut rig = Rig::new(with_module());
     rig.point(0.0, -20.0);
     rig.ask(Request::SetAiStream { on: true });
-    let frames = rig.run_until(500);
+    let frames = rig.run_tracks(500);
     let seen = frames.last().expect("frames").1;
     assert_eq!(seen.status, AiTrackStatus::Tracking);
 
     // Look up at the sky (pitch +25): the car (elevation −14…−26) leaves the frame.
     rig.point(0.0, 25.0);
-    let frames = rig.run_until(6_000);
+    let frames = rig.run_tracks(6_000);
     let out_at = frames
         .iter()
         .position(|(_, t, _)| t.status != AiTrackStatus::Tracking)
@@ -279,7 +230,7 @@ fn out_of_frame_is_temporarily_lost_then_lost_then_found_again() {
 
     // Back down: tracking again, on the truth.
     rig.point(0.0, -20.0);
-    let frames = rig.run_until(8_000);
+    let frames = rig.run_tracks(8_000);
     let (_, track, pose) = frames.last().expect("frames");
     let truth = rig.cam.state().target;
     assert!(truth.image.is_some());
@@ -291,12 +242,12 @@ fn out_of_frame_is_temporarily_lost_then_lost_then_found_again() {
 fn a_reboot_switches_the_stream_off() {
     let mut rig = Rig::new(with_module());
     rig.ask(Request::SetAiStream { on: true });
-    assert!(!rig.run_until(200).is_empty());
+    assert!(!rig.run_tracks(200).is_empty());
     rig.ask(Request::SoftReboot {
         camera: true,
         gimbal: false,
     });
-    let frames = rig.run_until(10_000);
+    let frames = rig.run_tracks(10_000);
     assert!(
         frames.iter().all(|(t, _, _)| *t < 300),
         "frames after the reboot"

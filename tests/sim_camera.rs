@@ -1,97 +1,25 @@
 //! The simulated A8 mini on virtual time: no sockets, no sleeps.
 
-use std::time::{Duration, Instant};
+mod sim_common;
 
 use proptest::prelude::*;
+use sim_common::{ms, origin, Rig};
 use siyi_bridge::sim::camera::{GimbalMotion, ZoomMotion};
 use siyi_bridge::sim::{SimCamera, SimConfig};
-use siyi_bridge::testing::SpinGuard;
 use siyi_protocol::{
     CameraModel, CmdId, Ctrl, DataStreamType, Decidegrees, EncodingParams, FeedbackCode,
     FirmwareVersion, Frame, FunctionType, MotionMode, RecordState, Reply, Request, StreamFrequency,
     StreamType, VideoCodec, Zoom, ZoomDirection,
 };
 
-/// The one real clock read of these tests: an arbitrary origin for virtual time.
-#[allow(clippy::disallowed_methods)]
-fn origin() -> Instant {
-    Instant::now()
+/// What these tests read from the camera.
+trait Readings {
+    fn zoom_tenths(&self) -> u16;
+    fn attitude(&mut self) -> (i16, i16, i16, i16);
+    fn record_state(&mut self) -> RecordState;
 }
 
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-struct Rig {
-    cam: SimCamera,
-    t0: Instant,
-    now: Instant,
-}
-
-impl Rig {
-    fn new(config: SimConfig) -> Self {
-        let t0 = origin();
-        Self {
-            cam: SimCamera::new(config, t0),
-            t0,
-            now: t0,
-        }
-    }
-
-    fn at(&mut self, offset_ms: u64) -> &mut Self {
-        self.now = self.t0 + ms(offset_ms);
-        self.cam.handle_timeout(self.now);
-        self
-    }
-
-    fn send(&mut self, req: Request) -> &mut Self {
-        let bytes = req.to_frame(0x1234).to_bytes();
-        self.cam.handle_datagram(self.now, &bytes);
-        self
-    }
-
-    fn frames(&mut self) -> Vec<Frame> {
-        let mut out = Vec::new();
-        while let Some(bytes) = self.cam.poll_transmit() {
-            let (frame, used) = Frame::parse(&bytes).expect("valid frame");
-            assert_eq!(used, bytes.len(), "one frame per datagram");
-            out.push(frame);
-        }
-        out
-    }
-
-    fn replies(&mut self) -> Vec<Reply> {
-        self.frames()
-            .iter()
-            .map(|f| Reply::from_frame(f).expect("decodable reply"))
-            .collect()
-    }
-
-    /// Sends `req` and returns the single reply (panics when there is none or several).
-    fn ask(&mut self, req: Request) -> Reply {
-        self.send(req);
-        let mut r = self.replies();
-        assert_eq!(r.len(), 1, "expected exactly one reply, got {r:?}");
-        r.remove(0)
-    }
-
-    /// Runs `handle_timeout` at every deadline up to `until_ms`, collecting frames with their time.
-    fn run_until(&mut self, until_ms: u64) -> Vec<(Duration, Frame)> {
-        let end = self.t0 + ms(until_ms);
-        let mut out = Vec::new();
-        let mut guard = SpinGuard::new("sim Rig::run_until", self.t0);
-        while let Some(t) = self.cam.poll_timeout().filter(|&t| t <= end) {
-            guard.tick(t, t);
-            self.now = t;
-            self.cam.handle_timeout(t);
-            for f in self.frames() {
-                out.push((t - self.t0, f));
-            }
-        }
-        self.at(until_ms);
-        out
-    }
-
+impl Readings for Rig {
     fn zoom_tenths(&self) -> u16 {
         self.cam.state().zoom_tenths()
     }
