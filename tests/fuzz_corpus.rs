@@ -346,6 +346,7 @@ fn regenerate_corpus() {
             relative_alt_mm: 30_000,
             captured: true,
             q: None,
+            file: None,
         });
     }
     let clean = s.to_file_json(true);

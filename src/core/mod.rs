@@ -7,4 +7,5 @@ pub mod geo;
 pub mod gimbal;
 pub mod link;
 pub mod mavlink;
+pub mod media;
 pub mod tracking;

@@ -2,6 +2,7 @@
 pub mod driver;
 pub mod endpoint;
 pub mod mavlink;
+pub mod media;
 pub mod siyi;
 pub mod state_file;
 pub mod tracker;

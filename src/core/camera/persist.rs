@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_RECORDS: usize = 2000;
 
 /// One captured image, enough to re-send CAMERA_IMAGE_CAPTURED.
-#[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 pub struct ImageRecord {
     /// Zero-based image index.
     pub index: i32,
@@ -47,6 +47,10 @@ pub struct ImageRecord {
     /// The camera's attitude in the earth frame `[w, x, y, z]` (`None` = unknown: NaN on the wire).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<[f32; 4]>,
+    /// The photo's file on the camera's web server (`/photo/101SIYI_IMG/IMG_0001.jpg`), once
+    /// found (`None`: not found, or no web server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 impl ImageRecord {
@@ -61,6 +65,7 @@ impl ImageRecord {
             relative_alt_mm: position.relative_alt_mm,
             captured,
             q: None,
+            file: None,
         }
     }
 }
@@ -414,6 +419,7 @@ mod tests {
             relative_alt_mm: 5,
             captured: true,
             q: None,
+            file: None,
         }
     }
 
