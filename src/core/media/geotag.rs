@@ -125,10 +125,17 @@ impl std::fmt::Display for Unmatched {
                 write!(f, "image {index}: {} is not on the card", file.path())
             }
             Self::BadPath { index, path } => {
-                write!(f, "image {index}: {path:?} is not a plain file path, ignored")
+                write!(
+                    f,
+                    "image {index}: {path:?} is not a plain file path, ignored"
+                )
             }
             Self::Ambiguous { file, indices } => {
-                write!(f, "{}: named by the records of images {indices:?}", file.path())
+                write!(
+                    f,
+                    "{}: named by the records of images {indices:?}",
+                    file.path()
+                )
             }
         }
     }
@@ -136,7 +143,9 @@ impl std::fmt::Display for Unmatched {
 
 /// The records that name a file, by file; records naming the same file are left out and
 /// reported as [`Unmatched::Ambiguous`], unusable paths as [`Unmatched::BadPath`].
-pub fn records_by_file(state: &PersistedState) -> (BTreeMap<MediaFile, &ImageRecord>, Vec<Unmatched>) {
+pub fn records_by_file(
+    state: &PersistedState,
+) -> (BTreeMap<MediaFile, &ImageRecord>, Vec<Unmatched>) {
     let mut by_file: BTreeMap<MediaFile, Vec<&ImageRecord>> = BTreeMap::new();
     let mut problems = Vec::new();
     for r in state.records.values() {
@@ -327,8 +336,18 @@ pub enum Selection {
 impl Since {
     /// Whether a file with `record` (if any) and Last-Modified `last_modified_utc_us` (if
     /// known) is taken.
-    pub fn select(self, record: Option<&ImageRecord>, last_modified_utc_us: Option<u64>) -> Selection {
-        let yes = |b: bool| if b { Selection::Take } else { Selection::Before };
+    pub fn select(
+        self,
+        record: Option<&ImageRecord>,
+        last_modified_utc_us: Option<u64>,
+    ) -> Selection {
+        let yes = |b: bool| {
+            if b {
+                Selection::Take
+            } else {
+                Selection::Before
+            }
+        };
         match self {
             Self::Index(i) => match record {
                 Some(r) => yes(r.index >= i),

@@ -76,7 +76,11 @@ impl Listing {
 
     /// The next request to send, `None` when the walk is over.
     pub fn next_query(&self) -> Option<ApiQuery> {
-        let path = self.dirs.front().map(|d| d.path.clone()).unwrap_or_default();
+        let path = self
+            .dirs
+            .front()
+            .map(|d| d.path.clone())
+            .unwrap_or_default();
         match self.step {
             Step::Directories => Some(ApiQuery::Directories),
             Step::Count => Some(ApiQuery::Count { path }),
