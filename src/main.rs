@@ -27,6 +27,8 @@ enum Command {
     Decode(cli::decode::Args),
     /// Print a readable timeline of a recorded SIYI session (JSONL).
     Replay(cli::replay::Args),
+    /// List and pull the camera's photos and videos from its web server, with geotags.
+    Media(cli::media::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,6 +39,7 @@ fn main() -> std::process::ExitCode {
         Command::Camera(args) => cli::camera::run(args),
         Command::Decode(args) => cli::decode::run(args),
         Command::Replay(args) => cli::replay::run(args),
+        Command::Media(args) => cli::media::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

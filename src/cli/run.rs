@@ -104,20 +104,13 @@ fn parse_on_off(v: &str) -> Result<bool, String> {
     }
 }
 
-fn default_state_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("STATE_DIRECTORY") {
-        return Some(PathBuf::from(d));
-    }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/siyi-bridge"))
-}
-
 impl Args {
     /// The validated configuration.
     pub fn to_config(&self) -> anyhow::Result<Config> {
         let state_dir = if self.no_state {
             None
         } else {
-            self.state_dir.clone().or_else(default_state_dir)
+            self.state_dir.clone().or_else(super::default_state_dir)
         };
         Ok(Config::from_options(RunOptions {
             camera: self.camera.clone(),
