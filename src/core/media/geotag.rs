@@ -250,10 +250,10 @@ pub fn geo_txt(tags: &[Geotag]) -> String {
             if let Some(a) = t.attitude {
                 let _ = write!(
                     s,
-                    " {:.2} {:.2} {:.2}",
-                    a.yaw_deg,
-                    a.pitch_deg + 90.0,
-                    a.roll_deg
+                    " {} {} {}",
+                    deg2(a.yaw_deg),
+                    deg2(a.pitch_deg + 90.0),
+                    deg2(a.roll_deg)
                 );
             }
         }
@@ -278,7 +278,14 @@ pub fn geotags_csv(tags: &[Geotag]) -> String {
         let alt = t.alt_m.map(|a| format!("{a:.3}")).unwrap_or_default();
         let angles = t
             .attitude
-            .map(|a| format!("{:.2},{:.2},{:.2}", a.yaw_deg, a.pitch_deg, a.roll_deg))
+            .map(|a| {
+                format!(
+                    "{},{},{}",
+                    deg2(a.yaw_deg),
+                    deg2(a.pitch_deg),
+                    deg2(a.roll_deg)
+                )
+            })
             .unwrap_or_else(|| ",,".to_owned());
         let _ = writeln!(
             s,
@@ -287,6 +294,16 @@ pub fn geotags_csv(tags: &[Geotag]) -> String {
         );
     }
     s
+}
+
+/// An angle with 2 decimals, never `-0.00` (a rounding remainder of a float attitude).
+fn deg2(deg: f64) -> String {
+    let s = format!("{deg:.2}");
+    if s == "-0.00" {
+        "0.00".to_owned()
+    } else {
+        s
+    }
 }
 
 /// A time in microseconds since the UNIX epoch as RFC 3339 UTC with milliseconds
