@@ -33,6 +33,10 @@ struct Card {
     file_gets: AtomicUsize,
     /// Range requests answered with 206.
     ranges: AtomicUsize,
+    /// Answer every GET with the whole file (200), ignoring Range.
+    no_ranges: bool,
+    /// Cut the connection after this many body bytes of the first GET (a broken transfer).
+    cut_first_get_at: Option<usize>,
 }
 
 fn jpeg(n: usize, seed: u8) -> Vec<u8> {
@@ -179,11 +183,23 @@ fn handle(mut s: TcpStream, card: &Card, addr: SocketAddr) -> std::io::Result<()
     };
     let modified = ("Last-Modified", "Mon, 30 Nov 2026 12:00:00 GMT".to_owned());
     let jpeg_type = ("Content-Type", "image/jpeg".to_owned());
-    if !head {
-        card.file_gets.fetch_add(1, Ordering::SeqCst);
+    let nth_get = if head {
+        None
+    } else {
+        Some(card.file_gets.fetch_add(1, Ordering::SeqCst))
+    };
+    if let (Some(0), Some(cut)) = (nth_get, card.cut_first_get_at) {
+        // Announce the whole file, send a part, hang up.
+        let h = format!(
+            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+            bytes.len()
+        );
+        s.write_all(h.as_bytes())?;
+        s.write_all(&bytes[..cut])?;
+        return Ok(());
     }
     match range_from {
-        Some(from) if !head && from < bytes.len() => {
+        Some(from) if !head && !card.no_ranges && from < bytes.len() => {
             card.ranges.fetch_add(1, Ordering::SeqCst);
             let cr = format!("bytes {from}-{}/{}", bytes.len() - 1, bytes.len());
             respond(
@@ -440,5 +456,42 @@ fn a_local_file_of_another_size_is_never_overwritten() {
         b"an older photo"
     );
     assert!(stdout(&p).contains("not overwritten"), "{}", stdout(&p));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_server_ignoring_range_restarts_the_part_and_a_broken_transfer_resumes() {
+    // No Range support: the stale .part is replaced by the whole file.
+    let mut card = card_with(&[300_000]);
+    card.no_ranges = true;
+    let card = Arc::new(card);
+    let addr = serve(card.clone());
+    let root = temp_dir("norange");
+    let out = root.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("IMG_0001.jpg.part"), b"stale bytes").unwrap();
+    let p = media(addr, &root.join("state"), &["pull", out.to_str().unwrap()]);
+    assert!(p.status.success());
+    assert!(stdout(&p).contains("1 downloaded, 0 skipped (complete), 0 resumed"));
+    let want = &card.files[&(IMG_DIR.to_owned(), "IMG_0001.jpg".to_owned())];
+    assert_eq!(&std::fs::read(out.join("IMG_0001.jpg")).unwrap(), want);
+
+    // The first transfer breaks after 100 kB: the retry continues the .part with Range.
+    let mut card = card_with(&[250_000]);
+    card.cut_first_get_at = Some(100_000);
+    let card = Arc::new(card);
+    let addr = serve(card.clone());
+    let out = root.join("cut");
+    let p = media(addr, &root.join("state"), &["pull", out.to_str().unwrap()]);
+    assert!(p.status.success());
+    assert!(
+        stdout(&p).contains("IMG_0001.jpg: resumed from 100000 bytes"),
+        "{}",
+        stdout(&p)
+    );
+    assert!(String::from_utf8_lossy(&p.stderr).contains("trying again in 500 ms"));
+    assert_eq!(card.ranges.load(Ordering::SeqCst), 1);
+    let want = &card.files[&(IMG_DIR.to_owned(), "IMG_0001.jpg".to_owned())];
+    assert_eq!(&std::fs::read(out.join("IMG_0001.jpg")).unwrap(), want);
     let _ = std::fs::remove_dir_all(&root);
 }
