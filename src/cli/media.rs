@@ -69,17 +69,22 @@ pub struct Args {
 /// What `siyi-bridge media` does.
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
-    /// Print a table of the files: image index (from the records, `-` if unknown), name, size,
-    /// time (the recorded capture time in UTC, else the file's Last-Modified) and geotag
-    /// (`lat,lon,alt` in degrees and metres MSL, if recorded).
+    /// Print a table of the files on the camera.
+    ///
+    /// Columns: image index (from the records, `-` if unknown), name, size, time (the recorded
+    /// capture time in UTC, else the file's Last-Modified) and geotag (`lat,lon,alt` in degrees
+    /// and metres MSL, if recorded).
     List {
         /// Videos instead of photos.
         #[arg(long)]
         videos: bool,
     },
-    /// Download the files into DIR (created if missing), resumably, then write `geo.txt`
-    /// (OpenDroneMap) and `geotags.csv` for the photos in DIR that have a geotag. Exits non-zero
-    /// if a download failed.
+    /// Download the files into DIR, resumably, with their geotags.
+    ///
+    /// DIR is created if missing. Complete files are skipped, partial ones (NAME.part)
+    /// continued, and a local file is never overwritten. Then `geo.txt` (OpenDroneMap) and
+    /// `geotags.csv` are written for the photos in DIR that have a geotag, and the photos
+    /// without one are listed. Exits non-zero if a download failed.
     Pull {
         /// The local directory.
         dir: PathBuf,
