@@ -495,3 +495,20 @@ fn a_server_ignoring_range_restarts_the_part_and_a_broken_transfer_resumes() {
     assert_eq!(&std::fs::read(out.join("IMG_0001.jpg")).unwrap(), want);
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// By hand: `cargo test --test media_cli throughput -- --ignored --nocapture` prints the pull's
+/// summary line (MB/s over loopback) for 64 MB of photos.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn throughput() {
+    let card = Arc::new(card_with(&[16 << 20; 4]));
+    let addr = serve(card.clone());
+    let root = temp_dir("throughput");
+    let p = media(
+        addr,
+        &root.join("state"),
+        &["pull", root.join("out").to_str().unwrap()],
+    );
+    assert!(p.status.success());
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -11,7 +11,9 @@ use std::time::{Duration, SystemTime};
 
 use url::Url;
 
-use crate::core::media::api::{ApiQuery, MediaKind, API_BASE, MAX_API_BODY_BYTES};
+use crate::core::media::api::{
+    is_plain_name, ApiQuery, MediaFile, MediaKind, API_BASE, MAX_API_BODY_BYTES,
+};
 
 /// Longest wait for a TCP connection to the web server.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -249,10 +251,7 @@ fn content_range(response: &reqwest::Response) -> Option<(u64, Option<u64>)> {
 
 impl MediaClient {
     /// The size and Last-Modified time of a file (HEAD).
-    pub async fn head(
-        &self,
-        file: &crate::core::media::api::MediaFile,
-    ) -> Result<FileMeta, FetchError> {
+    pub async fn head(&self, file: &MediaFile) -> Result<FileMeta, FetchError> {
         let response = within(self.http.head(file.url(&self.base)).send()).await?;
         let status = response.status().as_u16();
         if !response.status().is_success() {
@@ -287,7 +286,7 @@ impl MediaClient {
     /// `.part`).
     pub async fn download(
         &self,
-        file: &crate::core::media::api::MediaFile,
+        file: &MediaFile,
         dir: &Path,
         local_name: &str,
         mut progress: impl FnMut(u64, Option<u64>),
@@ -295,9 +294,7 @@ impl MediaClient {
         use tokio::io::AsyncWriteExt as _;
 
         let part_name = format!("{local_name}.part");
-        if !crate::core::media::api::is_plain_name(local_name)
-            || !crate::core::media::api::is_plain_name(&part_name)
-        {
+        if !is_plain_name(local_name) || !is_plain_name(&part_name) {
             return Err(DownloadError::UnsafeName(local_name.to_owned()));
         }
         let target = dir.join(local_name);
