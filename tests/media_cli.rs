@@ -37,6 +37,8 @@ struct Card {
     no_ranges: bool,
     /// Cut the connection after this many body bytes of the first GET (a broken transfer).
     cut_first_get_at: Option<usize>,
+    /// Last-Modified of every file (default: 2026-11-30 12:00:00 UTC).
+    modified: Option<&'static str>,
 }
 
 fn jpeg(n: usize, seed: u8) -> Vec<u8> {
@@ -181,7 +183,12 @@ fn handle(mut s: TcpStream, card: &Card, addr: SocketAddr) -> std::io::Result<()
         respond(&mut s, "404 Not Found", &[], b"not found", head);
         return Ok(());
     };
-    let modified = ("Last-Modified", "Mon, 30 Nov 2026 12:00:00 GMT".to_owned());
+    let modified = (
+        "Last-Modified",
+        card.modified
+            .unwrap_or("Mon, 30 Nov 2026 12:00:00 GMT")
+            .to_owned(),
+    );
     let jpeg_type = ("Content-Type", "image/jpeg".to_owned());
     let nth_get = if head {
         None
@@ -493,6 +500,37 @@ fn a_server_ignoring_range_restarts_the_part_and_a_broken_transfer_resumes() {
     assert_eq!(card.ranges.load(Ordering::SeqCst), 1);
     let want = &card.files[&(IMG_DIR.to_owned(), "IMG_0001.jpg".to_owned())];
     assert_eq!(&std::fs::read(out.join("IMG_0001.jpg")).unwrap(), want);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_part_of_a_replaced_file_is_started_again() {
+    // A .part (with its .part.meta) from an earlier pull of IMG_0001 as it was then; the card
+    // has since been formatted and a new IMG_0001 of the same size taken: never spliced.
+    let mut card = card_with(&[50_000]);
+    card.modified = Some("Tue, 01 Dec 2026 08:00:00 GMT");
+    let card = Arc::new(card);
+    let addr = serve(card.clone());
+    let root = temp_dir("replaced");
+    let out = root.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(
+        out.join("IMG_0001.jpg.part"),
+        jpeg(50_000, 99)[..20_000].to_vec(),
+    )
+    .unwrap();
+    std::fs::write(
+        out.join("IMG_0001.jpg.part.meta"),
+        "50000 Mon, 30 Nov 2026 12:00:00 GMT\n",
+    )
+    .unwrap();
+    let p = media(addr, &root.join("state"), &["pull", out.to_str().unwrap()]);
+    assert!(p.status.success());
+    assert!(stdout(&p).contains("1 downloaded, 0 skipped (complete), 0 resumed"));
+    assert_eq!(card.ranges.load(Ordering::SeqCst), 0);
+    let want = &card.files[&(IMG_DIR.to_owned(), "IMG_0001.jpg".to_owned())];
+    assert_eq!(&std::fs::read(out.join("IMG_0001.jpg")).unwrap(), want);
+    assert!(!out.join("IMG_0001.jpg.part.meta").exists());
     let _ = std::fs::remove_dir_all(&root);
 }
 

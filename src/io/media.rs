@@ -277,7 +277,9 @@ impl MediaClient {
     /// * a local file of that name with the camera's size (HEAD) is complete: nothing fetched;
     ///   with another size it is never overwritten ([`DownloadError::Conflict`]);
     /// * bytes go to `local_name.part`; a `.part` left by an earlier try is continued with
-    ///   `Range: bytes=N-` (HTTP 206), or started again if the server sends the whole file (200);
+    ///   `Range: bytes=N-` (HTTP 206), or started again if the server sends the whole file (200)
+    ///   or if the camera's file is not the one the `.part` was started from (its size and
+    ///   Last-Modified, kept in `local_name.part.meta`, removed with the `.part`);
     /// * the finished `.part` must have the size announced (Content-Length / Content-Range and
     ///   HEAD), is synced, and is then renamed to `local_name` without replacing any file;
     /// * each piece must come within [`STALL_TIMEOUT`].
@@ -294,11 +296,13 @@ impl MediaClient {
         use tokio::io::AsyncWriteExt as _;
 
         let part_name = format!("{local_name}.part");
-        if !is_plain_name(local_name) || !is_plain_name(&part_name) {
+        let stamp_name = format!("{part_name}.meta");
+        if !is_plain_name(local_name) || !is_plain_name(&stamp_name) {
             return Err(DownloadError::UnsafeName(local_name.to_owned()));
         }
         let target = dir.join(local_name);
         let part = dir.join(&part_name);
+        let stamp_path = dir.join(&stamp_name);
         let meta = match self.head(file).await {
             // A server without HEAD: sizes come from the GET alone.
             Err(FetchError::Status { status: 405 | 501 }) => FileMeta {
@@ -333,6 +337,15 @@ impl MediaClient {
         };
         if meta.size_bytes.is_some_and(|size| have > size) {
             have = 0; // longer than the file: not a piece of it
+        }
+        if have > 0 {
+            // A .part we started says which file it is a piece of: another one (the card was
+            // formatted, a new file got the name) starts again.
+            if let Ok(old) = tokio::fs::read_to_string(&stamp_path).await {
+                if old != part_stamp(&meta) {
+                    have = 0;
+                }
+            }
         }
         let from_bytes = have;
         let (mut out, total) = if meta.size_bytes == Some(have) && have > 0 {
@@ -385,6 +398,9 @@ impl MediaClient {
             let mut out = if have > 0 {
                 tokio::fs::OpenOptions::new().append(true).open(&part).await
             } else {
+                tokio::fs::write(&stamp_path, part_stamp(&meta))
+                    .await
+                    .map_err(io_err(&stamp_path))?;
                 tokio::fs::File::create(&part).await
             }
             .map_err(io_err(&part))?;
@@ -433,6 +449,7 @@ impl MediaClient {
             .await
             .map_err(|e| io_err(&target)(std::io::Error::other(e)))?
             .map_err(io_err(&target))?;
+        let _ = tokio::fs::remove_file(&stamp_path).await;
         Ok(Downloaded {
             outcome: if resumed {
                 DownloadOutcome::Resumed { from_bytes }
@@ -444,6 +461,18 @@ impl MediaClient {
             received_bytes: size - if resumed { from_bytes } else { 0 },
         })
     }
+}
+
+/// The text of `NAME.part.meta`, written when a `.part` is started: the size and Last-Modified
+/// the camera announced for the file (`-` when unknown). A `.part` is continued only if the
+/// camera still announces the same (or if it has no such file: a `.part` from elsewhere).
+fn part_stamp(meta: &FileMeta) -> String {
+    format!(
+        "{} {}\n",
+        meta.size_bytes.map_or("-".to_owned(), |n| n.to_string()),
+        meta.modified
+            .map_or("-".to_owned(), httpdate::fmt_http_date)
+    )
 }
 
 /// Renames `part` to `target` without ever replacing a `target` (a hard link fails if it
