@@ -514,11 +514,7 @@ fn a_part_of_a_replaced_file_is_started_again() {
     let root = temp_dir("replaced");
     let out = root.join("out");
     std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(
-        out.join("IMG_0001.jpg.part"),
-        jpeg(50_000, 99)[..20_000].to_vec(),
-    )
-    .unwrap();
+    std::fs::write(out.join("IMG_0001.jpg.part"), &jpeg(50_000, 99)[..20_000]).unwrap();
     std::fs::write(
         out.join("IMG_0001.jpg.part.meta"),
         "50000 Mon, 30 Nov 2026 12:00:00 GMT\n",
