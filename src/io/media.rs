@@ -221,8 +221,16 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DownloadError + '_ {
     }
 }
 
-fn unreachable(e: impl std::fmt::Display) -> FetchError {
-    FetchError::Unreachable(e.to_string())
+/// A transport error with its causes (reqwest's own text omits them: "connection refused").
+fn unreachable(e: reqwest::Error) -> FetchError {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    FetchError::Unreachable(text)
 }
 
 async fn within<T>(
