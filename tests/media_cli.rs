@@ -329,6 +329,14 @@ fn pull_twice_resume_refuse_and_geotag() {
     );
     assert!(table.contains("3 photos, 3 refused names"), "{table}");
     assert!(String::from_utf8_lossy(&l.stderr).contains("evil.example"));
+    // The API's own refusal is told, not retried.
+    let v = media(addr, &state, &["list", "--videos"]);
+    assert!(!v.status.success());
+    let err = String::from_utf8_lossy(&v.stderr).into_owned();
+    assert!(
+        err.contains("HTTP 400 (Invalid media type)") && !err.contains("trying again"),
+        "{err}"
+    );
 
     // First pull: everything, with a truncated .part of IMG_0002 to resume.
     std::fs::create_dir_all(&out).unwrap();

@@ -16,7 +16,7 @@ use futures_util::StreamExt as _;
 use url::Url;
 
 use crate::core::camera::{ImageRecord, PersistedState};
-use crate::core::media::api::{ApiQuery, MediaFile, MediaKind, FACTORY_HOST};
+use crate::core::media::api::{ApiError, ApiQuery, MediaFile, MediaKind, FACTORY_HOST};
 use crate::core::media::geotag::{
     self, geo_txt, geotags_csv, match_photos, records_by_file, Selection, Since, Unmatched,
 };
@@ -237,14 +237,41 @@ fn fetch_transient(e: &FetchError) -> bool {
 async fn walk(client: &MediaClient, kind: MediaKind) -> anyhow::Result<MediaListing> {
     let mut listing = Listing::new(kind, client.host());
     while let Some(query) = listing.next_query() {
-        let answer = retry(&describe(&query), fetch_transient, || {
-            client.api(kind, &query)
-        })
-        .await
-        .with_context(|| format!("listing the camera's {}s", kind.noun()))?;
-        listing
-            .handle_answer(answer.status, &answer.body)
-            .with_context(|| format!("{} of the camera's {}s", describe(&query), kind.noun()))?;
+        let what = describe(&query);
+        let mut waits = BACKOFF.iter();
+        loop {
+            // A failed answer leaves the walk where it was: the same query can be sent again.
+            let (result, transient) = match client.api(kind, &query).await {
+                Ok(a) => match listing.handle_answer(a.status, &a.body) {
+                    Ok(()) => break,
+                    Err(e) => {
+                        // A busy or half-booted camera: an HTTP 5xx, an HTML page.
+                        let transient = matches!(
+                            e,
+                            ApiError::Refused { status, .. } if status >= 500
+                        ) || matches!(e, ApiError::Malformed(_));
+                        (anyhow::Error::new(e), transient)
+                    }
+                },
+                Err(e) => {
+                    let transient = fetch_transient(&e);
+                    (anyhow::Error::new(e), transient)
+                }
+            };
+            match waits.next().filter(|_| transient) {
+                Some(wait) => {
+                    eprintln!(
+                        "note: {what}: {result:#}; trying again in {} ms",
+                        wait.as_millis()
+                    );
+                    tokio::time::sleep(*wait).await;
+                }
+                None => {
+                    return Err(result)
+                        .with_context(|| format!("{what} (listing the camera's {}s)", kind.noun()))
+                }
+            }
+        }
     }
     let out = listing.finish();
     for r in &out.refused {
