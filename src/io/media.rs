@@ -247,12 +247,18 @@ async fn within<T>(
 
 /// The first byte and the total size of a `Content-Range: bytes FIRST-LAST/TOTAL` header.
 fn content_range(response: &reqwest::Response) -> Option<(u64, Option<u64>)> {
-    let v = response
-        .headers()
-        .get(reqwest::header::CONTENT_RANGE)?
-        .to_str()
-        .ok()?;
-    let (range, total) = v.strip_prefix("bytes ")?.split_once('/')?;
+    parse_content_range(
+        response
+            .headers()
+            .get(reqwest::header::CONTENT_RANGE)?
+            .to_str()
+            .ok()?,
+    )
+}
+
+/// `bytes FIRST-LAST/TOTAL` → (FIRST, TOTAL); TOTAL `*` (unknown) → None.
+fn parse_content_range(v: &str) -> Option<(u64, Option<u64>)> {
+    let (range, total) = v.trim().strip_prefix("bytes ")?.split_once('/')?;
     let (first, _) = range.split_once('-')?;
     Some((first.trim().parse().ok()?, total.trim().parse().ok()))
 }
@@ -498,4 +504,34 @@ fn publish(part: &Path, target: &Path) -> std::io::Result<()> {
         let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range_values() {
+        assert_eq!(
+            parse_content_range("bytes 100-199/200"),
+            Some((100, Some(200)))
+        );
+        assert_eq!(parse_content_range("bytes 5-9/*"), Some((5, None)));
+        assert_eq!(parse_content_range("bytes */200"), None);
+        assert_eq!(parse_content_range("items 1-2/3"), None);
+    }
+
+    #[test]
+    fn a_part_stamp_names_size_and_time() {
+        let meta = FileMeta {
+            size_bytes: Some(1234),
+            modified: httpdate::parse_http_date("Mon, 30 Nov 2026 12:00:00 GMT").ok(),
+        };
+        assert_eq!(part_stamp(&meta), "1234 Mon, 30 Nov 2026 12:00:00 GMT\n");
+        let unknown = FileMeta {
+            size_bytes: None,
+            modified: None,
+        };
+        assert_eq!(part_stamp(&unknown), "- -\n");
+    }
 }
