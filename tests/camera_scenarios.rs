@@ -208,9 +208,11 @@ fn qgc5_discovery_sequence() {
     let Some(MavMessage::STORAGE_INFORMATION(st)) = out[1].mav() else {
         panic!()
     };
+    // A card is in, but its size is unknown (no --sd-card-gib): NOT_SUPPORTED keeps QGC's
+    // shutter usable; READY with 0 free would grey it out.
     assert_eq!(
         st.status,
-        mavlink::dialects::common::StorageStatus::STORAGE_STATUS_READY
+        mavlink::dialects::common::StorageStatus::STORAGE_STATUS_NOT_SUPPORTED
     );
     assert!(st.available_capacity.is_finite() && st.total_capacity.is_finite());
     // Settings → FOV status (zoom-aware).
