@@ -24,7 +24,7 @@
 //!   with a deadline and a bounded retry policy. A command that stays unanswered
 //!   ([`LinkConfig::unanswered_after`] consecutive attempts) while the camera answers others is
 //!   given up with [`LinkEvent::CommandUnanswered`] and its fallback is used from then on.
-//! * **Health**: silence for [`LinkConfig::lost_after_ms`] → `Lost` (operations in progress end
+//! * **Health**: silence for [`LinkConfig::lost_after`] → `Lost` (operations in progress end
 //!   `TimedOut`); the next answer, or a 0.0.0 firmware reading while up, is a reboot:
 //!   [`LinkEvent::Rebooted`] and the start-up sequence runs again.
 //!
@@ -35,7 +35,7 @@
 //! said. The link alone owns the timer table, the pending requests and the output queues.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use siyi_protocol::{
     CameraModel, CmdId, FeedbackCode, FrameDecoder, FrameError, FunctionType, Reply, Request,
@@ -47,7 +47,7 @@ use super::feed::{Fed, Feed};
 use super::health::{Effect, Health};
 use super::ops::{self, failed, gimbal, mode, record, ActiveOp, OpTable, Step, Wait};
 use super::pending::{Origin, PendingTable, RetryPolicy};
-use super::polls::{self, ms, Polls, Send};
+use super::polls::{self, Polls, Send};
 use super::timer::{Timer, TimerTable};
 use super::{
     CameraState, FailReason, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation,
@@ -208,7 +208,7 @@ impl SiyiLink {
         }
         if self.health.watching() {
             self.timers
-                .set(Timer::Lost, now + ms(self.config.lost_after_ms));
+                .set(Timer::Lost, now + self.config.lost_after);
         }
         let reply = match Reply::from_frame(frame) {
             Ok(r) => r,
@@ -267,7 +267,7 @@ impl SiyiLink {
             Step::Toggle(a) => {
                 self.transmit(&Request::Function(FunctionType::RecordToggle));
                 self.timers
-                    .set_earliest(Timer::InfoPoll, now + ms(self.config.confirm_poll_ms));
+                    .set_earliest(Timer::InfoPoll, now + self.config.confirm_poll);
                 return Some(a);
             }
             Step::Resend(a, func) => {
@@ -404,7 +404,7 @@ impl SiyiLink {
         match effect {
             Effect::Booting => {
                 self.timers
-                    .set(Timer::Lost, now + ms(self.config.lost_after_ms));
+                    .set(Timer::Lost, now + self.config.lost_after);
                 self.timers.set(Timer::StartupPoll, now);
             }
             Effect::Up => {
@@ -413,7 +413,7 @@ impl SiyiLink {
                 for t in polls::STEADY {
                     self.timers.set(t, now);
                 }
-                let check = now + ms(self.config.firmware_check_ms);
+                let check = now + self.config.firmware_check;
                 self.timers.set(Timer::FirmwareCheck, check);
             }
             Effect::Restart { abort } => {
@@ -491,11 +491,11 @@ impl SiyiLink {
 
     fn start_op(&mut self, now: Instant, id: OpId, op: Operation) {
         let normal = polls::normal(&self.config);
-        let active = |wait, timeout_ms: Option<u64>| ActiveOp {
+        let active = |wait, timeout: Option<Duration>| ActiveOp {
             id,
             op,
             wait,
-            deadline: timeout_ms.map(|t| now + ms(t)),
+            deadline: timeout.map(|t| now + t),
         };
         let reply_op = active(Wait::Reply, None);
         match op {
@@ -503,7 +503,7 @@ impl SiyiLink {
                 self.transmit(&Request::Function(FunctionType::TakePhoto));
                 let wait = Wait::Photo { sent_at: now };
                 self.ops
-                    .push(active(wait, Some(self.config.photo_timeout_ms)));
+                    .push(active(wait, Some(self.config.photo_timeout)));
             }
             Operation::StartRecording | Operation::StopRecording => {
                 if record::busy(self.ops.as_slice()) {
@@ -512,10 +512,10 @@ impl SiyiLink {
                 }
                 let start = op == Operation::StartRecording;
                 let fresh =
-                    (self.state.record).filter(|r| r.is_fresh(now, ms(self.config.info_fresh_ms)));
+                    (self.state.record).filter(|r| r.is_fresh(now, self.config.info_fresh));
                 let waiting = active(
                     Wait::RecordFresh { start },
-                    Some(self.config.record_timeout_ms),
+                    Some(self.config.record_timeout),
                 );
                 if let Some(rec) = fresh {
                     let step = ops::decide_record(now, waiting, start, rec.value, &self.config);
@@ -530,7 +530,7 @@ impl SiyiLink {
                 }
             }
             Operation::ZoomContinuous(dir) => {
-                let keepalive = ms(self.config.zoom_keepalive_ms);
+                let keepalive = self.config.zoom_keepalive;
                 let policy = polls::keepalive(&self.config);
                 if self.polls.hold(Some(dir)) {
                     self.timers.set(Timer::ZoomKeepAlive, now + keepalive);
@@ -571,9 +571,9 @@ impl SiyiLink {
                     seen: false,
                 };
                 self.ops
-                    .push(active(wait, Some(self.config.mode_timeout_ms)));
+                    .push(active(wait, Some(self.config.mode_timeout)));
                 self.timers
-                    .set_earliest(Timer::InfoPoll, now + ms(self.config.confirm_poll_ms));
+                    .set_earliest(Timer::InfoPoll, now + self.config.confirm_poll);
             }
         }
     }
@@ -581,7 +581,7 @@ impl SiyiLink {
     fn read_zoom_soon(&mut self, now: Instant) {
         if self.health.is_up() && !self.fallback.given_up(CmdId::CURRENT_ZOOM) {
             self.timers
-                .set_earliest(Timer::ZoomPoll, now + ms(self.config.confirm_poll_ms));
+                .set_earliest(Timer::ZoomPoll, now + self.config.confirm_poll);
         }
     }
 }
@@ -600,7 +600,7 @@ impl LinkControl for SiyiLink {
         if self.health.is_up() {
             self.start_op(now, id, op);
         } else {
-            let reason = self.health.reject_reason(self.config.lost_after_ms);
+            let reason = self.health.reject_reason(self.config.lost_after);
             self.finish(id, op, OpOutcome::Rejected { reason });
         }
         self.rearm();
