@@ -207,8 +207,7 @@ impl SiyiLink {
             self.apply(now, effect);
         }
         if self.health.watching() {
-            self.timers
-                .set(Timer::Lost, now + self.config.lost_after);
+            self.timers.set(Timer::Lost, now + self.config.lost_after);
         }
         let reply = match Reply::from_frame(frame) {
             Ok(r) => r,
@@ -403,8 +402,7 @@ impl SiyiLink {
     fn apply(&mut self, now: Instant, effect: Effect) {
         match effect {
             Effect::Booting => {
-                self.timers
-                    .set(Timer::Lost, now + self.config.lost_after);
+                self.timers.set(Timer::Lost, now + self.config.lost_after);
                 self.timers.set(Timer::StartupPoll, now);
             }
             Effect::Up => {
@@ -502,8 +500,7 @@ impl SiyiLink {
             Operation::TakePhoto => {
                 self.transmit(&Request::Function(FunctionType::TakePhoto));
                 let wait = Wait::Photo { sent_at: now };
-                self.ops
-                    .push(active(wait, Some(self.config.photo_timeout)));
+                self.ops.push(active(wait, Some(self.config.photo_timeout)));
             }
             Operation::StartRecording | Operation::StopRecording => {
                 if record::busy(self.ops.as_slice()) {
@@ -511,8 +508,7 @@ impl SiyiLink {
                     return;
                 }
                 let start = op == Operation::StartRecording;
-                let fresh =
-                    (self.state.record).filter(|r| r.is_fresh(now, self.config.info_fresh));
+                let fresh = (self.state.record).filter(|r| r.is_fresh(now, self.config.info_fresh));
                 let waiting = active(
                     Wait::RecordFresh { start },
                     Some(self.config.record_timeout),
@@ -570,8 +566,7 @@ impl SiyiLink {
                     attempts: 1,
                     seen: false,
                 };
-                self.ops
-                    .push(active(wait, Some(self.config.mode_timeout)));
+                self.ops.push(active(wait, Some(self.config.mode_timeout)));
                 self.timers
                     .set_earliest(Timer::InfoPoll, now + self.config.confirm_poll);
             }

@@ -154,8 +154,7 @@ pub(super) fn on_info(now: Instant, mut a: ActiveOp, info: &SystemInfo, cfg: &Li
             }
             // Setting a mode is idempotent: re-send it if the camera may have lost it.
             let resend = attempts < cfg.max_attempts
-                && now.saturating_duration_since(sent_at)
-                    >= cfg.request_timeout;
+                && now.saturating_duration_since(sent_at) >= cfg.request_timeout;
             a.wait = Wait::ModeConfirm {
                 mode,
                 sent_at: if resend { now } else { sent_at },
