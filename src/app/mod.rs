@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -233,7 +233,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         persisted,
     );
     let link_config = LinkConfig {
-        attitude_interval_ms: config.attitude_poll_ms,
+        attitude_interval: Duration::from_millis(config.attitude_poll_ms),
         ..LinkConfig::default()
     };
     let link = SiyiLink::new(link_config, now);
