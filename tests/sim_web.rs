@@ -513,3 +513,22 @@ async fn run_simulate_serves_the_web_server_from_a_temporary_card() {
     assert_eq!(running.sim_web, None);
     running.stop().await.expect("clean stop");
 }
+
+#[tokio::test]
+async fn double_slash_request_target_is_answered_as_sent() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let web = web_server(Some(MediaStore::open(dir.path()).unwrap()), instant_list()).await;
+    // Raw HTTP/1.1, so no client library can normalise the path.
+    let mut tcp = tokio::net::TcpStream::connect(web.addr).await.unwrap();
+    let request = "GET //cgi-bin/media.cgi/api/v1/getmediacount?media_type=0 HTTP/1.1\r\n\
+                   Host: 192.168.144.25:82\r\nConnection: close\r\n\r\n";
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    timeout(WAIT, tcp.read_to_string(&mut answer))
+        .await
+        .expect("answer in time")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""count":0"#), "{answer}");
+}
