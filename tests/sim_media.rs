@@ -43,6 +43,16 @@ fn a_photo_ok_puts_a_photo_on_the_card() {
 }
 
 #[test]
+fn unpolled_media_events_are_bounded() {
+    let mut rig = Rig::new(SimConfig::instant_boot());
+    for _ in 0..1_100 {
+        rig.send(Request::Function(FunctionType::TakePhoto));
+    }
+    assert_eq!(rig.cam.state().photos_taken, 1_100);
+    assert_eq!(media(&mut rig).len(), 1_024);
+}
+
+#[test]
 fn a_finished_recording_puts_a_video_on_the_card() {
     let mut rig = Rig::new(SimConfig::instant_boot());
     rig.send(Request::Function(FunctionType::RecordToggle));

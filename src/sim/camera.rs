@@ -270,7 +270,7 @@ impl SimCamera {
     }
 
     /// The next file the camera put on its SD card (a photo taken, a recording finished), for
-    /// the I/O shell to write; in the order they happened.
+    /// the I/O shell to write; in the order they happened. At most 1 024 wait (the oldest go).
     pub fn poll_media(&mut self) -> Option<SimMedia> {
         self.recorder.media.pop_front()
     }

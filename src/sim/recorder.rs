@@ -15,6 +15,10 @@ pub enum SimMedia {
     VideoFinished,
 }
 
+/// At most this many media events wait for [`SimCamera::poll_media`](super::SimCamera::poll_media);
+/// beyond, the oldest is forgotten (a shell that never polls must not grow the camera forever).
+const MEDIA_QUEUE_MAX: usize = 1_024;
+
 /// Recording state as 0x0A byte 3 reports it.
 pub(super) fn record_state(sd_card: bool, recording: bool) -> RecordState {
     match (sd_card, recording) {
@@ -55,7 +59,7 @@ impl Recorder {
     pub(super) fn take_photo(&mut self) -> FeedbackCode {
         if self.sd_card {
             self.photos_taken += 1;
-            self.media.push_back(SimMedia::PhotoTaken);
+            self.put_on_card(SimMedia::PhotoTaken);
             FeedbackCode::PhotoOk
         } else {
             FeedbackCode::PhotoFailed
@@ -80,7 +84,14 @@ impl Recorder {
     pub(super) fn stop_recording(&mut self) {
         if self.recording {
             self.recording = false;
-            self.media.push_back(SimMedia::VideoFinished);
+            self.put_on_card(SimMedia::VideoFinished);
         }
+    }
+
+    fn put_on_card(&mut self, media: SimMedia) {
+        if self.media.len() >= MEDIA_QUEUE_MAX {
+            self.media.pop_front();
+        }
+        self.media.push_back(media);
     }
 }
