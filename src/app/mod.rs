@@ -29,6 +29,7 @@ use crate::io::tracker::{self, TrackerIn};
 use crate::sim::{server as sim_server, tracker_client as sim_tracker, SimConfig};
 
 mod events;
+mod sim_web;
 mod state_keeper;
 mod tracker_port;
 
@@ -48,6 +49,13 @@ pub struct Running {
     pub camera: SocketAddr,
     /// Where the tracker API listens (None: off).
     pub tracker_api: Option<SocketAddr>,
+    /// With `--simulate`: where the simulated camera's web server (media API, downloads)
+    /// listens, `http://ADDR` (None: no simulator, or `--sim-web off`).
+    pub sim_web: Option<SocketAddr>,
+    /// With `--simulate`: the simulated camera's SD card directory.
+    pub sim_media_dir: Option<PathBuf>,
+    /// The temporary SD card directory (no `--sim-media-dir`): removed when this is dropped.
+    _sim_media_temp: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     others: Vec<tokio::task::JoinHandle<()>>,
@@ -107,18 +115,22 @@ impl Running {
 /// Starts the bridge (and the simulator with `--simulate`) on the current tokio runtime.
 /// Errors name the flag or address that failed.
 pub async fn spawn(config: Config) -> anyhow::Result<Running> {
-    let (camera_addr, sim, sim_pose) = match &config.camera {
-        CameraSource::Udp(a) => (*a, None, None),
+    let mut others = Vec::new();
+    let (camera_addr, sim, sim_pose, sim_media) = match &config.camera {
+        CameraSource::Udp(a) => (*a, None, None, None),
         CameraSource::Simulate => {
             let sim_config = SimConfig {
                 boot_time_ms: config.sim_boot_ms,
                 ai_module: config.sim_ai_module,
                 ..SimConfig::default()
             };
-            let (addr, handle, pose) = sim_server::spawn_with_pose(
+            let mut media = sim_web::start(&config, sim_config.sd_card).await?;
+            others.extend(media.task.take());
+            let (addr, handle, pose) = sim_server::spawn_with_media(
                 ([127, 0, 0, 1], 0).into(),
                 sim_config,
                 std::future::pending(),
+                Some(media.store.clone()),
             )
             .await
             .context("--simulate: cannot start the simulator on 127.0.0.1")?;
@@ -127,7 +139,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
                 config.sim_boot_ms,
                 if config.sim_ai_module { ", with an AI tracking module" } else { "" }
             );
-            (addr, Some(handle), Some(pose))
+            (addr, Some(handle), Some(pose), Some(media))
         }
     };
     let local: Option<SocketAddr> = camera_addr
@@ -175,7 +187,6 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             "MAVLink 2 signing on: unsigned frames (except RADIO_STATUS) are dropped; link id {OUR_LINK_ID}"
         );
     }
-    let mut others = Vec::new();
     let mut mavlink_local = Vec::new();
     for ep in &config.mavlink {
         let opened = mavio::open(
@@ -288,6 +299,9 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         mavlink_local,
         camera: camera_addr,
         tracker_api,
+        sim_web: sim_media.as_ref().and_then(|m| m.web),
+        sim_media_dir: sim_media.as_ref().map(|m| m.store.root().to_owned()),
+        _sim_media_temp: sim_media.and_then(|m| m.temp),
         shutdown: Some(stop_tx),
         task,
         others,

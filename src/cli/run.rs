@@ -83,6 +83,20 @@ pub struct Args {
     /// API free for your own tracker, e.g. scripts/tracker_client.py).
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
     pub sim_tracker: bool,
+    /// With --simulate: the simulated camera's web server (its HTTP media API and SD card
+    /// downloads, port 82 on a real A8 mini) on 127.0.0.1: `ok`, `slow` (every API answer 3 s
+    /// late) or `off` (nothing listens).
+    #[arg(long, value_name = "ok|slow|off", default_value = "ok")]
+    pub sim_web: String,
+    /// With --simulate: TCP port of the simulated web server on 127.0.0.1 (0: any free port;
+    /// the address is logged).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub sim_web_port: u16,
+    /// With --simulate: the simulated SD card, a directory (created if missing; photos in
+    /// 101SIYI_IMG, videos in 100SIYI_VID; numbering continues from what is there). Default: a
+    /// fresh temporary directory, removed at exit.
+    #[arg(long, value_name = "DIR", requires = "simulate")]
+    pub sim_media_dir: Option<PathBuf>,
     /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
     #[arg(long, default_value_t = 2_000)]
     pub sim_boot_ms: u64,
@@ -136,6 +150,9 @@ impl Args {
             track_follow: self.track_follow,
             sim_ai_module: self.sim_ai_module,
             sim_tracker: self.sim_tracker,
+            sim_web: Some(self.sim_web.clone()),
+            sim_web_port: self.sim_web_port,
+            sim_media_dir: self.sim_media_dir.clone(),
             gimbal_compid: self.gimbal_compid.clone(),
             gimbal_manager: self.gimbal_manager.clone(),
         })?)
@@ -202,6 +219,43 @@ mod tests {
         assert!(a.track_follow);
         assert!(parse(&["--track-follow", "maybe"]).is_err());
         assert!(parse(&["--sim-ai-module"]).is_err(), "needs --simulate");
+        assert!(
+            parse(&["--sim-media-dir", "/tmp/x"]).is_err(),
+            "needs --simulate"
+        );
+    }
+
+    #[test]
+    fn sim_web_flags() {
+        use crate::config::SimWeb;
+        let c = parse(&["--simulate"]).unwrap().to_config().unwrap();
+        assert_eq!(
+            (c.sim_web, c.sim_web_port, c.sim_media_dir),
+            (SimWeb::Ok, 0, None)
+        );
+        let c = parse(&[
+            "--simulate",
+            "--sim-web",
+            "slow",
+            "--sim-web-port",
+            "8082",
+            "--sim-media-dir",
+            "/tmp/card",
+        ])
+        .unwrap()
+        .to_config()
+        .unwrap();
+        assert_eq!(c.sim_web, SimWeb::Slow);
+        assert_eq!(c.sim_web_port, 8082);
+        assert_eq!(c.sim_media_dir, Some(PathBuf::from("/tmp/card")));
+        let c = parse(&["--simulate", "--sim-web", "off"]).unwrap();
+        assert_eq!(c.to_config().unwrap().sim_web, SimWeb::Off);
+        let err = parse(&["--simulate", "--sim-web", "maybe"])
+            .unwrap()
+            .to_config()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--sim-web"), "{err}");
     }
 
     #[test]
