@@ -80,11 +80,21 @@ pub struct RunOptions {
     pub sim_web_port: u16,
     /// `--sim-media-dir DIR` (simulator only; None = a fresh temporary directory).
     pub sim_media_dir: Option<PathBuf>,
+    /// `--media-port PORT` (None: `--no-media`).
+    pub media_port: Option<u16>,
+    /// `--media-url-base URL`.
+    pub media_url_base: Option<String>,
+    /// `--sd-card-gib N`.
+    pub sd_card_gib: Option<f64>,
     /// `--gimbal-compid N|off` (None = the default 154).
     pub gimbal_compid: Option<String>,
     /// `--gimbal-manager auto|on|off` (None = auto).
     pub gimbal_manager: Option<String>,
 }
+
+/// Largest `--sd-card-gib` (the SD Express / SDUC limit is 128 TiB; the A8 mini reads far
+/// less, but the bridge does not judge that).
+pub const MAX_SD_CARD_GIB: f64 = 131_072.0;
 
 /// The validated configuration.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -126,6 +136,13 @@ pub struct Config {
     /// With the simulator: its SD card directory (None = a fresh temporary directory, removed
     /// when the bridge stops).
     pub sim_media_dir: Option<PathBuf>,
+    /// TCP port of the camera's web server (None: not used, `--no-media`; with the simulator
+    /// its own web server is used whatever the port).
+    pub media_port: Option<u16>,
+    /// Base of the file URLs given to ground stations (None: the web server as reached).
+    pub media_url_base: Option<url::Url>,
+    /// The SD card's size, bytes (`--sd-card-gib`).
+    pub sd_card_bytes: Option<u64>,
     /// Component id of the gimbal device (None = no gimbal component).
     pub gimbal_component_id: Option<u8>,
     /// Whether the bridge acts as the gimbal manager.
@@ -178,6 +195,12 @@ pub enum ConfigError {
     /// `--sim-web` not one of the modes.
     #[error("--sim-web {0:?}: expected ok, slow or off")]
     SimWeb(String),
+    /// `--media-url-base` is not an http URL with a host.
+    #[error("--media-url-base {0:?}: expected an http URL with a host, e.g. http://10.0.0.5:82")]
+    MediaUrlBase(String),
+    /// `--sd-card-gib` out of range.
+    #[error("--sd-card-gib {0}: expected a size in GiB above 0 and at most {MAX_SD_CARD_GIB}")]
+    SdCardGib(String),
     /// `--tracker-api` neither `off` nor an IP address with a port.
     #[error("--tracker-api {0:?}: expected off or IP:PORT, e.g. 127.0.0.1:14660")]
     TrackerApi(String),
@@ -215,6 +238,9 @@ impl Config {
             sim_web: SimWeb::Ok,
             sim_web_port: 0,
             sim_media_dir: None,
+            media_port: Some(82),
+            media_url_base: None,
+            sd_card_bytes: None,
             gimbal_component_id: None,
             gimbal_manager: ManagerMode::Auto,
         }
@@ -318,7 +344,26 @@ impl Config {
             Some("off") => SimWeb::Off,
             Some(v) => return Err(ConfigError::SimWeb(v.to_owned())),
         };
+        let media_url_base = match &o.media_url_base {
+            None => None,
+            Some(u) => Some(
+                url::Url::parse(u)
+                    .ok()
+                    .filter(|p| p.scheme() == "http" && p.host_str().is_some())
+                    .ok_or_else(|| ConfigError::MediaUrlBase(u.clone()))?,
+            ),
+        };
+        let sd_card_bytes = match o.sd_card_gib {
+            None => None,
+            Some(g) if g.is_finite() && g > 0.0 && g <= MAX_SD_CARD_GIB => {
+                Some((g * 1024.0 * 1024.0 * 1024.0) as u64)
+            }
+            Some(g) => return Err(ConfigError::SdCardGib(g.to_string())),
+        };
         Ok(Self {
+            media_port: o.media_port,
+            media_url_base,
+            sd_card_bytes,
             sim_web,
             sim_web_port: o.sim_web_port,
             sim_media_dir: o.sim_media_dir,

@@ -29,11 +29,13 @@ use crate::io::tracker::{self, TrackerIn};
 use crate::sim::{server as sim_server, tracker_client as sim_tracker, SimConfig};
 
 mod events;
+mod media_port;
 mod sim_web;
 mod state_keeper;
 mod tracker_port;
 
 use events::log_event;
+use media_port::MediaPort;
 use state_keeper::{load_state, StateKeeper};
 use tracker_port::{recv_tracker, TrackerPort};
 
@@ -225,6 +227,9 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         }
     };
 
+    let (media_config, media_client) =
+        media_port::setup(&config, camera_addr, sim_media.as_ref().map(|m| m.web)).unzip();
+    let media_port = MediaPort::new(media_client);
     let now = driver::clock_now();
     let camera = CameraComponent::with_state(
         CameraConfig {
@@ -238,6 +243,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
                 follow: config.track_follow,
                 ..TrackingConfig::default()
             },
+            media: media_config.clone(),
             ..CameraConfig::default()
         },
         now,
@@ -294,6 +300,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         state_dir,
         signer,
         tracker_port,
+        media_port,
     ));
     Ok(Running {
         mavlink_local,
@@ -320,6 +327,7 @@ async fn drive(
     state_dir: Option<PathBuf>,
     signer: Option<Arc<Signer>>,
     tracker_port: TrackerPort,
+    media_port: MediaPort,
 ) -> anyhow::Result<()> {
     let mut keeper = state_dir.map(|dir| StateKeeper {
         dir,
@@ -340,6 +348,7 @@ async fn drive(
         signer,
         keeper.as_mut(),
         tracker_port,
+        media_port,
     )
     .await;
     // A clean stop gives back the reserved indices (an error or a crash keeps them reserved).
@@ -361,6 +370,7 @@ async fn drive_loop(
     signer: Option<Arc<Signer>>,
     mut keeper: Option<&mut StateKeeper>,
     mut tracker_port: TrackerPort,
+    mut media_port: MediaPort,
 ) -> anyhow::Result<()> {
     let mut tracker_rx = tracker_port.rx.take();
     let mut seq: u8 = 0;
@@ -400,8 +410,10 @@ async fn drive_loop(
             });
         }
         tracker_port.flush(bridge);
+        media_port.flush(bridge);
         let mut listener_ended = false;
         let rx = &mut tracker_rx;
+        let media = &mut media_port;
         // Every branch is cancel-safe: the turn drops this future when a timer comes due first.
         let input = async {
             tokio::select! {
@@ -411,6 +423,7 @@ async fn drive_loop(
                 inc = in_rx.recv() => Input::Mavlink(inc),
                 r = siyi.recv() => Input::Siyi(r),
                 t = recv_tracker(rx) => Input::Tracker(t),
+                m = media.recv() => Input::Media(m),
             }
         };
         let flow = driver::turn(bridge, None, input, |bridge, now, input| {
@@ -436,6 +449,9 @@ async fn drive_loop(
                 Input::Siyi(Ok(d)) => bridge.handle_siyi(now, &d),
                 Input::Tracker(None) => listener_ended = true,
                 Input::Tracker(Some(t)) => tracker_port.handle(bridge, now, t),
+                // The port keeps a sender: `None` never comes.
+                Input::Media(None) => {}
+                Input::Media(Some(m)) => MediaPort::handle(bridge, now, m),
                 Input::Siyi(Err(e)) => {
                     // ICMP "port unreachable" when the camera is off: counted, not fatal.
                     siyi_errors += 1;
@@ -463,6 +479,7 @@ enum Input {
     Mavlink(Option<mavio::Incoming>),
     Siyi(std::io::Result<Vec<u8>>),
     Tracker(Option<TrackerIn>),
+    Media(Option<(u64, crate::core::media::Reply)>),
 }
 
 impl Timed for Bridge<SiyiLink> {

@@ -97,6 +97,26 @@ pub struct Args {
     /// fresh temporary directory, removed at exit.
     #[arg(long, value_name = "DIR", requires = "simulate")]
     pub sim_media_dir: Option<PathBuf>,
+    /// TCP port of the camera's web server (its SD card: photo files for CAMERA_IMAGE_CAPTURED's
+    /// file_url, card use), on the camera's host. With --simulate the simulator's web server is
+    /// used instead.
+    #[arg(long, value_name = "PORT", default_value_t = 82, value_parser = clap::value_parser!(u16).range(1..))]
+    pub media_port: u16,
+    /// Do not use the camera's web server: photos are reported without file URLs and the card's
+    /// use is not learned.
+    #[arg(long, conflicts_with_all = ["media_url_base", "sd_card_gib"])]
+    pub no_media: bool,
+    /// Base of the photo URLs given to ground stations, for one that reaches the camera through
+    /// another address (e.g. `http://10.0.0.5:8082`). Default: the camera's web server as the
+    /// bridge reaches it.
+    #[arg(long, value_name = "URL")]
+    pub media_url_base: Option<String>,
+    /// Size of the camera's SD card, GiB (e.g. 64). With it STORAGE_INFORMATION is READY with
+    /// total = this, used = the sizes of the files on the card (learned from the web server),
+    /// available = the rest. Without it the capacity is reported as not supported (the camera
+    /// cannot tell it).
+    #[arg(long, value_name = "GIB")]
+    pub sd_card_gib: Option<f64>,
     /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
     #[arg(long, default_value_t = 2_000)]
     pub sim_boot_ms: u64,
@@ -153,6 +173,9 @@ impl Args {
             sim_web: Some(self.sim_web.clone()),
             sim_web_port: self.sim_web_port,
             sim_media_dir: self.sim_media_dir.clone(),
+            media_port: (!self.no_media).then_some(self.media_port),
+            media_url_base: self.media_url_base.clone(),
+            sd_card_gib: self.sd_card_gib,
             gimbal_compid: self.gimbal_compid.clone(),
             gimbal_manager: self.gimbal_manager.clone(),
         })?)

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::core::media::api::{ApiQuery, MediaKind, API_BASE, MAX_API_BODY_BYTES};
+use crate::core::media::api::{ApiQuery, MediaFile, MediaKind, API_BASE, MAX_API_BODY_BYTES};
 
 /// Longest wait for a TCP connection to the web server.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -80,6 +80,31 @@ impl MediaClient {
             .await
             .map_err(|e| FetchError::Unreachable(e.to_string()))?;
         read_bounded(response, MAX_API_BODY_BYTES).await
+    }
+}
+
+impl MediaClient {
+    /// The size of `file` from a HEAD request (None: no Content-Length, or not found).
+    pub async fn head_size(&self, file: &MediaFile) -> Result<Option<u64>, FetchError> {
+        let url = self
+            .base
+            .join(&file.path())
+            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        let response = self
+            .http
+            .head(url)
+            .timeout(API_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Ok(None);
+        }
+        Ok(response
+            .headers()
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok()))
     }
 }
 
