@@ -237,6 +237,11 @@ impl Finder {
         }
     }
 
+    /// When the oldest waiting capture is given up.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.waiting.front().map(|w| w.deadline)
+    }
+
     /// Gives up the captures whose deadline passed (call from the timer).
     pub fn handle_timeout(&mut self, now: Instant) {
         let why = if self.failing {

@@ -215,14 +215,18 @@ impl Media {
 
     /// When [`Media::handle_timeout`] should run next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [
-            self.photos.poll_timeout(),
-            self.videos.poll_timeout(),
-            self.storage.poll_timeout(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        // With a request in flight nothing new is asked: only the deadlines count.
+        let steps = if self.in_flight.is_some() {
+            [None; 3]
+        } else {
+            [
+                self.photos.poll_timeout(),
+                self.videos.poll_timeout(),
+                self.storage.poll_timeout(),
+            ]
+        };
+        let deadlines = [self.photos.next_deadline(), self.videos.next_deadline()];
+        steps.into_iter().chain(deadlines).flatten().min()
     }
 
     /// Collects conclusions and starts the next request if none is in flight: photos first,
