@@ -24,12 +24,6 @@ use siyi_protocol::{FirmwareVersion, RecordState, ZoomDirection};
 
 const P0: [f32; 7] = [0.0; 7];
 
-fn p(v: &[f32]) -> [f32; 7] {
-    let mut a = [0.0; 7];
-    a[..v.len()].copy_from_slice(v);
-    a
-}
-
 #[test]
 fn heartbeat_is_a_camera_at_1_hz_with_explicit_flags() {
     let t0 = FakeLink::t0();
