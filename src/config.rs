@@ -27,6 +27,18 @@ pub enum CameraSource {
 /// `udpin:0.0.0.0:14540`).
 pub const DEFAULT_MAVLINK: &str = "udpout:127.0.0.1:14550";
 
+/// What the simulated camera's web server (HTTP media API and downloads) does: `--sim-web`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum SimWeb {
+    /// Answers at once (new files are listed 300 ms after the shot).
+    #[default]
+    Ok,
+    /// Answers every API request 3 s late.
+    Slow,
+    /// Not started: nothing listens.
+    Off,
+}
+
 /// Flags as given (before validation).
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -62,11 +74,27 @@ pub struct RunOptions {
     pub sim_ai_module: bool,
     /// `--sim-tracker on|off` (simulator only).
     pub sim_tracker: bool,
+    /// `--sim-web ok|slow|off` (simulator only; None = ok).
+    pub sim_web: Option<String>,
+    /// `--sim-web-port N` (simulator only; 0 = ephemeral).
+    pub sim_web_port: u16,
+    /// `--sim-media-dir DIR` (simulator only; None = a fresh temporary directory).
+    pub sim_media_dir: Option<PathBuf>,
+    /// `--media-port PORT` (None: `--no-media`).
+    pub media_port: Option<u16>,
+    /// `--media-url-base URL`.
+    pub media_url_base: Option<String>,
+    /// `--sd-card-gib N`.
+    pub sd_card_gib: Option<f64>,
     /// `--gimbal-compid N|off` (None = the default 154).
     pub gimbal_compid: Option<String>,
     /// `--gimbal-manager auto|on|off` (None = auto).
     pub gimbal_manager: Option<String>,
 }
+
+/// Largest `--sd-card-gib` (the SD Express / SDUC limit is 128 TiB; the A8 mini reads far
+/// less, but the bridge does not judge that).
+pub const MAX_SD_CARD_GIB: f64 = 131_072.0;
 
 /// The validated configuration.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -101,6 +129,20 @@ pub struct Config {
     pub sim_ai_module: bool,
     /// With the simulator: the simulated tracker connects to the tracker API.
     pub sim_tracker: bool,
+    /// With the simulator: its web server (media API and downloads) on 127.0.0.1.
+    pub sim_web: SimWeb,
+    /// With the simulator: the web server's TCP port (0 = ephemeral).
+    pub sim_web_port: u16,
+    /// With the simulator: its SD card directory (None = a fresh temporary directory, removed
+    /// when the bridge stops).
+    pub sim_media_dir: Option<PathBuf>,
+    /// TCP port of the camera's web server (None: not used, `--no-media`; with the simulator
+    /// its own web server is used whatever the port).
+    pub media_port: Option<u16>,
+    /// Base of the file URLs given to ground stations (None: the web server as reached).
+    pub media_url_base: Option<url::Url>,
+    /// The SD card's size, bytes (`--sd-card-gib`).
+    pub sd_card_bytes: Option<u64>,
     /// Component id of the gimbal device (None = no gimbal component).
     pub gimbal_component_id: Option<u8>,
     /// Whether the bridge acts as the gimbal manager.
@@ -150,6 +192,15 @@ pub enum ConfigError {
     /// `--stream-uri` empty or not a URI.
     #[error("--stream-uri {0:?}: expected a URI such as rtsp://192.168.144.25:8554/main.264")]
     StreamUri(String),
+    /// `--sim-web` not one of the modes.
+    #[error("--sim-web {0:?}: expected ok, slow or off")]
+    SimWeb(String),
+    /// `--media-url-base` is not an http URL with a host.
+    #[error("--media-url-base {0:?}: expected an http URL with a host, e.g. http://10.0.0.5:82")]
+    MediaUrlBase(String),
+    /// `--sd-card-gib` out of range.
+    #[error("--sd-card-gib {0}: expected a size in GiB above 0 and at most {MAX_SD_CARD_GIB}")]
+    SdCardGib(String),
     /// `--tracker-api` neither `off` nor an IP address with a port.
     #[error("--tracker-api {0:?}: expected off or IP:PORT, e.g. 127.0.0.1:14660")]
     TrackerApi(String),
@@ -164,7 +215,8 @@ impl From<EndpointError> for ConfigError {
 impl Config {
     /// A bridge on the built-in simulator (booting in 300 ms) with these MAVLink endpoints and
     /// nothing else listening or kept: no state dir, no tracker API, no gimbal component, no
-    /// simulated tracker; the rest at the `run` defaults. For tests and embedding; set fields
+    /// simulated tracker; the rest at the `run` defaults (the simulated camera's web server on
+    /// an ephemeral port of 127.0.0.1, its SD card in a temporary directory). For tests and embedding; set fields
     /// on top (`Config { tracker_api: …, ..Config::simulated(…) }`).
     pub fn simulated(mavlink: Vec<Endpoint>) -> Self {
         Self {
@@ -183,6 +235,12 @@ impl Config {
             track_follow: true,
             sim_ai_module: false,
             sim_tracker: false,
+            sim_web: SimWeb::Ok,
+            sim_web_port: 0,
+            sim_media_dir: None,
+            media_port: Some(82),
+            media_url_base: None,
+            sd_card_bytes: None,
             gimbal_component_id: None,
             gimbal_manager: ManagerMode::Auto,
         }
@@ -280,7 +338,35 @@ impl Config {
             Some("off") => ManagerMode::Off,
             Some(v) => return Err(ConfigError::GimbalManager(v.to_owned())),
         };
+        let sim_web = match o.sim_web.as_deref().map(str::trim) {
+            None | Some("ok") => SimWeb::Ok,
+            Some("slow") => SimWeb::Slow,
+            Some("off") => SimWeb::Off,
+            Some(v) => return Err(ConfigError::SimWeb(v.to_owned())),
+        };
+        let media_url_base = match &o.media_url_base {
+            None => None,
+            Some(u) => Some(
+                url::Url::parse(u)
+                    .ok()
+                    .filter(|p| p.scheme() == "http" && p.host_str().is_some())
+                    .ok_or_else(|| ConfigError::MediaUrlBase(u.clone()))?,
+            ),
+        };
+        let sd_card_bytes = match o.sd_card_gib {
+            None => None,
+            Some(g) if g.is_finite() && g > 0.0 && g <= MAX_SD_CARD_GIB => {
+                Some((g * 1024.0 * 1024.0 * 1024.0) as u64)
+            }
+            Some(g) => return Err(ConfigError::SdCardGib(g.to_string())),
+        };
         Ok(Self {
+            media_port: o.media_port,
+            media_url_base,
+            sd_card_bytes,
+            sim_web,
+            sim_web_port: o.sim_web_port,
+            sim_media_dir: o.sim_media_dir,
             tracker_api,
             track_follow: o.track_follow,
             sim_ai_module: o.sim_ai_module,

@@ -24,12 +24,6 @@ use siyi_protocol::{FirmwareVersion, RecordState, ZoomDirection};
 
 const P0: [f32; 7] = [0.0; 7];
 
-fn p(v: &[f32]) -> [f32; 7] {
-    let mut a = [0.0; 7];
-    a[..v.len()].copy_from_slice(v);
-    a
-}
-
 #[test]
 fn heartbeat_is_a_camera_at_1_hz_with_explicit_flags() {
     let t0 = FakeLink::t0();
@@ -208,9 +202,11 @@ fn qgc5_discovery_sequence() {
     let Some(MavMessage::STORAGE_INFORMATION(st)) = out[1].mav() else {
         panic!()
     };
+    // A card is in, but its size is unknown (no --sd-card-gib): NOT_SUPPORTED keeps QGC's
+    // shutter usable; READY with 0 free would grey it out.
     assert_eq!(
         st.status,
-        mavlink::dialects::common::StorageStatus::STORAGE_STATUS_READY
+        mavlink::dialects::common::StorageStatus::STORAGE_STATUS_NOT_SUPPORTED
     );
     assert!(st.available_capacity.is_finite() && st.total_capacity.is_finite());
     // Settings → FOV status (zoom-aware).

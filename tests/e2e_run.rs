@@ -5,9 +5,9 @@
 mod gcs;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use gcs::{heartbeat, is_camera_heartbeat, p, Gcs};
+use gcs::{p, Gcs};
 use mavlink::dialects::common::{MavBool, MavCmd, MavMessage, MavResult};
 use mavlink::MavlinkVersion;
 use siyi_bridge::app;
@@ -24,32 +24,7 @@ fn config(state_dir: PathBuf) -> Config {
 }
 
 async fn start(dir: &std::path::Path) -> (app::Running, Gcs) {
-    let running = app::spawn(config(dir.to_path_buf()))
-        .await
-        .expect("bridge starts");
-    let addr = running.mavlink_local[0].expect("udp socket");
-    let mut c = Gcs::new(addr, WAIT).await;
-    // Announce ourselves as a GCS (udpin answers peers that have sent to it).
-    c.send(&heartbeat()).await;
-    c.expect_msg(|m| is_camera_heartbeat(m).then_some(())).await;
-    // Discovery: retry CAMERA_INFORMATION until the simulated camera has booted.
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let r = c
-            .command(MavCmd::MAV_CMD_REQUEST_MESSAGE, p(&[259.0]))
-            .await;
-        if r == MavResult::MAV_RESULT_ACCEPTED {
-            break;
-        }
-        assert_eq!(r, MavResult::MAV_RESULT_TEMPORARILY_REJECTED);
-        assert!(Instant::now() < deadline, "camera never identified");
-        // Pace the retries by the bridge's own traffic (next heartbeat or status text).
-        c.expect_msg(|m| {
-            matches!(m, MavMessage::HEARTBEAT(_) | MavMessage::STATUSTEXT(_)).then_some(())
-        })
-        .await;
-    }
-    (running, c)
+    gcs::start_bridge(config(dir.to_path_buf()), WAIT).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

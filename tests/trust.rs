@@ -20,12 +20,6 @@ use siyi_bridge::core::camera::{
 use siyi_bridge::core::link::{Fresh, LinkConfig, LinkEvent, LinkHealth, OpOutcome, SiyiLink};
 use siyi_protocol::RecordState;
 
-fn p(v: &[f32]) -> [f32; 7] {
-    let mut a = [0.0; 7];
-    a[..v.len()].copy_from_slice(v);
-    a
-}
-
 fn texts(out: &[Transmit]) -> Vec<String> {
     out.iter()
         .filter_map(|t| match t.mav() {

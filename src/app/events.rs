@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use crate::core::bridge::BridgeEvent;
 use crate::core::camera::CameraEvent;
 use crate::core::link::{LinkEvent, Operation};
+use crate::core::media::api::MediaKind;
+use crate::core::media::MediaEvent;
 
 pub(super) fn log_event(ev: &BridgeEvent, camera: SocketAddr) {
     use crate::core::link::LinkHealth;
@@ -54,5 +56,35 @@ pub(super) fn log_event(ev: &BridgeEvent, camera: SocketAddr) {
         BridgeEvent::Camera(CameraEvent::Persist(s)) => {
             tracing::debug!("image counter now {}", s.image_count)
         }
+        BridgeEvent::Camera(CameraEvent::Media(ev)) => log_media(ev),
+    }
+}
+
+fn log_media(ev: &MediaEvent) {
+    match ev {
+        MediaEvent::Found {
+            kind: MediaKind::Photos,
+            tag,
+            file,
+        } => tracing::info!("photo {tag} is {} on the card", file.path()),
+        MediaEvent::Found { kind, file, .. } => {
+            tracing::info!("{} saved as {} on the card", kind.noun(), file.path())
+        }
+        MediaEvent::GaveUp { kind, tag, why } => match kind {
+            MediaKind::Photos => {
+                tracing::info!(
+                    "photo {tag}: file not found ({}); its URL stays empty",
+                    why.text()
+                )
+            }
+            MediaKind::Videos => tracing::info!("recording: file not found ({})", why.text()),
+        },
+        MediaEvent::Refused { what } => {
+            tracing::warn!("camera web server listed a file that is not fetched: {what}")
+        }
+        MediaEvent::ServerDown => tracing::warn!(
+            "the camera's web server does not answer: photos are reported without file URLs"
+        ),
+        MediaEvent::ServerBack => tracing::info!("the camera's web server answers again"),
     }
 }

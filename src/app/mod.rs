@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -29,10 +29,13 @@ use crate::io::tracker::{self, TrackerIn};
 use crate::sim::{server as sim_server, tracker_client as sim_tracker, SimConfig};
 
 mod events;
+mod media_port;
+mod sim_web;
 mod state_keeper;
 mod tracker_port;
 
 use events::log_event;
+use media_port::MediaPort;
 use state_keeper::{load_state, StateKeeper};
 use tracker_port::{recv_tracker, TrackerPort};
 
@@ -48,6 +51,13 @@ pub struct Running {
     pub camera: SocketAddr,
     /// Where the tracker API listens (None: off).
     pub tracker_api: Option<SocketAddr>,
+    /// With `--simulate`: where the simulated camera's web server (media API, downloads)
+    /// listens, `http://ADDR` (None: no simulator, or `--sim-web off`).
+    pub sim_web: Option<SocketAddr>,
+    /// With `--simulate`: the simulated camera's SD card directory.
+    pub sim_media_dir: Option<PathBuf>,
+    /// The temporary SD card directory (no `--sim-media-dir`): removed when this is dropped.
+    _sim_media_temp: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     others: Vec<tokio::task::JoinHandle<()>>,
@@ -107,18 +117,22 @@ impl Running {
 /// Starts the bridge (and the simulator with `--simulate`) on the current tokio runtime.
 /// Errors name the flag or address that failed.
 pub async fn spawn(config: Config) -> anyhow::Result<Running> {
-    let (camera_addr, sim, sim_pose) = match &config.camera {
-        CameraSource::Udp(a) => (*a, None, None),
+    let mut others = Vec::new();
+    let (camera_addr, sim, sim_pose, sim_media) = match &config.camera {
+        CameraSource::Udp(a) => (*a, None, None, None),
         CameraSource::Simulate => {
             let sim_config = SimConfig {
                 boot_time_ms: config.sim_boot_ms,
                 ai_module: config.sim_ai_module,
                 ..SimConfig::default()
             };
-            let (addr, handle, pose) = sim_server::spawn_with_pose(
+            let mut media = sim_web::start(&config, sim_config.sd_card).await?;
+            others.extend(media.task.take());
+            let (addr, handle, pose) = sim_server::spawn_with_media(
                 ([127, 0, 0, 1], 0).into(),
                 sim_config,
                 std::future::pending(),
+                Some(media.store.clone()),
             )
             .await
             .context("--simulate: cannot start the simulator on 127.0.0.1")?;
@@ -127,7 +141,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
                 config.sim_boot_ms,
                 if config.sim_ai_module { ", with an AI tracking module" } else { "" }
             );
-            (addr, Some(handle), Some(pose))
+            (addr, Some(handle), Some(pose), Some(media))
         }
     };
     let local: Option<SocketAddr> = camera_addr
@@ -175,7 +189,6 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             "MAVLink 2 signing on: unsigned frames (except RADIO_STATUS) are dropped; link id {OUR_LINK_ID}"
         );
     }
-    let mut others = Vec::new();
     let mut mavlink_local = Vec::new();
     for ep in &config.mavlink {
         let opened = mavio::open(
@@ -214,6 +227,9 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         }
     };
 
+    let (media_config, media_client) =
+        media_port::setup(&config, camera_addr, sim_media.as_ref().map(|m| m.web)).unzip();
+    let media_port = MediaPort::new(media_client);
     let now = driver::clock_now();
     let camera = CameraComponent::with_state(
         CameraConfig {
@@ -227,13 +243,14 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
                 follow: config.track_follow,
                 ..TrackingConfig::default()
             },
+            media: media_config.clone(),
             ..CameraConfig::default()
         },
         now,
         persisted,
     );
     let link_config = LinkConfig {
-        attitude_interval_ms: config.attitude_poll_ms,
+        attitude_interval: Duration::from_millis(config.attitude_poll_ms),
         ..LinkConfig::default()
     };
     let link = SiyiLink::new(link_config, now);
@@ -283,11 +300,15 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         state_dir,
         signer,
         tracker_port,
+        media_port,
     ));
     Ok(Running {
         mavlink_local,
         camera: camera_addr,
         tracker_api,
+        sim_web: sim_media.as_ref().and_then(|m| m.web),
+        sim_media_dir: sim_media.as_ref().map(|m| m.store.root().to_owned()),
+        _sim_media_temp: sim_media.and_then(|m| m.temp),
         shutdown: Some(stop_tx),
         task,
         others,
@@ -306,6 +327,7 @@ async fn drive(
     state_dir: Option<PathBuf>,
     signer: Option<Arc<Signer>>,
     tracker_port: TrackerPort,
+    media_port: MediaPort,
 ) -> anyhow::Result<()> {
     let mut keeper = state_dir.map(|dir| StateKeeper {
         dir,
@@ -326,6 +348,7 @@ async fn drive(
         signer,
         keeper.as_mut(),
         tracker_port,
+        media_port,
     )
     .await;
     // A clean stop gives back the reserved indices (an error or a crash keeps them reserved).
@@ -347,6 +370,7 @@ async fn drive_loop(
     signer: Option<Arc<Signer>>,
     mut keeper: Option<&mut StateKeeper>,
     mut tracker_port: TrackerPort,
+    mut media_port: MediaPort,
 ) -> anyhow::Result<()> {
     let mut tracker_rx = tracker_port.rx.take();
     let mut seq: u8 = 0;
@@ -386,8 +410,10 @@ async fn drive_loop(
             });
         }
         tracker_port.flush(bridge);
+        media_port.flush(bridge);
         let mut listener_ended = false;
         let rx = &mut tracker_rx;
+        let media = &mut media_port;
         // Every branch is cancel-safe: the turn drops this future when a timer comes due first.
         let input = async {
             tokio::select! {
@@ -397,6 +423,7 @@ async fn drive_loop(
                 inc = in_rx.recv() => Input::Mavlink(inc),
                 r = siyi.recv() => Input::Siyi(r),
                 t = recv_tracker(rx) => Input::Tracker(t),
+                m = media.recv() => Input::Media(m),
             }
         };
         let flow = driver::turn(bridge, None, input, |bridge, now, input| {
@@ -422,6 +449,9 @@ async fn drive_loop(
                 Input::Siyi(Ok(d)) => bridge.handle_siyi(now, &d),
                 Input::Tracker(None) => listener_ended = true,
                 Input::Tracker(Some(t)) => tracker_port.handle(bridge, now, t),
+                // The port keeps a sender: `None` never comes.
+                Input::Media(None) => {}
+                Input::Media(Some(m)) => MediaPort::handle(bridge, now, m),
                 Input::Siyi(Err(e)) => {
                     // ICMP "port unreachable" when the camera is off: counted, not fatal.
                     siyi_errors += 1;
@@ -449,6 +479,7 @@ enum Input {
     Mavlink(Option<mavio::Incoming>),
     Siyi(std::io::Result<Vec<u8>>),
     Tracker(Option<TrackerIn>),
+    Media(Option<(u64, crate::core::media::Reply)>),
 }
 
 impl Timed for Bridge<SiyiLink> {

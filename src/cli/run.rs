@@ -83,6 +83,40 @@ pub struct Args {
     /// API free for your own tracker, e.g. scripts/tracker_client.py).
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
     pub sim_tracker: bool,
+    /// With --simulate: the simulated camera's web server (its HTTP media API and SD card
+    /// downloads, port 82 on a real A8 mini) on 127.0.0.1: `ok`, `slow` (every API answer 3 s
+    /// late) or `off` (nothing listens).
+    #[arg(long, value_name = "ok|slow|off", default_value = "ok")]
+    pub sim_web: String,
+    /// With --simulate: TCP port of the simulated web server on 127.0.0.1 (0: any free port;
+    /// the address is logged).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub sim_web_port: u16,
+    /// With --simulate: the simulated SD card, a directory (created if missing; photos in
+    /// 101SIYI_IMG, videos in 100SIYI_VID; numbering continues from what is there). Default: a
+    /// fresh temporary directory, removed at exit.
+    #[arg(long, value_name = "DIR", requires = "simulate")]
+    pub sim_media_dir: Option<PathBuf>,
+    /// TCP port of the camera's web server (its SD card: photo files for CAMERA_IMAGE_CAPTURED's
+    /// file_url, card use), on the camera's host. With --simulate the simulator's web server is
+    /// used instead.
+    #[arg(long, value_name = "PORT", default_value_t = 82, value_parser = clap::value_parser!(u16).range(1..))]
+    pub media_port: u16,
+    /// Do not use the camera's web server: photos are reported without file URLs and the card's
+    /// use is not learned.
+    #[arg(long, conflicts_with_all = ["media_url_base", "sd_card_gib"])]
+    pub no_media: bool,
+    /// Base of the photo URLs given to ground stations, for one that reaches the camera through
+    /// another address (e.g. `http://10.0.0.5:8082`). Default: the camera's web server as the
+    /// bridge reaches it.
+    #[arg(long, value_name = "URL")]
+    pub media_url_base: Option<String>,
+    /// Size of the camera's SD card, GiB (e.g. 64). With it STORAGE_INFORMATION is READY with
+    /// total = this, used = the sizes of the files on the card (learned from the web server),
+    /// available = the rest. Without it the capacity is reported as not supported (the camera
+    /// cannot tell it).
+    #[arg(long, value_name = "GIB")]
+    pub sd_card_gib: Option<f64>,
     /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
     #[arg(long, default_value_t = 2_000)]
     pub sim_boot_ms: u64,
@@ -129,6 +163,12 @@ impl Args {
             track_follow: self.track_follow,
             sim_ai_module: self.sim_ai_module,
             sim_tracker: self.sim_tracker,
+            sim_web: Some(self.sim_web.clone()),
+            sim_web_port: self.sim_web_port,
+            sim_media_dir: self.sim_media_dir.clone(),
+            media_port: (!self.no_media).then_some(self.media_port),
+            media_url_base: self.media_url_base.clone(),
+            sd_card_gib: self.sd_card_gib,
             gimbal_compid: self.gimbal_compid.clone(),
             gimbal_manager: self.gimbal_manager.clone(),
         })?)
@@ -195,6 +235,43 @@ mod tests {
         assert!(a.track_follow);
         assert!(parse(&["--track-follow", "maybe"]).is_err());
         assert!(parse(&["--sim-ai-module"]).is_err(), "needs --simulate");
+        assert!(
+            parse(&["--sim-media-dir", "/tmp/x"]).is_err(),
+            "needs --simulate"
+        );
+    }
+
+    #[test]
+    fn sim_web_flags() {
+        use crate::config::SimWeb;
+        let c = parse(&["--simulate"]).unwrap().to_config().unwrap();
+        assert_eq!(
+            (c.sim_web, c.sim_web_port, c.sim_media_dir),
+            (SimWeb::Ok, 0, None)
+        );
+        let c = parse(&[
+            "--simulate",
+            "--sim-web",
+            "slow",
+            "--sim-web-port",
+            "8082",
+            "--sim-media-dir",
+            "/tmp/card",
+        ])
+        .unwrap()
+        .to_config()
+        .unwrap();
+        assert_eq!(c.sim_web, SimWeb::Slow);
+        assert_eq!(c.sim_web_port, 8082);
+        assert_eq!(c.sim_media_dir, Some(PathBuf::from("/tmp/card")));
+        let c = parse(&["--simulate", "--sim-web", "off"]).unwrap();
+        assert_eq!(c.to_config().unwrap().sim_web, SimWeb::Off);
+        let err = parse(&["--simulate", "--sim-web", "maybe"])
+            .unwrap()
+            .to_config()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--sim-web"), "{err}");
     }
 
     #[test]

@@ -188,6 +188,17 @@ impl<L: SiyiSide> Bridge<L> {
         self.pump(now);
     }
 
+    /// Next request for the camera's web server.
+    pub fn poll_media_request(&mut self) -> Option<crate::core::media::MediaRequest> {
+        self.camera.poll_media_request()
+    }
+
+    /// The answer to web server request `id`.
+    pub fn handle_media_reply(&mut self, now: Instant, id: u64, reply: crate::core::media::Reply) {
+        self.camera.handle_media_reply(now, id, reply, &self.link);
+        self.pump(now);
+    }
+
     /// Next line or close for a tracker connection.
     pub fn poll_tracker(&mut self) -> Option<TrackerOutput> {
         self.camera.tracking_mut().poll_tracker()

@@ -96,6 +96,31 @@ impl MediaClient {
     }
 }
 
+impl MediaClient {
+    /// The size of `file` from a HEAD request (None: no Content-Length, or not found).
+    pub async fn head_size(&self, file: &MediaFile) -> Result<Option<u64>, FetchError> {
+        let url = self
+            .base
+            .join(&file.path())
+            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        let response = self
+            .http
+            .head(url)
+            .timeout(API_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Ok(None);
+        }
+        Ok(response
+            .headers()
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok()))
+    }
+}
+
 /// Reads a body chunk by chunk, stopping past `limit` bytes.
 pub async fn read_bounded(
     mut response: reqwest::Response,

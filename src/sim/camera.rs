@@ -54,6 +54,7 @@ pub use super::ai::{AI_STREAM_HZ, LOST_AFTER_MS};
 pub use super::config::SimConfig;
 pub use super::gimbal::{GimbalMotion, PITCH_MAX_DEG, PITCH_MIN_DEG, YAW_LIMIT_DEG};
 pub use super::outbox::Transmit;
+pub use super::recorder::SimMedia;
 pub use super::scene::{Direction, ImageBox, SimPose};
 pub use super::state::{SimState, SimStats};
 pub use super::zoom::{ZoomMotion, MAX_ZOOM, MIN_ZOOM};
@@ -268,6 +269,12 @@ impl SimCamera {
         self.outbox.pop()
     }
 
+    /// The next file the camera put on its SD card (a photo taken, a recording finished), for
+    /// the I/O shell to write; in the order they happened. At most 1 024 wait (the oldest go).
+    pub fn poll_media(&mut self) -> Option<SimMedia> {
+        self.recorder.media.pop_front()
+    }
+
     fn release_due(&mut self, now: Instant) {
         self.outbox.release_due(now, self.last_client);
     }
@@ -324,7 +331,7 @@ impl SimCamera {
         self.power.start(plan);
         if plan.camera {
             self.outbox.reboot();
-            self.recorder.recording = false;
+            self.recorder.stop_recording();
             self.zoom.reset();
             self.attitude_stream_hz = 0;
             self.next_stream_tick = None;

@@ -22,6 +22,9 @@
 //!   [`server::spawn_with_pose`], which also publishes the camera's [`SimPose`]).
 //! - [`tracker`]: a sans-IO simulated tracker process (the tracker side of `docs/tracker-api.md`)
 //!   that "sees" the scene; [`tracker_client`] is its tokio TCP shell ([`tracker_client::run`]).
+//! - [`web`]: the camera's web server (media API and file downloads over HTTP) and its SD card
+//!   ([`web::MediaStore`]), fed by [`SimCamera::poll_media`] through
+//!   [`server::spawn_with_media`].
 
 mod ai;
 pub mod camera;
@@ -37,9 +40,10 @@ mod state;
 pub mod tracker;
 pub mod tracker_client;
 mod video;
+pub mod web;
 mod zoom;
 
-pub use camera::{SimCamera, SimConfig, SimState, SimStats, Transmit};
+pub use camera::{SimCamera, SimConfig, SimMedia, SimState, SimStats, Transmit};
 pub use exif::ExifInputs;
 pub use scene::SimPose;
 pub use state::TargetTruth;

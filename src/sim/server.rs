@@ -10,7 +10,11 @@
 //! on a `tokio::sync::watch` channel after every step, for the simulated tracker
 //! ([`tracker_client::run`](super::tracker_client::run)).
 //!
-//! This and `tracker_client` are the only parts of the simulator that read the clock.
+//! [`spawn_with_media`] also writes a file into a [`MediaStore`] (the simulated SD card that the
+//! [web server](super::web) serves) for each photo and finished recording
+//! ([`SimCamera::poll_media`]).
+//!
+//! This, `web` and `tracker_client` are the only parts of the simulator that read the clock.
 
 use std::future::Future;
 use std::io;
@@ -21,8 +25,9 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::camera::{SimCamera, SimConfig, SimStats};
+use super::camera::{SimCamera, SimConfig, SimMedia, SimStats};
 use super::scene::SimPose;
+use super::web::MediaStore;
 
 /// Largest datagram the server reads (bytes); longer ones are truncated by the OS.
 const RECV_BUFFER_LEN: usize = 65_536;
@@ -42,7 +47,8 @@ pub async fn serve(
     config: SimConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<SimStats> {
-    serve_inner(socket, SimCamera::new(config, clock_now()), shutdown, None).await
+    let camera = SimCamera::new(config, clock_now());
+    serve_inner(socket, camera, shutdown, None, None).await
 }
 
 /// Like [`serve`], and publishes the camera's pose and scene time on `pose` after every step
@@ -54,9 +60,22 @@ pub async fn serve_with_pose(
     shutdown: impl Future<Output = ()>,
     pose: watch::Sender<SimPose>,
 ) -> io::Result<SimStats> {
+    serve_with_media(socket, config, shutdown, pose, None).await
+}
+
+/// Like [`serve_with_pose`], and writes a file into `media` (when given) for each photo and
+/// each finished recording of the camera (see [`SimCamera::poll_media`]). A file that cannot be
+/// written is logged and counted as a socket error is; the server goes on.
+pub async fn serve_with_media(
+    socket: UdpSocket,
+    config: SimConfig,
+    shutdown: impl Future<Output = ()>,
+    pose: watch::Sender<SimPose>,
+    media: Option<MediaStore>,
+) -> io::Result<SimStats> {
     let camera = SimCamera::new(config, clock_now());
     pose.send_replace(camera.pose());
-    serve_inner(socket, camera, shutdown, Some(pose)).await
+    serve_inner(socket, camera, shutdown, Some(pose), media).await
 }
 
 async fn serve_inner(
@@ -64,6 +83,7 @@ async fn serve_inner(
     mut camera: SimCamera,
     shutdown: impl Future<Output = ()>,
     pose: Option<watch::Sender<SimPose>>,
+    media: Option<MediaStore>,
 ) -> io::Result<SimStats> {
     let local = socket.local_addr()?;
     let mut buf = vec![0u8; RECV_BUFFER_LEN];
@@ -72,6 +92,20 @@ async fn serve_inner(
     tracing::info!(%local, "A8 mini simulator serving");
 
     loop {
+        while let Some(event) = camera.poll_media() {
+            let Some(store) = &media else { continue };
+            let saved = match event {
+                SimMedia::PhotoTaken => store.save_photo(),
+                SimMedia::VideoFinished => store.save_video(),
+            };
+            match saved {
+                Ok(name) => tracing::debug!(name, "simulated camera saved a file"),
+                Err(err) => {
+                    io_errors += 1;
+                    tracing::warn!(%err, root = %store.root().display(), "simulated SD card: cannot write");
+                }
+            }
+        }
         while let Some(tx) = camera.poll_transmit_to() {
             let Some(to) = tx.to else {
                 tracing::debug!("no client known yet; frame not sent");
@@ -157,6 +191,22 @@ pub async fn spawn_with_pose(
     JoinHandle<io::Result<SimStats>>,
     watch::Receiver<SimPose>,
 )> {
+    spawn_with_media(bind, config, shutdown, None).await
+}
+
+/// Like [`spawn_with_pose`], and the camera's photos and finished recordings become files in
+/// `media` (see [`serve_with_media`]); serve the same store with
+/// [`web::spawn`](super::web::spawn). `media` None: nothing is written.
+pub async fn spawn_with_media(
+    bind: SocketAddr,
+    config: SimConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    media: Option<MediaStore>,
+) -> io::Result<(
+    SocketAddr,
+    JoinHandle<io::Result<SimStats>>,
+    watch::Receiver<SimPose>,
+)> {
     let socket = UdpSocket::bind(bind).await?;
     let addr = socket.local_addr()?;
     let (tx, rx) = watch::channel(SimPose {
@@ -165,6 +215,6 @@ pub async fn spawn_with_pose(
         zoom: 1.0,
         scene_time_s: 0.0,
     });
-    let handle = tokio::spawn(serve_with_pose(socket, config, shutdown, tx));
+    let handle = tokio::spawn(serve_with_media(socket, config, shutdown, tx, media));
     Ok((addr, handle, rx))
 }

@@ -294,3 +294,10 @@ pub fn result_of(out: &[Transmit]) -> MavResult {
 pub fn all_targets(out: &[Transmit], target: Target) -> bool {
     out.iter().all(|t| t.target == target)
 }
+
+/// Command parameters: `v` then zeros (7 in all).
+pub fn p(v: &[f32]) -> [f32; 7] {
+    let mut a = [0.0; 7];
+    a[..v.len()].copy_from_slice(v);
+    a
+}

@@ -151,3 +151,37 @@ impl Gcs {
         matches!(self.sock.try_recv_from(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
     }
 }
+
+/// Starts the bridge of `config` in-process (`app::spawn`), connects a station to its first
+/// MAVLink endpoint (a `udpin`), announces it, and waits until the (simulated) camera is
+/// identified: CAMERA_INFORMATION is asked until it is ACCEPTED, paced by the bridge's own
+/// traffic, for at most `wait`.
+pub async fn start_bridge(
+    config: siyi_bridge::config::Config,
+    wait: Duration,
+) -> (siyi_bridge::app::Running, Gcs) {
+    let running = siyi_bridge::app::spawn(config)
+        .await
+        .expect("bridge starts");
+    let addr = running.mavlink_local[0].expect("udp socket");
+    let mut c = Gcs::new(addr, wait).await;
+    // Announce ourselves as a GCS (udpin answers peers that have sent to it).
+    c.send(&heartbeat()).await;
+    c.expect_msg(|m| is_camera_heartbeat(m).then_some(())).await;
+    let deadline = Instant::now() + wait;
+    loop {
+        let r = c
+            .command(MavCmd::MAV_CMD_REQUEST_MESSAGE, p(&[259.0]))
+            .await;
+        if r == MavResult::MAV_RESULT_ACCEPTED {
+            break;
+        }
+        assert_eq!(r, MavResult::MAV_RESULT_TEMPORARILY_REJECTED);
+        assert!(Instant::now() < deadline, "camera never identified");
+        c.expect_msg(|m| {
+            matches!(m, MavMessage::HEARTBEAT(_) | MavMessage::STATUSTEXT(_)).then_some(())
+        })
+        .await;
+    }
+    (running, c)
+}

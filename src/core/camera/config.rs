@@ -11,6 +11,9 @@ pub enum CameraEvent {
     Persist(PersistedState),
     /// The system id was learned from the autopilot's heartbeat.
     SystemIdLearned(u8),
+    /// The media service found a file, gave one up, refused an entry, or saw the web server go
+    /// or come back (for the logs).
+    Media(crate::core::media::MediaEvent),
 }
 
 /// Configuration of the camera component.
@@ -37,6 +40,8 @@ pub struct CameraConfig {
     /// The gimbal device component the camera sits on (CAMERA_INFORMATION.gimbal_device_id);
     /// 0 = no gimbal component.
     pub gimbal_device_id: u8,
+    /// The camera's web server (files of photos, card figures); None = not used (`--no-media`).
+    pub media: Option<crate::core::media::MediaConfig>,
 }
 
 impl Default for CameraConfig {
@@ -51,6 +56,7 @@ impl Default for CameraConfig {
             simulated: false,
             tracking: Default::default(),
             gimbal_device_id: 0,
+            media: None,
         }
     }
 }

@@ -47,6 +47,17 @@ impl ImageCounter {
         self.state.clone()
     }
 
+    /// Photo `index`'s file is `path`: returns the state to save (None: no such record, or it
+    /// already had that file).
+    pub fn set_file(&mut self, index: i32, path: String) -> Option<PersistedState> {
+        let r = self.state.records.get_mut(&index)?;
+        if r.file.as_deref() == Some(path.as_str()) {
+            return None;
+        }
+        r.file = Some(path);
+        Some(self.state.clone())
+    }
+
     /// A save failed: the words to say once per failure state (`None` while it keeps failing).
     pub fn save_failed(&mut self) -> Option<&'static str> {
         self.health

@@ -1,6 +1,7 @@
 //! Builders for the MAVLink messages the camera component sends. Every flag field is set
 //! explicitly: the `mavlink` crate's `DEFAULT` for a bitflag field is its *first* flag, not empty.
 
+use crate::core::media::storage::Figures;
 use mavlink::dialects::common::{
     CameraCapFlags, CameraMode, MavBool, MavMessage, MavState, MavType, StorageStatus, StorageType,
     StorageUsageFlag, VideoStreamEncoding, VideoStreamStatusFlags, VideoStreamType,
@@ -132,24 +133,35 @@ pub fn camera_settings(
     })
 }
 
-/// STORAGE_INFORMATION from the SD-card state in 0x0A. The A8 mini does not report capacities:
-/// they are sent as 0 (never NaN, QGC casts them to integers).
+/// The storage status to report: from the SD-card state in 0x0A (no card → EMPTY, card data
+/// loss → UNFORMATTED), and READY only with real figures (`--sd-card-gib` and every file on the
+/// card counted). A card whose capacity is unknown is NOT_SUPPORTED: QGC then keeps the shutter
+/// usable and shows no numbers (READY with 0 free would grey the photo button).
+pub fn storage_status(record: Option<RecordState>, figures: Option<Figures>) -> StorageStatus {
+    match (record, figures) {
+        (Some(RecordState::NoCard), _) => StorageStatus::STORAGE_STATUS_EMPTY,
+        (Some(RecordState::DataLoss), _) => StorageStatus::STORAGE_STATUS_UNFORMATTED,
+        (Some(_), Some(_)) => StorageStatus::STORAGE_STATUS_READY,
+        _ => StorageStatus::STORAGE_STATUS_NOT_SUPPORTED,
+    }
+}
+
+/// STORAGE_INFORMATION ([`storage_status`]). The A8 mini does not report capacities: they are
+/// the user's card size and the sizes of the files on it when known, else 0 (ignored by
+/// ground stations unless READY; never NaN, QGC casts them to integers).
 pub fn storage_information(
     time_boot_ms: u32,
     record: Option<RecordState>,
     storage_id: u8,
+    figures: Option<Figures>,
 ) -> MavMessage {
-    let status = match record {
-        Some(RecordState::NoCard) => StorageStatus::STORAGE_STATUS_EMPTY,
-        Some(RecordState::DataLoss) => StorageStatus::STORAGE_STATUS_UNFORMATTED,
-        Some(_) => StorageStatus::STORAGE_STATUS_READY,
-        None => StorageStatus::STORAGE_STATUS_NOT_SUPPORTED,
-    };
+    let status = storage_status(record, figures);
+    let f = figures.filter(|_| status == StorageStatus::STORAGE_STATUS_READY);
     MavMessage::STORAGE_INFORMATION(STORAGE_INFORMATION_DATA {
         time_boot_ms,
-        total_capacity: 0.0,
-        used_capacity: 0.0,
-        available_capacity: 0.0,
+        total_capacity: f.map_or(0.0, |f| f.total_mib),
+        used_capacity: f.map_or(0.0, |f| f.used_mib),
+        available_capacity: f.map_or(0.0, |f| f.available_mib),
         read_speed: 0.0,
         write_speed: 0.0,
         storage_id,
@@ -176,6 +188,8 @@ pub struct CaptureStatus {
     pub recording_time_ms: u32,
     /// Images taken so far.
     pub image_count: i32,
+    /// Free space on the card, MiB, when known and the storage is READY (else 0).
+    pub available_mib: f32,
 }
 
 /// CAMERA_CAPTURE_STATUS (image_status bit 0 = capture in progress, bit 1 = interval set).
@@ -185,7 +199,7 @@ pub fn capture_status(time_boot_ms: u32, s: CaptureStatus) -> MavMessage {
         time_boot_ms,
         image_interval: s.interval_s.unwrap_or(0.0),
         recording_time_ms: if s.recording { s.recording_time_ms } else { 0 },
-        available_capacity: 0.0,
+        available_capacity: s.available_mib,
         image_status,
         video_status: u8::from(s.recording),
         image_count: s.image_count,
@@ -193,8 +207,9 @@ pub fn capture_status(time_boot_ms: u32, s: CaptureStatus) -> MavMessage {
     })
 }
 
-/// CAMERA_IMAGE_CAPTURED for one record (index −1 and result false for a failed photo).
-pub fn image_captured(time_boot_ms: u32, r: &ImageRecord) -> MavMessage {
+/// CAMERA_IMAGE_CAPTURED for one record (index −1 and result false for a failed photo), with
+/// the URL of its file (empty when not known).
+pub fn image_captured(time_boot_ms: u32, r: &ImageRecord, file_url: &str) -> MavMessage {
     MavMessage::CAMERA_IMAGE_CAPTURED(CAMERA_IMAGE_CAPTURED_DATA {
         time_utc: r.time_utc_us,
         time_boot_ms,
@@ -210,7 +225,7 @@ pub fn image_captured(time_boot_ms: u32, r: &ImageRecord) -> MavMessage {
         } else {
             MavBool::MAV_BOOL_FALSE
         },
-        file_url: "".into(),
+        file_url: file_url.into(),
     })
 }
 

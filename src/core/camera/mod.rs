@@ -23,6 +23,7 @@ pub mod capture;
 pub mod config;
 pub mod counter;
 pub mod exif_feed;
+pub mod files;
 pub mod messages;
 pub mod optics;
 pub mod outage;
@@ -36,7 +37,7 @@ pub mod zoom;
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use mavlink::dialects::common::{CameraMode, MavCmd, MavResult, MavSeverity};
+use mavlink::dialects::common::{CameraMode, MavCmd, MavResult, MavSeverity, StorageStatus};
 use mavlink::MavHeader;
 use siyi_protocol::RecordState;
 
@@ -78,6 +79,8 @@ pub struct CameraComponent {
     /// The vehicle's attitude, for where the camera looks; the EXIF feed to the camera.
     pose: pose::Pose,
     exif: exif_feed::ExifFeed,
+    /// The captures' files (the media service) and the card's figures.
+    files: files::Files,
     events: VecDeque<CameraEvent>,
 }
 
@@ -96,6 +99,7 @@ impl CameraComponent {
         Self {
             host,
             tracking: Tracking::new(config.tracking.clone()),
+            files: files::Files::new(config.media.clone()),
             config,
             clock: config::WallClock::default(),
             health: LinkHealth::Searching,
@@ -169,6 +173,7 @@ impl CameraComponent {
             self.capture.poll_timeout(),
             self.next_status,
             self.tracking.poll_timeout(),
+            self.files.poll_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -205,6 +210,8 @@ impl CameraComponent {
                 .status_active(link)
                 .then(|| next_tick(at, self.config.status_period, now));
         }
+        self.files.handle_timeout(now);
+        self.file_news(now, link);
         let fov = fov(link);
         self.tracking.handle_timeout(now, fov, link);
         self.announce_tracking(now, link);
@@ -343,6 +350,7 @@ impl CameraComponent {
             zoom,
             max_zoom,
             persisted: self.counter.state(),
+            files: &self.files,
             position: self.position(),
             aim: self.aim(now, link),
             gimbal_device_id: self.config.gimbal_device_id,
@@ -352,6 +360,15 @@ impl CameraComponent {
                 recording,
                 recording_time_ms,
                 image_count: self.counter.next_index(),
+                available_mib: match messages::storage_status(
+                    state.record.map(|r| r.value),
+                    self.files.figures(),
+                ) {
+                    StorageStatus::STORAGE_STATUS_READY => {
+                        self.files.figures().map_or(0.0, |f| f.available_mib)
+                    }
+                    _ => 0.0,
+                },
             },
             service_flags: self.tracking.flags(),
             tracking: self.tracking.image_status(),
@@ -456,6 +473,8 @@ impl CameraComponent {
                     self.host.statustext(warn, &text);
                 }
                 self.exif.camera_identified(now, link);
+                self.files.camera_up(now);
+                self.file_news(now, link);
             }
             LinkEvent::Rebooted => {
                 let text = self.outage.rebooted(recording_value(link));
@@ -534,6 +553,9 @@ impl CameraComponent {
                 self.host.statustext(MavSeverity::MAV_SEVERITY_ERROR, &text);
             } else if v.is_start() {
                 self.mode = CameraMode::CAMERA_MODE_VIDEO;
+            } else {
+                self.files.recording_saved(now);
+                self.file_news(now, link);
             }
             self.broadcast_capture_status(now, link);
         } else if let Some(text) = self.adjust.finished(id, &outcome) {
@@ -554,21 +576,65 @@ impl CameraComponent {
         let mut record = ImageRecord::new(index, utc, self.position(), captured);
         record.q = self.aim(now, link).known_q();
         let t = self.host.boot_ms(now);
-        self.host
-            .send(Target::All, messages::image_captured(t, &record));
         if captured {
+            let state = self.counter.take(record.clone());
+            self.events.push_back(CameraEvent::Persist(state));
+            // CAMERA_IMAGE_CAPTURED waits (at most a second) for the photo's file.
+            self.files.photo_taken(now, record.clone(), t);
+            self.file_news(now, link);
             self.host
                 .send(Target::All, messages::camera_trigger(utc, record.index));
-            let state = self.counter.take(record);
-            self.events.push_back(CameraEvent::Persist(state));
             if self.capture.series_active() && refuse_index(&mut self.host, &self.counter) {
                 self.capture.stop();
             }
-        } else if let Some(text) = outcomes::failure_text("Photo", outcome) {
-            self.host.statustext(MavSeverity::MAV_SEVERITY_ERROR, &text);
+        } else {
+            self.host
+                .send(Target::All, messages::image_captured(t, &record, ""));
+            if let Some(text) = outcomes::failure_text("Photo", outcome) {
+                self.host.statustext(MavSeverity::MAV_SEVERITY_ERROR, &text);
+            }
         }
         let status = self.view(now, link).capture_status();
         self.host.send(Target::All, status);
+    }
+
+    /// Acts on what the files part says: announce photos, store their files, log the rest.
+    fn file_news(&mut self, _now: Instant, _link: &impl LinkControl) {
+        while let Some(news) = self.files.poll_news() {
+            match news {
+                files::FileNews::Announce {
+                    record,
+                    time_boot_ms,
+                    file_url,
+                } => {
+                    let m = messages::image_captured(time_boot_ms, &record, &file_url);
+                    self.host.send(Target::All, m);
+                }
+                files::FileNews::PhotoFile { index, path } => {
+                    if let Some(state) = self.counter.set_file(index, path) {
+                        self.events.push_back(CameraEvent::Persist(state));
+                    }
+                }
+                files::FileNews::Media(ev) => self.events.push_back(CameraEvent::Media(ev)),
+            }
+        }
+    }
+
+    /// Next request for the camera's web server.
+    pub fn poll_media_request(&mut self) -> Option<crate::core::media::MediaRequest> {
+        self.files.poll_request()
+    }
+
+    /// The shell's answer to media request `id`.
+    pub fn handle_media_reply(
+        &mut self,
+        now: Instant,
+        id: u64,
+        reply: crate::core::media::Reply,
+        link: &impl LinkControl,
+    ) {
+        self.files.handle_reply(now, id, reply);
+        self.file_news(now, link);
     }
 
     /// The tracking service (read-only: counters, what is tracked).

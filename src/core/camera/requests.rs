@@ -83,6 +83,8 @@ pub struct View<'a> {
     pub max_zoom: f32,
     /// Image counter and capture records.
     pub persisted: &'a PersistedState,
+    /// The captures' files and the card's figures.
+    pub files: &'a super::files::Files,
     /// Vehicle position from the autopilot (or unknown).
     pub position: Position,
     /// Where the camera looks (attitude in the earth frame, image centre on the ground).
@@ -124,12 +126,14 @@ impl View<'_> {
             }
             ID_CAMERA_SETTINGS => self.settings(),
             ID_STORAGE_INFORMATION => {
-                messages::storage_information(t, state.record.map(|r| r.value), 1)
+                let figures = self.files.figures();
+                messages::storage_information(t, state.record.map(|r| r.value), 1, figures)
             }
             ID_CAMERA_CAPTURE_STATUS => self.capture_status(),
             ID_CAMERA_IMAGE_CAPTURED => {
                 let index = i32::try_from(param).ok()?;
-                messages::image_captured(t, self.persisted.records.get(&index)?)
+                let r = self.persisted.records.get(&index)?;
+                messages::image_captured(t, r, &self.files.url_of(r.file.as_deref()))
             }
             ID_VIDEO_STREAM_INFORMATION => {
                 messages::video_stream_information(state, self.stream_uri, hfov_deg)

@@ -37,12 +37,12 @@ impl ReportGate {
 pub(super) const ENCODING_STREAMS: [StreamType; 3] =
     [StreamType::Recording, StreamType::Main, StreamType::Sub];
 
-/// Tunables of the link. All durations in milliseconds. [`Default`] gives the values described in
+/// Tunables of the link. [`Default`] gives the values described in
 /// the field docs.
 #[derive(Clone, PartialEq, Debug)]
 pub struct LinkConfig {
     /// Time allowed for a reply to one request attempt (default 500 ms).
-    pub request_timeout_ms: u64,
+    pub request_timeout: Duration,
     /// Attempts per request in total, first send included (default 3).
     pub max_attempts: u8,
     /// Consecutive unanswered attempts of one command, while the camera answers others, after which
@@ -50,41 +50,41 @@ pub struct LinkConfig {
     /// with a fallback (0x05, 0x0F, 0x16, 0x18, 0x19, 0x20, 0x25, 0x30).
     pub unanswered_after: u8,
     /// Silence after which the camera is declared lost (default 3000 ms).
-    pub lost_after_ms: u64,
+    pub lost_after: Duration,
     /// Interval of the start-up queries 0x02 / 0x01 (default 1000 ms).
-    pub startup_interval_ms: u64,
+    pub startup_interval: Duration,
     /// Interval of the 0x0A system-info poll (default 1000 ms).
-    pub info_interval_ms: u64,
+    pub info_interval: Duration,
     /// Interval of the 0x0A poll while an operation waits for a reading (default 250 ms).
-    pub confirm_poll_ms: u64,
+    pub confirm_poll: Duration,
     /// Interval of the 0x0D attitude poll (default 100 ms = 10 Hz).
-    pub attitude_interval_ms: u64,
+    pub attitude_interval: Duration,
     /// Interval of the 0x18 current-zoom poll (default 1000 ms).
-    pub zoom_interval_ms: u64,
+    pub zoom_interval: Duration,
     /// Interval of the one-off queries 0x16 / 0x20 until answered (default 1000 ms).
-    pub once_interval_ms: u64,
+    pub once_interval: Duration,
     /// Interval of the 0x01 firmware check while up, to notice a reboot (default 5000 ms).
-    pub firmware_check_ms: u64,
+    pub firmware_check: Duration,
     /// Re-send interval of a held continuous zoom, 0x05 (default 500 ms).
-    pub zoom_keepalive_ms: u64,
+    pub zoom_keepalive: Duration,
     /// Time to wait for a 0x0B photo feedback (default 1500 ms). Without one the photo counts as
     /// taken only if the camera never reports photos and answered after the command.
-    pub photo_timeout_ms: u64,
+    pub photo_timeout: Duration,
     /// A 0x0A reading at most this old counts as fresh for a recording decision (default 1000 ms).
-    pub info_fresh_ms: u64,
+    pub info_fresh: Duration,
     /// Time for a recording operation to get its fresh 0x0A reading, and again to see the
     /// state change after the toggle (default 3000 ms each).
-    pub record_timeout_ms: u64,
+    pub record_timeout: Duration,
     /// Time for a motion-mode change to show in 0x0A (default 3000 ms).
-    pub mode_timeout_ms: u64,
+    pub mode_timeout: Duration,
     /// Request a 0x25 attitude stream at this rate (default `None`: poll 0x0D). See the module
     /// docs of `crate::core::link` for the reasoning.
     pub attitude_stream: Option<StreamFrequency>,
     /// Re-arm interval of the 0x25 stream (default 10000 ms; stream lifetime is undocumented).
-    pub stream_rearm_ms: u64,
-    /// How often 0x4D (AI mode) is asked while the camera is up, milliseconds: an AI tracking
-    /// module can be attached or switched on at any time.
-    pub ai_poll_ms: u64,
+    pub stream_rearm: Duration,
+    /// How often 0x4D (AI mode) is asked while the camera is up (default 5000 ms): an AI
+    /// tracking module can be attached or switched on at any time.
+    pub ai_poll: Duration,
     /// Max zoom used when the camera does not answer 0x16 (default 6.0×, the A8 mini's).
     pub max_zoom_fallback: Zoom,
 }
@@ -92,25 +92,25 @@ pub struct LinkConfig {
 impl Default for LinkConfig {
     fn default() -> Self {
         Self {
-            request_timeout_ms: 500,
+            request_timeout: Duration::from_millis(500),
             max_attempts: 3,
             unanswered_after: 5,
-            lost_after_ms: 3000,
-            startup_interval_ms: 1000,
-            info_interval_ms: 1000,
-            confirm_poll_ms: 250,
-            attitude_interval_ms: 100,
-            zoom_interval_ms: 1000,
-            once_interval_ms: 1000,
-            firmware_check_ms: 5000,
-            zoom_keepalive_ms: 500,
-            photo_timeout_ms: 1500,
-            info_fresh_ms: 1000,
-            record_timeout_ms: 3000,
-            mode_timeout_ms: 3000,
+            lost_after: Duration::from_millis(3000),
+            startup_interval: Duration::from_millis(1000),
+            info_interval: Duration::from_millis(1000),
+            confirm_poll: Duration::from_millis(250),
+            attitude_interval: Duration::from_millis(100),
+            zoom_interval: Duration::from_millis(1000),
+            once_interval: Duration::from_millis(1000),
+            firmware_check: Duration::from_millis(5000),
+            zoom_keepalive: Duration::from_millis(500),
+            photo_timeout: Duration::from_millis(1500),
+            info_fresh: Duration::from_millis(1000),
+            record_timeout: Duration::from_millis(3000),
+            mode_timeout: Duration::from_millis(3000),
             attitude_stream: None,
-            stream_rearm_ms: 10_000,
-            ai_poll_ms: 5000,
+            stream_rearm: Duration::from_millis(10_000),
+            ai_poll: Duration::from_millis(5000),
             max_zoom_fallback: Zoom { int: 6, tenths: 0 },
         }
     }

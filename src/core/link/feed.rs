@@ -7,7 +7,12 @@
 //! unanswered attempts it is given up with [`super::FallbackUsed::ClockNotSet`]); 0x22 and 0x3E
 //! have no reply on the A8 mini and are sent blind. Nothing is sent unless the link is up.
 
-use siyi_protocol::{AircraftAttitude, RawGps};
+use std::time::Instant;
+
+use siyi_protocol::{AircraftAttitude, CmdId, RawGps, Request};
+
+use super::pending::RetryPolicy;
+use super::requests::Requests;
 
 /// One item for the camera's EXIF data.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -36,4 +41,23 @@ pub enum Fed {
     GivenUp,
     /// Not sent: this link does not feed the camera (a test fake).
     NotSupported,
+}
+
+/// Sends `item` at `now` (the link is up); 0x30 waits for its reply with `policy`.
+pub(super) fn send(requests: &mut Requests, now: Instant, item: Feed, policy: RetryPolicy) -> Fed {
+    match item {
+        Feed::UtcTime { unix_time_us } => {
+            let cmd = CmdId::SET_UTC_TIME;
+            if requests.given_up(cmd) {
+                return Fed::GivenUp;
+            }
+            if requests.in_flight(cmd) {
+                return Fed::InFlight;
+            }
+            requests.poll(now, Request::SetUtcTime { unix_time_us }, policy);
+        }
+        Feed::AircraftAttitude(a) => requests.transmit(&Request::AircraftAttitude(a)),
+        Feed::RawGps(g) => requests.transmit(&Request::RawGps(g)),
+    }
+    Fed::Sent
 }

@@ -8,7 +8,7 @@
 //! conductor applies each [`Effect`]).
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use siyi_protocol::{Reply, Request};
 
@@ -154,11 +154,13 @@ impl Health {
     }
 
     /// Why an operation is refused while not up.
-    pub(super) fn reject_reason(&self, lost_after_ms: u64) -> RejectReason {
+    pub(super) fn reject_reason(&self, lost_after: Duration) -> RejectReason {
         match self.health {
             LinkHealth::Searching | LinkHealth::Up => RejectReason::NotFound,
             LinkHealth::Booting => RejectReason::Booting,
-            LinkHealth::Lost => RejectReason::Lost { lost_after_ms },
+            LinkHealth::Lost => RejectReason::Lost {
+                lost_after_ms: u64::try_from(lost_after.as_millis()).unwrap_or(u64::MAX),
+            },
         }
     }
 }

@@ -17,14 +17,10 @@ use super::pending::RetryPolicy;
 use super::timer::Timer;
 use super::CameraState;
 
-pub(super) fn ms(v: u64) -> Duration {
-    Duration::from_millis(v)
-}
-
 /// The retry policy of ordinary requests.
 pub(super) fn normal(cfg: &LinkConfig) -> RetryPolicy {
     RetryPolicy {
-        timeout: ms(cfg.request_timeout_ms),
+        timeout: cfg.request_timeout,
         max_attempts: cfg.max_attempts.max(1),
     }
 }
@@ -32,7 +28,7 @@ pub(super) fn normal(cfg: &LinkConfig) -> RetryPolicy {
 /// One attempt, never waiting longer than `interval` (a poll that repeats anyway).
 fn once_within(cfg: &LinkConfig, interval: Duration) -> RetryPolicy {
     RetryPolicy {
-        timeout: interval.min(ms(cfg.request_timeout_ms)),
+        timeout: interval.min(cfg.request_timeout),
         max_attempts: 1,
     }
 }
@@ -45,16 +41,16 @@ pub(super) fn single(cfg: &LinkConfig) -> RetryPolicy {
 /// The policy of a 0x05 continuous-zoom request: a keep-alive never waits longer than its own
 /// interval.
 pub(super) fn keepalive(cfg: &LinkConfig) -> RetryPolicy {
-    once_within(cfg, ms(cfg.zoom_keepalive_ms))
+    once_within(cfg, cfg.zoom_keepalive)
 }
 
 /// How often 0x0A is polled: faster while an operation waits for a reading.
 pub(super) fn info_interval(cfg: &LinkConfig, waiting: bool) -> Duration {
-    ms(if waiting {
-        cfg.confirm_poll_ms
+    if waiting {
+        cfg.confirm_poll
     } else {
-        cfg.info_interval_ms
-    })
+        cfg.info_interval
+    }
 }
 
 /// The poll timers that run only while the link is up, started when it comes up.
@@ -145,7 +141,7 @@ impl Polls {
     pub(super) fn plan(&self, timer: Timer, c: &Ctx<'_>) -> Plan {
         let (now, cfg) = (c.now, c.cfg);
         let mut plan = Plan::default();
-        let every = |v: u64| Some(now + ms(v));
+        let every = |v: Duration| Some(now + v);
         let given_up = |cmd| c.fallback.given_up(cmd);
         let poll = |req| Send::Poll(req, normal(cfg));
         match timer {
@@ -153,19 +149,19 @@ impl Polls {
                 if let Some(req) = c.startup.clone() {
                     plan.sends.push(Send::Poll(req, single(cfg)));
                 }
-                plan.next = every(cfg.startup_interval_ms);
+                plan.next = every(cfg.startup_interval);
             }
             Timer::FirmwareCheck if c.up => {
                 plan.sends
                     .push(Send::Poll(Request::FirmwareVersion, single(cfg)));
-                plan.next = every(cfg.firmware_check_ms);
+                plan.next = every(cfg.firmware_check);
             }
             Timer::InfoPoll if c.up => {
                 plan.sends.push(poll(Request::CameraSystemInfo));
                 plan.next = Some(now + info_interval(cfg, c.info_wanted));
             }
             Timer::AttitudePoll if c.up => {
-                let interval = ms(cfg.attitude_interval_ms);
+                let interval = cfg.attitude_interval;
                 // Poll unless stream frames (attitude nobody asked for) keep arriving.
                 let stream_fresh = self.streaming
                     && Self::stream_period(cfg).is_some_and(|p| {
@@ -180,7 +176,7 @@ impl Polls {
             }
             Timer::ZoomPoll if c.up && !given_up(CmdId::CURRENT_ZOOM) => {
                 plan.sends.push(poll(Request::CurrentZoom));
-                plan.next = every(cfg.zoom_interval_ms);
+                plan.next = every(cfg.zoom_interval);
             }
             Timer::OncePoll if c.up => {
                 if c.state.max_zoom.is_none() && !given_up(CmdId::MAX_ZOOM) {
@@ -197,7 +193,7 @@ impl Polls {
                     }
                 }
                 if !plan.sends.is_empty() {
-                    plan.next = every(cfg.once_interval_ms);
+                    plan.next = every(cfg.once_interval);
                 }
             }
             Timer::StreamRearm if c.up && !given_up(CmdId::DATA_STREAM) => {
@@ -205,12 +201,12 @@ impl Polls {
                     let data_type = DataStreamType::Attitude;
                     plan.sends
                         .push(poll(Request::DataStream { data_type, freq }));
-                    plan.next = every(cfg.stream_rearm_ms);
+                    plan.next = every(cfg.stream_rearm);
                 }
             }
             Timer::AiPoll if c.up && !given_up(CmdId::AI_MODE_STATUS) => {
                 plan.sends.push(poll(Request::AiModeStatus));
-                plan.next = every(cfg.ai_poll_ms);
+                plan.next = every(cfg.ai_poll);
             }
             Timer::ZoomKeepAlive if c.up => {
                 if let Some(dir) = self.zoom_hold {
@@ -220,7 +216,7 @@ impl Polls {
                     } else {
                         Send::Poll(req, keepalive(cfg))
                     });
-                    plan.next = every(cfg.zoom_keepalive_ms);
+                    plan.next = every(cfg.zoom_keepalive);
                 }
             }
             _ => {}

@@ -20,34 +20,38 @@
 //!   it), 0x0D attitude at 10 Hz, 0x18 zoom at 1 Hz, 0x16 max zoom and 0x20 per stream (0, 1, 2)
 //!   once, 0x01 every 5 s (a reboot reads 0.0.0 again). Optionally a 0x25 attitude stream
 //!   ([`LinkConfig::attitude_stream`]); attitude polling then only fills gaps.
-//! * **Requests**: at most one in flight per command id (replies carry only the command id), each
-//!   with a deadline and a bounded retry policy. A command that stays unanswered
-//!   ([`LinkConfig::unanswered_after`] consecutive attempts) while the camera answers others is
-//!   given up with [`LinkEvent::CommandUnanswered`] and its fallback is used from then on.
-//! * **Health**: silence for [`LinkConfig::lost_after_ms`] → `Lost` (operations in progress end
+//! * **Requests**: one in flight per command id (replies carry only the command id), each with a
+//!   deadline and bounded retries. A command unanswered [`LinkConfig::unanswered_after`] times in
+//!   a row while the camera answers others is given up ([`LinkEvent::CommandUnanswered`]) and its
+//!   fallback is used from then on.
+//! * **Health**: silence for [`LinkConfig::lost_after`] → `Lost` (operations in progress end
 //!   `TimedOut`); the next answer, or a 0.0.0 firmware reading while up, is a reboot:
 //!   [`LinkEvent::Rebooted`] and the start-up sequence runs again.
 //!
 //! The link is the conductor: each part owns its state and returns decisions that the link
-//! applies (timers, transmits, events). `health` owns health, start-up and reboot detection;
-//! `polls` the polling policy, the 0x25 stream and the zoom hold; `ops` the operations in flight
-//! (`OpTable`) and how each ends; `fallback` the unanswered commands; `state` what the camera
-//! said. The link alone owns the timer table, the pending requests and the output queues.
+//! applies (timers, transmits, events). `intake` owns the frame decoder and the bad-input
+//! accounting; `requests` what goes out (SEQ, transmit queue, the requests in flight with their
+//! retries, the commands declared unanswered via `fallback`); `health` owns health, start-up and
+//! reboot detection; `polls` the polling policy, the 0x25 stream and the zoom hold; `ops` the
+//! operations in flight (`OpTable`) and how each ends; `state` what the camera said. The link
+//! alone owns the timer table and the event queue, and starts operations.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use siyi_protocol::{
-    CameraModel, CmdId, FeedbackCode, FrameDecoder, FrameError, FunctionType, Reply, Request,
-};
+use siyi_protocol::FunctionType::{RecordToggle, TakePhoto};
+use siyi_protocol::{CameraModel, CmdId, FeedbackCode, Reply, Request};
 
-use super::config::{LinkConfig, LinkStats, ReportGate};
-use super::fallback::{self, Fallback};
-use super::feed::{Fed, Feed};
+use super::config::{LinkConfig, LinkStats};
+use super::fallback;
+use super::feed::{self, Fed, Feed};
 use super::health::{Effect, Health};
+use super::intake::Intake;
+use super::ops::photo::PhotoFeedback;
 use super::ops::{self, failed, gimbal, mode, record, ActiveOp, OpTable, Step, Wait};
-use super::pending::{Origin, PendingTable, RetryPolicy};
-use super::polls::{self, ms, Polls, Send};
+use super::pending::{Origin, RetryPolicy};
+use super::polls::{self, Polls, Send};
+use super::requests::{Expired, Requests, Sent};
 use super::timer::{Timer, TimerTable};
 use super::{
     CameraState, FailReason, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation,
@@ -62,19 +66,12 @@ pub struct SiyiLink {
     state: CameraState,
     health: Health,
     timers: TimerTable,
-    pending: PendingTable,
+    intake: Intake,
+    requests: Requests,
     ops: OpTable,
     polls: Polls,
-    decoder: FrameDecoder,
-    seq: u16,
-    transmits: VecDeque<Vec<u8>>,
     events: VecDeque<LinkEvent>,
-    stats: LinkStats,
-    fallback: Fallback,
-    bad_reports: ReportGate,
-    /// The camera has sent a 0x0B photo outcome at least once: it reports photos, so silence
-    /// about a photo is no longer taken for success.
-    photo_feedback_seen: bool,
+    photo_feedback: PhotoFeedback,
 }
 
 impl SiyiLink {
@@ -85,17 +82,12 @@ impl SiyiLink {
             state: CameraState::default(),
             health: Health::default(),
             timers: TimerTable::default(),
-            pending: PendingTable::default(),
+            intake: Intake::default(),
+            requests: Requests::default(),
             ops: OpTable::default(),
             polls: Polls::default(),
-            decoder: FrameDecoder::new(),
-            seq: 0,
-            transmits: VecDeque::new(),
             events: VecDeque::new(),
-            stats: LinkStats::default(),
-            fallback: Fallback::default(),
-            bad_reports: ReportGate::default(),
-            photo_feedback_seen: false,
+            photo_feedback: PhotoFeedback::default(),
         };
         link.timers.set(Timer::StartupPoll, now);
         link.handle_timeout(now);
@@ -109,19 +101,20 @@ impl SiyiLink {
 
     /// Counters.
     pub fn stats(&self) -> LinkStats {
-        let mut s = self.stats;
-        s.decoder = self.decoder.stats();
+        let mut s = LinkStats::default();
+        self.intake.count(&mut s);
+        self.requests.count(&mut s);
         s
     }
 
     /// Commands declared unanswered (their fallback is in use).
     pub fn unanswered_commands(&self) -> impl Iterator<Item = CmdId> + '_ {
-        self.fallback.given_up_commands()
+        self.requests.fallback().given_up_commands()
     }
 
     /// Number of requests in flight.
     pub fn requests_in_flight(&self) -> usize {
-        self.pending.len()
+        self.requests.len()
     }
 
     /// Number of operations not finished yet.
@@ -136,7 +129,7 @@ impl SiyiLink {
 
     /// The next datagram to send to the camera (exactly one frame).
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.transmits.pop_front()
+        self.requests.poll_transmit()
     }
 
     /// The next event.
@@ -152,31 +145,11 @@ impl SiyiLink {
     /// One datagram from the camera. It may hold several frames; damaged frames are counted and
     /// reported ([`LinkEvent::BadFrame`], rate-limited), valid ones processed.
     pub fn handle_datagram(&mut self, now: Instant, bytes: &[u8]) {
-        self.stats.datagrams_in += 1;
-        self.decoder.push(bytes);
-        let mut items = 0usize;
-        while let Some(item) = self.decoder.next_frame() {
-            items += 1;
+        for item in self.intake.datagram(bytes) {
             match item {
                 Ok(frame) => self.handle_frame(now, &frame),
-                Err(err) => self.bad_frame(now, err),
+                Err(err) => self.intake.bad_frame(now, err, &mut self.events),
             }
-        }
-        // Over UDP a frame never spans datagrams: what is left is a truncated frame.
-        let left = self.decoder.buffered();
-        if left > 0 || items == 0 {
-            let err = if left > 0 {
-                FrameError::Truncated {
-                    needed: 10,
-                    got: left,
-                }
-            } else {
-                FrameError::BadSync {
-                    found: bytes.iter().take(2).copied().collect(),
-                }
-            };
-            self.decoder.clear();
-            self.bad_frame(now, err);
         }
         self.rearm();
     }
@@ -194,45 +167,18 @@ impl SiyiLink {
 
     // ----- inputs -------------------------------------------------------------------------
 
-    fn bad_frame(&mut self, now: Instant, err: FrameError) {
-        self.stats.bad_frames += 1;
-        if self.bad_reports.open(now) {
-            self.events.push_back(LinkEvent::BadFrame(err));
-        }
-    }
-
     fn handle_frame(&mut self, now: Instant, frame: &siyi_protocol::Frame) {
-        self.stats.frames_in += 1;
         if let Some(effect) = self.health.on_rx(now, &mut self.events) {
             self.apply(now, effect);
         }
         if self.health.watching() {
-            self.timers
-                .set(Timer::Lost, now + ms(self.config.lost_after_ms));
+            self.timers.set(Timer::Lost, now + self.config.lost_after);
         }
-        let reply = match Reply::from_frame(frame) {
-            Ok(r) => r,
-            Err(err) => {
-                self.stats.bad_payloads += 1;
-                if self.bad_reports.open(now) {
-                    self.events.push_back(LinkEvent::BadPayload(err));
-                }
-                return;
-            }
+        let Some(reply) = self.intake.reply(now, frame, &mut self.events) else {
+            return;
         };
-        let cmd = reply.cmd_id();
-        let origin = self.pending.remove(cmd).map(|p| p.origin);
-        self.fallback.answered(cmd);
-        if origin.is_none()
-            && !matches!(
-                reply,
-                Reply::FunctionFeedback(_) | Reply::Attitude(_) | Reply::AiTracking(_)
-            )
-            && !(cmd == CmdId::FIRMWARE_VERSION || cmd == CmdId::HARDWARE_ID)
-        {
-            self.stats.unsolicited += 1;
-        }
-        if origin.is_none() && cmd == CmdId::ATTITUDE {
+        let origin = self.requests.answered(&reply);
+        if origin.is_none() && reply.cmd_id() == CmdId::ATTITUDE {
             self.polls.stream_attitude(now);
         }
         // What the reply says about the camera, then what it means for start-up and operations.
@@ -265,14 +211,13 @@ impl SiyiLink {
             Step::Keep(a) => return Some(a),
             Step::Finish(a, outcome) => self.finish(a.id, a.op, outcome),
             Step::Toggle(a) => {
-                self.transmit(&Request::Function(FunctionType::RecordToggle));
+                self.requests.transmit(&Request::Function(RecordToggle));
                 self.timers
-                    .set_earliest(Timer::InfoPoll, now + ms(self.config.confirm_poll_ms));
+                    .set_earliest(Timer::InfoPoll, now + self.config.confirm_poll);
                 return Some(a);
             }
             Step::Resend(a, func) => {
-                self.transmit(&Request::Function(func));
-                self.stats.retries += 1;
+                self.requests.resend(&Request::Function(func));
                 return Some(a);
             }
         }
@@ -280,12 +225,7 @@ impl SiyiLink {
     }
 
     fn on_feedback(&mut self, code: FeedbackCode) {
-        if matches!(code, FeedbackCode::PhotoOk | FeedbackCode::PhotoFailed) {
-            if !self.photo_feedback_seen {
-                tracing::info!(target: "link", "the camera reports photo outcomes (0x0B): a photo without one is not assumed taken");
-            }
-            self.photo_feedback_seen = true;
-        }
+        self.photo_feedback.note(code);
         let Some((pick, outcome)) = ops::feedback(code) else {
             return;
         };
@@ -299,14 +239,19 @@ impl SiyiLink {
     fn on_timer(&mut self, now: Instant, timer: Timer) {
         match timer {
             Timer::Request => {
-                for cmd in self.pending.expired(now) {
-                    self.request_timed_out(now, cmd);
+                let (last_rx, up) = (self.health.last_rx(), self.health.is_up());
+                let threshold = self.config.unanswered_after;
+                for expired in self.requests.expire(now, last_rx, up, threshold) {
+                    match expired {
+                        Expired::Unanswered(cmd) => self.declare_unanswered(cmd),
+                        Expired::Abandoned(origin) => self.give_up(origin),
+                    }
                 }
             }
             Timer::Operation => {
                 for a in self.ops.take_due(now) {
                     let last_rx = self.health.last_rx();
-                    let outcome = a.wait.timed_out(self.photo_feedback_seen, last_rx);
+                    let outcome = a.wait.timed_out(self.photo_feedback.seen(), last_rx);
                     self.finish(a.id, a.op, outcome);
                 }
             }
@@ -323,51 +268,20 @@ impl SiyiLink {
                     startup: self.health.startup_request(),
                     info_wanted: self.ops.any(ops::wants_info),
                     cfg: &self.config,
-                    fallback: &self.fallback,
+                    fallback: self.requests.fallback(),
                     state: &self.state,
                 };
                 let plan = self.polls.plan(poll, &ctx);
                 for send in plan.sends {
                     match send {
-                        Send::Poll(req, policy) => self.send_poll(now, req, policy),
-                        Send::Blind(req) => self.transmit(&req),
+                        Send::Poll(req, policy) => self.requests.poll(now, req, policy),
+                        Send::Blind(req) => self.requests.transmit(&req),
                     }
                 }
                 if let Some(next) = plan.next {
                     self.timers.set(poll, next);
                 }
             }
-        }
-    }
-
-    fn request_timed_out(&mut self, now: Instant, cmd: CmdId) {
-        let Some(p) = self.pending.get(cmd) else {
-            return;
-        };
-        let sent_at = p
-            .deadline
-            .checked_sub(p.policy.timeout)
-            .unwrap_or(p.deadline);
-        let (last_rx, up) = (self.health.last_rx(), self.health.is_up());
-        let threshold = self.config.unanswered_after;
-        let given_up = self
-            .fallback
-            .unanswered(cmd, sent_at, last_rx, up, threshold);
-        if given_up {
-            self.declare_unanswered(cmd);
-        } else if let Some(p) = self.pending.get_mut(cmd) {
-            if p.attempts < p.policy.max_attempts {
-                p.attempts += 1;
-                p.deadline = now + p.policy.timeout;
-                let req = p.request.clone();
-                self.stats.retries += 1;
-                self.transmit(&req);
-                return;
-            }
-        }
-        if let Some(p) = self.pending.remove(cmd) {
-            self.stats.abandoned += 1;
-            self.give_up(p.origin);
         }
     }
 
@@ -403,8 +317,7 @@ impl SiyiLink {
     fn apply(&mut self, now: Instant, effect: Effect) {
         match effect {
             Effect::Booting => {
-                self.timers
-                    .set(Timer::Lost, now + ms(self.config.lost_after_ms));
+                self.timers.set(Timer::Lost, now + self.config.lost_after);
                 self.timers.set(Timer::StartupPoll, now);
             }
             Effect::Up => {
@@ -413,8 +326,8 @@ impl SiyiLink {
                 for t in polls::STEADY {
                     self.timers.set(t, now);
                 }
-                let check = now + ms(self.config.firmware_check_ms);
-                self.timers.set(Timer::FirmwareCheck, check);
+                let check = self.config.firmware_check;
+                self.timers.set(Timer::FirmwareCheck, now + check);
             }
             Effect::Restart { abort } => {
                 if let Some(outcome) = abort {
@@ -428,8 +341,8 @@ impl SiyiLink {
                 }
                 self.polls.stop();
                 // Requests of the previous session are void; polls ask again.
-                for p in self.pending.drain() {
-                    self.give_up(p.origin);
+                for origin in self.requests.drain() {
+                    self.give_up(origin);
                 }
                 self.timers.set(Timer::StartupPoll, now);
             }
@@ -438,41 +351,19 @@ impl SiyiLink {
 
     // ----- output helpers -----------------------------------------------------------------
 
-    fn transmit(&mut self, req: &Request) {
-        let mut out = Vec::with_capacity(16);
-        req.encode_frame(self.seq, &mut out);
-        self.seq = self.seq.wrapping_add(1);
-        self.stats.frames_out += 1;
-        self.transmits.push_back(out);
-    }
-
-    /// Sends a poll unless a request for the same command is in flight or the command is
-    /// declared unanswered.
-    fn send_poll(&mut self, now: Instant, req: Request, policy: RetryPolicy) {
-        let cmd = req.cmd_id();
-        if self.pending.get(cmd).is_none() && !self.fallback.given_up(cmd) {
-            self.transmit(&req);
-            self.pending.insert(now, req, Origin::Poll, policy);
-        }
-    }
-
     /// Sends an operation's request; a request in flight for the same command is superseded (an
     /// operation waiting for it ends as sent-but-unconfirmed).
     fn send_op_request(&mut self, now: Instant, a: ActiveOp, req: Request, policy: RetryPolicy) {
-        let cmd = req.cmd_id();
-        self.transmit(&req);
-        if self.fallback.given_up(cmd) {
-            self.finish(a.id, a.op, OpOutcome::Succeeded { confirmed: false });
-            return;
+        let unconfirmed = OpOutcome::Succeeded { confirmed: false };
+        match self.requests.for_op(now, a.id, req, policy) {
+            Sent::Untracked => self.finish(a.id, a.op, unconfirmed),
+            Sent::Tracked { superseded } => {
+                if let Some(o) = superseded.and_then(|id| self.ops.take(id)) {
+                    self.finish(o.id, o.op, unconfirmed);
+                }
+                self.ops.push(a);
+            }
         }
-        let old = self.pending.insert(now, req, Origin::Op(a.id), policy);
-        if let Some(o) = old
-            .and_then(|p| p.origin.op())
-            .and_then(|id| self.ops.take(id))
-        {
-            self.finish(o.id, o.op, OpOutcome::Succeeded { confirmed: false });
-        }
-        self.ops.push(a);
     }
 
     fn finish(&mut self, id: OpId, op: Operation, outcome: OpOutcome) {
@@ -481,29 +372,27 @@ impl SiyiLink {
     }
 
     fn rearm(&mut self) {
-        self.timers
-            .set_opt(Timer::Request, self.pending.next_deadline());
-        self.timers
-            .set_opt(Timer::Operation, self.ops.next_deadline());
+        let (requests, ops) = (self.requests.next_deadline(), self.ops.next_deadline());
+        self.timers.set_opt(Timer::Request, requests);
+        self.timers.set_opt(Timer::Operation, ops);
     }
 
     // ----- operations ---------------------------------------------------------------------
 
     fn start_op(&mut self, now: Instant, id: OpId, op: Operation) {
         let normal = polls::normal(&self.config);
-        let active = |wait, timeout_ms: Option<u64>| ActiveOp {
+        let active = |wait, timeout: Option<Duration>| ActiveOp {
             id,
             op,
             wait,
-            deadline: timeout_ms.map(|t| now + ms(t)),
+            deadline: timeout.map(|t| now + t),
         };
         let reply_op = active(Wait::Reply, None);
         match op {
             Operation::TakePhoto => {
-                self.transmit(&Request::Function(FunctionType::TakePhoto));
+                self.requests.transmit(&Request::Function(TakePhoto));
                 let wait = Wait::Photo { sent_at: now };
-                self.ops
-                    .push(active(wait, Some(self.config.photo_timeout_ms)));
+                self.ops.push(active(wait, Some(self.config.photo_timeout)));
             }
             Operation::StartRecording | Operation::StopRecording => {
                 if record::busy(self.ops.as_slice()) {
@@ -511,12 +400,9 @@ impl SiyiLink {
                     return;
                 }
                 let start = op == Operation::StartRecording;
-                let fresh =
-                    (self.state.record).filter(|r| r.is_fresh(now, ms(self.config.info_fresh_ms)));
-                let waiting = active(
-                    Wait::RecordFresh { start },
-                    Some(self.config.record_timeout_ms),
-                );
+                let fresh = (self.state.record).filter(|r| r.is_fresh(now, self.config.info_fresh));
+                let timeout = Some(self.config.record_timeout);
+                let waiting = active(Wait::RecordFresh { start }, timeout);
                 if let Some(rec) = fresh {
                     let step = ops::decide_record(now, waiting, start, rec.value, &self.config);
                     if let Some(a) = self.step(now, step) {
@@ -524,15 +410,15 @@ impl SiyiLink {
                     }
                 } else {
                     self.ops.push(waiting);
-                    self.send_poll(now, Request::CameraSystemInfo, normal);
+                    self.requests.poll(now, Request::CameraSystemInfo, normal);
                     let interval = polls::info_interval(&self.config, true);
                     self.timers.set(Timer::InfoPoll, now + interval);
                 }
             }
             Operation::ZoomContinuous(dir) => {
-                let keepalive = ms(self.config.zoom_keepalive_ms);
                 let policy = polls::keepalive(&self.config);
                 if self.polls.hold(Some(dir)) {
+                    let keepalive = self.config.zoom_keepalive;
                     self.timers.set(Timer::ZoomKeepAlive, now + keepalive);
                 } else {
                     self.timers.stop(Timer::ZoomKeepAlive);
@@ -563,25 +449,19 @@ impl SiyiLink {
                     self.finish(id, op, failed(FailReason::UnknownMotionMode));
                     return;
                 };
-                self.transmit(&Request::Function(func));
-                let wait = Wait::ModeConfirm {
-                    mode,
-                    sent_at: now,
-                    attempts: 1,
-                    seen: false,
-                };
-                self.ops
-                    .push(active(wait, Some(self.config.mode_timeout_ms)));
+                self.requests.transmit(&Request::Function(func));
+                let wait = mode::wait(mode, now);
+                self.ops.push(active(wait, Some(self.config.mode_timeout)));
                 self.timers
-                    .set_earliest(Timer::InfoPoll, now + ms(self.config.confirm_poll_ms));
+                    .set_earliest(Timer::InfoPoll, now + self.config.confirm_poll);
             }
         }
     }
 
     fn read_zoom_soon(&mut self, now: Instant) {
-        if self.health.is_up() && !self.fallback.given_up(CmdId::CURRENT_ZOOM) {
+        if self.health.is_up() && !self.requests.given_up(CmdId::CURRENT_ZOOM) {
             self.timers
-                .set_earliest(Timer::ZoomPoll, now + ms(self.config.confirm_poll_ms));
+                .set_earliest(Timer::ZoomPoll, now + self.config.confirm_poll);
         }
     }
 }
@@ -600,7 +480,7 @@ impl LinkControl for SiyiLink {
         if self.health.is_up() {
             self.start_op(now, id, op);
         } else {
-            let reason = self.health.reject_reason(self.config.lost_after_ms);
+            let reason = self.health.reject_reason(self.config.lost_after);
             self.finish(id, op, OpOutcome::Rejected { reason });
         }
         self.rearm();
@@ -611,22 +491,9 @@ impl LinkControl for SiyiLink {
         if !self.health.is_up() {
             return Fed::LinkDown;
         }
-        match item {
-            Feed::UtcTime { unix_time_us } => {
-                let cmd = CmdId::SET_UTC_TIME;
-                if self.fallback.given_up(cmd) {
-                    return Fed::GivenUp;
-                }
-                if self.pending.get(cmd).is_some() {
-                    return Fed::InFlight;
-                }
-                let policy = polls::single(&self.config);
-                self.send_poll(now, Request::SetUtcTime { unix_time_us }, policy);
-                self.rearm();
-            }
-            Feed::AircraftAttitude(a) => self.transmit(&Request::AircraftAttitude(a)),
-            Feed::RawGps(g) => self.transmit(&Request::RawGps(g)),
-        }
-        Fed::Sent
+        let policy = polls::single(&self.config);
+        let fed = feed::send(&mut self.requests, now, item, policy);
+        self.rearm();
+        fed
     }
 }

@@ -117,6 +117,9 @@ pub enum ApiError {
     /// The body is not the API's JSON (an HTML page, a truncated answer, another shape).
     #[error("the camera's web server answered something that is not its API's JSON: {0}")]
     Malformed(String),
+    /// No answer came (no connection, a reset, a timeout).
+    #[error("no answer from the camera's web server: {0}")]
+    NoAnswer(String),
     /// The answer is longer than [`MAX_API_BODY_BYTES`].
     #[error("the camera's web server answered more than {MAX_API_BODY_BYTES} bytes")]
     TooLarge,

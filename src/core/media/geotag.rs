@@ -2,8 +2,8 @@
 //! card, and the two files written beside the photos — OpenDroneMap's `geo.txt` and a CSV.
 //!
 //! A photo and a record are matched **only** by the record's `file` (the path on the web server
-//! the bridge saw appear for that image index, [`ImageRecord::file`]): never by order, count or
-//! time. Records without a file or without a position, and files without a record, are listed
+//! the bridge saw appear for that image index right after the capture, [`ImageRecord::file`],
+//! see [`super::finder`]): never by order, count or time afterwards. Records without a file or without a position, and files without a record, are listed
 //! as [`Unmatched`], never guessed.
 //!
 //! Units and conventions: latitude / longitude in degrees (WGS-84, 7 decimals ≈ 1 cm), altitude

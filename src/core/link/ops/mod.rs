@@ -13,7 +13,7 @@ pub(super) mod record;
 mod table;
 pub(super) mod zoom;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use siyi_protocol::{FeedbackCode, FunctionType, MotionMode, RecordState, Reply, SystemInfo};
 
@@ -119,7 +119,7 @@ pub(super) fn decide_record(
                 since: now,
                 seen: false,
             },
-            deadline: Some(now + Duration::from_millis(cfg.record_timeout_ms)),
+            deadline: Some(now + cfg.record_timeout),
             ..a
         }),
     }
@@ -154,8 +154,7 @@ pub(super) fn on_info(now: Instant, mut a: ActiveOp, info: &SystemInfo, cfg: &Li
             }
             // Setting a mode is idempotent: re-send it if the camera may have lost it.
             let resend = attempts < cfg.max_attempts
-                && now.saturating_duration_since(sent_at)
-                    >= Duration::from_millis(cfg.request_timeout_ms);
+                && now.saturating_duration_since(sent_at) >= cfg.request_timeout;
             a.wait = Wait::ModeConfirm {
                 mode,
                 sent_at: if resend { now } else { sent_at },

@@ -1,8 +1,10 @@
 //! Gimbal motion mode (0x0C func 3/4/5, never acknowledged; confirmed by 0x0A).
 
+use std::time::Instant;
+
 use siyi_protocol::{FunctionType, MotionMode};
 
-use super::failed;
+use super::{failed, Wait};
 use crate::core::link::{FailReason, OpOutcome};
 
 /// The 0x0C function that sets `mode` (`None` for a mode that cannot be set).
@@ -12,6 +14,16 @@ pub(in crate::core::link) fn function(mode: MotionMode) -> Option<FunctionType> 
         MotionMode::Follow => Some(FunctionType::FollowMode),
         MotionMode::Fpv => Some(FunctionType::FpvMode),
         MotionMode::Other(_) => None,
+    }
+}
+
+/// What setting `mode`, sent at `now` (the first attempt), waits for: a 0x0A reading showing it.
+pub(in crate::core::link) fn wait(mode: MotionMode, now: Instant) -> Wait {
+    Wait::ModeConfirm {
+        mode,
+        sent_at: now,
+        attempts: 1,
+        seen: false,
     }
 }
 

@@ -7,6 +7,30 @@ use siyi_protocol::FeedbackCode;
 use super::failed;
 use crate::core::link::{FailReason, OpOutcome};
 
+/// Whether the camera reports photo outcomes at all: once it has sent a 0x0B photo outcome,
+/// silence about a photo is no longer taken for success.
+#[derive(Clone, Copy, Debug, Default)]
+pub(in crate::core::link) struct PhotoFeedback {
+    seen: bool,
+}
+
+impl PhotoFeedback {
+    /// Notes a 0x0B feedback `code` (logged the first time the camera reports a photo).
+    pub(in crate::core::link) fn note(&mut self, code: FeedbackCode) {
+        if matches!(code, FeedbackCode::PhotoOk | FeedbackCode::PhotoFailed) {
+            if !self.seen {
+                tracing::info!(target: "link", "the camera reports photo outcomes (0x0B): a photo without one is not assumed taken");
+            }
+            self.seen = true;
+        }
+    }
+
+    /// The camera has reported a photo outcome before.
+    pub(in crate::core::link) fn seen(self) -> bool {
+        self.seen
+    }
+}
+
 /// The outcome a 0x0B feedback code gives a photo in flight (`None`: not a photo outcome).
 pub(in crate::core::link) fn feedback(code: FeedbackCode) -> Option<OpOutcome> {
     match code {
