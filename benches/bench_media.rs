@@ -114,7 +114,12 @@ fn pull_figures(
         let mut child = Command::new(bin)
             .args(["media", "pull"])
             .arg(out.path())
-            .args(["--camera", "127.0.0.1", "--media-port", &web_port.to_string()])
+            .args([
+                "--camera",
+                "127.0.0.1",
+                "--media-port",
+                &web_port.to_string(),
+            ])
             .args(["--state-dir"])
             .arg(card.join("no-state"))
             .stdout(Stdio::null())
