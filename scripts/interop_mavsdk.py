@@ -6,10 +6,12 @@ Usage: interop_mavsdk.py PORT   -- MAVSDK listens on udpin://127.0.0.1:PORT, whe
 """
 import asyncio
 import sys
+import urllib.request
 
 from mavsdk.asyncio import Mavsdk, Configuration
 from mavsdk import ComponentType
 from mavsdk.asyncio.plugins.camera import CameraAsync
+from mavsdk.plugins.camera import Storage
 from interop_common import Tally, first
 
 PORT = int(sys.argv[1])
@@ -61,6 +63,19 @@ async def main():
         cap = await cap_task
         check("capture info received", cap is not None and cap.is_success,
               f"(index {cap.index})" if cap else "")
+        url = cap.file_url if cap else ""
+        check("capture info has the photo's file URL", url.startswith("http://127.0.0.1:"),
+              f"({url})")
+        jpeg = b""
+        if url.startswith("http://127.0.0.1:"):
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    jpeg = r.read()
+            except Exception as e:  # noqa: BLE001
+                check("file URL serves the photo", False, repr(e))
+        if jpeg:
+            check("file URL serves a JPEG", jpeg[:2] == b"\xff\xd8" and jpeg[-2:] == b"\xff\xd9",
+                  f"({len(jpeg)} bytes)")
 
         video_on_task = asyncio.ensure_future(first(
             camera.subscribe_storage(), lambda u: u.component_id == cid and u.storage.video_on, 12))
@@ -87,6 +102,10 @@ async def main():
         su = await storage_task
         check("storage update", su is not None,
               f"(status {su.storage.storage_status}, type {su.storage.storage_type})" if su else "")
+        # Card size unknown (no --sd-card-gib): NotSupported, never READY with 0 free.
+        check("storage status is NOT_SUPPORTED", su is not None
+              and su.storage.storage_status == Storage.StorageStatus.NOT_SUPPORTED,
+              f"({su.storage.storage_status})" if su else "")
         vu = await stream_task
         v = vu.video_stream_info if vu else None
         check("video stream info", v is not None and v.settings.uri.startswith("rtsp://"),
