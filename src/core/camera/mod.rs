@@ -292,7 +292,7 @@ impl CameraComponent {
                 Handled::then_all(R::MAV_RESULT_ACCEPTED, status)
             }
             MavCmd::MAV_CMD_VIDEO_START_CAPTURE | MavCmd::MAV_CMD_VIDEO_STOP_CAPTURE => {
-                self.video_command(now, c, link)
+                self.video.command(now, c, &mut self.host, link)
             }
             MavCmd::MAV_CMD_VIDEO_START_STREAMING | MavCmd::MAV_CMD_VIDEO_STOP_STREAMING => {
                 Handled::just(requests::streaming(cmd))
@@ -381,27 +381,6 @@ impl CameraComponent {
         Handled::then_all(result, self.view(now, link).capture_status())
     }
 
-    fn video_command(
-        &mut self,
-        now: Instant,
-        c: &IncomingCommand,
-        link: &mut impl LinkControl,
-    ) -> Handled {
-        use MavResult as R;
-        if link.health() != LinkHealth::Up {
-            self.host.statustext(
-                MavSeverity::MAV_SEVERITY_WARNING,
-                "Recording refused: camera not connected",
-            );
-            return Handled::just(R::MAV_RESULT_TEMPORARILY_REJECTED);
-        }
-        if self.video.start(now, c.from, c.key, c.cmd.command, link) {
-            Handled::just(R::MAV_RESULT_IN_PROGRESS)
-        } else {
-            Handled::just(R::MAV_RESULT_TEMPORARILY_REJECTED)
-        }
-    }
-
     /// Handles an event of the SIYI link.
     pub fn handle_link_event(
         &mut self,
@@ -485,16 +464,13 @@ impl CameraComponent {
             if ended {
                 self.broadcast_capture_status(now, link);
             }
-        } else if let Some(v) = self.video.finished(id) {
-            let result = outcomes::result(&outcome);
-            self.host.set_result(&v.key, result);
-            self.host.ack(v.from, v.cmd, result);
-            if let Some(text) = outcomes::failure_text(v.what(), &outcome) {
-                self.host.statustext(MavSeverity::MAV_SEVERITY_ERROR, &text);
-            } else if v.is_start() {
-                self.mode = CameraMode::CAMERA_MODE_VIDEO;
-            } else {
-                (self.photos).recording_saved(now, &mut self.host, &mut self.events);
+        } else if let Some(ended) = self.video.finish(id, &outcome, &mut self.host) {
+            match ended {
+                video::Ended::Failed => {}
+                video::Ended::Started => self.mode = CameraMode::CAMERA_MODE_VIDEO,
+                video::Ended::Stopped => {
+                    (self.photos).recording_saved(now, &mut self.host, &mut self.events);
+                }
             }
             self.broadcast_capture_status(now, link);
         } else if let Some(text) = self.adjust.finished(id, &outcome) {
