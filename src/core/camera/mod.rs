@@ -1,13 +1,17 @@
 //! The MAVLink camera component (camera protocol v2), sans-IO.
 //!
 //! [`CameraComponent`] = a [`Host`] (what every MAVLink component does: identity, heartbeat
-//! timing, de-dup, intervals, routing — `core::mavlink`) + the camera service, whose parts each
-//! own their state: [`capture`] (photos and series), [`video`] (recording commands in flight),
-//! [`zoom`] (what a zoom command means), [`outcomes`] (link outcome → MAV_RESULT + text),
-//! [`requests`] (messages on request), [`messages`], [`optics`], [`persist`]. It turns MAVLink
-//! input ([`Inbound`]) and SIYI link events ([`LinkEvent`]) into MAVLink output ([`Transmit`])
-//! and operations on the link ([`LinkControl::start`]). It never reads a clock, a socket or a
-//! file: `now` (monotonic) and `utc_us` (wall clock) are passed in.
+//! timing, de-dup, intervals, routing — `core::mavlink`) + the camera service. This file is the
+//! conductor: it dispatches commands and link events, keeps the mode, the wall clock and the
+//! periodic status timer, and builds the [`View`] messages are made of. The parts own their
+//! state and get their neighbours as parameters: [`photos`] (the photo pipeline: [`capture`],
+//! [`counter`], [`files`]), [`video`] (recording commands in flight), [`zoom`], [`outage`],
+//! [`pose`], [`exif_feed`], and the hosted tracking service; plain functions and values:
+//! [`outcomes`] (link outcome → MAV_RESULT + text), [`requests`] (messages on request),
+//! [`messages`], [`optics`], [`persist`], [`announce`]. It turns MAVLink input ([`Inbound`])
+//! and SIYI link events ([`LinkEvent`]) into MAVLink output ([`Transmit`]) and operations on the
+//! link ([`LinkControl::start`]). It never reads a clock, a socket or a file: `now` (monotonic)
+//! and `utc_us` (wall clock) are passed in.
 //!
 //! Poll contract: after any `handle_*` call, drain [`CameraComponent::poll_transmit`] and
 //! [`CameraComponent::poll_event`], then sleep until [`CameraComponent::poll_timeout`] and call
