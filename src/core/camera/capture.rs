@@ -1,8 +1,8 @@
 //! Photo capture: single photos and interval series (IMAGE_START_CAPTURE / IMAGE_STOP_CAPTURE).
 //!
 //! Owns: the photo operations in flight and the series timer. Never touches: the image counter
-//! and records (the camera's `persist`), MAVLink sending (it returns what to answer), the link's
-//! state beyond starting a photo.
+//! and records (`counter`, beside it in `photos`), MAVLink sending (it returns what to answer),
+//! the link's state beyond starting a photo.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! out only when a save covers it.
 //!
 //! Owns: the [`PersistedState`] and the [`SaveHealth`]. Never touches: files (the app saves what
-//! [`ImageCounter::take`] returns), MAVLink (it returns the words; the component says them).
+//! [`ImageCounter::take`] returns), MAVLink (it returns the words; `photos` says them).
 
 use super::persist::{ImageRecord, PersistedState, SaveHealth};
 

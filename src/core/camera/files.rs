@@ -3,8 +3,8 @@
 //! holds for STORAGE_INFORMATION and CAMERA_CAPTURE_STATUS.
 //!
 //! Owns: the media service (None with `--no-media`), the held announcements, the recording
-//! numbers. Never touches: the records themselves (the camera's counter; this returns what to
-//! write), the link.
+//! numbers. Never touches: the records themselves (the counter, beside it in `photos`; this
+//! returns what to write), the link.
 
 use std::time::{Duration, Instant};
 

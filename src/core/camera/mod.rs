@@ -1,13 +1,17 @@
 //! The MAVLink camera component (camera protocol v2), sans-IO.
 //!
 //! [`CameraComponent`] = a [`Host`] (what every MAVLink component does: identity, heartbeat
-//! timing, de-dup, intervals, routing — `core::mavlink`) + the camera service, whose parts each
-//! own their state: [`capture`] (photos and series), [`video`] (recording commands in flight),
-//! [`zoom`] (what a zoom command means), [`outcomes`] (link outcome → MAV_RESULT + text),
-//! [`requests`] (messages on request), [`messages`], [`optics`], [`persist`]. It turns MAVLink
-//! input ([`Inbound`]) and SIYI link events ([`LinkEvent`]) into MAVLink output ([`Transmit`])
-//! and operations on the link ([`LinkControl::start`]). It never reads a clock, a socket or a
-//! file: `now` (monotonic) and `utc_us` (wall clock) are passed in.
+//! timing, de-dup, intervals, routing — `core::mavlink`) + the camera service. This file is the
+//! conductor: it dispatches commands and link events, keeps the mode, the wall clock and the
+//! periodic status timer, and builds the [`View`] messages are made of. The parts own their
+//! state and get their neighbours as parameters: [`photos`] (the photo pipeline: [`capture`],
+//! [`counter`], [`files`]), [`video`] (recording commands in flight), [`zoom`], [`outage`],
+//! [`pose`], [`exif_feed`], and the hosted tracking service; plain functions and values:
+//! [`outcomes`] (link outcome → MAV_RESULT + text), [`requests`] (messages on request),
+//! [`messages`], [`optics`], [`persist`], [`announce`]. It turns MAVLink input ([`Inbound`])
+//! and SIYI link events ([`LinkEvent`]) into MAVLink output ([`Transmit`]) and operations on the
+//! link ([`LinkControl::start`]). It never reads a clock, a socket or a file: `now` (monotonic)
+//! and `utc_us` (wall clock) are passed in.
 //!
 //! Poll contract: after any `handle_*` call, drain [`CameraComponent::poll_transmit`] and
 //! [`CameraComponent::poll_event`], then sleep until [`CameraComponent::poll_timeout`] and call
@@ -29,6 +33,7 @@ pub mod optics;
 pub mod outage;
 pub mod outcomes;
 pub mod persist;
+pub mod photos;
 pub mod pose;
 pub mod requests;
 pub mod video;
@@ -37,7 +42,7 @@ pub mod zoom;
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use mavlink::dialects::common::{CameraMode, MavCmd, MavResult, MavSeverity, StorageStatus};
+use mavlink::dialects::common::{CameraMode, MavCmd, MavResult, MavSeverity};
 use mavlink::MavHeader;
 use siyi_protocol::RecordState;
 
@@ -48,7 +53,6 @@ pub use crate::core::mavlink::{
     RawCommand, Requester, Target, Transmit, PEER_SILENT_TIMEOUT,
 };
 pub use capture::MIN_CAPTURE_INTERVAL;
-use capture::{Capture, PhotoOp, Start, Tick};
 pub use config::{CameraConfig, CameraEvent};
 pub use messages::Position;
 pub use persist::{ImageRecord, PersistedState};
@@ -68,8 +72,8 @@ pub struct CameraComponent {
     clock: config::WallClock,
     health: LinkHealth,
     mode: CameraMode,
-    counter: counter::ImageCounter,
-    capture: Capture,
+    /// The photo pipeline: photos in flight, the series, the image counter, the files.
+    photos: photos::Photos,
     video: Video,
     adjust: zoom::Adjustments,
     next_status: Option<Instant>,
@@ -79,8 +83,6 @@ pub struct CameraComponent {
     /// The vehicle's attitude, for where the camera looks; the EXIF feed to the camera.
     pose: pose::Pose,
     exif: exif_feed::ExifFeed,
-    /// The captures' files (the media service) and the card's figures.
-    files: files::Files,
     events: VecDeque<CameraEvent>,
 }
 
@@ -99,13 +101,11 @@ impl CameraComponent {
         Self {
             host,
             tracking: Tracking::new(config.tracking.clone()),
-            files: files::Files::new(config.media.clone()),
+            photos: photos::Photos::new(config.media.clone(), PersistedState::default()),
             config,
             clock: config::WallClock::default(),
             health: LinkHealth::Searching,
             mode: CameraMode::CAMERA_MODE_IMAGE,
-            counter: counter::ImageCounter::default(),
-            capture: Capture::default(),
             video: Video::default(),
             adjust: zoom::Adjustments::default(),
             next_status: None,
@@ -119,7 +119,7 @@ impl CameraComponent {
     /// A component restored from a persisted state (image counter and records).
     pub fn with_state(config: CameraConfig, now: Instant, state: PersistedState) -> Self {
         let mut c = Self::new(config, now);
-        c.counter = counter::ImageCounter::new(state);
+        c.photos = photos::Photos::new(c.config.media.clone(), state);
         c
     }
 
@@ -145,7 +145,7 @@ impl CameraComponent {
 
     /// The persistent state as it is now.
     pub fn persisted(&self) -> &PersistedState {
-        self.counter.state()
+        self.photos.persisted()
     }
 
     /// Tells the component the wall-clock time (µs since the UNIX epoch) at `now`. Used for
@@ -170,10 +170,9 @@ impl CameraComponent {
     /// When [`CameraComponent::handle_timeout`] should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let t = [
-            self.capture.poll_timeout(),
+            self.photos.poll_timeout(),
             self.next_status,
             self.tracking.poll_timeout(),
-            self.files.poll_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -189,20 +188,8 @@ impl CameraComponent {
             self.host
                 .send(Target::All, messages::heartbeat(self.health));
         }
-        match self.capture.tick(now, link) {
-            Tick::Idle => {}
-            Tick::StoppedCameraLost => {
-                self.host.statustext(
-                    MavSeverity::MAV_SEVERITY_WARNING,
-                    "Interval capture stopped: camera lost",
-                );
-                self.broadcast_capture_status(now, link);
-            }
-            Tick::Due { ended } => {
-                if ended && !self.capture.photo_in_progress() {
-                    self.broadcast_capture_status(now, link);
-                }
-            }
+        if self.photos.tick(now, &mut self.host, link) {
+            self.broadcast_capture_status(now, link);
         }
         if let Some(at) = self.next_status.filter(|at| now >= *at) {
             self.broadcast_capture_status(now, link);
@@ -210,8 +197,7 @@ impl CameraComponent {
                 .status_active(link)
                 .then(|| next_tick(at, self.config.status_period, now));
         }
-        self.files.handle_timeout(now);
-        self.file_news(now, link);
+        (self.photos).handle_timeout(now, &mut self.host, &mut self.events);
         let fov = fov(link);
         self.tracking.handle_timeout(now, fov, link);
         self.announce_tracking(now, link);
@@ -224,7 +210,7 @@ impl CameraComponent {
     }
 
     fn status_active(&self, link: &impl LinkControl) -> bool {
-        self.capture.series_active() || is_recording(link)
+        self.photos.series_active() || is_recording(link)
     }
 
     fn arm_status_timer(&mut self, now: Instant, link: &impl LinkControl) {
@@ -303,14 +289,14 @@ impl CameraComponent {
             },
             MavCmd::MAV_CMD_IMAGE_START_CAPTURE => self.image_start(now, c, link),
             MavCmd::MAV_CMD_IMAGE_STOP_CAPTURE => {
-                if self.capture.stop() {
+                if self.photos.stop() {
                     tracing::info!(target: "camera", "interval capture stopped");
                 }
                 let status = self.view(now, link).capture_status();
                 Handled::then_all(R::MAV_RESULT_ACCEPTED, status)
             }
             MavCmd::MAV_CMD_VIDEO_START_CAPTURE | MavCmd::MAV_CMD_VIDEO_STOP_CAPTURE => {
-                self.video_command(now, c, link)
+                self.video.command(now, c, &mut self.host, link)
             }
             MavCmd::MAV_CMD_VIDEO_START_STREAMING | MavCmd::MAV_CMD_VIDEO_STOP_STREAMING => {
                 Handled::just(requests::streaming(cmd))
@@ -335,41 +321,20 @@ impl CameraComponent {
     /// What the messages are built from, now.
     fn view<'a>(&'a self, now: Instant, link: &'a impl LinkControl) -> View<'a> {
         let (zoom, max_zoom) = zoom::current(link.state());
-        let state = link.state();
-        let recording = is_recording(link);
-        let recording_time_ms = state
-            .recording_since
-            .map(|t| now.saturating_duration_since(t).as_millis() as u32)
-            .unwrap_or(0);
         View {
             time_boot_ms: self.host.boot_ms(now),
-            state,
+            state: link.state(),
             simulated: self.config.simulated,
             stream_uri: &self.config.stream_uri,
             mode: self.mode,
             zoom,
             max_zoom,
-            persisted: self.counter.state(),
-            files: &self.files,
+            persisted: self.photos.persisted(),
+            files: self.photos.files(),
             position: self.position(),
             aim: self.aim(now, link),
             gimbal_device_id: self.config.gimbal_device_id,
-            capture: messages::CaptureStatus {
-                photo_in_progress: self.capture.photo_in_progress(),
-                interval_s: self.capture.interval_s(),
-                recording,
-                recording_time_ms,
-                image_count: self.counter.next_index(),
-                available_mib: match messages::storage_status(
-                    state.record.map(|r| r.value),
-                    self.files.figures(),
-                ) {
-                    StorageStatus::STORAGE_STATUS_READY => {
-                        self.files.figures().map_or(0.0, |f| f.available_mib)
-                    }
-                    _ => 0.0,
-                },
-            },
+            capture: self.photos.status(now, link),
             service_flags: self.tracking.flags(),
             tracking: self.tracking.image_status(),
             tracking_geo: (self.pose).tracking_geo(
@@ -409,49 +374,15 @@ impl CameraComponent {
         c: &IncomingCommand,
         link: &mut impl LinkControl,
     ) -> Handled {
-        use MavResult as R;
-        // A photo whose index cannot be handed out safely is refused (STATUSTEXT says why).
-        let (host, counter) = (&mut self.host, &self.counter);
-        let refuse_index = || refuse_index(host, counter);
-        let started = self
-            .capture
-            .start(now, c.from, c.key, &c.cmd, link, refuse_index);
-        let result = match started {
-            Start::Refused { result, why } => {
-                if let Some(text) = why {
-                    self.host
-                        .statustext(MavSeverity::MAV_SEVERITY_WARNING, &text);
-                }
-                return Handled::just(result);
-            }
-            Start::Single => R::MAV_RESULT_IN_PROGRESS,
-            Start::Series => {
+        let result = match self.photos.image_start(now, c, &mut self.host, link) {
+            photos::Began::Refused(result) => return Handled::just(result),
+            photos::Began::Single => MavResult::MAV_RESULT_IN_PROGRESS,
+            photos::Began::Series => {
                 self.arm_status_timer(now, link);
-                R::MAV_RESULT_ACCEPTED
+                MavResult::MAV_RESULT_ACCEPTED
             }
         };
         Handled::then_all(result, self.view(now, link).capture_status())
-    }
-
-    fn video_command(
-        &mut self,
-        now: Instant,
-        c: &IncomingCommand,
-        link: &mut impl LinkControl,
-    ) -> Handled {
-        use MavResult as R;
-        if link.health() != LinkHealth::Up {
-            self.host.statustext(
-                MavSeverity::MAV_SEVERITY_WARNING,
-                "Recording refused: camera not connected",
-            );
-            return Handled::just(R::MAV_RESULT_TEMPORARILY_REJECTED);
-        }
-        if self.video.start(now, c.from, c.key, c.cmd.command, link) {
-            Handled::just(R::MAV_RESULT_IN_PROGRESS)
-        } else {
-            Handled::just(R::MAV_RESULT_TEMPORARILY_REJECTED)
-        }
     }
 
     /// Handles an event of the SIYI link.
@@ -473,8 +404,7 @@ impl CameraComponent {
                     self.host.statustext(warn, &text);
                 }
                 self.exif.camera_identified(now, link);
-                self.files.camera_up(now);
-                self.file_news(now, link);
+                (self.photos).camera_up(now, &mut self.host, &mut self.events);
             }
             LinkEvent::Rebooted => {
                 let text = self.outage.rebooted(recording_value(link));
@@ -528,34 +458,23 @@ impl CameraComponent {
         outcome: OpOutcome,
         link: &mut impl LinkControl,
     ) {
-        if let Some(photo) = self.capture.finished(id) {
-            let mark = self.host.queued();
-            self.photo_done(now, &outcome, link);
-            match photo {
-                PhotoOp::Single { from, key } => {
-                    let result = outcomes::result(&outcome);
-                    self.host.set_result(&key, result);
-                    // The final ack goes in front of the photo's messages.
-                    self.host
-                        .ack_before(mark, from, MavCmd::MAV_CMD_IMAGE_START_CAPTURE, result);
-                }
-                PhotoOp::Series => {
-                    if !self.capture.series_active() {
-                        self.broadcast_capture_status(now, link);
-                    }
-                }
+        let shot = photos::Shot {
+            utc_us: self.clock.utc_us(now),
+            position: self.position(),
+            q: self.aim(now, link).known_q(),
+        };
+        let (host, events) = (&mut self.host, &mut self.events);
+        if let Some(ended) = (self.photos).finished(now, id, &outcome, shot, host, link, events) {
+            if ended {
+                self.broadcast_capture_status(now, link);
             }
-        } else if let Some(v) = self.video.finished(id) {
-            let result = outcomes::result(&outcome);
-            self.host.set_result(&v.key, result);
-            self.host.ack(v.from, v.cmd, result);
-            if let Some(text) = outcomes::failure_text(v.what(), &outcome) {
-                self.host.statustext(MavSeverity::MAV_SEVERITY_ERROR, &text);
-            } else if v.is_start() {
-                self.mode = CameraMode::CAMERA_MODE_VIDEO;
-            } else {
-                self.files.recording_saved(now);
-                self.file_news(now, link);
+        } else if let Some(ended) = self.video.finish(id, &outcome, &mut self.host) {
+            match ended {
+                video::Ended::Failed => {}
+                video::Ended::Started => self.mode = CameraMode::CAMERA_MODE_VIDEO,
+                video::Ended::Stopped => {
+                    (self.photos).recording_saved(now, &mut self.host, &mut self.events);
+                }
             }
             self.broadcast_capture_status(now, link);
         } else if let Some(text) = self.adjust.finished(id, &outcome) {
@@ -564,65 +483,9 @@ impl CameraComponent {
         }
     }
 
-    /// A photo ended: record it, announce it (CAMERA_IMAGE_CAPTURED, CAMERA_TRIGGER, status).
-    fn photo_done(&mut self, now: Instant, outcome: &OpOutcome, link: &impl LinkControl) {
-        let utc = self.clock.utc_us(now);
-        let captured = matches!(outcome, OpOutcome::Succeeded { .. });
-        let index = if captured {
-            self.counter.next_index()
-        } else {
-            -1
-        };
-        let mut record = ImageRecord::new(index, utc, self.position(), captured);
-        record.q = self.aim(now, link).known_q();
-        let t = self.host.boot_ms(now);
-        if captured {
-            let state = self.counter.take(record.clone());
-            self.events.push_back(CameraEvent::Persist(state));
-            // CAMERA_IMAGE_CAPTURED waits (at most a second) for the photo's file.
-            self.files.photo_taken(now, record.clone(), t);
-            self.file_news(now, link);
-            self.host
-                .send(Target::All, messages::camera_trigger(utc, record.index));
-            if self.capture.series_active() && refuse_index(&mut self.host, &self.counter) {
-                self.capture.stop();
-            }
-        } else {
-            self.host
-                .send(Target::All, messages::image_captured(t, &record, ""));
-            if let Some(text) = outcomes::failure_text("Photo", outcome) {
-                self.host.statustext(MavSeverity::MAV_SEVERITY_ERROR, &text);
-            }
-        }
-        let status = self.view(now, link).capture_status();
-        self.host.send(Target::All, status);
-    }
-
-    /// Acts on what the files part says: announce photos, store their files, log the rest.
-    fn file_news(&mut self, _now: Instant, _link: &impl LinkControl) {
-        while let Some(news) = self.files.poll_news() {
-            match news {
-                files::FileNews::Announce {
-                    record,
-                    time_boot_ms,
-                    file_url,
-                } => {
-                    let m = messages::image_captured(time_boot_ms, &record, &file_url);
-                    self.host.send(Target::All, m);
-                }
-                files::FileNews::PhotoFile { index, path } => {
-                    if let Some(state) = self.counter.set_file(index, path) {
-                        self.events.push_back(CameraEvent::Persist(state));
-                    }
-                }
-                files::FileNews::Media(ev) => self.events.push_back(CameraEvent::Media(ev)),
-            }
-        }
-    }
-
     /// Next request for the camera's web server.
     pub fn poll_media_request(&mut self) -> Option<crate::core::media::MediaRequest> {
-        self.files.poll_request()
+        self.photos.poll_media_request()
     }
 
     /// The shell's answer to media request `id`.
@@ -631,10 +494,10 @@ impl CameraComponent {
         now: Instant,
         id: u64,
         reply: crate::core::media::Reply,
-        link: &impl LinkControl,
+        _link: &impl LinkControl,
     ) {
-        self.files.handle_reply(now, id, reply);
-        self.file_news(now, link);
+        let (host, events) = (&mut self.host, &mut self.events);
+        self.photos.handle_media_reply(now, id, reply, host, events);
     }
 
     /// The tracking service (read-only: counters, what is tracked).
@@ -666,22 +529,13 @@ impl CameraComponent {
     /// are used up ([`persist::SaveHealth::refusal`]). Call after every failed save (the app
     /// logs why; the STATUSTEXT stays short).
     pub fn state_save_failed(&mut self) -> bool {
-        let text = self.counter.save_failed();
-        if let Some(text) = text {
-            self.host
-                .statustext(MavSeverity::MAV_SEVERITY_WARNING, text);
-        }
-        text.is_some()
+        self.photos.save_failed(&mut self.host)
     }
 
     /// The app saved `saved` (a state from [`CameraEvent::Persist`], or the start state). Tells
     /// the ground station once when saving works again after failures; returns true then.
     pub fn state_saved(&mut self, saved: &PersistedState) -> bool {
-        let text = self.counter.saved(saved);
-        if let Some(text) = text {
-            self.host.statustext(MavSeverity::MAV_SEVERITY_INFO, text);
-        }
-        text.is_some()
+        self.photos.saved(saved, &mut self.host)
     }
 }
 
@@ -689,14 +543,4 @@ impl CameraComponent {
 pub fn fov(link: &impl LinkControl) -> Fov {
     let (h_deg, v_deg) = optics::fov_deg(zoom::current(link.state()).0);
     Fov { h_deg, v_deg }
-}
-
-/// Refuses a photo (STATUSTEXT error, true) when the next index cannot be handed out safely:
-/// the range is used up, or saving fails and the index is not covered by the last save.
-fn refuse_index(host: &mut Host, counter: &counter::ImageCounter) -> bool {
-    let refusal = counter.refusal();
-    if let Some(text) = refusal {
-        host.statustext(MavSeverity::MAV_SEVERITY_ERROR, text);
-    }
-    refusal.is_some()
 }
