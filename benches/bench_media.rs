@@ -137,12 +137,24 @@ fn pull_figures(
         };
         let took = t0.elapsed();
         let mib = (files * file_kib) as f64 / 1024.0;
-        println!(
-            "media pull ({run} run) of {files} files × {file_kib} KiB: {:.2} s, {:.0} MiB/s, peak RSS {} KiB ({status})",
-            took.as_secs_f64(),
-            if run == "first" { mib / took.as_secs_f64() } else { 0.0 },
-            hwm_kb
-        );
+        // A run that ends before the first /proc sample has no RSS figure.
+        let rss = if hwm_kb > 4 {
+            format!("peak RSS {hwm_kb} KiB")
+        } else {
+            "ended before RSS could be sampled".to_owned()
+        };
+        if run == "first" {
+            println!(
+                "media pull of {files} files × {file_kib} KiB: {:.2} s, {:.0} MiB/s, {rss} ({status})",
+                took.as_secs_f64(),
+                mib / took.as_secs_f64(),
+            );
+        } else {
+            println!(
+                "media pull again (everything complete, nothing downloaded): {:.3} s, {rss} ({status})",
+                took.as_secs_f64()
+            );
+        }
     }
     Ok(())
 }
