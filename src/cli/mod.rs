@@ -3,6 +3,7 @@
 pub mod camera;
 pub mod decode;
 pub mod describe;
+pub mod probe;
 pub mod replay;
 pub mod run;
 pub mod sim;
