@@ -241,6 +241,11 @@ impl Runner {
             self.report.set_hardware_id(&id);
         }
         self.firmware_and_boot().await;
+        if self.report.hardware_id.is_none() && self.report.gimbal_firmware.is_none() {
+            // Nothing answered 0x02 or 0x01: asking the rest would only wait out every timeout.
+            self.report.camera_silent = true;
+            return;
+        }
 
         // Read-only questions.
         for q in probe::read_questions(utc_us()) {
@@ -733,6 +738,7 @@ pub async fn run_probe(
         allow_motion: opts.allow_motion,
         allow_capture: opts.allow_capture,
         interrupted: false,
+        camera_silent: false,
         restored: Vec::new(),
         timings: Timings::default(),
         questions: Vec::new(),
@@ -813,6 +819,12 @@ pub fn summary(outcome: &ProbeOutcome) -> String {
             ""
         }
     ));
+    if r.camera_silent {
+        out.push_str(
+            "  The camera answered neither 0x02 nor 0x01: check the address (--camera), that it is \
+             powered, and that this machine is on its network (e.g. 192.168.144.20/24).\n",
+        );
+    }
     for q in &r.questions {
         let word = match q.judgement.conclusion {
             Conclusion::Supported => "supported   ",

@@ -774,6 +774,9 @@ pub struct ProbeReport {
     pub allow_capture: bool,
     /// Whether the probe was stopped (Ctrl-C) before the end.
     pub interrupted: bool,
+    /// Whether the camera answered nothing at all (0x02 and 0x01 silent): the other questions
+    /// were not asked.
+    pub camera_silent: bool,
     /// What the probe put back as it found it (zoom, motion mode, gimbal angles).
     pub restored: Vec<String>,
     /// Measured times.
