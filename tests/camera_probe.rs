@@ -23,6 +23,7 @@ const LOCAL: &str = "127.0.0.1:0";
 /// A simulator (and optionally its web server) that stops when dropped.
 struct Sim {
     udp: SocketAddr,
+    pose: tokio::sync::watch::Receiver<siyi_bridge::sim::SimPose>,
     web: SocketAddr,
     _stop: Vec<oneshot::Sender<()>>,
     _card: tempfile::TempDir,
@@ -48,7 +49,7 @@ async fn start_sim(config: SimConfig, with_web: bool) -> Sim {
     let card = tempfile::tempdir().expect("tempdir");
     let store = MediaStore::open(card.path()).expect("store");
     let (s1, f1) = stopper();
-    let (udp, _task, _pose) =
+    let (udp, _task, pose) =
         server::spawn_with_media(LOCAL.parse().unwrap(), config, f1, Some(store.clone()))
             .await
             .expect("sim");
@@ -70,6 +71,7 @@ async fn start_sim(config: SimConfig, with_web: bool) -> Sim {
     };
     Sim {
         udp,
+        pose,
         web,
         _stop: stops,
         _card: card,
@@ -412,4 +414,42 @@ async fn the_probe_jsonl_replays_through_the_link() {
         Some("0.2.8")
     );
     assert_eq!(link.stats().bad_frames, 0);
+}
+
+#[tokio::test]
+async fn ctrl_c_mid_turn_stops_the_gimbal_and_writes_the_files() {
+    let sim = start_sim(SimConfig::instant_boot(), false).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut opts = options(sim.udp, sim.web, out.path());
+    opts.allow_motion = true;
+    // "Ctrl-C" as soon as the simulated gimbal has turned by a degree.
+    let mut pose = sim.pose.clone();
+    let cancel = async move {
+        let _ = pose.wait_for(|p| p.yaw_deg.abs() > 1.0).await;
+    };
+    let o = run_probe(opts, cancel).await.expect("files");
+    assert!(o.report.interrupted);
+    assert!(
+        o.report
+            .restored
+            .iter()
+            .any(|r| r.contains("gimbal stopped")),
+        "{:?}",
+        o.report.restored
+    );
+    // The last frames sent are the 0x07 stop.
+    let lines = read_file(&o.jsonl_path).expect("fixture format");
+    let last_sent = lines
+        .iter()
+        .rev()
+        .find(|l| l.dir == Direction::ToCamera)
+        .expect("sent");
+    let bytes = last_sent.bytes().unwrap();
+    assert_eq!(
+        (bytes[7], bytes[8], bytes[9]),
+        (0x07, 0, 0),
+        "{}",
+        last_sent.hex
+    );
+    assert!(o.json_path.exists());
 }

@@ -85,6 +85,8 @@ pub struct ProbeOutcome {
 const YAW_TEST_SPEED: i8 = 20;
 /// How long the sign test turns.
 const YAW_TEST_TURN: Duration = Duration::from_millis(1000);
+/// How often the attitude is read during the sign test's turn.
+const YAW_TEST_POLL: Duration = Duration::from_millis(200);
 /// How long the attitude stream is listened to.
 const STREAM_WINDOW: Duration = Duration::from_millis(1000);
 /// After the stream's off request, frames later than this count as "still streaming".
@@ -616,6 +618,21 @@ impl Runner {
     async fn yaw_sign(&mut self) {
         let mut sent = Vec::new();
         let before = self.attitude(&mut sent).await;
+        if before.is_none() {
+            // No reading to compare with or to go back to: do not move.
+            let (j, details) = probe::judge_yaw_sign(None, None, YAW_TEST_SPEED);
+            let mut entry = QuestionReport::skipped(
+                QuestionId::YawSign,
+                "0x07",
+                "0x07 yaw sign",
+                "no 0x0D attitude reading, so the gimbal was not moved",
+            );
+            entry.sent = sent;
+            entry.judgement.note = format!("{}; {}", entry.judgement.note, j.note);
+            entry.details = details;
+            self.push(entry);
+            return;
+        }
         let turn = Request::GimbalRotation {
             yaw_speed: YAW_TEST_SPEED,
             pitch_speed: 0,
@@ -623,7 +640,14 @@ impl Runner {
         let (hex, at) = self.send(&turn).await;
         self.moving = true;
         sent.push(hex);
-        let _ = self.listen(at, at + YAW_TEST_TURN, |_| false).await;
+        // Read the attitude while turning (the traffic shows the motion).
+        let end = at + YAW_TEST_TURN;
+        while clock_now() < end {
+            let (_, t) = self.send(&Request::Attitude).await;
+            let _ = self
+                .listen(t, (t + YAW_TEST_POLL).min(end), |_| false)
+                .await;
+        }
         self.stop_motion(&mut sent).await;
         let now = clock_now();
         let _ = self
