@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use siyi_bridge::cli::probe::{run_probe, ProbeOptions, ProbeOutcome};
 use siyi_bridge::core::link::{LinkConfig, LinkControl as _, LinkHealth, SiyiLink};
-use siyi_bridge::core::probe::{Conclusion, QuestionId, QuestionReport};
+use siyi_bridge::core::probe::{profile_unanswered, Conclusion, QuestionId, QuestionReport};
 use siyi_bridge::record::{read_file, Direction};
 use siyi_bridge::sim::server;
 use siyi_bridge::sim::web::{self, MediaStore, WebFaults};
@@ -212,6 +212,60 @@ async fn unanswered_ids_are_unsupported_and_a_missing_web_server_too() {
         .note
         .contains("answered 0x01 right after"));
     assert_eq!(concl(&o, QuestionId::RecordState), Conclusion::Supported);
+    // As a camera profile (`run --camera-profile`): 0x18, 0x30 and 0x25 known unanswered.
+    let text = std::fs::read_to_string(&o.json_path).unwrap();
+    let skips: Vec<u8> = profile_unanswered(&text)
+        .unwrap()
+        .iter()
+        .map(|(c, _)| c.0)
+        .collect();
+    assert_eq!(skips, [0x18, 0x30, 0x25]);
+}
+
+/// The link's transmitted command ids over 4 virtual seconds with a camera that answers the
+/// start-up (hardware id, firmware) at once and nothing else.
+fn link_commands(config: LinkConfig) -> Vec<u8> {
+    use siyi_bridge::core::link::LinkControl as _;
+    use siyi_protocol::{FirmwareVersion, HardwareId, Reply};
+    let t0 = Instant::now();
+    let mut link = SiyiLink::new(config, t0);
+    let mut sent = Vec::new();
+    let mut t = t0;
+    while t < t0 + Duration::from_secs(4) {
+        link.handle_timeout(t);
+        while let Some(bytes) = link.poll_transmit() {
+            let cmd = bytes[7];
+            sent.push(cmd);
+            let reply = match cmd {
+                0x02 => Some(Reply::HardwareId(HardwareId::from_ascii("732405150118"))),
+                0x01 => Some(Reply::FirmwareVersion {
+                    camera: FirmwareVersion::new(0, 2, 8),
+                    gimbal: FirmwareVersion::new(0, 3, 9),
+                    zoom: None,
+                }),
+                _ => None,
+            };
+            if let Some(r) = reply {
+                link.handle_datagram(t, &r.to_frame(0).to_bytes());
+            }
+        }
+        while link.poll_event().is_some() {}
+        t += Duration::from_millis(50);
+    }
+    assert_eq!(link.health(), LinkHealth::Up);
+    sent
+}
+
+#[test]
+fn a_camera_profile_skips_the_polls_it_knows_are_unanswered() {
+    let plain = link_commands(LinkConfig::default());
+    assert!(plain.contains(&0x18), "0x18 polled without a profile");
+    let profiled = link_commands(LinkConfig {
+        known_unanswered: BTreeSet::from([siyi_protocol::CmdId::CURRENT_ZOOM]),
+        ..LinkConfig::default()
+    });
+    assert!(!profiled.contains(&0x18), "{profiled:02x?}");
+    assert!(profiled.contains(&0x0a) && profiled.contains(&0x0d));
 }
 
 #[tokio::test]

@@ -839,6 +839,70 @@ pub fn model_name(model: CameraModel) -> String {
     }
 }
 
+/// Why a probe report cannot be used as a camera profile.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// Not JSON, or not a probe report.
+    #[error("not a probe report: {0}")]
+    NotAReport(String),
+    /// A report of another layout version.
+    #[error("probe report format {found}, this bridge reads format {REPORT_FORMAT}")]
+    Format {
+        /// The `format` found.
+        found: u64,
+    },
+}
+
+/// The commands a camera profile (a probe report) says the camera never answers, each with the
+/// sentence to log: only those whose silence the bridge has a fallback for and which a probe
+/// can settle for good (0x18 current zoom, 0x30 UTC time, 0x25 attitude stream), and only when
+/// the probe concluded `unsupported` (no reply while the camera answered 0x01). Everything
+/// else keeps the link's normal behaviour (ask, and fall back after 5 silent attempts).
+pub fn profile_unanswered(report_json: &str) -> Result<Vec<(CmdId, String)>, ProfileError> {
+    let v: serde_json::Value =
+        serde_json::from_str(report_json).map_err(|e| ProfileError::NotAReport(e.to_string()))?;
+    let format = v
+        .get("format")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| ProfileError::NotAReport("no \"format\"".into()))?;
+    if format != u64::from(REPORT_FORMAT) {
+        return Err(ProfileError::Format { found: format });
+    }
+    let questions = v
+        .get("questions")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| ProfileError::NotAReport("no \"questions\"".into()))?;
+    let known: [(&str, CmdId, &str); 3] = [
+        (
+            "current_zoom",
+            CmdId::CURRENT_ZOOM,
+            "0x18 current zoom is never polled; the zoom comes from 0x05 ACKs and commanded values",
+        ),
+        (
+            "utc_time",
+            CmdId::SET_UTC_TIME,
+            "0x30 UTC time is sent without waiting for an answer",
+        ),
+        (
+            "attitude_stream",
+            CmdId::DATA_STREAM,
+            "0x25 attitude stream is never asked; the attitude is polled with 0x0D",
+        ),
+    ];
+    let mut out = Vec::new();
+    for q in questions {
+        let id = q.get("id").and_then(serde_json::Value::as_str);
+        let unsupported =
+            q.get("conclusion").and_then(serde_json::Value::as_str) == Some("unsupported");
+        if let Some((_, cmd, what)) = known.iter().find(|(name, _, _)| Some(*name) == id) {
+            if unsupported && !out.iter().any(|(c, _)| c == cmd) {
+                out.push((*cmd, format!("the probe found {cmd} unanswered: {what}")));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// `YYYY-MM-DD` of a Unix time in microseconds (UTC; proleptic Gregorian calendar).
 pub fn utc_date(unix_us: u64) -> String {
     let days = i64::try_from(unix_us / 86_400_000_000).unwrap_or(0);
@@ -1025,6 +1089,26 @@ mod tests {
             "little-endian u32 (first byte = last octet)"
         );
         assert!(ip_byte_order(&[1, 2], None).is_empty());
+    }
+
+    #[test]
+    fn a_profile_names_only_settled_unanswered_commands() {
+        let report = r#"{"format":1,"questions":[
+            {"id":"current_zoom","conclusion":"unsupported"},
+            {"id":"utc_time","conclusion":"supported"},
+            {"id":"attitude_stream","conclusion":"inconclusive"},
+            {"id":"ai_module","conclusion":"unsupported"},
+            {"id":"max_zoom","conclusion":"unsupported"}]}"#;
+        let skips = profile_unanswered(report).unwrap();
+        assert_eq!(skips.len(), 1, "{skips:?}");
+        assert_eq!(skips[0].0, CmdId::CURRENT_ZOOM);
+        assert!(skips[0].1.contains("never polled"));
+        assert!(matches!(
+            profile_unanswered(r#"{"format":2,"questions":[]}"#),
+            Err(ProfileError::Format { found: 2 })
+        ));
+        assert!(profile_unanswered("garbage").is_err());
+        assert!(profile_unanswered("{}").is_err());
     }
 
     #[test]
