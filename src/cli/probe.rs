@@ -264,7 +264,7 @@ impl Runner {
                         }
                     }
                 }
-                (QuestionId::CurrentZoom | QuestionId::MaxZoom, Some(Reply::CurrentZoom(z))) => {
+                (QuestionId::CurrentZoom, Some(Reply::CurrentZoom(z))) => {
                     self.initial_zoom = Some(z);
                     if let Some(e) = self.last_mut() {
                         e.details
@@ -387,8 +387,7 @@ impl Runner {
                 break;
             }
             // Wait out the rest of the second, keeping whatever arrives.
-            let extra = self.listen(at, next.min(deadline), |_| false).await;
-            drop(extra);
+            let _ = self.listen(at, next.min(deadline), |_| false).await;
         }
         let j = probe::judge_reply(
             &q.expect,

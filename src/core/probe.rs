@@ -317,17 +317,18 @@ pub fn judge_reply(
     let s = scan(expect.reply_cmd, heard);
     if let Some((after_ms, frame)) = &s.first {
         let len = frame.payload().len();
-        let bytes = frame.to_bytes();
+        let frame_bytes = frame.to_bytes();
         let mut j = Judgement {
             conclusion: Conclusion::Supported,
             note: String::new(),
-            reply_hex: Some(to_hex(&bytes)),
+            reply_hex: Some(to_hex(&frame_bytes)),
             reply_len: Some(len),
             latency_ms: Some(*after_ms),
         };
         if !expect.documented_reply {
             j.note = format!(
-                "answered in {after_ms} ms with {len} bytes (the A8 mini is documented not to answer {})",
+                "answered in {after_ms} ms with {} (the A8 mini is documented not to answer {})",
+                n_bytes(len),
                 expect.reply_cmd
             );
         } else if len < expect.min_len {
@@ -340,10 +341,11 @@ pub fn judge_reply(
             j.conclusion = Conclusion::Inconclusive;
             j.note = format!("a reply of {len} bytes that does not decode");
         } else if len == expect.a8_len {
-            j.note = format!("answered in {after_ms} ms, {len} bytes as the A8 mini");
+            j.note = format!("answered in {after_ms} ms, {} as the A8 mini", n_bytes(len));
         } else {
             j.note = format!(
-                "answered in {after_ms} ms with {len} bytes; the A8 mini sends {}: another model or newer firmware",
+                "answered in {after_ms} ms with {}; the A8 mini sends {}: another model or newer firmware",
+                n_bytes(len),
                 expect.a8_len
             );
         }
@@ -389,6 +391,15 @@ pub fn judge_reply(
             Conclusion::Inconclusive,
             format!("no reply within {timeout_ms} ms"),
         ),
+    }
+}
+
+/// "1 byte", "8 bytes".
+fn n_bytes(n: usize) -> String {
+    if n == 1 {
+        "1 byte".into()
+    } else {
+        format!("{n} bytes")
     }
 }
 
