@@ -90,6 +90,8 @@ pub struct RunOptions {
     pub gimbal_compid: Option<String>,
     /// `--gimbal-manager auto|on|off` (None = auto).
     pub gimbal_manager: Option<String>,
+    /// `--camera-profile FILE` (a `camera probe` report).
+    pub camera_profile: Option<PathBuf>,
 }
 
 /// Largest `--sd-card-gib` (the SD Express / SDUC limit is 128 TiB; the A8 mini reads far
@@ -147,6 +149,9 @@ pub struct Config {
     pub gimbal_component_id: Option<u8>,
     /// Whether the bridge acts as the gimbal manager.
     pub gimbal_manager: ManagerMode,
+    /// Commands the camera profile (`--camera-profile`) says the camera never answers, each
+    /// with the sentence logged at start (empty: no profile).
+    pub known_unanswered: Vec<(u8, String)>,
 }
 
 /// A flag with a bad value.
@@ -201,6 +206,14 @@ pub enum ConfigError {
     /// `--sd-card-gib` out of range.
     #[error("--sd-card-gib {0}: expected a size in GiB above 0 and at most {MAX_SD_CARD_GIB}")]
     SdCardGib(String),
+    /// `--camera-profile` unreadable or not a probe report.
+    #[error("--camera-profile {path}: {why}")]
+    CameraProfile {
+        /// The file.
+        path: String,
+        /// Why.
+        why: String,
+    },
     /// `--tracker-api` neither `off` nor an IP address with a port.
     #[error("--tracker-api {0:?}: expected off or IP:PORT, e.g. 127.0.0.1:14660")]
     TrackerApi(String),
@@ -243,6 +256,7 @@ impl Config {
             sd_card_bytes: None,
             gimbal_component_id: None,
             gimbal_manager: ManagerMode::Auto,
+            known_unanswered: Vec::new(),
         }
     }
 
@@ -309,6 +323,21 @@ impl Config {
                 path: p.display().to_string(),
                 why,
             })?),
+        };
+        let known_unanswered = match &o.camera_profile {
+            None => Vec::new(),
+            Some(p) => {
+                let bad = |why: String| ConfigError::CameraProfile {
+                    path: p.display().to_string(),
+                    why,
+                };
+                let text = std::fs::read_to_string(p).map_err(|e| bad(e.to_string()))?;
+                crate::core::probe::profile_unanswered(&text)
+                    .map_err(|e| bad(e.to_string()))?
+                    .into_iter()
+                    .map(|(cmd, why)| (cmd.0, why))
+                    .collect()
+            }
         };
         let tracker_api = match o.tracker_api.trim() {
             "off" | "" => None,
@@ -388,6 +417,7 @@ impl Config {
                 ms => ms.clamp(20, 10_000),
             },
             allowed_systems,
+            known_unanswered,
         })
     }
 }
@@ -502,6 +532,31 @@ mod tests {
         })
         .unwrap_err();
         assert!(matches!(e, ConfigError::CameraAndSimulate));
+    }
+
+    #[test]
+    fn a_camera_profile_must_be_a_probe_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.json");
+        let err = Config::from_options(RunOptions {
+            camera_profile: Some(missing),
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::CameraProfile { .. }), "{err}");
+        let good = dir.path().join("probe.json");
+        std::fs::write(
+            &good,
+            r#"{"format":1,"questions":[{"id":"current_zoom","conclusion":"unsupported"}]}"#,
+        )
+        .unwrap();
+        let c = Config::from_options(RunOptions {
+            camera_profile: Some(good),
+            ..opts()
+        })
+        .unwrap();
+        assert_eq!(c.known_unanswered.len(), 1);
+        assert_eq!(c.known_unanswered[0].0, 0x18);
     }
 
     #[test]

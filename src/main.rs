@@ -16,6 +16,8 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start; the size of `run`'s flags does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run the bridge: a MAVLink camera component in front of a SIYI camera (or the simulator).
     Run(cli::run::Args),

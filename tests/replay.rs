@@ -104,6 +104,21 @@ fn documented_frames_session() {
 }
 
 #[test]
+fn probe_simulated_session() {
+    // A `camera probe` file, as written by the probe, drops in here unchanged.
+    let (link, events) = replay("probe_simulated.jsonl");
+    assert_eq!(health(&events), vec![(Searching, Booting), (Booting, Up)]);
+    let st = link.state();
+    assert_eq!(st.startups, 1);
+    assert_eq!(
+        st.hardware_id.map(|h| h.as_text()),
+        Some("732405150118".into())
+    );
+    assert_eq!(st.camera_fw.map(|f| f.to_string()), Some("0.2.8".into()));
+    assert_eq!(link.stats().bad_frames, 0);
+}
+
+#[test]
 fn startup_zero_firmware_session() {
     let (link, events) = replay("startup_zero_firmware.jsonl");
     assert_eq!(health(&events), vec![(Searching, Booting), (Booting, Up)]);

@@ -249,8 +249,16 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         now,
         persisted,
     );
+    for (cmd, why) in &config.known_unanswered {
+        tracing::info!(cmd = format!("0x{cmd:02x}"), "camera profile: {why}");
+    }
     let link_config = LinkConfig {
         attitude_interval: Duration::from_millis(config.attitude_poll_ms),
+        known_unanswered: config
+            .known_unanswered
+            .iter()
+            .map(|(cmd, _)| siyi_protocol::CmdId(*cmd))
+            .collect(),
         ..LinkConfig::default()
     };
     let link = SiyiLink::new(link_config, now);

@@ -27,13 +27,14 @@ use crate::io::siyi::{clock_now, drive_until, DriveStats, SiyiSocket, DEFAULT_CA
     siyi-bridge camera --camera 127.0.0.1:37260 record start\n  \
     siyi-bridge camera zoom 2.5\n  \
     siyi-bridge camera angles 30 -45      # 30° right, 45° down\n  \
-    siyi-bridge camera attitude --watch 60")]
+    siyi-bridge camera attitude --watch 60\n  \
+    siyi-bridge camera probe --out probe/ # settle the open protocol questions, write a report")]
 pub struct Args {
     /// Camera address (HOST:PORT).
-    #[arg(long, default_value = DEFAULT_CAMERA_ADDR)]
+    #[arg(long, global = true, default_value = DEFAULT_CAMERA_ADDR)]
     pub camera: String,
     /// Local address to bind (default: any address, ephemeral port).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub bind: Option<SocketAddr>,
     /// How long to wait for the first answer, in ms.
     #[arg(long, default_value_t = 1000)]
@@ -92,6 +93,14 @@ pub enum Action {
         /// lock | follow | fpv
         mode: ModeArg,
     },
+    /// Ask the camera every open protocol question, safely, and write a report (JSON) and the
+    /// whole SIYI traffic (JSONL, fixture format) to send back to the project.
+    ///
+    /// Never moves the gimbal without --allow-motion, never takes a photo without
+    /// --allow-capture, never records, formats, reboots or changes the IP or encoding settings;
+    /// puts back the zoom, motion mode and gimbal angles it found. Ctrl-C stops it and still
+    /// writes what was gathered.
+    Probe(super::probe::ProbeArgs),
 }
 
 /// `record start|stop`.
@@ -206,6 +215,9 @@ fn resolve(camera: &str) -> anyhow::Result<SocketAddr> {
 
 async fn run_async(args: Args) -> anyhow::Result<()> {
     let camera = resolve(&args.camera)?;
+    if let Action::Probe(probe) = &args.action {
+        return super::probe::run_cli(camera, args.bind, probe).await;
+    }
     let mut socket = SiyiSocket::connect(camera, args.bind)
         .await
         .with_context(|| format!("cannot open a UDP socket towards {camera}"))?;
@@ -333,6 +345,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             };
             s.run_op(op, op_timeout).await
         }
+        Action::Probe(_) => return Ok(()),
         Action::Mode { mode } => {
             let mode = match mode {
                 ModeArg::Lock => MotionMode::Lock,

@@ -4,6 +4,7 @@ pub mod camera;
 pub mod decode;
 pub mod describe;
 pub mod media;
+pub mod probe;
 pub mod replay;
 pub mod run;
 pub mod sim;

@@ -128,6 +128,10 @@ pub struct Args {
     /// (always), `off` (never: the gimbal device only).
     #[arg(long, value_name = "auto|on|off")]
     pub gimbal_manager: Option<String>,
+    /// A `camera probe` report (JSON) of this camera: commands it found unanswered (0x18,
+    /// 0x30, 0x25) are not waited for; their fallback is used from the start (logged).
+    #[arg(long, value_name = "FILE")]
+    pub camera_profile: Option<PathBuf>,
 }
 
 fn parse_on_off(v: &str) -> Result<bool, String> {
@@ -171,6 +175,7 @@ impl Args {
             sd_card_gib: self.sd_card_gib,
             gimbal_compid: self.gimbal_compid.clone(),
             gimbal_manager: self.gimbal_manager.clone(),
+            camera_profile: self.camera_profile.clone(),
         })?)
     }
 }

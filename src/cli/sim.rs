@@ -41,7 +41,8 @@ pub struct Args {
     /// Command ids the camera ignores completely, like older firmware (e.g. 0x18,0x16,0x25,0x30).
     #[arg(long, value_delimiter = ',', value_parser = parse_cmd_id)]
     pub unanswered: Vec<u8>,
-    /// Command ids the camera acts on but never acknowledges (A8 quirk: e.g. 0x05,0x0f).
+    /// Command ids the camera acts on but never acknowledges (A8 quirk: e.g. 0x05,0x0f; 0x0b:
+    /// no photo / record feedback pushed).
     #[arg(long, value_delimiter = ',', value_parser = parse_cmd_id)]
     pub silent_acks: Vec<u8>,
     /// Reboot the camera by itself this many ms after start (it is then silent for 3 s and

@@ -8,4 +8,5 @@ pub mod gimbal;
 pub mod link;
 pub mod mavlink;
 pub mod media;
+pub mod probe;
 pub mod tracking;

@@ -545,6 +545,15 @@ impl SimCamera {
 
     /// Schedules a 0x0B push to the latest client after the feedback delay.
     fn push_feedback(&mut self, now: Instant, code: FeedbackCode) {
+        // `silent_acks` with 0x0B: a firmware that never sends function feedback over UDP
+        // (siyi-protocol.md §8 question 1).
+        if self
+            .config
+            .silent_acks
+            .contains(&CmdId::FUNCTION_FEEDBACK.0)
+        {
+            return;
+        }
         let at = later(now, self.config.feedback_delay_ms);
         let push = Reply::FunctionFeedback(code);
         self.outbox.schedule(at, Dest::LatestClient, push);

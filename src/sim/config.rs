@@ -31,7 +31,8 @@ pub struct SimConfig {
     /// Command ids the camera ignores completely (no reply, no effect), like older firmware.
     pub unanswered: BTreeSet<u8>,
     /// Command ids the camera acts on but never acknowledges (A8 quirk: 0x05 / 0x0F ACKs often
-    /// missing).
+    /// missing). With 0x0B in it, photos and recordings are taken but no 0x0B function feedback
+    /// is pushed (a firmware that sends none over UDP).
     pub silent_acks: BTreeSet<u8>,
     /// Reboot the camera by itself this long after start, milliseconds (`None`: never).
     pub reboot_at_ms: Option<u64>,

@@ -85,6 +85,10 @@ pub struct LinkConfig {
     /// How often 0x4D (AI mode) is asked while the camera is up (default 5000 ms): an AI
     /// tracking module can be attached or switched on at any time.
     pub ai_poll: Duration,
+    /// Commands known beforehand (from a camera profile, `run --camera-profile`) never to be
+    /// answered: their fallback is used from the start instead of after `unanswered_after`
+    /// silent attempts (default none). Only commands with a fallback are taken.
+    pub known_unanswered: std::collections::BTreeSet<siyi_protocol::CmdId>,
     /// Max zoom used when the camera does not answer 0x16 (default 6.0×, the A8 mini's).
     pub max_zoom_fallback: Zoom,
 }
@@ -111,6 +115,7 @@ impl Default for LinkConfig {
             attitude_stream: None,
             stream_rearm: Duration::from_millis(10_000),
             ai_poll: Duration::from_millis(5000),
+            known_unanswered: std::collections::BTreeSet::new(),
             max_zoom_fallback: Zoom { int: 6, tenths: 0 },
         }
     }

@@ -50,6 +50,16 @@ impl Fallback {
         self.unsupported.iter().copied()
     }
 
+    /// `cmd` is known never to be answered (a camera profile): its fallback is used from the
+    /// start. False (and nothing changes) for a command without a fallback.
+    pub(super) fn preset(&mut self, cmd: CmdId) -> bool {
+        let known = has_fallback(cmd);
+        if known {
+            self.unsupported.insert(cmd);
+        }
+        known
+    }
+
     /// The camera answered `cmd`: its count starts again.
     pub(super) fn answered(&mut self, cmd: CmdId) {
         self.unanswered.remove(&cmd);

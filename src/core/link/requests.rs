@@ -70,6 +70,12 @@ impl Requests {
         self.transmits.pop_front()
     }
 
+    /// `cmd` is known never to be answered: its fallback from the start (see
+    /// `LinkConfig::known_unanswered`). False for a command without a fallback.
+    pub(super) fn preset_unanswered(&mut self, cmd: CmdId) -> bool {
+        self.fallback.preset(cmd)
+    }
+
     /// Sends a poll unless a request for the same command is in flight or the command is
     /// declared unanswered.
     pub(super) fn poll(&mut self, now: Instant, req: Request, policy: RetryPolicy) {

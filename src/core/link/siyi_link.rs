@@ -89,6 +89,11 @@ impl SiyiLink {
             events: VecDeque::new(),
             photo_feedback: PhotoFeedback::default(),
         };
+        for cmd in link.config.known_unanswered.clone() {
+            if link.requests.preset_unanswered(cmd) && cmd == CmdId::DATA_STREAM {
+                link.polls.stream_given_up();
+            }
+        }
         link.timers.set(Timer::StartupPoll, now);
         link.handle_timeout(now);
         link
