@@ -18,6 +18,8 @@ use siyi_protocol::RecordState;
 struct Card {
     photos: usize,
     listed: usize,
+    /// Recordings listed in 100SIYI_VID.
+    videos: usize,
     size_bytes: u64,
 }
 
@@ -30,7 +32,19 @@ impl Card {
         match request {
             Request::Head(_) => Reply::Head(Ok(Some(self.size_bytes))),
             Request::Api { kind, query } => match (kind.media_type(), query) {
-                (1, ApiQuery::Directories) => ok(serde_json::json!({"directories": []})),
+                (1, ApiQuery::Directories) => ok(
+                    serde_json::json!({"directories":[{"name":"100SIYI_VID","path":"100SIYI_VID"}]}),
+                ),
+                (1, ApiQuery::Count { .. }) => ok(serde_json::json!({"count": self.videos})),
+                (1, ApiQuery::List { start, count, .. }) => {
+                    let list: Vec<_> = (*start as usize..self.videos.min((start + count) as usize))
+                        .map(|i| {
+                            let n = format!("REC_{:04}.mp4", i + 1);
+                            serde_json::json!({"name": n, "url": format!("http://192.168.144.25:82/photo/100SIYI_VID/{n}")})
+                        })
+                        .collect();
+                    ok(serde_json::json!({"list": list}))
+                }
                 (_, ApiQuery::Directories) => ok(
                     serde_json::json!({"directories":[{"name":"101SIYI_IMG","path":"101SIYI_IMG"}]}),
                 ),
@@ -76,6 +90,7 @@ impl MediaRig {
             card: Card {
                 photos,
                 listed: photos,
+                videos: 1,
                 size_bytes: 1024 * 1024,
             },
         };
@@ -244,23 +259,24 @@ fn storage_tells_the_card_as_it_is() {
     m.rig.link.state.record = Some(Fresh::new(RecordState::NoCard, now));
     assert_eq!(storage(&mut m).0, StorageStatus::STORAGE_STATUS_EMPTY);
 
-    // Size given (4 GiB), three 1 MiB files on it: READY with the figures, capture status agrees.
+    // Size given (4 GiB), three photos and a recording of 1 MiB each on it: READY with the
+    // figures, capture status agrees.
     let mut m = MediaRig::new(Some(4 << 30), 3);
     assert_eq!(
         storage(&mut m),
         (
             StorageStatus::STORAGE_STATUS_READY,
             4096.0,
-            3.0,
-            4093.0,
-            4093.0
+            4.0,
+            4092.0,
+            4092.0
         )
     );
     // A new photo's size counts once its file is found.
     m.photo();
     m.card.listed = 4;
     m.run(Duration::from_secs(2));
-    assert_eq!(storage(&mut m).2, 4.0);
+    assert_eq!(storage(&mut m).2, 5.0);
 }
 
 #[test]
@@ -275,4 +291,24 @@ fn without_media_photos_are_announced_at_once_with_an_empty_url() {
     let out = r.finish(id, OpOutcome::Succeeded { confirmed: true });
     assert_eq!(captured(&out), [(0, String::new())]);
     assert!(r.cam.poll_media_request().is_none());
+}
+
+#[test]
+fn a_finished_recording_gets_its_file_in_the_records() {
+    let mut m = MediaRig::new(None, 0);
+    m.rig.command(MavCmd::MAV_CMD_VIDEO_START_CAPTURE, p(&[]));
+    let id = m.rig.link.started.last().unwrap().0;
+    m.rig.finish(id, OpOutcome::Succeeded { confirmed: true });
+    m.rig.command(MavCmd::MAV_CMD_VIDEO_STOP_CAPTURE, p(&[]));
+    let id = m.rig.link.started.last().unwrap().0;
+    m.rig.finish(id, OpOutcome::Succeeded { confirmed: true });
+    m.card.videos = 2;
+    m.run(Duration::from_secs(2));
+    let saved = m.rig.events.iter().rev().find_map(|e| match e {
+        CameraEvent::Persist(s) if !s.videos.is_empty() => Some(s.clone()),
+        _ => None,
+    });
+    let saved = saved.expect("the recording's record is persisted");
+    assert_eq!(saved.videos.len(), 1);
+    assert_eq!(saved.videos[0].file, "/photo/100SIYI_VID/REC_0002.mp4");
 }

@@ -5,7 +5,7 @@
 //! Owns: the [`PersistedState`] and the [`SaveHealth`]. Never touches: files (the app saves what
 //! [`ImageCounter::take`] returns), MAVLink (it returns the words; `photos` says them).
 
-use super::persist::{ImageRecord, PersistedState, SaveHealth};
+use super::persist::{ImageRecord, PersistedState, SaveHealth, VideoRecord};
 
 /// Image counter + save health. See the module docs.
 #[derive(Clone, Debug, Default)]
@@ -56,6 +56,12 @@ impl ImageCounter {
         }
         r.file = Some(path);
         Some(self.state.clone())
+    }
+
+    /// A recording's file was found: returns the state to save.
+    pub fn add_video(&mut self, record: VideoRecord) -> PersistedState {
+        self.state.add_video(record);
+        self.state.clone()
     }
 
     /// A save failed: the words to say once per failure state (`None` while it keeps failing).

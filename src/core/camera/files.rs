@@ -45,6 +45,13 @@ pub enum FileNews {
         /// The file's path on the web server.
         path: String,
     },
+    /// A finished recording's file is `path`: store it.
+    VideoFile {
+        /// When the recording stopped, µs since the UNIX epoch.
+        stopped_utc_us: u64,
+        /// The file's path on the web server.
+        path: String,
+    },
     /// For the logs: the media service said this.
     Media(MediaEvent),
 }
@@ -55,6 +62,8 @@ pub struct Files {
     media: Option<Media>,
     held: Vec<Held>,
     recordings: i64,
+    /// Recordings waiting for their file: (tag, when it stopped in µs UTC).
+    recordings_waiting: Vec<(i64, u64)>,
     news: Vec<FileNews>,
 }
 
@@ -95,10 +104,12 @@ impl Files {
         self.collect(now);
     }
 
-    /// A recording ended and was saved: its file is looked for (logged when found).
-    pub fn recording_saved(&mut self, now: Instant) {
+    /// A recording ended and was saved at `utc_us`: its file is looked for (recorded and logged
+    /// when found).
+    pub fn recording_saved(&mut self, now: Instant, utc_us: u64) {
         if let Some(m) = &mut self.media {
             self.recordings += 1;
+            self.recordings_waiting.push((self.recordings, utc_us));
             m.captured(now, MediaKind::Videos, self.recordings);
         }
         self.collect(now);
@@ -187,6 +198,24 @@ impl Files {
                         });
                     }
                 }
+                MediaEvent::Found {
+                    kind: MediaKind::Videos,
+                    tag,
+                    file,
+                } => {
+                    if let Some(pos) = self.recordings_waiting.iter().position(|r| r.0 == *tag) {
+                        let (_, stopped_utc_us) = self.recordings_waiting.remove(pos);
+                        self.news.push(FileNews::VideoFile {
+                            stopped_utc_us,
+                            path: file.path(),
+                        });
+                    }
+                }
+                MediaEvent::GaveUp {
+                    kind: MediaKind::Videos,
+                    tag,
+                    ..
+                } => self.recordings_waiting.retain(|r| r.0 != *tag),
                 _ => {}
             }
             self.news.push(FileNews::Media(ev));

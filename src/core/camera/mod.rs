@@ -35,6 +35,7 @@ pub mod outcomes;
 pub mod persist;
 pub mod photos;
 pub mod pose;
+pub mod records;
 pub mod requests;
 pub mod video;
 pub mod zoom;
@@ -473,7 +474,8 @@ impl CameraComponent {
                 video::Ended::Failed => {}
                 video::Ended::Started => self.mode = CameraMode::CAMERA_MODE_VIDEO,
                 video::Ended::Stopped => {
-                    (self.photos).recording_saved(now, &mut self.host, &mut self.events);
+                    let utc = self.clock.utc_us(now);
+                    (self.photos).recording_saved(now, utc, &mut self.host, &mut self.events);
                 }
             }
             self.broadcast_capture_status(now, link);

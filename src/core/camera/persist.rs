@@ -24,51 +24,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::records::{ImageRecord, VideoRecord, MAX_VIDEO_RECORDS};
+
 /// How many captured-image records are kept (oldest dropped first).
 pub const MAX_RECORDS: usize = 2000;
-
-/// One captured image, enough to re-send CAMERA_IMAGE_CAPTURED.
-#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
-pub struct ImageRecord {
-    /// Zero-based image index.
-    pub index: i32,
-    /// Capture time, microseconds since the UNIX epoch (0 = unknown).
-    pub time_utc_us: u64,
-    /// Latitude, degrees × 1e7 (`i32::MAX` = unknown).
-    pub lat_e7: i32,
-    /// Longitude, degrees × 1e7 (`i32::MAX` = unknown).
-    pub lon_e7: i32,
-    /// Altitude MSL, millimetres (`i32::MAX` = unknown).
-    pub alt_mm: i32,
-    /// Altitude above home, millimetres (`i32::MAX` = unknown).
-    pub relative_alt_mm: i32,
-    /// True when the camera confirmed (or did not deny) the photo.
-    pub captured: bool,
-    /// The camera's attitude in the earth frame `[w, x, y, z]` (`None` = unknown: NaN on the wire).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub q: Option<[f32; 4]>,
-    /// The photo's file on the camera's web server (`/photo/101SIYI_IMG/IMG_0001.jpg`), once
-    /// found (`None`: not found, or no web server).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-}
-
-impl ImageRecord {
-    /// A record of photo `index` (−1 for a failed photo) taken at `time_utc_us` at `position`.
-    pub fn new(index: i32, time_utc_us: u64, position: super::Position, captured: bool) -> Self {
-        Self {
-            index,
-            time_utc_us,
-            lat_e7: position.lat_e7,
-            lon_e7: position.lon_e7,
-            alt_mm: position.alt_mm,
-            relative_alt_mm: position.relative_alt_mm,
-            captured,
-            q: None,
-            file: None,
-        }
-    }
-}
 
 /// The camera component's persistent state (serialised as JSON by the app).
 #[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
@@ -88,6 +47,9 @@ pub struct PersistedState {
     /// Records of captured images by index (the most recent [`MAX_RECORDS`]).
     #[serde(default)]
     pub records: BTreeMap<i32, ImageRecord>,
+    /// Files of finished recordings, oldest first (the most recent [`MAX_VIDEO_RECORDS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub videos: Vec<VideoRecord>,
 }
 
 impl PersistedState {
@@ -97,6 +59,13 @@ impl PersistedState {
         while self.records.len() > MAX_RECORDS {
             self.records.pop_first();
         }
+    }
+
+    /// Adds a recording's record, dropping the oldest ones beyond [`MAX_VIDEO_RECORDS`].
+    pub fn add_video(&mut self, record: VideoRecord) {
+        self.videos.push(record);
+        let extra = self.videos.len().saturating_sub(MAX_VIDEO_RECORDS);
+        self.videos.drain(..extra);
     }
 
     /// Decodes a blob written by [`PersistedState::to_json`].

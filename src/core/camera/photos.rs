@@ -24,6 +24,7 @@ use super::files::{FileNews, Files};
 use super::messages::{self, CaptureStatus, Position};
 use super::outcomes;
 use super::persist::{ImageRecord, PersistedState};
+use super::records::VideoRecord;
 use super::requests::is_recording;
 
 /// Where and when a photo that ends now was taken, as the camera knows it.
@@ -242,10 +243,11 @@ impl Photos {
     pub fn recording_saved(
         &mut self,
         now: Instant,
+        utc_us: u64,
         host: &mut Host,
         ev: &mut VecDeque<CameraEvent>,
     ) {
-        self.files.recording_saved(now);
+        self.files.recording_saved(now, utc_us);
         self.file_news(host, ev);
     }
 
@@ -283,6 +285,16 @@ impl Photos {
                     if let Some(state) = self.counter.set_file(index, path) {
                         ev.push_back(CameraEvent::Persist(state));
                     }
+                }
+                FileNews::VideoFile {
+                    stopped_utc_us,
+                    path,
+                } => {
+                    let record = VideoRecord {
+                        stopped_utc_us,
+                        file: path,
+                    };
+                    ev.push_back(CameraEvent::Persist(self.counter.add_video(record)));
                 }
                 FileNews::Media(e) => ev.push_back(CameraEvent::Media(e)),
             }
