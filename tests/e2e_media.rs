@@ -20,16 +20,7 @@ fn config() -> Config {
 
 async fn photo(c: &mut Gcs) -> (i32, String, Duration) {
     let t0 = Instant::now();
-    let r = c
-        .command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, p(&[0.0, 0.0, 1.0]))
-        .await;
-    assert_eq!(r, MavResult::MAV_RESULT_ACCEPTED);
-    let cap = c
-        .expect_msg(|m| match m {
-            MavMessage::CAMERA_IMAGE_CAPTURED(x) => Some(x.clone()),
-            _ => None,
-        })
-        .await;
+    let cap = c.photo().await;
     assert_eq!(cap.capture_result, MavBool::MAV_BOOL_TRUE);
     let url = cap.file_url.to_str().expect("utf-8 url").to_owned();
     (cap.image_index, url, t0.elapsed())

@@ -43,16 +43,7 @@ async fn discovery_photo_video_zoom_over_loopback() {
     assert_eq!(info.firmware_version, 2 << 8 | 8 << 16, "0.2.8 packed");
 
     // Photo → CAMERA_IMAGE_CAPTURED with index 0.
-    let r = c
-        .command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, p(&[0.0, 0.0, 1.0]))
-        .await;
-    assert_eq!(r, MavResult::MAV_RESULT_ACCEPTED);
-    let cap = c
-        .expect_msg(|m| match m {
-            MavMessage::CAMERA_IMAGE_CAPTURED(x) => Some(x.clone()),
-            _ => None,
-        })
-        .await;
+    let cap = c.photo().await;
     assert_eq!(
         (cap.image_index, cap.capture_result),
         (0, MavBool::MAV_BOOL_TRUE)
@@ -107,16 +98,7 @@ async fn discovery_photo_video_zoom_over_loopback() {
 
     // Restart with the same state dir: the image index continues.
     let (running, mut c) = start(&dir).await;
-    let r = c
-        .command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, p(&[0.0, 0.0, 1.0]))
-        .await;
-    assert_eq!(r, MavResult::MAV_RESULT_ACCEPTED);
-    let cap = c
-        .expect_msg(|m| match m {
-            MavMessage::CAMERA_IMAGE_CAPTURED(x) => Some(x.clone()),
-            _ => None,
-        })
-        .await;
+    let cap = c.photo().await;
     assert_eq!(
         cap.image_index, 1,
         "a clean stop gives back the reserved indices"

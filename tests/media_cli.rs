@@ -7,11 +7,13 @@
 //! The server is a few lines of HTTP/1.1 over tokio (one request per connection) so that it can
 //! list hostile entries and count what is fetched.
 
+mod media_run;
+
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -223,22 +225,7 @@ fn handle(mut s: TcpStream, card: &Card, addr: SocketAddr) -> std::io::Result<()
 }
 
 fn media(addr: SocketAddr, state_dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_siyi-bridge"))
-        .arg("media")
-        .args(["--camera", "127.0.0.1", "--media-port"])
-        .arg(addr.port().to_string())
-        .arg("--state-dir")
-        .arg(state_dir)
-        .args(args)
-        .output()
-        .unwrap();
-    eprintln!(
-        "--- media {args:?}: {}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    media_run::media(addr.port(), state_dir, &[], args)
 }
 
 fn stdout(o: &Output) -> String {

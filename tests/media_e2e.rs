@@ -5,12 +5,12 @@
 #![allow(clippy::disallowed_methods)] // real time: this is the end-to-end test
 
 mod gcs;
+mod media_run;
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
-use gcs::p;
-use mavlink::dialects::common::{MavBool, MavCmd, MavMessage, MavResult};
+use mavlink::dialects::common::MavBool;
 use siyi_bridge::config::Config;
 use siyi_bridge::io::endpoint::Endpoint;
 use siyi_bridge::sim::web::{self, MediaStore, WebFaults};
@@ -18,23 +18,7 @@ use siyi_bridge::sim::web::{self, MediaStore, WebFaults};
 const WAIT: Duration = Duration::from_secs(8);
 
 fn media(port: u16, state_dir: &std::path::Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_siyi-bridge"))
-        .arg("media")
-        .args(["--camera", "127.0.0.1", "--media-port"])
-        .arg(port.to_string())
-        .arg("--state-dir")
-        .arg(state_dir)
-        .arg("--simulated")
-        .args(args)
-        .output()
-        .expect("siyi-bridge media runs");
-    eprintln!(
-        "--- media {args:?}: {}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    media_run::media(port, state_dir, &["--simulated"], args)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,16 +33,7 @@ async fn photos_taken_through_the_bridge_are_pulled_with_their_records() {
     };
     let (running, mut c) = gcs::start_bridge(config, WAIT).await;
     for want in 0..2 {
-        let r = c
-            .command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, p(&[0.0, 0.0, 1.0]))
-            .await;
-        assert_eq!(r, MavResult::MAV_RESULT_ACCEPTED);
-        let cap = c
-            .expect_msg(|m| match m {
-                MavMessage::CAMERA_IMAGE_CAPTURED(x) => Some(x.clone()),
-                _ => None,
-            })
-            .await;
+        let cap = c.photo().await;
         assert_eq!(cap.capture_result, MavBool::MAV_BOOL_TRUE);
         assert_eq!(cap.image_index, want);
         assert!(

@@ -3,8 +3,10 @@
 //! with a card and a state dir made by the test: pull twice (the second fetches nothing), a
 //! truncated `.part` resumes and ends byte-identical, geo.txt / geotags.csv from the records.
 
+mod media_run;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use siyi_bridge::core::camera::{ImageRecord, PersistedState};
 use siyi_bridge::core::geo::Euler;
@@ -26,23 +28,7 @@ fn bytes(n: usize, seed: u8) -> Vec<u8> {
 }
 
 fn media(port: u16, state_dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_siyi-bridge"))
-        .arg("media")
-        .args(["--camera", "127.0.0.1", "--media-port"])
-        .arg(port.to_string())
-        .arg("--state-dir")
-        .arg(state_dir)
-        .arg("--simulated")
-        .args(args)
-        .output()
-        .unwrap();
-    eprintln!(
-        "--- media {args:?}: {}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    media_run::media(port, state_dir, &["--simulated"], args)
 }
 
 fn record(index: i32, name: &str) -> ImageRecord {

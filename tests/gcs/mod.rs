@@ -31,6 +31,20 @@ pub struct Gcs {
 }
 
 impl Gcs {
+    /// One photo (IMAGE_START_CAPTURE, count 1): asserts the final ACK is ACCEPTED and returns
+    /// the CAMERA_IMAGE_CAPTURED that follows.
+    pub async fn photo(&mut self) -> mavlink::dialects::common::CAMERA_IMAGE_CAPTURED_DATA {
+        let r = self
+            .command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, p(&[0.0, 0.0, 1.0]))
+            .await;
+        assert_eq!(r, MavResult::MAV_RESULT_ACCEPTED);
+        self.expect_msg(|m| match m {
+            MavMessage::CAMERA_IMAGE_CAPTURED(x) => Some(x.clone()),
+            _ => None,
+        })
+        .await
+    }
+
     /// An unsigned station sending to `to`; every wait is bounded by `wait`.
     pub async fn new(to: SocketAddr, wait: Duration) -> Self {
         Self::signed(to, wait, None).await
