@@ -269,6 +269,24 @@ pub struct Judgement {
     pub latency_ms: Option<u64>,
 }
 
+impl Judgement {
+    /// A conclusion without a reply frame (silence, a judged HTTP answer, an attitude change).
+    pub fn without_reply(conclusion: Conclusion, note: String) -> Self {
+        Self::timed(conclusion, note, None)
+    }
+
+    /// A conclusion without a reply frame, with a measured delay, milliseconds.
+    pub fn timed(conclusion: Conclusion, note: String, latency_ms: Option<u64>) -> Self {
+        Self {
+            conclusion,
+            note,
+            reply_hex: None,
+            reply_len: None,
+            latency_ms,
+        }
+    }
+}
+
 /// What a window of datagrams held, for one expected command id.
 #[derive(Debug, Default)]
 struct Scan {
@@ -351,13 +369,7 @@ pub fn judge_reply(
         }
         return j;
     }
-    let silent = |conclusion, note| Judgement {
-        conclusion,
-        note,
-        reply_hex: None,
-        reply_len: None,
-        latency_ms: None,
-    };
+    let silent = Judgement::without_reply;
     if s.bad_bytes > 0 {
         return silent(
             Conclusion::Inconclusive,
@@ -492,13 +504,7 @@ pub fn judge_photo_feedback(
 /// The web server, from the result of one `getdirectories` request: `Ok((status, body))`, or
 /// `Err(reason)` when nothing answered on the port.
 pub fn judge_web(result: &Result<(u16, Vec<u8>), String>, port: u16) -> Judgement {
-    let verdict = |conclusion, note| Judgement {
-        conclusion,
-        note,
-        reply_hex: None,
-        reply_len: None,
-        latency_ms: None,
-    };
+    let verdict = Judgement::without_reply;
     match result {
         Err(reason) => verdict(
             Conclusion::Unsupported,
@@ -529,13 +535,7 @@ pub fn judge_web(result: &Result<(u16, Vec<u8>), String>, port: u16) -> Judgemen
 /// directory's count before the shot, `listed` the count that went up and when (milliseconds
 /// after the 0x0C request), `waited_ms` how long the runner looked.
 pub fn judge_listed(before: Option<u32>, listed: Option<(u32, u64)>, waited_ms: u64) -> Judgement {
-    let verdict = |conclusion, note, latency_ms| Judgement {
-        conclusion,
-        note,
-        reply_hex: None,
-        reply_len: None,
-        latency_ms,
-    };
+    let verdict = Judgement::timed;
     match (before, listed) {
         (None, _) => verdict(
             Conclusion::Inconclusive,
@@ -565,13 +565,7 @@ pub fn judge_yaw_sign(
 ) -> (Judgement, BTreeMap<String, String>) {
     let mut details = BTreeMap::new();
     details.insert("yaw_speed_sent".into(), yaw_speed.to_string());
-    let verdict = |conclusion, note| Judgement {
-        conclusion,
-        note,
-        reply_hex: None,
-        reply_len: None,
-        latency_ms: None,
-    };
+    let verdict = Judgement::without_reply;
     let (Some(b), Some(a)) = (before, after) else {
         return (
             verdict(
@@ -625,13 +619,7 @@ pub fn judge_yaw_sign(
 /// The boot window from the firmware replies seen while waiting: `(after_ms since the probe
 /// started, camera firmware was 0.0.0)` per reply, in order.
 pub fn judge_boot(replies: &[(u64, bool)]) -> Judgement {
-    let verdict = |conclusion, note, latency_ms| Judgement {
-        conclusion,
-        note,
-        reply_hex: None,
-        reply_len: None,
-        latency_ms,
-    };
+    let verdict = Judgement::timed;
     let first_zero = replies.iter().find(|(_, zero)| *zero).map(|(t, _)| *t);
     let first_booted = replies.iter().find(|(_, zero)| !*zero).map(|(t, _)| *t);
     match (first_zero, first_booted) {
@@ -733,13 +721,10 @@ impl QuestionReport {
             cmd: cmd.to_string(),
             title: title.to_string(),
             sent: Vec::new(),
-            judgement: Judgement {
-                conclusion: Conclusion::Inconclusive,
-                note: format!("skipped: {why}"),
-                reply_hex: None,
-                reply_len: None,
-                latency_ms: None,
-            },
+            judgement: Judgement::without_reply(
+                Conclusion::Inconclusive,
+                format!("skipped: {why}"),
+            ),
             a8_len: None,
             skipped: true,
             details: BTreeMap::new(),
