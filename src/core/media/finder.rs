@@ -164,16 +164,6 @@ impl Finder {
         }
     }
 
-    /// Whether the last request failed (the web server is not answering usefully).
-    pub fn failing(&self) -> bool {
-        self.failing
-    }
-
-    /// Whether the base is known (captures can be matched).
-    pub fn ready(&self) -> bool {
-        self.base.is_some()
-    }
-
     /// A capture tagged `tag` succeeded at `now`: its file is looked for.
     pub fn captured(&mut self, now: Instant, tag: i64) {
         if self.base.is_none() {
@@ -421,5 +411,27 @@ impl Finder {
     /// Next conclusion.
     pub fn poll_outcome(&mut self) -> Option<Outcome> {
         self.outcomes.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GiveUp;
+
+    #[test]
+    fn each_reason_says_what_happened() {
+        let all = [
+            GiveUp::NoAnswer,
+            GiveUp::NotListed,
+            GiveUp::Ambiguous,
+            GiveUp::NoBase,
+        ];
+        let texts: Vec<_> = all.iter().map(|w| w.text()).collect();
+        assert!(texts[0].contains("did not answer"));
+        assert!(texts[1].contains("no new file"));
+        assert!(texts[2].contains("matches no capture"));
+        assert!(texts[3].contains("not known before"));
+        let distinct: std::collections::BTreeSet<_> = texts.iter().collect();
+        assert_eq!(distinct.len(), all.len());
     }
 }

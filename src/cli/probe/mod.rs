@@ -9,77 +9,26 @@
 //! reboots, or changes the IP or encoding settings; zoom and motion mode are read at the start
 //! and put back if they changed.
 
+mod options;
+mod web;
+
+use options::write_file;
+pub use options::{summary, ProbeArgs, ProbeOptions, ProbeOutcome};
+
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use siyi_protocol::{CmdId, FunctionType, MotionMode, Reply, Request, StreamFrequency};
 
-use crate::core::media::api::{parse_count, parse_directories, ApiQuery, MediaKind};
+use crate::core::media::api::ApiQuery;
 use crate::core::probe::{
     self, Conclusion, Heard, ProbeReport, Question, QuestionId, QuestionReport, Timings,
 };
 use crate::io::driver::utc_us;
-use crate::io::media::MediaClient;
 use crate::io::siyi::{clock_now, SiyiSocket};
 use crate::record::{to_hex, Direction, TrafficLine};
-
-/// Arguments of `siyi-bridge camera probe` (the camera address is `camera --camera`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct ProbeArgs {
-    /// Directory for the two files (created if missing).
-    #[arg(long, default_value = ".")]
-    pub out: PathBuf,
-    /// Allow the gimbal to move: a slow yaw turn for 1 s to learn the sign of 0x07, then back.
-    #[arg(long)]
-    pub allow_motion: bool,
-    /// Allow one photo: does 0x0B photo feedback arrive over UDP, and when is the file listed.
-    #[arg(long)]
-    pub allow_capture: bool,
-    /// TCP port of the camera's web server (media API).
-    #[arg(long, default_value_t = 82)]
-    pub media_port: u16,
-    /// How long each question waits for its reply, in ms.
-    #[arg(long, default_value_t = 1000)]
-    pub reply_timeout_ms: u64,
-    /// How long to ask the firmware version while it reads 0.0.0 (a booting camera), in ms.
-    #[arg(long, default_value_t = 40_000)]
-    pub boot_timeout_ms: u64,
-}
-
-/// Everything a probe needs (the CLI's arguments, resolved).
-#[derive(Debug, Clone)]
-pub struct ProbeOptions {
-    /// The camera's SIYI address.
-    pub camera: SocketAddr,
-    /// Local address to bind (None: any address, an ephemeral port).
-    pub bind: Option<SocketAddr>,
-    /// The web server's host and port (default: the camera's host, port 82).
-    pub media: SocketAddr,
-    /// Output directory.
-    pub out: PathBuf,
-    /// Whether the gimbal may move.
-    pub allow_motion: bool,
-    /// Whether one photo may be taken.
-    pub allow_capture: bool,
-    /// Per-question reply timeout.
-    pub reply_timeout: Duration,
-    /// Longest wait for a booting camera.
-    pub boot_timeout: Duration,
-}
-
-/// What a probe produced.
-#[derive(Debug)]
-pub struct ProbeOutcome {
-    /// The report (also written as JSON).
-    pub report: ProbeReport,
-    /// The traffic file (JSONL, fixture format).
-    pub jsonl_path: PathBuf,
-    /// The report file.
-    pub json_path: PathBuf,
-}
 
 /// The 0x07 yaw speed of the sign test (of ±100).
 const YAW_TEST_SPEED: i8 = 20;
@@ -99,6 +48,7 @@ const LISTED_POLL: Duration = Duration::from_millis(100);
 /// How often the firmware is asked while it reads 0.0.0.
 const BOOT_POLL: Duration = Duration::from_millis(1000);
 
+/// The probe in progress: the socket, the traffic kept for the JSONL, the report so far.
 struct Runner {
     socket: SiyiSocket,
     opts: ProbeOptions,
@@ -454,24 +404,11 @@ impl Runner {
         self.push(entry);
     }
 
-    fn media_client(&self) -> Option<MediaClient> {
-        let base = url::Url::parse(&format!("http://{}/", self.opts.media)).ok()?;
-        MediaClient::new(base).ok()
-    }
-
-    async fn api(&self, client: &MediaClient, query: &ApiQuery) -> Result<(u16, Vec<u8>), String> {
-        client
-            .api(MediaKind::Photos, query)
-            .await
-            .map(|a| (a.status, a.body))
-            .map_err(|e| e.to_string())
-    }
-
     /// The web server answers the media API? Returns whether it did.
     async fn web_server(&mut self) -> bool {
         let port = self.opts.media.port();
-        let result = match self.media_client() {
-            Some(client) => self.api(&client, &ApiQuery::Directories).await,
+        let result = match web::media_client(self.opts.media) {
+            Some(client) => web::api(&client, &ApiQuery::Directories).await,
             None => Err("cannot build the HTTP client".into()),
         };
         let j = probe::judge_web(&result, port);
@@ -492,40 +429,15 @@ impl Runner {
         ok
     }
 
-    /// The newest photo directory's path and count.
-    async fn photo_count(&self, client: &MediaClient) -> Option<(String, u32)> {
-        let (status, body) = self.api(client, &ApiQuery::Directories).await.ok()?;
-        let dir = parse_directories(status, &body).ok()?.pop()?;
-        let (status, body) = self
-            .api(
-                client,
-                &ApiQuery::Count {
-                    path: dir.path.clone(),
-                },
-            )
-            .await
-            .ok()?;
-        Some((dir.path, parse_count(status, &body).ok()?))
-    }
-
-    async fn count_in(&self, client: &MediaClient, path: &str) -> Option<u32> {
-        let (status, body) = self
-            .api(
-                client,
-                &ApiQuery::Count {
-                    path: path.to_string(),
-                },
-            )
-            .await
-            .ok()?;
-        parse_count(status, &body).ok()
-    }
-
     /// One photo: 0x0B over UDP, and how long until the web server lists it.
     async fn photo(&mut self, web_ok: bool) {
-        let client = if web_ok { self.media_client() } else { None };
+        let client = if web_ok {
+            web::media_client(self.opts.media)
+        } else {
+            None
+        };
         let before = match &client {
-            Some(c) => self.photo_count(c).await,
+            Some(c) => web::photo_count(c).await,
             None => None,
         };
         let shot = Request::Function(FunctionType::TakePhoto);
@@ -559,7 +471,7 @@ impl Runner {
         if let (Some(client), Some((path, count))) = (&client, &before) {
             let until = at + LISTED_TIMEOUT;
             while clock_now() < until {
-                let n = self.count_in(client, path).await;
+                let n = web::count_in(client, path).await;
                 let now = clock_now();
                 waited_ms = ms(now.saturating_duration_since(at));
                 if let Some(n) = n.filter(|n| n > count) {
@@ -818,58 +730,6 @@ fn write_outputs(runner: Runner) -> anyhow::Result<ProbeOutcome> {
         jsonl_path,
         json_path,
     })
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// The human summary printed at the end.
-pub fn summary(outcome: &ProbeOutcome) -> String {
-    let r = &outcome.report;
-    let unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
-    let mut out = String::new();
-    out.push_str(&format!(
-        "Probed {} — {} (hardware id {}), camera firmware {}, gimbal firmware {}{}\n",
-        r.camera,
-        unknown(&r.model),
-        unknown(&r.hardware_id),
-        unknown(&r.camera_firmware),
-        unknown(&r.gimbal_firmware),
-        if r.interrupted {
-            " — INTERRUPTED"
-        } else {
-            ""
-        }
-    ));
-    if r.camera_silent {
-        out.push_str(
-            "  The camera answered neither 0x02 nor 0x01: check the address (--camera), that it is \
-             powered, and that this machine is on its network (e.g. 192.168.144.20/24).\n",
-        );
-    }
-    for q in &r.questions {
-        let word = match q.judgement.conclusion {
-            Conclusion::Supported => "supported   ",
-            Conclusion::Unsupported => "unsupported ",
-            Conclusion::Inconclusive => "inconclusive",
-        };
-        out.push_str(&format!(
-            "  {word}  {:<5} {}: {}\n",
-            q.cmd, q.title, q.judgement.note
-        ));
-    }
-    if !r.restored.is_empty() {
-        out.push_str(&format!("Put back: {}\n", r.restored.join("; ")));
-    }
-    out.push_str(&format!(
-        "\nPlease send these two files back:\n  {}\n  {}\nby opening an issue on the siyi-bridge project (title: \"camera probe: {} {}\") and attaching both.\n",
-        outcome.json_path.display(),
-        outcome.jsonl_path.display(),
-        unknown(&r.model),
-        unknown(&r.camera_firmware),
-    ));
-    out
 }
 
 /// Runs `siyi-bridge camera probe` for the CLI: Ctrl-C stops it and still writes the files.
