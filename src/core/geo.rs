@@ -45,6 +45,19 @@ impl Euler {
         }
     }
 
+    /// Angles in radians as MAVLink's ATTITUDE carries them; `None` when one is not finite.
+    pub fn finite_rad(roll_rad: f32, pitch_rad: f32, yaw_rad: f32) -> Option<Self> {
+        let e = Self {
+            roll_rad: f64::from(roll_rad),
+            pitch_rad: f64::from(pitch_rad),
+            yaw_rad: f64::from(yaw_rad),
+        };
+        [e.roll_rad, e.pitch_rad, e.yaw_rad]
+            .iter()
+            .all(|v| v.is_finite())
+            .then_some(e)
+    }
+
     /// The quaternion `[w, x, y, z]` of this attitude.
     pub fn to_quat(self) -> [f32; 4] {
         let (sr, cr) = (self.roll_rad / 2.0).sin_cos();

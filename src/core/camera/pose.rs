@@ -90,15 +90,7 @@ impl Pose {
 
     /// ATTITUDE from our autopilot (system `sys`) at `now`; non-finite angles are ignored.
     pub fn vehicle_attitude(&mut self, now: Instant, sys: u8, a: &ATTITUDE_DATA) {
-        let e = Euler {
-            roll_rad: f64::from(a.roll),
-            pitch_rad: f64::from(a.pitch),
-            yaw_rad: f64::from(a.yaw),
-        };
-        if [e.roll_rad, e.pitch_rad, e.yaw_rad]
-            .iter()
-            .all(|v| v.is_finite())
-        {
+        if let Some(e) = Euler::finite_rad(a.roll, a.pitch, a.yaw) {
             self.vehicle = Some((sys, now, e));
         }
     }

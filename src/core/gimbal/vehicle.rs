@@ -28,15 +28,7 @@ impl Vehicle {
     /// Hears our autopilot's ATTITUDE at `now`: kept when its angles are finite (a non-finite
     /// yaw rate counts as 0).
     pub fn hear_attitude(&mut self, now: Instant, a: &ATTITUDE_DATA) {
-        let e = Euler {
-            roll_rad: f64::from(a.roll),
-            pitch_rad: f64::from(a.pitch),
-            yaw_rad: f64::from(a.yaw),
-        };
-        if [e.roll_rad, e.pitch_rad, e.yaw_rad]
-            .iter()
-            .all(|v| v.is_finite())
-        {
+        if let Some(e) = Euler::finite_rad(a.roll, a.pitch, a.yaw) {
             let rate = f64::from(a.yawspeed);
             let rate = if rate.is_finite() { rate } else { 0.0 };
             self.attitude = Some((now, e, rate));
