@@ -8,7 +8,7 @@
 //! tests).
 
 use crate::frame::{Ctrl, Frame};
-use crate::reply::EncodingParams;
+use crate::reply::{EncodingParams, MotionMode};
 use crate::units::{Decidegrees, StreamType, Zoom};
 use crate::wire::{commands, layout, newtype_fields, wire_enum};
 use crate::{CmdId, PayloadError};
@@ -65,6 +65,19 @@ wire_enum! {
         TiltDown = 9 => "tilt_down",
         /// 10: zoom linkage (ZT30/ZT6).
         ZoomLinkage = 10 => "zoom_linkage",
+    }
+}
+
+impl FunctionType {
+    /// The 0x0C function that sets the gimbal motion `mode` (`None` for a mode that no 0x0C
+    /// function sets). The camera shows the mode it took in 0x0A byte 4.
+    pub fn set_motion_mode(mode: MotionMode) -> Option<Self> {
+        match mode {
+            MotionMode::Lock => Some(Self::LockMode),
+            MotionMode::Follow => Some(Self::FollowMode),
+            MotionMode::Fpv => Some(Self::FpvMode),
+            MotionMode::Other(_) => None,
+        }
     }
 }
 

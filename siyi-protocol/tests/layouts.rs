@@ -191,3 +191,14 @@ fn answered_requests() {
         assert_eq!(req.expects_reply(), answered, "{req:?}");
     }
 }
+
+/// 0x0C functions 3/4/5 set the motion modes 0/1/2 of 0x0A byte 4; no function sets another.
+#[test]
+fn motion_mode_functions() {
+    use siyi_protocol::{FunctionType, MotionMode};
+    let byte = |m| FunctionType::set_motion_mode(m).map(FunctionType::to_u8);
+    assert_eq!(byte(MotionMode::Lock), Some(3));
+    assert_eq!(byte(MotionMode::Follow), Some(4));
+    assert_eq!(byte(MotionMode::Fpv), Some(5));
+    assert_eq!(byte(MotionMode::Other(7)), None);
+}

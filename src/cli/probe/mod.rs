@@ -9,26 +9,27 @@
 //! reboots, or changes the IP or encoding settings; zoom and motion mode are read at the start
 //! and put back if they changed.
 
+mod capture;
 mod options;
 mod web;
+mod wire;
 
 use options::write_file;
 pub use options::{summary, ProbeArgs, ProbeOptions, ProbeOutcome};
+use wire::{ms, Wire};
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use siyi_protocol::{CmdId, FunctionType, MotionMode, Reply, Request, StreamFrequency};
 
-use crate::core::media::api::ApiQuery;
 use crate::core::probe::{
     self, Conclusion, Heard, ProbeReport, Question, QuestionId, QuestionReport, Timings,
 };
 use crate::io::driver::utc_us;
 use crate::io::siyi::{clock_now, SiyiSocket};
-use crate::record::{to_hex, Direction, TrafficLine};
 
 /// The 0x07 yaw speed of the sign test (of ±100).
 const YAW_TEST_SPEED: i8 = 20;
@@ -40,118 +41,19 @@ const YAW_TEST_POLL: Duration = Duration::from_millis(200);
 const STREAM_WINDOW: Duration = Duration::from_millis(1000);
 /// After the stream's off request, frames later than this count as "still streaming".
 const STREAM_SETTLE: Duration = Duration::from_millis(300);
-/// Longest wait for the photo's 0x0B.
-const PHOTO_FEEDBACK_TIMEOUT: Duration = Duration::from_millis(3000);
-/// Longest wait for the new photo to be listed, and the interval between looks.
-const LISTED_TIMEOUT: Duration = Duration::from_millis(10_000);
-const LISTED_POLL: Duration = Duration::from_millis(100);
 /// How often the firmware is asked while it reads 0.0.0.
 const BOOT_POLL: Duration = Duration::from_millis(1000);
 
 /// The probe in progress: the socket, the traffic kept for the JSONL, the report so far.
 struct Runner {
-    socket: SiyiSocket,
+    wire: Wire,
     opts: ProbeOptions,
-    start: Instant,
-    seq: u16,
-    traffic: Vec<TrafficLine>,
     report: ProbeReport,
-    /// A 0x07 speed was sent and no stop since.
-    moving: bool,
     initial_mode: Option<MotionMode>,
     initial_zoom: Option<siyi_protocol::Zoom>,
 }
 
 impl Runner {
-    fn elapsed_ms(&self, at: Instant) -> u64 {
-        u64::try_from(at.saturating_duration_since(self.start).as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// Sends one request; returns its hex and when it went out.
-    async fn send(&mut self, request: &Request) -> (String, Instant) {
-        let bytes = request.to_frame(self.seq).to_bytes();
-        self.seq = self.seq.wrapping_add(1);
-        let at = clock_now();
-        self.traffic.push(TrafficLine::new(
-            self.elapsed_ms(at),
-            Direction::ToCamera,
-            &bytes,
-        ));
-        if let Err(err) = self.socket.send(&bytes).await {
-            tracing::warn!(%err, "cannot send to the camera");
-        }
-        (to_hex(&bytes), at)
-    }
-
-    /// Collects datagrams until `until`, or until `done` says the wait is over.
-    async fn listen(
-        &mut self,
-        since: Instant,
-        until: Instant,
-        done: impl Fn(&[Heard]) -> bool,
-    ) -> Vec<Heard> {
-        let mut heard = Vec::new();
-        loop {
-            let got = tokio::time::timeout_at(until.into(), self.socket.recv()).await;
-            match got {
-                Err(_) => break,
-                Ok(Err(err)) => {
-                    // ICMP "port unreachable" and the like: the camera is not there (yet).
-                    tracing::debug!(%err, "receive error");
-                    if clock_now() >= until {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                Ok(Ok(bytes)) => {
-                    let now = clock_now();
-                    self.traffic.push(TrafficLine::new(
-                        self.elapsed_ms(now),
-                        Direction::FromCamera,
-                        &bytes,
-                    ));
-                    let after_ms = u64::try_from(now.saturating_duration_since(since).as_millis())
-                        .unwrap_or(u64::MAX);
-                    heard.push(Heard { after_ms, bytes });
-                    if done(&heard) {
-                        break;
-                    }
-                }
-            }
-        }
-        heard
-    }
-
-    /// Sends `request` and listens for `window` or until `cmd` answers.
-    async fn exchange(
-        &mut self,
-        request: &Request,
-        cmd: Option<CmdId>,
-        window: Duration,
-    ) -> (String, Vec<Heard>) {
-        let (hex, at) = self.send(request).await;
-        let heard = self
-            .listen(at, at + window, |h| {
-                cmd.is_some_and(|c| probe::answered(c, h))
-            })
-            .await;
-        (hex, heard)
-    }
-
-    /// The liveness question: does the camera answer 0x01 now?
-    async fn alive(&mut self, sent: &mut Vec<String>) -> bool {
-        let window = self.opts.reply_timeout;
-        let (hex, heard) = self
-            .exchange(
-                &probe::liveness_request(),
-                Some(CmdId::FIRMWARE_VERSION),
-                window,
-            )
-            .await;
-        sent.push(hex);
-        probe::answered(CmdId::FIRMWARE_VERSION, &heard)
-    }
-
     /// Asks a request/reply question (up to `tries` times while silent) and records its entry.
     async fn ask(&mut self, q: &Question, tries: u32) -> Vec<Heard> {
         let window = self.opts.reply_timeout;
@@ -159,6 +61,7 @@ impl Runner {
         let mut all = Vec::new();
         for _ in 0..tries.max(1) {
             let (hex, heard) = self
+                .wire
                 .exchange(&q.request, Some(q.expect.reply_cmd), window)
                 .await;
             sent.push(hex);
@@ -170,7 +73,7 @@ impl Runner {
         let alive = if q.answered(&all) {
             None
         } else {
-            Some(self.alive(&mut sent).await)
+            Some(self.wire.alive(self.opts.reply_timeout, &mut sent).await)
         };
         let j = probe::judge_reply(&q.expect, &all, ms(window), alive);
         self.push(QuestionReport::new(q, sent, j));
@@ -308,15 +211,16 @@ impl Runner {
         let mut last = Vec::new();
         let mut silent_tries = 0;
         loop {
-            let (hex, at) = self.send(&q.request).await;
+            let (hex, at) = self.wire.send(&q.request).await;
             sent.push(hex);
             let heard = self
+                .wire
                 .listen(at, at + self.opts.reply_timeout, |h| q.answered(h))
                 .await;
             let next = at + BOOT_POLL;
             match probe::first_reply(CmdId::FIRMWARE_VERSION, &heard) {
                 Some(Reply::FirmwareVersion { camera, gimbal, .. }) => {
-                    seen.push((self.elapsed_ms(at), camera.is_zero()));
+                    seen.push((self.wire.elapsed_ms(at), camera.is_zero()));
                     self.report.gimbal_firmware = Some(gimbal.to_string());
                     if !camera.is_zero() {
                         self.report.camera_firmware = Some(camera.to_string());
@@ -337,7 +241,7 @@ impl Runner {
                 break;
             }
             // Wait out the rest of the second, keeping whatever arrives.
-            let _ = self.listen(at, next.min(deadline), |_| false).await;
+            let _ = self.wire.listen(at, next.min(deadline), |_| false).await;
         }
         let j = probe::judge_reply(
             &q.expect,
@@ -378,9 +282,10 @@ impl Runner {
             data_type: siyi_protocol::DataStreamType::Attitude,
             freq: StreamFrequency::OFF,
         };
-        let (on_hex, on) = self.exchange(&on_req, None, STREAM_WINDOW).await;
+        let (on_hex, on) = self.wire.exchange(&on_req, None, STREAM_WINDOW).await;
         // Always switched off again, whatever the camera said.
         let (off_hex, off) = self
+            .wire
             .exchange(&off_req, None, STREAM_WINDOW.max(STREAM_SETTLE * 2))
             .await;
         let mut sent = vec![on_hex, off_hex];
@@ -389,7 +294,7 @@ impl Runner {
         let alive = if answered {
             None
         } else {
-            Some(self.alive(&mut sent).await)
+            Some(self.wire.alive(self.opts.reply_timeout, &mut sent).await)
         };
         let (j, details) =
             probe::judge_stream(&on, &off, ms(STREAM_WINDOW), ms(STREAM_SETTLE), alive);
@@ -406,129 +311,34 @@ impl Runner {
 
     /// The web server answers the media API? Returns whether it did.
     async fn web_server(&mut self) -> bool {
-        let port = self.opts.media.port();
-        let result = match web::media_client(self.opts.media) {
-            Some(client) => web::api(&client, &ApiQuery::Directories).await,
-            None => Err("cannot build the HTTP client".into()),
-        };
-        let j = probe::judge_web(&result, port);
-        let ok = j.conclusion == Conclusion::Supported;
-        self.push(QuestionReport {
-            id: QuestionId::WebServer,
-            cmd: "http".into(),
-            title: format!("web server (media API) on port {port}"),
-            sent: vec![format!(
-                "GET http://{}/cgi-bin/media.cgi/api/v1/getdirectories?media_type=0",
-                self.opts.media
-            )],
-            judgement: j,
-            a8_len: None,
-            skipped: false,
-            details: Default::default(),
-        });
+        let entry = capture::web_server(&self.opts).await;
+        let ok = entry.judgement.conclusion == Conclusion::Supported;
+        self.push(entry);
         ok
     }
 
     /// One photo: 0x0B over UDP, and how long until the web server lists it.
     async fn photo(&mut self, web_ok: bool) {
-        let client = if web_ok {
-            web::media_client(self.opts.media)
-        } else {
-            None
+        let [feedback, listed] = capture::photo(&mut self.wire, &self.opts, web_ok).await;
+        let latency = |e: &QuestionReport| {
+            (e.judgement.conclusion == Conclusion::Supported)
+                .then_some(e.judgement.latency_ms)
+                .flatten()
         };
-        let before = match &client {
-            Some(c) => web::photo_count(c).await,
-            None => None,
-        };
-        let shot = Request::Function(FunctionType::TakePhoto);
-        let (hex, at) = self.send(&shot).await;
-        let heard = self
-            .listen(at, at + PHOTO_FEEDBACK_TIMEOUT, |h| {
-                probe::answered(CmdId::FUNCTION_FEEDBACK, h)
-            })
-            .await;
-        let mut sent = vec![hex];
-        let alive = if probe::answered(CmdId::FUNCTION_FEEDBACK, &heard) {
-            None
-        } else {
-            Some(self.alive(&mut sent).await)
-        };
-        let j = probe::judge_photo_feedback(&heard, ms(PHOTO_FEEDBACK_TIMEOUT), alive);
-        if j.conclusion == Conclusion::Supported {
-            self.report.timings.photo_feedback_ms = j.latency_ms;
+        if let Some(ms) = latency(&feedback) {
+            self.report.timings.photo_feedback_ms = Some(ms);
         }
-        let q = Question {
-            id: QuestionId::PhotoFeedback,
-            title: "0x0B photo feedback over UDP (one photo taken)",
-            request: shot,
-            expect: probe::Expect::reply(CmdId::FUNCTION_FEEDBACK, 1, 1),
-        };
-        self.push(QuestionReport::new(&q, sent, j));
-
-        // The file, by count.
-        let mut listed = None;
-        let mut waited_ms = 0;
-        if let (Some(client), Some((path, count))) = (&client, &before) {
-            let until = at + LISTED_TIMEOUT;
-            while clock_now() < until {
-                let n = web::count_in(client, path).await;
-                let now = clock_now();
-                waited_ms = ms(now.saturating_duration_since(at));
-                if let Some(n) = n.filter(|n| n > count) {
-                    listed = Some((n, waited_ms));
-                    break;
-                }
-                tokio::time::sleep(LISTED_POLL).await;
-            }
+        if let Some(ms) = latency(&listed) {
+            self.report.timings.photo_listed_ms = Some(ms);
         }
-        let j = probe::judge_listed(before.as_ref().map(|b| b.1), listed, waited_ms);
-        if j.conclusion == Conclusion::Supported {
-            self.report.timings.photo_listed_ms = j.latency_ms;
-        }
-        self.push(QuestionReport {
-            id: QuestionId::PhotoListed,
-            cmd: "http".into(),
-            title: "photo → listed by the web server".into(),
-            sent: Vec::new(),
-            judgement: j,
-            a8_len: None,
-            skipped: false,
-            details: Default::default(),
-        });
-    }
-
-    async fn attitude(&mut self, sent: &mut Vec<String>) -> Option<siyi_protocol::Attitude> {
-        let (hex, heard) = self
-            .exchange(
-                &Request::Attitude,
-                Some(CmdId::ATTITUDE),
-                self.opts.reply_timeout,
-            )
-            .await;
-        sent.push(hex);
-        match probe::first_reply(CmdId::ATTITUDE, &heard) {
-            Some(Reply::Attitude(a)) => Some(a),
-            _ => None,
-        }
-    }
-
-    /// Sends the 0x07 stop (twice: UDP may lose one).
-    async fn stop_motion(&mut self, sent: &mut Vec<String>) {
-        let stop = Request::GimbalRotation {
-            yaw_speed: 0,
-            pitch_speed: 0,
-        };
-        for _ in 0..2 {
-            let (hex, _) = self.send(&stop).await;
-            sent.push(hex);
-        }
-        self.moving = false;
+        self.push(feedback);
+        self.push(listed);
     }
 
     /// 0x07 yaw sign: read, turn slowly for 1 s, stop, read, put the angles back.
     async fn yaw_sign(&mut self) {
         let mut sent = Vec::new();
-        let before = self.attitude(&mut sent).await;
+        let before = self.wire.attitude(self.opts.reply_timeout, &mut sent).await;
         if before.is_none() {
             // No reading to compare with or to go back to: do not move.
             let (j, details) = probe::judge_yaw_sign(None, None, YAW_TEST_SPEED);
@@ -548,23 +358,25 @@ impl Runner {
             yaw_speed: YAW_TEST_SPEED,
             pitch_speed: 0,
         };
-        let (hex, at) = self.send(&turn).await;
-        self.moving = true;
+        let (hex, at) = self.wire.send(&turn).await;
+        self.wire.moving = true;
         sent.push(hex);
         // Read the attitude while turning (the traffic shows the motion).
         let end = at + YAW_TEST_TURN;
         while clock_now() < end {
-            let (_, t) = self.send(&Request::Attitude).await;
+            let (_, t) = self.wire.send(&Request::Attitude).await;
             let _ = self
+                .wire
                 .listen(t, (t + YAW_TEST_POLL).min(end), |_| false)
                 .await;
         }
-        self.stop_motion(&mut sent).await;
+        self.wire.stop_motion(&mut sent).await;
         let now = clock_now();
         let _ = self
+            .wire
             .listen(now, now + Duration::from_millis(300), |_| false)
             .await;
-        let after = self.attitude(&mut sent).await;
+        let after = self.wire.attitude(self.opts.reply_timeout, &mut sent).await;
         let (j, details) = probe::judge_yaw_sign(before.as_ref(), after.as_ref(), YAW_TEST_SPEED);
         if let Some(b) = before {
             let back = Request::SetAngles {
@@ -572,6 +384,7 @@ impl Runner {
                 pitch: b.pitch,
             };
             let (hex, _) = self
+                .wire
                 .exchange(&back, Some(CmdId::SET_ANGLES), self.opts.reply_timeout)
                 .await;
             sent.push(hex);
@@ -597,6 +410,7 @@ impl Runner {
     async fn restore(&mut self) {
         if let Some(mode) = self.initial_mode {
             let (_, heard) = self
+                .wire
                 .exchange(
                     &Request::CameraSystemInfo,
                     Some(CmdId::CAMERA_SYSTEM_INFO),
@@ -607,14 +421,8 @@ impl Runner {
                 probe::first_reply(CmdId::CAMERA_SYSTEM_INFO, &heard)
             {
                 if info.motion_mode.is_some_and(|m| m != mode) {
-                    let func = match mode {
-                        MotionMode::Lock => Some(FunctionType::LockMode),
-                        MotionMode::Follow => Some(FunctionType::FollowMode),
-                        MotionMode::Fpv => Some(FunctionType::FpvMode),
-                        _ => None,
-                    };
-                    if let Some(f) = func {
-                        self.send(&Request::Function(f)).await;
+                    if let Some(f) = FunctionType::set_motion_mode(mode) {
+                        self.wire.send(&Request::Function(f)).await;
                         self.report.restored.push(format!("motion mode {mode:?}"));
                     }
                 }
@@ -622,6 +430,7 @@ impl Runner {
         }
         if let Some(zoom) = self.initial_zoom {
             let (_, heard) = self
+                .wire
                 .exchange(
                     &Request::CurrentZoom,
                     Some(CmdId::CURRENT_ZOOM),
@@ -630,12 +439,13 @@ impl Runner {
                 .await;
             if let Some(Reply::CurrentZoom(now)) = probe::first_reply(CmdId::CURRENT_ZOOM, &heard) {
                 if now != zoom {
-                    self.exchange(
-                        &Request::AbsoluteZoom(zoom),
-                        Some(CmdId::ABSOLUTE_ZOOM),
-                        self.opts.reply_timeout,
-                    )
-                    .await;
+                    self.wire
+                        .exchange(
+                            &Request::AbsoluteZoom(zoom),
+                            Some(CmdId::ABSOLUTE_ZOOM),
+                            self.opts.reply_timeout,
+                        )
+                        .await;
                     self.report
                         .restored
                         .push(format!("zoom {:.1}×", zoom.factor()));
@@ -643,10 +453,6 @@ impl Runner {
             }
         }
     }
-}
-
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Runs a probe until it ends or `cancel` completes (Ctrl-C), then writes the two files into
@@ -679,13 +485,9 @@ pub async fn run_probe(
         questions: Vec::new(),
     };
     let mut runner = Runner {
-        socket,
+        wire: Wire::new(socket, start),
         opts,
-        start,
-        seq: 0,
-        traffic: Vec::new(),
         report,
-        moving: false,
         initial_mode: None,
         initial_zoom: None,
     };
@@ -698,17 +500,17 @@ pub async fn run_probe(
             () = &mut cancel => true,
         }
     };
-    if runner.moving {
+    if runner.wire.moving {
         // Interrupted mid-turn: never leave the gimbal moving.
         let mut sent = Vec::new();
-        runner.stop_motion(&mut sent).await;
+        runner.wire.stop_motion(&mut sent).await;
         runner
             .report
             .restored
             .push("gimbal stopped (0x07 0, 0)".into());
     }
     runner.report.interrupted = interrupted;
-    runner.report.timings.total_ms = runner.elapsed_ms(clock_now());
+    runner.report.timings.total_ms = runner.wire.elapsed_ms(clock_now());
     write_outputs(runner)
 }
 
@@ -718,7 +520,7 @@ fn write_outputs(runner: Runner) -> anyhow::Result<ProbeOutcome> {
     let jsonl_path = dir.join(format!("{stem}.jsonl"));
     let json_path = dir.join(format!("{stem}.json"));
     let mut text = String::new();
-    for line in &runner.traffic {
+    for line in &runner.wire.traffic {
         text.push_str(&line.to_json());
         text.push('\n');
     }

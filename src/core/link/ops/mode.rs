@@ -9,12 +9,7 @@ use crate::core::link::{FailReason, OpOutcome};
 
 /// The 0x0C function that sets `mode` (`None` for a mode that cannot be set).
 pub(in crate::core::link) fn function(mode: MotionMode) -> Option<FunctionType> {
-    match mode {
-        MotionMode::Lock => Some(FunctionType::LockMode),
-        MotionMode::Follow => Some(FunctionType::FollowMode),
-        MotionMode::Fpv => Some(FunctionType::FpvMode),
-        MotionMode::Other(_) => None,
-    }
+    FunctionType::set_motion_mode(mode)
 }
 
 /// What setting `mode`, sent at `now` (the first attempt), waits for: a 0x0A reading showing it.

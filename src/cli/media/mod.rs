@@ -1,0 +1,287 @@
+//! `siyi-bridge media`: list and pull the camera's photos and videos from its web server (HTTP
+//! port 82), with the geotags the bridge recorded for each photo.
+//!
+//! What to ask and what answers mean is `core::media` (listing, geotags, `--since`); the HTTP
+//! client and the resumable download are `io::media`. This shell drives them, retries transient
+//! failures, reads the state file (read-only) and prints.
+
+mod fetch;
+mod pull;
+
+use fetch::{head, walk, HEAD_CONCURRENCY};
+use pull::{pull, utc_us_of};
+
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use futures_util::StreamExt as _;
+use url::Url;
+
+use crate::core::camera::{ImageRecord, PersistedState};
+use crate::core::media::api::{MediaFile, MediaKind, FACTORY_HOST};
+use crate::core::media::geotag::{self, records_by_file, Since};
+use crate::io::media::{FetchError, FileMeta, MediaClient};
+use crate::io::state_file::{SIMULATED_DIR, STATE_FILE};
+
+/// Arguments of `siyi-bridge media`.
+///
+/// Talks to the camera's web server (`http://HOST:PORT`, the A8 mini's factory address
+/// 192.168.144.25 port 82 by default), lists its photos (or videos), and pulls them into a
+/// local directory with their geotags. The geotags come from the captured-image records the
+/// bridge keeps in its state directory (`run --state-dir`): a photo gets one only when the
+/// bridge recorded which file its capture produced, never by guessing from order or time.
+///
+/// Connecting waits at most 2 s, a stalled transfer at most 10 s; a failed request or download
+/// is tried again up to 3 times (after 0.5 s, 1 s, 2 s), a download continuing where it broke.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    siyi-bridge media list                           # photos on the camera at 192.168.144.25:82\n  \
+    siyi-bridge media list --videos\n  \
+    siyi-bridge media pull ./flight1                 # every photo, with geo.txt and geotags.csv\n  \
+    siyi-bridge media pull ./flight1 --since 120     # photos from image index 120 on\n  \
+    siyi-bridge media pull ./flight1 --since 2026-11-30T12:00:00Z\n  \
+    siyi-bridge media --camera 127.0.0.1 --media-port 8082 --simulated list   # the simulator\n\n\
+    A pull is resumable: run it again after an interruption; complete files are skipped and\n  \
+    partial ones (NAME.part) continued. geo.txt is OpenDroneMap's image geolocation file\n  \
+    (EPSG:4326; name lon lat alt yaw pitch roll, ODM's pitch: 0 = straight down).")]
+pub struct Args {
+    /// The camera's address (host name or IP, no port).
+    #[arg(long, value_name = "HOST", default_value = FACTORY_HOST, global = true)]
+    pub camera: String,
+    /// The port of the camera's web server.
+    #[arg(long, value_name = "PORT", default_value_t = 82, global = true)]
+    pub media_port: u16,
+    /// Where the bridge keeps its captured-image records (read only here). Default as `run`:
+    /// $STATE_DIRECTORY, else $HOME/.local/state/siyi-bridge.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+    /// Read the records of the simulated camera (the `simulated` subdirectory of the state
+    /// directory, where `run --simulate` keeps them) instead of the real camera's.
+    #[arg(long, global = true)]
+    pub simulated: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+/// What `siyi-bridge media` does.
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Print a table of the files on the camera.
+    ///
+    /// Columns: image index (from the records, `-` if unknown), name, size, time (the recorded
+    /// capture time in UTC, else the file's Last-Modified) and geotag (`lat,lon,alt` in degrees
+    /// and metres MSL, if recorded).
+    List {
+        /// Videos instead of photos.
+        #[arg(long)]
+        videos: bool,
+    },
+    /// Download the files into DIR, resumably, with their geotags.
+    ///
+    /// DIR is created if missing. Complete files are skipped, partial ones (NAME.part)
+    /// continued, and a local file is never overwritten. Then `geo.txt` (OpenDroneMap) and
+    /// `geotags.csv` are written for the photos in DIR that have a geotag, and the photos
+    /// without one are listed. Exits non-zero if a download failed.
+    Pull {
+        /// The local directory.
+        dir: PathBuf,
+        /// Only files from here on: an image index (files whose record has an index ≥ INDEX;
+        /// files without a record are skipped with a note), or an RFC 3339 UTC time such as
+        /// 2026-11-30T12:00:00Z (the recorded capture time ≥ TIME, else the file's
+        /// Last-Modified ≥ TIME). Default: every file.
+        #[arg(long, value_name = "INDEX|TIME", value_parser = parse_since)]
+        since: Option<Since>,
+        /// Videos instead of photos (no geotags are written).
+        #[arg(long)]
+        videos: bool,
+    },
+}
+
+fn parse_since(v: &str) -> Result<Since, String> {
+    if let Ok(index) = v.parse::<i32>() {
+        return if index >= 0 {
+            Ok(Since::Index(index))
+        } else {
+            Err(format!("{v}: an image index is 0 or more"))
+        };
+    }
+    let t = humantime::parse_rfc3339(v).map_err(|e| {
+        format!("{v:?}: neither an image index nor an RFC 3339 UTC time like 2026-11-30T12:00:00Z ({e})")
+    })?;
+    Ok(Since::TimeUtcUs(utc_us_of(t)))
+}
+
+/// Largest state file read, bytes.
+const MAX_STATE_BYTES: u64 = 16 << 20;
+
+/// Runs `siyi-bridge media`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: Args) -> anyhow::Result<()> {
+    let base = Url::parse(&format!("http://{}:{}/", args.camera, args.media_port))
+        .with_context(|| format!("--camera {:?}: not a host name or address", args.camera))?;
+    let client = MediaClient::new(base).context("cannot create the HTTP client")?;
+    let state = load_records(&args)?;
+    match args.action {
+        Action::List { videos } => list(&client, kind(videos), &state).await,
+        Action::Pull { dir, since, videos } => {
+            pull(&client, kind(videos), &state, &dir, since).await
+        }
+    }
+}
+
+fn kind(videos: bool) -> MediaKind {
+    if videos {
+        MediaKind::Videos
+    } else {
+        MediaKind::Photos
+    }
+}
+
+/// The records of the state file (read-only: never created, moved or written); empty with a
+/// note when there is none.
+fn load_records(args: &Args) -> anyhow::Result<PersistedState> {
+    let Some(mut dir) = args.state_dir.clone().or_else(super::default_state_dir) else {
+        eprintln!("note: no --state-dir, $STATE_DIRECTORY or $HOME: no records, no geotags");
+        return Ok(PersistedState::default());
+    };
+    if args.simulated {
+        dir = dir.join(SIMULATED_DIR);
+    }
+    let path = dir.join(STATE_FILE);
+    let mut bytes = Vec::new();
+    match std::fs::File::open(&path) {
+        Ok(f) => {
+            f.take(MAX_STATE_BYTES)
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "note: no state file at {}: no records, no geotags",
+                path.display()
+            );
+            return Ok(PersistedState::default());
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    let (state, damaged) = geotag::state_from_text(&String::from_utf8_lossy(&bytes));
+    if damaged {
+        eprintln!(
+            "note: {} is damaged: using the {} records that can still be read",
+            path.display(),
+            state.records.len()
+        );
+    }
+    Ok(state)
+}
+
+fn format_time_s(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+fn format_size(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+    } else if bytes >= 1 << 10 {
+        format!("{:.1} KiB", bytes as f64 / f64::from(1 << 10))
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+fn position_text(r: &ImageRecord, file: &MediaFile) -> String {
+    match geotag::geotag(file, r) {
+        Some(t) => match t.alt_m {
+            Some(alt) => format!("{:.7},{:.7},{alt:.1}", t.lat_deg, t.lon_deg),
+            None => format!("{:.7},{:.7}", t.lat_deg, t.lon_deg),
+        },
+        None => "-".to_owned(),
+    }
+}
+
+async fn list(client: &MediaClient, kind: MediaKind, state: &PersistedState) -> anyhow::Result<()> {
+    let listing = walk(client, kind).await?;
+    let (by_file, _) = records_by_file(state);
+    let metas: Vec<Result<FileMeta, FetchError>> =
+        futures_util::stream::iter(listing.files.iter().map(|f| head(client, f)))
+            .buffered(HEAD_CONCURRENCY)
+            .collect()
+            .await;
+    println!(
+        "{:>7}  {:<28} {:>10}  {:<20}  geotag (lat,lon,alt)",
+        "index", "name", "size", "time (UTC)"
+    );
+    let mut failed = 0;
+    for (file, meta) in listing.files.iter().zip(&metas) {
+        let record = by_file.get(file).copied();
+        let index = record.map_or("-".to_owned(), |r| r.index.to_string());
+        let (size, modified) = match meta {
+            Ok(m) => (m.size_bytes.map_or("?".to_owned(), format_size), m.modified),
+            Err(e) => {
+                failed += 1;
+                eprintln!("{}: {e}", file.path());
+                ("?".to_owned(), None)
+            }
+        };
+        let time = record
+            .filter(|r| r.time_utc_us > 0)
+            .map(|r| format_time_s(UNIX_EPOCH + Duration::from_micros(r.time_utc_us)))
+            .or_else(|| modified.map(format_time_s))
+            .unwrap_or_else(|| "-".to_owned());
+        let geo = record.map_or("-".to_owned(), |r| position_text(r, file));
+        println!(
+            "{index:>7}  {:<28} {size:>10}  {time:<20}  {geo}",
+            file.name()
+        );
+    }
+    println!(
+        "{} {}s{}{}",
+        listing.files.len(),
+        kind.noun(),
+        if listing.refused.is_empty() {
+            String::new()
+        } else {
+            format!(", {} refused names", listing.refused.len())
+        },
+        if failed > 0 {
+            format!(", {failed} without size (HEAD failed)")
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_is_an_index_or_an_rfc3339_utc_time() {
+        assert_eq!(parse_since("120"), Ok(Since::Index(120)));
+        assert_eq!(
+            parse_since("2026-11-30T12:00:00Z"),
+            Ok(Since::TimeUtcUs(1_796_040_000_000_000))
+        );
+        assert!(parse_since("-1").is_err());
+        assert!(parse_since("yesterday").is_err());
+        assert!(parse_since("2026-11-30 12:00").is_err());
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(format_size(512), "512 B");
+        assert_eq!(format_size(3 << 20), "3.0 MiB");
+        assert_eq!(format_size(1536), "1.5 KiB");
+    }
+}
