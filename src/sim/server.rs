@@ -1,7 +1,8 @@
 //! A tokio UDP server around the sans-IO [`SimCamera`].
 //!
-//! One task, one socket, one `select!` loop: receive a datagram → `handle_datagram_from`, reach
-//! the camera's deadline → `handle_timeout`, then send everything `poll_transmit_to` returns.
+//! One task, one socket, one `select!` loop: receive a datagram → `handle_datagram_from`, then
+//! run the camera's timers that are due by the clock (`handle_timeout`; never because the sleep
+//! fired), then send everything `poll_transmit_to` returns.
 //! Replies go to the address the request came from; pushes (0x0B) and 0x25 attitude-stream frames
 //! go to the most recent client (the last address any datagram came from) — the real camera's
 //! choice is undocumented (siyi-protocol.md §8), and with one client (the bridge) both agree.
@@ -130,7 +131,13 @@ async fn serve_inner(
                     log_io_error(io_errors, "receive", &err);
                 }
             },
-            () = sleep_until_opt(deadline) => camera.handle_timeout(clock_now()),
+            () = sleep_until_opt(deadline) => {}
+        }
+        // Timers run when the clock says they are due, not when the sleep won the race: a
+        // datagram arriving at the deadline (or a stream of them) must not delay them.
+        let now = clock_now();
+        if camera.poll_timeout().is_some_and(|t| t <= now) {
+            camera.handle_timeout(now);
         }
         if let Some(tx) = &pose {
             tx.send_replace(camera.pose());
