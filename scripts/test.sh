@@ -13,6 +13,10 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   echo "ERROR: cargo-nextest is missing: cargo install cargo-nextest --locked" >&2
   exit 1
 fi
+# The house plan read from the use graph: no import circles, no arrow the README's rooms do not
+# allow, no file above ~600 lines (python3 only, no venv).
+echo "== house rules (scripts/house.py)"
+python3 scripts/house.py --draw
 echo "== cargo nextest run --workspace"
 cargo nextest run --workspace
 echo "== cargo test --workspace --doc"

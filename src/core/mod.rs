@@ -5,6 +5,7 @@ pub mod bridge;
 pub mod camera;
 pub mod geo;
 pub mod gimbal;
+pub mod hex;
 pub mod link;
 pub mod mavlink;
 pub mod media;

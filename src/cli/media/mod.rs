@@ -19,9 +19,9 @@ use anyhow::Context as _;
 use futures_util::StreamExt as _;
 use url::Url;
 
+use crate::core::camera::geotag::{self, records_by_file, Since};
 use crate::core::camera::{ImageRecord, PersistedState};
 use crate::core::media::api::{MediaFile, MediaKind, FACTORY_HOST};
-use crate::core::media::geotag::{self, records_by_file, Since};
 use crate::io::media::{FetchError, FileMeta, MediaClient};
 use crate::io::state_file::{SIMULATED_DIR, STATE_FILE};
 

@@ -12,11 +12,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context as _};
 
 use super::fetch::{head, retry, walk};
-use crate::core::camera::PersistedState;
-use crate::core::media::api::{MediaFile, MediaKind};
-use crate::core::media::geotag::{
+use crate::core::camera::geotag::{
     geo_txt, geotags_csv, match_photos, records_by_file, Selection, Since, Unmatched,
 };
+use crate::core::camera::PersistedState;
+use crate::core::media::api::{MediaFile, MediaKind};
 use crate::core::media::listing::local_names;
 use crate::io::driver::clock_now;
 use crate::io::media::{DownloadError, DownloadOutcome, MediaClient};

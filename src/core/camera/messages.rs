@@ -13,6 +13,7 @@ use siyi_protocol::{CameraModel, EncodingParams, FirmwareVersion, RecordState, V
 
 use super::optics;
 use super::persist::ImageRecord;
+use super::pose::{Aim, Position};
 use crate::core::link::{CameraState, LinkHealth};
 use crate::core::mavlink::{fixed_text, pack_firmware as mavlink_pack};
 
@@ -306,38 +307,10 @@ pub fn video_stream_status(state: &CameraState, hfov_deg: f32) -> MavMessage {
     })
 }
 
-/// Vehicle position for CAMERA_FOV_STATUS / CAMERA_IMAGE_CAPTURED (`i32::MAX` = unknown).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Position {
-    /// Latitude, degrees × 1e7.
-    pub lat_e7: i32,
-    /// Longitude, degrees × 1e7.
-    pub lon_e7: i32,
-    /// Altitude MSL, millimetres.
-    pub alt_mm: i32,
-    /// Altitude above home, millimetres.
-    pub relative_alt_mm: i32,
-}
-
-impl Position {
-    /// Position unknown.
-    pub const UNKNOWN: Self = Self {
-        lat_e7: i32::MAX,
-        lon_e7: i32::MAX,
-        alt_mm: i32::MAX,
-        relative_alt_mm: i32::MAX,
-    };
-}
-
 /// CAMERA_FOV_STATUS with the zoom-aware field of view, the camera's earth-frame attitude and the
 /// image centre on the ground at the home altitude (`aim`: NaN / `i32::MAX` where unknown,
 /// `i32::MIN` when the camera looks at or above the horizon).
-pub fn fov_status(
-    time_boot_ms: u32,
-    zoom: f32,
-    pos: Position,
-    aim: &super::pose::Aim,
-) -> MavMessage {
+pub fn fov_status(time_boot_ms: u32, zoom: f32, pos: Position, aim: &Aim) -> MavMessage {
     let (h, v) = optics::fov_deg(zoom);
     MavMessage::CAMERA_FOV_STATUS(CAMERA_FOV_STATUS_DATA {
         time_boot_ms,

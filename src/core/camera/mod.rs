@@ -28,6 +28,7 @@ pub mod config;
 pub mod counter;
 pub mod exif_feed;
 pub mod files;
+pub mod geotag;
 pub mod messages;
 pub mod optics;
 pub mod outage;
@@ -55,8 +56,8 @@ pub use crate::core::mavlink::{
 };
 pub use capture::MIN_CAPTURE_INTERVAL;
 pub use config::{CameraConfig, CameraEvent};
-pub use messages::Position;
 pub use persist::{ImageRecord, PersistedState};
+pub use pose::Position;
 use requests::{identified, is_recording, is_request, recording_value, View, STREAMABLE};
 use video::Video;
 

@@ -21,9 +21,10 @@ use super::capture::{Capture, PhotoOp, Start, Tick};
 use super::config::CameraEvent;
 use super::counter::ImageCounter;
 use super::files::{FileNews, Files};
-use super::messages::{self, CaptureStatus, Position};
+use super::messages::{self, CaptureStatus};
 use super::outcomes;
 use super::persist::{ImageRecord, PersistedState};
+use super::pose::Position;
 use super::records::VideoRecord;
 use super::requests::is_recording;
 

@@ -17,10 +17,32 @@ use std::time::{Duration, Instant};
 use mavlink::dialects::common::{MavMessage, ATTITUDE_DATA, CAMERA_TRACKING_GEO_STATUS_DATA};
 use siyi_protocol::Attitude;
 
-use super::messages::Position;
 use crate::core::geo::{self, Euler, GeoPoint};
 use crate::core::link::Fresh;
 use crate::core::tracking::{follow, Fov, Reported};
+
+/// Vehicle position for CAMERA_FOV_STATUS / CAMERA_IMAGE_CAPTURED (`i32::MAX` = unknown).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Position {
+    /// Latitude, degrees × 1e7.
+    pub lat_e7: i32,
+    /// Longitude, degrees × 1e7.
+    pub lon_e7: i32,
+    /// Altitude MSL, millimetres.
+    pub alt_mm: i32,
+    /// Altitude above home, millimetres.
+    pub relative_alt_mm: i32,
+}
+
+impl Position {
+    /// Position unknown.
+    pub const UNKNOWN: Self = Self {
+        lat_e7: i32::MAX,
+        lon_e7: i32::MAX,
+        alt_mm: i32::MAX,
+        relative_alt_mm: i32::MAX,
+    };
+}
 
 /// A reading older than this (vehicle attitude or gimbal attitude) counts as unknown.
 pub const POSE_MAX_AGE: Duration = Duration::from_secs(1);

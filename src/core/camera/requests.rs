@@ -11,9 +11,10 @@ use mavlink::dialects::common::{
 };
 use mavlink::MessageData;
 
-use super::messages::{self, Position};
+use super::messages;
 use super::optics;
 use super::persist::PersistedState;
+use super::pose::Position;
 use crate::core::link::{CameraState, LinkControl, LinkHealth};
 use crate::core::mavlink::{Command, Handled};
 use siyi_protocol::RecordState;

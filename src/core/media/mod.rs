@@ -7,14 +7,14 @@
 //! hands the answer back ([`Media::handle_reply`]). [`api`] is the web API's vocabulary.
 //!
 //! For `siyi-bridge media` (list and pull): [`listing`] walks a kind's files page by page,
-//! [`geotag`] matches photos to the captured-image records and writes their geotags.
+//! The geotags of pulled photos (matching them to the captured-image records) are the camera's:
+//! `core::camera::geotag`.
 //!
 //! Owns: the finders, the storage figures, the request in flight, whether the web server
 //! answers. Never touches: MAVLink (the camera turns [`MediaEvent`]s into messages), the link.
 
 pub mod api;
 pub mod finder;
-pub mod geotag;
 pub mod listing;
 pub mod storage;
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use siyi_protocol::{Attitude, CmdId, FeedbackCode, Reply};
 
-use crate::record::to_hex;
+use crate::core::hex::to_hex;
 
 use super::heard::{scan, Heard};
 use super::questions::*;

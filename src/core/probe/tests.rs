@@ -1,5 +1,5 @@
 use super::*;
-use crate::record::to_hex;
+use crate::core::hex::to_hex;
 use siyi_protocol::{Attitude, CmdId, Frame, Reply};
 use siyi_protocol::{Decidegrees, DecidegreesPerSecond, Zoom};
 

@@ -194,6 +194,18 @@ pub fn parse_line(line: &str) -> Result<FromTracker, LineError> {
     })
 }
 
+/// A tracker connection, numbered by the `io` shell.
+pub type ConnId = u64;
+
+/// Output for the tracker connection.
+#[derive(Clone, PartialEq, Debug)]
+pub enum TrackerOutput {
+    /// Send this line (without newline) on connection `conn`.
+    Line(ConnId, String),
+    /// Close connection `conn` (after the lines queued before this).
+    Close(ConnId),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,14 +33,11 @@ use crate::core::link::{LinkControl, LinkEvent, OpId, OpOutcome, Operation};
 use crate::core::mavlink::dedupe::DedupeKey;
 use crate::core::mavlink::host::IncomingCommand;
 use crate::core::mavlink::{Handled, Requester};
-pub use api::{Point, Rect, ReportedState, Target, ToTracker};
+pub use api::{ConnId, Point, Rect, ReportedState, Target, ToTracker, TrackerOutput};
 pub use follow::{FollowConfig, Fov, Speeds};
 pub use session::SessionStats;
 use session::{Heard, Sessions};
 pub use status::Reported;
-
-/// A tracker connection, numbered by the `io` shell.
-pub type ConnId = u64;
 
 /// Tuning of tracking.
 #[derive(Clone, PartialEq, Debug)]
@@ -89,15 +86,6 @@ pub enum TrackingEvent {
     StatusChanged,
     /// A tracking source appeared or went away: announce CAMERA_INFORMATION (its flags).
     AvailabilityChanged,
-}
-
-/// Output for the tracker connection.
-#[derive(Clone, PartialEq, Debug)]
-pub enum TrackerOutput {
-    /// Send this line (without newline) on connection `conn`.
-    Line(ConnId, String),
-    /// Close connection `conn` (after the lines queued before this).
-    Close(ConnId),
 }
 
 /// Counters (bad input is counted, never fatal).

@@ -7,8 +7,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::api::{self, FromTracker, ReportedState, Target, ToTracker};
-use super::{ConnId, TrackerOutput};
+use super::api::{self, ConnId, FromTracker, ReportedState, Target, ToTracker, TrackerOutput};
 
 /// What a line from the tracker meant.
 #[derive(Clone, PartialEq, Debug)]

@@ -10,14 +10,13 @@ pub(super) mod gimbal;
 pub(super) mod mode;
 pub(super) mod photo;
 pub(super) mod record;
-mod table;
+pub(super) mod table;
 pub(super) mod zoom;
 
 use std::time::Instant;
 
 use siyi_protocol::{FeedbackCode, FunctionType, MotionMode, RecordState, Reply, SystemInfo};
 
-pub(super) use self::table::OpTable;
 use super::config::LinkConfig;
 use super::{FailReason, OpId, OpOutcome, Operation};
 

@@ -3,7 +3,7 @@
 //!
 //! A photo and a record are matched **only** by the record's `file` (the path on the web server
 //! the bridge saw appear for that image index right after the capture, [`ImageRecord::file`],
-//! see [`super::finder`]): never by order, count or time afterwards. Records without a file or without a position, and files without a record, are listed
+//! see [`crate::core::media::finder`]): never by order, count or time afterwards. Records without a file or without a position, and files without a record, are listed
 //! as [`Unmatched`], never guessed.
 //!
 //! Units and conventions: latitude / longitude in degrees (WGS-84, 7 decimals ≈ 1 cm), altitude
@@ -17,10 +17,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::api::MediaFile;
-use crate::core::camera::persist::salvage_records;
-use crate::core::camera::{ImageRecord, PersistedState};
+use super::persist::{salvage_records, PersistedState};
+use super::records::ImageRecord;
 use crate::core::geo::Euler;
+use crate::core::media::api::MediaFile;
 
 /// "Unknown" in the records' `lat_e7`, `lon_e7`, `alt_mm`.
 const UNKNOWN_I32: i32 = i32::MAX;
