@@ -91,7 +91,7 @@ for frame, d in zip(frames, decoded):
     if d.get("cmd_id") != frame["cmd_id"] or d.get("crc_ok") is not True:
         bad.append(f"{frame['name']}: cmd_id {d.get('cmd_id')} crc_ok {d.get('crc_ok')}")
 # One frame's fields in full: the SDK document's absolute zoom 4.5x.
-zoom = next(d for f, d in zip(frames, decoded) if f["hex"] == "55 66 01 02 00 01 00 0f 04 05 60 bb")
+zoom = next((d for f, d in zip(frames, decoded) if f["hex"] == "55 66 01 02 00 01 00 0f 04 05 60 bb"), {})
 if zoom.get("seq") != 1 or zoom.get("zoom_factor") != 4.5:
     bad.append(f"absolute zoom 4.5x decoded as {zoom}")
 if bad:
@@ -241,7 +241,8 @@ check_deb() { # check_deb ARCH ELF_MACHINE
   grep -q 'deb-systemd-invoke start siyi-bridge.path' "${control}/postinst" ||
     fail "${deb}: postinst does not start siyi-bridge.path"
   # The packaged binary is the right architecture's ELF (e_machine at byte 18).
-  got_machine="$(dpkg-deb --fsys-tarfile "${deb}" | tar -xO ./usr/bin/siyi-bridge | od -An -tu2 -j18 -N2 | tr -d ' ')"
+  dpkg-deb -x "${deb}" "${control}/root"
+  got_machine="$(od -An -tu2 -j18 -N2 "${control}/root/usr/bin/siyi-bridge" | tr -d ' ')"
   [ "${got_machine}" = "${machine}" ] || fail "${deb}: binary e_machine ${got_machine}, expected ${machine}"
   rm -rf "${control}"
 }
