@@ -10,7 +10,7 @@ if ! "$PY" -c 'import pymavlink, mavsdk' 2>/dev/null; then
     "$VENV/bin/pip" install -q pymavlink mavsdk || { echo "0 passed, 1 failed (pip install)"; exit 1; }
 fi
 cargo build --release -q --bin siyi-bridge || { echo "0 passed, 1 failed (build)"; exit 1; }
-BIN=$PWD/target/release/siyi-bridge
+BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release/siyi-bridge"  # honours CARGO_TARGET_DIR
 
 # free_ports udp|tcp ...: one free loopback port per argument, chosen by the OS.
 free_ports() {
