@@ -376,9 +376,13 @@ fn pull_twice_resume_refuse_and_geotag() {
         "{s}"
     );
 
-    // Second pull: nothing fetched.
+    // Second pull: nothing fetched; a stale piece left beside a complete file is removed.
+    std::fs::write(out.join("IMG_0001.jpg.part"), b"stale").unwrap();
+    std::fs::write(out.join("IMG_0001.jpg.part.meta"), b"1 -\n").unwrap();
     let gets = card.file_gets.load(Ordering::SeqCst);
     let p = media(addr, &state, &["pull", out.to_str().unwrap()]);
+    assert!(!out.join("IMG_0001.jpg.part").exists());
+    assert!(!out.join("IMG_0001.jpg.part.meta").exists());
     assert!(p.status.success());
     assert!(
         stdout(&p).contains("3 photos: 0 downloaded, 3 skipped (complete), 0 resumed, 0 failed"),

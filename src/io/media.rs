@@ -354,6 +354,13 @@ impl MediaClient {
             // Only a verified file is ever renamed to its name: with the camera's size unknown
             // it is taken as complete (never overwritten either way).
             return if meta.size_bytes.is_none_or(|size| size == local.len()) {
+                // A piece left beside a complete file (a pull interrupted between publishing
+                // the file and removing its piece, or a copy from elsewhere) is no longer needed.
+                for leftover in [&part, &stamp_path] {
+                    if tokio::fs::remove_file(leftover).await.is_ok() {
+                        tracing::debug!("removed {} beside a complete file", leftover.display());
+                    }
+                }
                 progress(local.len(), meta.size_bytes);
                 Ok(Downloaded {
                     outcome: DownloadOutcome::AlreadyComplete,
