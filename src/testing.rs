@@ -18,6 +18,7 @@ use mavlink::dialects::common::{
 use mavlink::MavHeader;
 use rand::rngs::SmallRng;
 use rand::{Rng as _, SeedableRng as _};
+use siyi_protocol::{CmdId, Frame};
 
 use crate::core::bridge::{Bridge, BridgeEvent};
 use crate::core::camera::{CameraComponent, CameraConfig, Inbound, PeerId, Transmit};
@@ -122,6 +123,8 @@ pub struct SimWorld {
     pub out: Vec<Transmit>,
     /// Every event the bridge reported, in order (tests drain it).
     pub events: Vec<BridgeEvent>,
+    /// The command id of every frame the bridge sent the camera, in order (lost ones too).
+    pub to_camera: Vec<CmdId>,
     /// Wake-ups of the virtual-time loop.
     pub wakeups: u64,
     rng: SmallRng,
@@ -162,6 +165,7 @@ impl SimWorld {
             tracker: None,
             out: Vec::new(),
             events: Vec::new(),
+            to_camera: Vec::new(),
             wakeups: 0,
             rng: SmallRng::seed_from_u64(seed ^ 0x5eed),
             guard: SpinGuard::new("testing::SimWorld", now),
@@ -186,6 +190,9 @@ impl SimWorld {
             let mut moved = false;
             while let Some(d) = self.bridge.poll_siyi() {
                 moved = true;
+                if let Ok((frame, _)) = Frame::parse(&d) {
+                    self.to_camera.push(frame.cmd);
+                }
                 if !self.lost() {
                     self.sim.handle_datagram(self.now, &d);
                 }
@@ -326,6 +333,11 @@ impl SimWorld {
             self.exchange();
         }
         self.now = end;
+    }
+
+    /// How many frames with command `cmd` the bridge has sent the camera.
+    pub fn sent_to_camera(&self, cmd: CmdId) -> usize {
+        self.to_camera.iter().filter(|c| **c == cmd).count()
     }
 
     /// The MAVLink messages sent since last asked (drained from [`SimWorld::out`]).

@@ -38,6 +38,8 @@ pub mod photos;
 pub mod pose;
 pub mod records;
 pub mod requests;
+pub mod settings;
+pub mod settings_params;
 pub mod video;
 pub mod zoom;
 
@@ -85,6 +87,8 @@ pub struct CameraComponent {
     /// The vehicle's attitude, for where the camera looks; the EXIF feed to the camera.
     pose: pose::Pose,
     exif: exif_feed::ExifFeed,
+    /// The camera settings served over PARAM_EXT.
+    settings: settings::Settings,
     events: VecDeque<CameraEvent>,
 }
 
@@ -115,6 +119,7 @@ impl CameraComponent {
             events: VecDeque::new(),
             pose: pose::Pose::default(),
             exif: exif_feed::ExifFeed::default(),
+            settings: settings::Settings::default(),
         }
     }
 
@@ -175,6 +180,7 @@ impl CameraComponent {
             self.photos.poll_timeout(),
             self.next_status,
             self.tracking.poll_timeout(),
+            self.settings.poll_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -200,6 +206,9 @@ impl CameraComponent {
                 .then(|| next_tick(at, self.config.status_period, now));
         }
         (self.photos).handle_timeout(now, &mut self.host, &mut self.events);
+        (self.settings).handle_timeout(now, self.mode, &mut self.host, link);
+        // 0x20 readings raise no link event: values first read show up here (≤ 1 heartbeat).
+        (self.settings).refresh(self.mode, &mut self.host, link);
         let fov = fov(link);
         self.tracking.handle_timeout(now, fov, link);
         self.announce_tracking(now, link);
@@ -242,13 +251,19 @@ impl CameraComponent {
                 (self.pose).autopilot_message(now, self.host.system_id(), msg);
                 self.exif.autopilot_message(now, msg, link);
             }
-            Accepted::Message { .. } => {}
+            Accepted::Message { msg, .. } => {
+                let (mode, host) = (&mut self.mode, &mut self.host);
+                if (self.settings).message(now, peer, header, msg, mode, host, link) {
+                    self.broadcast_settings(now, link);
+                }
+            }
             Accepted::Command(c) => {
                 let handled = self.dispatch(now, &c, link);
                 self.host.complete(now, c, handled, is_request);
                 self.announce_tracking(now, link);
             }
         }
+        (self.settings).refresh(self.mode, &mut self.host, link);
     }
 
     /// Our autopilot's last position (unknown before one arrived, or after the system id
@@ -435,6 +450,7 @@ impl CameraComponent {
             | LinkEvent::BadFrame(_)
             | LinkEvent::BadPayload(_) => {}
         }
+        (self.settings).refresh(self.mode, &mut self.host, link);
     }
 
     fn health_changed(
@@ -466,7 +482,10 @@ impl CameraComponent {
             q: self.aim(now, link).known_q(),
         };
         let (host, events) = (&mut self.host, &mut self.events);
-        if let Some(ended) = (self.photos).finished(now, id, &outcome, shot, host, link, events) {
+        if (self.settings).finished(now, id, &outcome, self.mode, host, link) {
+        } else if let Some(ended) =
+            (self.photos).finished(now, id, &outcome, shot, host, link, events)
+        {
             if ended {
                 self.broadcast_capture_status(now, link);
             }

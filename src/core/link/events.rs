@@ -4,8 +4,8 @@
 //! Owns nothing: plain values.
 
 use siyi_protocol::{
-    AiMode, AiTrack, CameraModel, CmdId, Decidegrees, FrameError, HardwareId, MotionMode,
-    PayloadError, RecordState, Zoom, ZoomDirection,
+    AiMode, AiTrack, CameraModel, CmdId, Decidegrees, EncodingParams, FrameError, HardwareId,
+    MotionMode, PayloadError, RecordState, Zoom, ZoomDirection,
 };
 
 /// Identifies one started [`Operation`]; reported back in [`LinkEvent::OpFinished`].
@@ -56,6 +56,11 @@ pub enum Operation {
         /// On (true) or off.
         on: bool,
     },
+    /// Set one stream's encoding (0x21; its frame-rate byte is reserved), then read the stream
+    /// back (0x20): it succeeds only when the read-back shows what was sent. The new values are
+    /// in [`CameraState::encodings`](super::CameraState::encodings) when the outcome arrives,
+    /// whatever the outcome.
+    SetEncoding(EncodingParams),
 }
 
 /// How an [`Operation`] ended.
@@ -120,6 +125,16 @@ pub enum FailReason {
     /// 0x51 answered with status 0 (no AI module, or it refused).
     #[error("AI tracking module refused")]
     AiRefused,
+    /// 0x21 answered with this status (1 = ok): the camera refused the encoding.
+    #[error("camera refused the encoding (status {0})")]
+    EncodingRefused(u8),
+    /// 0x21 was accepted but the 0x20 read-back shows other values.
+    #[error("the camera's encoding did not change")]
+    EncodingUnchanged,
+    /// 0x21 was accepted and the read-back shows every value but the codec: the A8 mini applies
+    /// a codec change only after a power cycle.
+    #[error("the codec changes only after the camera is power-cycled")]
+    CodecAfterPowerCycle,
 }
 
 /// What the link does instead of a command the camera never answers.

@@ -49,7 +49,7 @@ use super::health::{Effect, Health};
 use super::intake::Intake;
 use super::ops::photo::PhotoFeedback;
 use super::ops::table::OpTable;
-use super::ops::{self, failed, gimbal, mode, record, ActiveOp, Step, Wait};
+use super::ops::{self, encoding, failed, gimbal, mode, record, ActiveOp, Step, Wait};
 use super::pending::{Origin, RetryPolicy};
 use super::polls::{self, Polls, Send};
 use super::requests::{Expired, Requests, Sent};
@@ -207,7 +207,12 @@ impl SiyiLink {
             _ => {}
         }
         if let Some(a) = origin.and_then(Origin::op).and_then(|id| self.ops.take(id)) {
-            self.finish(a.id, a.op, ops::reply_outcome(&reply));
+            match ops::after_reply(a, &reply) {
+                encoding::After::Finish(outcome) => self.finish(a.id, a.op, outcome),
+                encoding::After::Ask(next, req) => {
+                    self.send_op_request(now, next, req, polls::normal(&self.config));
+                }
+            }
         }
     }
 
@@ -346,6 +351,8 @@ impl SiyiLink {
                     self.timers.stop(t);
                 }
                 self.polls.stop();
+                // A power cycle applies a pending codec change: read the encodings again.
+                self.state.encodings = Default::default();
                 // Requests of the previous session are void; polls ask again.
                 for origin in self.requests.drain() {
                     self.give_up(origin);
@@ -446,6 +453,10 @@ impl SiyiLink {
                 if let Some(req) = gimbal::request(op) {
                     self.send_op_request(now, reply_op, req, normal);
                 }
+            }
+            Operation::SetEncoding(params) => {
+                let a = active(encoding::wait(params), None);
+                self.send_op_request(now, a, Request::SetEncoding(params), normal);
             }
             Operation::SetAiStream { on } => {
                 self.send_op_request(now, reply_op, Request::SetAiStream { on }, normal);

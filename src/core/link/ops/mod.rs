@@ -6,6 +6,7 @@
 //! a reading, a feedback or a deadline into an [`OpOutcome`]. Never touches: sockets, timers,
 //! the pending-request table (the conductor applies the decisions).
 
+pub(super) mod encoding;
 pub(super) mod gimbal;
 pub(super) mod mode;
 pub(super) mod photo;
@@ -15,7 +16,9 @@ pub(super) mod zoom;
 
 use std::time::Instant;
 
-use siyi_protocol::{FeedbackCode, FunctionType, MotionMode, RecordState, Reply, SystemInfo};
+use siyi_protocol::{
+    EncodingParams, FeedbackCode, FunctionType, MotionMode, RecordState, Reply, SystemInfo,
+};
 
 use super::config::LinkConfig;
 use super::{FailReason, OpId, OpOutcome, Operation};
@@ -43,6 +46,10 @@ pub(super) enum Wait {
         attempts: u8,
         seen: bool,
     },
+    /// The 0x21 status of an encoding change.
+    EncodingSet { params: EncodingParams },
+    /// The 0x20 read-back of the stream after the camera took the change.
+    EncodingReadBack { params: EncodingParams },
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -69,7 +76,9 @@ impl Wait {
             }
             Self::RecordConfirm { seen: true, .. } => record::unchanged(),
             Self::ModeConfirm { seen: true, .. } => mode::unchanged(),
-            Self::Reply => OpOutcome::TimedOut,
+            Self::Reply | Self::EncodingSet { .. } | Self::EncodingReadBack { .. } => {
+                OpOutcome::TimedOut
+            }
         }
     }
 }
@@ -192,6 +201,11 @@ pub(super) fn feedback(code: FeedbackCode) -> Option<(Pick, OpOutcome)> {
             Some((|a| matches!(a.wait, Wait::Photo { .. }), outcome))
         }
     }
+}
+
+/// What `reply` (to a request of `a`) does to `a`: it ends, or (an encoding change) asks for more.
+pub(super) fn after_reply(a: ActiveOp, reply: &Reply) -> encoding::After {
+    encoding::on_reply(a, reply).unwrap_or_else(|| encoding::After::Finish(reply_outcome(reply)))
 }
 
 /// How an operation waiting for a reply ends with `reply`.
