@@ -26,6 +26,7 @@ pub mod announce;
 pub mod capture;
 pub mod config;
 pub mod counter;
+pub mod definition;
 pub mod exif_feed;
 pub mod files;
 pub mod messages;
@@ -84,6 +85,8 @@ pub struct CameraComponent {
     /// The vehicle's attitude, for where the camera looks; the EXIF feed to the camera.
     pose: pose::Pose,
     exif: exif_feed::ExifFeed,
+    /// MAVLink FTP: serves the camera definition ([`definition`]).
+    ftp: crate::core::mavlink::ftp::FtpServer,
     events: VecDeque<CameraEvent>,
 }
 
@@ -114,6 +117,7 @@ impl CameraComponent {
             events: VecDeque::new(),
             pose: pose::Pose::default(),
             exif: exif_feed::ExifFeed::default(),
+            ftp: definition::ftp_server(),
         }
     }
 
@@ -137,6 +141,11 @@ impl CameraComponent {
     /// Counters.
     pub fn stats(&self) -> CameraStats {
         self.host.stats()
+    }
+
+    /// The MAVLink FTP server (counters, open sessions).
+    pub fn ftp(&self) -> &crate::core::mavlink::ftp::FtpServer {
+        &self.ftp
     }
 
     /// The MAVLink side every component shares (identity, de-dup, intervals, counters).
@@ -234,6 +243,10 @@ impl CameraComponent {
         self.health = link.health();
         match self.host.accept(now, peer, header, inbound, is_request) {
             Accepted::Nothing => {}
+            Accepted::Message {
+                msg: mavlink::dialects::common::MavMessage::FILE_TRANSFER_PROTOCOL(f),
+                ..
+            } => (self.ftp).handle_message(now, &mut self.host, peer, header, f),
             Accepted::Message {
                 msg,
                 from_autopilot: true,

@@ -14,6 +14,7 @@
 //! Owns: the state listed above. Never touches: a SIYI link, a service's state, sockets, clocks.
 
 pub mod dedupe;
+pub mod ftp;
 pub mod host;
 pub mod inbound;
 pub mod wire;
