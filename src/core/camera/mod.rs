@@ -8,7 +8,8 @@
 //! [`counter`], [`files`]), [`video`] (recording commands in flight), [`zoom`], [`outage`],
 //! [`pose`], [`exif_feed`], and the hosted tracking service; plain functions and values:
 //! [`outcomes`] (link outcome → MAV_RESULT + text), [`requests`] (messages on request),
-//! [`messages`], [`optics`], [`persist`], [`announce`]. It turns MAVLink input ([`Inbound`])
+//! [`messages`], [`optics`], [`persist`], [`announce`]; [`definition`] (the camera definition
+//! file, served over MAVLink FTP by the hosted FTP server). It turns MAVLink input ([`Inbound`])
 //! and SIYI link events ([`LinkEvent`]) into MAVLink output ([`Transmit`]) and operations on the
 //! link ([`LinkControl::start`]). It never reads a clock, a socket or a file: `now` (monotonic)
 //! and `utc_us` (wall clock) are passed in.

@@ -10,6 +10,8 @@
 //!
 //! [`wire`] is the MAVLink wire codec (frame splitter with resync, the encoder including the
 //! hand-built COMMAND_ACK for unknown command numbers); the sockets and signing stay in `io`.
+//! [`ftp`] is a read-only MAVLink FTP server a component can host (the camera serves its
+//! definition file with it).
 //!
 //! Owns: the state listed above. Never touches: a SIYI link, a service's state, sockets, clocks.
 
