@@ -214,6 +214,9 @@ fn a_retransmitted_request_gets_the_same_reply_and_is_not_executed_twice() {
     let t1 = one(send(&mut r, &term));
     assert_ack(&t1, &term);
     assert_eq!(one(send(&mut r, &term)), t1);
+    // Remembered only while a retry can come: much later the same bytes are a new request.
+    r.advance(SESSION_IDLE_TIMEOUT);
+    assert_nak(&one(send(&mut r, &term)), &term, NakCode::InvalidSession);
     // A request lost on the way (never seen): its retry is simply served.
     let q = path_req(90, opcode::OPEN_FILE_RO, "/siyi_a8_mini.xml");
     assert_ack(&one(send(&mut r, &q)), &q);
