@@ -28,7 +28,8 @@ cargo test --workspace --doc
 #   INTEROP_SCRIPTS=(scripts/interop-pymavlink.sh scripts/interop-mavsdk.sh)
 # They run one after the other; a missing or failing script fails the run.
 # ---------------------------------------------------------------------------------------------
-INTEROP_SCRIPTS=(scripts/interop-siyi-sdk.sh scripts/interop-mavlink.sh scripts/interop-tracking.sh scripts/interop-params.sh)
+INTEROP_SCRIPTS=(scripts/interop-siyi-sdk.sh scripts/interop-mavlink.sh scripts/interop-tracking.sh
+    scripts/interop-ftp.sh scripts/interop-params.sh)
 
 for script in "${INTEROP_SCRIPTS[@]+"${INTEROP_SCRIPTS[@]}"}"; do
   if [[ -f "${script}" ]]; then

@@ -15,7 +15,8 @@ use mavlink::dialects::common::{
 };
 use mavlink::{MavlinkVersion, Message};
 use siyi_bridge::core::camera::{
-    messages, CameraComponent, CameraConfig, CameraEvent, Inbound, Outgoing, PersistedState, Target,
+    definition, messages, CameraComponent, CameraConfig, CameraEvent, Inbound, Outgoing,
+    PersistedState, Target,
 };
 use siyi_bridge::core::link::{
     FailReason, Fresh, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, RejectReason,
@@ -150,7 +151,12 @@ fn qgc5_discovery_sequence() {
     assert!(!info
         .flags
         .contains(CameraCapFlags::CAMERA_CAP_FLAGS_HAS_BASIC_FOCUS));
-    assert_eq!(info.cam_definition_uri.to_str().unwrap_or("x"), "");
+    // The camera definition on the camera component itself, its version pinned to the XML.
+    assert_eq!(
+        info.cam_definition_uri.to_str().unwrap_or("x"),
+        "mftp://siyi_a8_mini.xml"
+    );
+    assert_eq!(info.cam_definition_version, definition::VERSION);
     let hfov = 2.0
         * (info.sensor_size_h / (2.0 * info.focal_length))
             .atan()

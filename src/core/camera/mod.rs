@@ -8,7 +8,8 @@
 //! [`counter`], [`files`]), [`video`] (recording commands in flight), [`zoom`], [`outage`],
 //! [`pose`], [`exif_feed`], and the hosted tracking service; plain functions and values:
 //! [`outcomes`] (link outcome → MAV_RESULT + text), [`requests`] (messages on request),
-//! [`messages`], [`optics`], [`persist`], [`announce`]. It turns MAVLink input ([`Inbound`])
+//! [`messages`], [`optics`], [`persist`], [`announce`]; [`definition`] (the camera definition
+//! file, served over MAVLink FTP by the hosted FTP server). It turns MAVLink input ([`Inbound`])
 //! and SIYI link events ([`LinkEvent`]) into MAVLink output ([`Transmit`]) and operations on the
 //! link ([`LinkControl::start`]). It never reads a clock, a socket or a file: `now` (monotonic)
 //! and `utc_us` (wall clock) are passed in.
@@ -26,6 +27,7 @@ pub mod announce;
 pub mod capture;
 pub mod config;
 pub mod counter;
+pub mod definition;
 pub mod exif_feed;
 pub mod files;
 pub mod geotag;
@@ -89,6 +91,8 @@ pub struct CameraComponent {
     exif: exif_feed::ExifFeed,
     /// The camera settings served over PARAM_EXT.
     settings: settings::Settings,
+    /// MAVLink FTP: serves the camera definition ([`definition`]).
+    ftp: crate::core::mavlink::ftp::FtpServer,
     events: VecDeque<CameraEvent>,
 }
 
@@ -120,6 +124,7 @@ impl CameraComponent {
             pose: pose::Pose::default(),
             exif: exif_feed::ExifFeed::default(),
             settings: settings::Settings::default(),
+            ftp: definition::ftp_server(),
         }
     }
 
@@ -143,6 +148,11 @@ impl CameraComponent {
     /// Counters.
     pub fn stats(&self) -> CameraStats {
         self.host.stats()
+    }
+
+    /// The MAVLink FTP server (counters, open sessions).
+    pub fn ftp(&self) -> &crate::core::mavlink::ftp::FtpServer {
+        &self.ftp
     }
 
     /// The MAVLink side every component shares (identity, de-dup, intervals, counters).
@@ -244,6 +254,10 @@ impl CameraComponent {
         self.health = link.health();
         match self.host.accept(now, peer, header, inbound, is_request) {
             Accepted::Nothing => {}
+            Accepted::Message {
+                msg: mavlink::dialects::common::MavMessage::FILE_TRANSFER_PROTOCOL(f),
+                ..
+            } => (self.ftp).handle_message(now, &mut self.host, peer, header, f),
             Accepted::Message {
                 msg,
                 from_autopilot: true,

@@ -12,11 +12,14 @@
 //! builds what every component sends (HEARTBEAT, STATUSTEXT chunks, a command's answer).
 //! [`wire`] is the MAVLink wire codec (frame splitter with resync, the encoder including the
 //! hand-built COMMAND_ACK for unknown command numbers); the sockets and signing stay in `io`.
+//! [`ftp`] is a read-only MAVLink FTP server a component can host (the camera serves its
+//! definition file with it).
 //!
 //! Owns: the state listed above. Never touches: a SIYI link, a service's state, sockets, clocks.
 
 pub mod address;
 pub mod dedupe;
+pub mod ftp;
 pub mod host;
 pub mod inbound;
 pub mod messages;
