@@ -265,9 +265,15 @@ mod tests {
     #[test]
     fn unknown_keys_name_the_line_and_the_nearest_key() {
         let e = parse("simulate = true\n\n\n\n\n\ncamrea = \"1.2.3.4:5\"\n").unwrap_err();
-        assert_eq!(e, "config.toml:7: unknown key 'camrea' (did you mean 'camera'?)");
+        assert_eq!(
+            e,
+            "config.toml:7: unknown key 'camrea' (did you mean 'camera'?)"
+        );
         let e = parse("frobnicate = 1\n").unwrap_err();
-        assert!(e.starts_with("config.toml:1: unknown key 'frobnicate' (the keys"), "{e}");
+        assert!(
+            e.starts_with("config.toml:1: unknown key 'frobnicate' (the keys"),
+            "{e}"
+        );
         let e = parse("[camera]\nport = 1\n").unwrap_err();
         assert!(e.starts_with("config.toml:1:"), "{e}");
     }
@@ -280,7 +286,10 @@ mod tests {
         let e = parse("mavlink = \"udpin:0.0.0.0:14540\"\n").unwrap_err();
         assert!(e.starts_with("config.toml:1: 'mavlink': "), "{e}");
         let e = parse("track-follow = 3\n").unwrap_err();
-        assert!(e.contains("'track-follow'") && e.contains("\"on\", \"off\""), "{e}");
+        assert!(
+            e.contains("'track-follow'") && e.contains("\"on\", \"off\""),
+            "{e}"
+        );
         let e = parse("compid = 100\nmavlink = [\n  \"a\",\n  3,\n]\n").unwrap_err();
         assert!(e.starts_with("config.toml:4: 'mavlink': "), "{e}");
     }
@@ -290,7 +299,11 @@ mod tests {
         let e = parse("simulate = true\ncamera = \n").unwrap_err();
         assert!(e.starts_with("config.toml:2: "), "{e}");
         let e = ConfigFile::read(Path::new("/nonexistent/siyi.toml")).unwrap_err();
-        assert!(e.to_string().starts_with("/nonexistent/siyi.toml: cannot read"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/siyi.toml: cannot read"),
+            "{e}"
+        );
     }
 
     #[test]
