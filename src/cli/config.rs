@@ -131,6 +131,12 @@ pub fn resolve(cli: &ArgMatches, file: Option<ConfigFile>) -> Result<Resolved, F
         let Some(entry) = file.entry(&k) else {
             continue;
         };
+        let t = file_tokens(arg, &entry.value);
+        if t.is_empty() {
+            // A switch set to false (or an empty array): sets nothing, excludes nothing.
+            origins.insert(k, Origin::File { line: entry.line });
+            continue;
+        }
         if let Some(by) = flags.iter().find(|o| given(o) && conflict(cmd, arg, o)) {
             tracing::info!(
                 "{}:{}: {k} is replaced by --{} on the command line",
@@ -141,16 +147,20 @@ pub fn resolve(cli: &ArgMatches, file: Option<ConfigFile>) -> Result<Resolved, F
             continue;
         }
         if let Some((other, e)) = from_file.iter().find(|(o, _)| conflict(cmd, arg, o)) {
+            // Said on the later of the two lines.
+            let (first, second) = if e.line < entry.line {
+                ((key(other), e.line), k)
+            } else {
+                ((k, entry.line), key(other))
+            };
             return Err(file.error_at(
-                &k,
+                &second,
                 format!(
-                    "'{k}' and '{}' (line {}) exclude each other: keep one",
-                    key(other),
-                    e.line
+                    "'{second}' and '{}' (line {}) exclude each other: keep one",
+                    first.0, first.1
                 ),
             ));
         }
-        let t = file_tokens(arg, &entry.value);
         check_values(arg, &t).map_err(|why| file.error_at(&k, format!("'{k}': {why}")))?;
         tokens.extend(t);
         origins.insert(k, Origin::File { line: entry.line });
@@ -179,7 +189,7 @@ pub fn resolve(cli: &ArgMatches, file: Option<ConfigFile>) -> Result<Resolved, F
 impl Resolved {
     /// The validated configuration; an error about a key set in the file names its line.
     pub fn to_config(&self) -> anyhow::Result<Config> {
-        self.args.to_config().map_err(|e| self.place(e).into())
+        self.args.to_config().map_err(|e| self.place(e))
     }
 
     fn place(&self, e: ConfigError) -> anyhow::Error {
