@@ -9,6 +9,7 @@ use siyi_protocol::{Decidegrees, MotionMode, ZoomDirection};
 
 use crate::core::link::{
     CameraState, LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation, SiyiLink,
+    PITCH_MAX_DECIDEGREES, PITCH_MIN_DECIDEGREES, YAW_LIMIT_DECIDEGREES,
 };
 use crate::io::siyi::{clock_now, drive_until, DriveStats, SiyiSocket, DEFAULT_CAMERA_ADDR};
 
@@ -30,20 +31,22 @@ use crate::io::siyi::{clock_now, drive_until, DriveStats, SiyiSocket, DEFAULT_CA
     siyi-bridge camera attitude --watch 60\n  \
     siyi-bridge camera probe --out probe/ # settle the open protocol questions, write a report")]
 pub struct Args {
-    /// Camera address (HOST:PORT).
+    // Every flag is global: `camera --camera X info` and `camera info --camera X` both work.
+    /// Camera address (HOST:PORT; the A8 mini's factory address by default, `siyi-bridge sim`
+    /// listens on 127.0.0.1:37260).
     #[arg(long, global = true, default_value = DEFAULT_CAMERA_ADDR)]
     pub camera: String,
     /// Local address to bind (default: any address, ephemeral port).
     #[arg(long, global = true)]
     pub bind: Option<SocketAddr>,
-    /// How long to wait for the first answer, in ms.
-    #[arg(long, default_value_t = 1000)]
+    /// How long to wait for the first answer, in ms (probe: see its --reply-timeout-ms).
+    #[arg(long, global = true, default_value_t = 1000)]
     pub timeout_ms: u64,
     /// How long to wait for a booting camera (firmware 0.0.0) to finish booting, in ms.
-    #[arg(long, default_value_t = 40_000)]
+    #[arg(long, global = true, default_value_t = 40_000)]
     pub boot_timeout_ms: u64,
-    /// Record the SIYI traffic to this JSONL file (appended).
-    #[arg(long)]
+    /// Record the SIYI traffic to this JSONL file (appended; probe writes its own).
+    #[arg(long, global = true)]
     pub record_siyi: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
@@ -72,6 +75,7 @@ pub enum Action {
     /// Zoom to a factor (e.g. 2.5), or zoom in / out for --hold-ms, or stop.
     Zoom {
         /// FACTOR | in | out | stop
+        #[arg(value_parser = parse_zoom_what, allow_negative_numbers = true)]
         what: String,
         /// How long `in` / `out` zooms before stopping, in ms.
         #[arg(long, default_value_t = 1000)]
@@ -82,10 +86,10 @@ pub enum Action {
     /// Point the gimbal: YAW (degrees, positive = right) and PITCH (degrees, positive = up).
     Angles {
         /// Yaw in degrees, positive = right (MAVLink convention).
-        #[arg(allow_negative_numbers = true)]
+        #[arg(allow_negative_numbers = true, value_parser = parse_finite)]
         yaw: f32,
         /// Pitch in degrees, positive = up, −90 = straight down.
-        #[arg(allow_negative_numbers = true)]
+        #[arg(allow_negative_numbers = true, value_parser = parse_finite)]
         pitch: f32,
     },
     /// Set the gimbal motion mode.
@@ -216,7 +220,8 @@ fn resolve(camera: &str) -> anyhow::Result<SocketAddr> {
 async fn run_async(args: Args) -> anyhow::Result<()> {
     let camera = resolve(&args.camera)?;
     if let Action::Probe(probe) = &args.action {
-        return super::probe::run_cli(camera, args.bind, probe).await;
+        let boot_timeout = Duration::from_millis(args.boot_timeout_ms);
+        return super::probe::run_cli(camera, args.bind, boot_timeout, probe).await;
     }
     let mut socket = SiyiSocket::connect(camera, args.bind)
         .await
@@ -245,10 +250,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     )
     .await;
     if answered.is_none() {
-        bail!(
-            "no reply from {camera} within {} — is the camera powered and is this machine on 192.168.144.x?",
-            human_ms(args.timeout_ms)
-        );
+        bail!("{}", no_reply(camera, args.timeout_ms));
     }
     // 2. Booted (firmware not 0.0.0).
     let boot = clock_now() + Duration::from_millis(args.boot_timeout_ms);
@@ -313,11 +315,23 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
                 Some(ZoomDirection::Stop) | None => {
                     let op = match dir {
                         Some(d) => Operation::ZoomContinuous(d),
-                        None => Operation::ZoomTo {
-                            factor: what.parse::<f32>().with_context(|| {
-                                format!("zoom: expected a factor (e.g. 2.5), in, out or stop, got {what:?}")
-                            })?,
-                        },
+                        None => {
+                            let factor = parse_finite(&what).map_err(|e| {
+                                anyhow::anyhow!(
+                                    "zoom: expected a factor (e.g. 2.5), in, out or stop: {e}"
+                                )
+                            })?;
+                            let max = s
+                                .link
+                                .state()
+                                .max_zoom
+                                .unwrap_or(LinkConfig::default().max_zoom_fallback);
+                            let (factor, note) = clamped("zoom", factor, 1.0, max.factor(), "×");
+                            if let Some(note) = note {
+                                println!("{note}");
+                            }
+                            Operation::ZoomTo { factor }
+                        }
                     };
                     s.run_op(op, op_timeout).await
                 }
@@ -338,6 +352,18 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         }
         Action::Center => s.run_op(Operation::Center, op_timeout).await,
         Action::Angles { yaw, pitch } => {
+            let yaw_max = f32::from(YAW_LIMIT_DECIDEGREES) / 10.0;
+            let (yaw, yaw_note) = clamped("yaw", yaw, -yaw_max, yaw_max, "°");
+            let (pitch, pitch_note) = clamped(
+                "pitch",
+                pitch,
+                f32::from(PITCH_MIN_DECIDEGREES) / 10.0,
+                f32::from(PITCH_MAX_DECIDEGREES) / 10.0,
+                "°",
+            );
+            for note in [yaw_note, pitch_note].into_iter().flatten() {
+                println!("{note}");
+            }
             // MAVLink yaw (positive right) → SIYI yaw (positive left).
             let op = Operation::GimbalAngles {
                 yaw: Decidegrees::from_degrees(-yaw),
@@ -370,7 +396,66 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     }
 }
 
-fn human_ms(ms: u64) -> String {
+/// `in`, `out`, `stop` or a zoom factor (a finite number), checked before the camera is reached.
+fn parse_zoom_what(s: &str) -> Result<String, String> {
+    match s {
+        "in" | "out" | "stop" => Ok(s.to_owned()),
+        factor => parse_finite(factor)
+            .map(|_| s.to_owned())
+            .map_err(|e| format!("expected a factor (e.g. 2.5), in, out or stop: {e}")),
+    }
+}
+
+/// A number that is not NaN or infinite (angles, zoom factors).
+fn parse_finite(s: &str) -> Result<f32, String> {
+    let v: f32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("{s:?} is not a finite number"))
+    }
+}
+
+/// `value` within `min…max`, and the sentence that says so when it was outside.
+fn clamped(what: &str, value: f32, min: f32, max: f32, unit: &str) -> (f32, Option<String>) {
+    let sent = value.clamp(min, max);
+    // The minus sign, not a hyphen: "−135…135°".
+    let limit = |v: f32| format!("{v}").replace('-', "−");
+    let given = |v: f32| format!("{v:.1}").replace('-', "−");
+    let note = (sent != value).then(|| {
+        format!(
+            "{what} {}{unit} is outside {}…{}{unit}, sent {}{unit}",
+            given(value),
+            limit(min),
+            limit(max),
+            given(sent)
+        )
+    });
+    (sent, note)
+}
+
+/// The error when the camera did not answer at all: the address tried, and for the factory
+/// address (the default) where the simulator is.
+fn no_reply(camera: SocketAddr, timeout_ms: u64) -> String {
+    let factory = DEFAULT_CAMERA_ADDR.parse::<SocketAddr>().ok() == Some(camera);
+    if factory {
+        format!(
+            "no reply from {camera} (the A8 mini's factory address, used without --camera) within {} — is the camera powered and is this machine on 192.168.144.x? For `siyi-bridge sim`, add --camera 127.0.0.1:37260",
+            human_ms(timeout_ms)
+        )
+    } else {
+        format!(
+            "no reply from {camera} within {} — is a camera or `siyi-bridge sim` answering at that address (--camera)?",
+            human_ms(timeout_ms)
+        )
+    }
+}
+
+/// `20 s` or `1500 ms`.
+pub(crate) fn human_ms(ms: u64) -> String {
     if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
@@ -432,4 +517,123 @@ fn print_info(st: &CameraState, now: Instant) {
         }
     }
     print_attitude(st, now);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        camera: Args,
+    }
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Cli::try_parse_from(std::iter::once("camera").chain(args.iter().copied())).map(|c| c.camera)
+    }
+
+    #[test]
+    fn flags_work_before_and_after_the_action() {
+        let flags = [
+            "--camera",
+            "127.0.0.1:1",
+            "--bind",
+            "127.0.0.1:0",
+            "--timeout-ms",
+            "50",
+            "--boot-timeout-ms",
+            "60",
+            "--record-siyi",
+            "x.jsonl",
+        ];
+        let before: Vec<&str> = flags.iter().copied().chain(["info"]).collect();
+        let after: Vec<&str> = ["info"].into_iter().chain(flags.iter().copied()).collect();
+        let split: Vec<&str> = [
+            "--camera",
+            "127.0.0.1:1",
+            "angles",
+            "--timeout-ms",
+            "50",
+            "1",
+            "2",
+        ]
+        .to_vec();
+        for argv in [before, after] {
+            let a = parse(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+            assert_eq!(a.camera, "127.0.0.1:1");
+            assert_eq!(a.bind, Some("127.0.0.1:0".parse().unwrap()));
+            assert_eq!((a.timeout_ms, a.boot_timeout_ms), (50, 60));
+            assert_eq!(a.record_siyi, Some(PathBuf::from("x.jsonl")));
+        }
+        let a = parse(&split).unwrap();
+        assert_eq!((a.camera.as_str(), a.timeout_ms), ("127.0.0.1:1", 50));
+        let a = parse(&["probe", "--boot-timeout-ms", "70", "--out", "/tmp/p"]).unwrap();
+        assert_eq!(a.boot_timeout_ms, 70);
+    }
+
+    #[test]
+    fn angles_refuse_nan_and_infinity() {
+        assert!(parse(&["angles", "-inf", "0"]).is_err());
+        for bad in ["NaN", "nan", "inf", "x"] {
+            let e = parse(&["angles", bad, "0"])
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(e.to_string().contains("number"), "{bad}: {e}");
+            assert!(parse(&["angles", "0", bad]).is_err(), "{bad}");
+        }
+        let a = parse(&["angles", "-30.5", "-90"]).unwrap();
+        assert!(
+            matches!(a.action, Action::Angles { yaw, pitch } if yaw == -30.5 && pitch == -90.0)
+        );
+        assert!(parse_finite("NaN").is_err() && parse_finite("2.5") == Ok(2.5));
+        for bad in ["NaN", "inf", "-inf", "sideways"] {
+            // (-inf is refused as an unknown flag; the others by the parser)
+            assert!(parse(&["zoom", bad]).is_err(), "{bad}");
+        }
+        for good in ["in", "out", "stop", "2.5", "7"] {
+            assert!(parse(&["zoom", good]).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn clamping_is_said() {
+        assert_eq!(
+            clamped("yaw", 200.0, -135.0, 135.0, "°"),
+            (
+                135.0,
+                Some("yaw 200.0° is outside −135…135°, sent 135.0°".into())
+            )
+        );
+        assert_eq!(
+            clamped("pitch", -100.0, -90.0, 25.0, "°"),
+            (
+                -90.0,
+                Some("pitch −100.0° is outside −90…25°, sent −90.0°".into())
+            )
+        );
+        assert_eq!(
+            clamped("zoom", 7.0, 1.0, 6.0, "×").1.as_deref(),
+            Some("zoom 7.0× is outside 1…6×, sent 6.0×")
+        );
+        assert_eq!(clamped("yaw", 135.0, -135.0, 135.0, "°"), (135.0, None));
+        assert_eq!(clamped("zoom", 2.5, 1.0, 6.0, "×"), (2.5, None));
+    }
+
+    #[test]
+    fn no_reply_names_the_address_and_hints_at_the_simulator_for_the_factory_one() {
+        let factory = no_reply(DEFAULT_CAMERA_ADDR.parse().unwrap(), 1000);
+        assert!(
+            factory.contains("192.168.144.25:37260") && factory.contains("within 1 s"),
+            "{factory}"
+        );
+        assert!(factory.contains("--camera 127.0.0.1:37260"), "{factory}");
+        let other = no_reply("127.0.0.1:9".parse().unwrap(), 1500);
+        assert!(
+            other.contains("127.0.0.1:9") && other.contains("1500 ms"),
+            "{other}"
+        );
+        assert!(!other.contains("192.168.144"), "{other}");
+    }
 }

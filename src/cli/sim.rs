@@ -1,7 +1,7 @@
 //! `siyi-bridge sim`: the A8 mini simulator on a UDP address.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use anyhow::Context as _;
 use siyi_protocol::{FirmwareVersion, HardwareId};
@@ -124,6 +124,31 @@ fn parse_version(s: &str) -> Result<FirmwareVersion, String> {
     Ok(FirmwareVersion::new(num(major)?, num(minor)?, num(patch)?))
 }
 
+/// What `sim` says once it listens on `local`: the command that reaches it (`camera` talks to the
+/// factory address without `--camera`), and the boot it simulates.
+fn start_lines(local: SocketAddr, boot_time_ms: u64) -> Vec<String> {
+    // A wildcard address is reached through loopback.
+    let reach = match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), local.port())
+        }
+        _ => local,
+    };
+    let mut lines = vec![format!(
+        "reach it with: siyi-bridge camera --camera {reach} info   (or: siyi-bridge run --camera {reach})"
+    )];
+    if boot_time_ms > 0 {
+        lines.push(format!(
+            "simulating the A8 mini's {} boot; --boot-time-ms 0 to skip",
+            super::camera::human_ms(boot_time_ms)
+        ));
+    }
+    lines
+}
+
 /// Runs `siyi-bridge sim` until Ctrl-C (or SIGTERM).
 pub fn run(args: Args) -> anyhow::Result<()> {
     super::init_logging("info");
@@ -138,6 +163,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("cannot bind UDP {}", args.listen))?;
         let local = socket.local_addr()?;
         println!("siyi-bridge sim: A8 mini simulator listening on udp {local}");
+        for line in start_lines(local, config.boot_time_ms) {
+            println!("{line}");
+        }
         tracing::info!(
             boot_time_ms = config.boot_time_ms,
             reply_delay_ms = config.reply_delay_ms,
@@ -197,5 +225,26 @@ mod tests {
         assert_eq!(parse_version("0.2.8"), Ok(FirmwareVersion::new(0, 2, 8)));
         assert!(parse_version("1.2").is_err());
         assert!(parse_probability("1.5").is_err());
+    }
+
+    #[test]
+    fn start_lines_say_how_to_reach_it_and_how_long_it_boots() {
+        let lines = start_lines("127.0.0.1:37260".parse().unwrap(), 20_000);
+        assert_eq!(
+            lines,
+            [
+                "reach it with: siyi-bridge camera --camera 127.0.0.1:37260 info   (or: siyi-bridge run --camera 127.0.0.1:37260)",
+                "simulating the A8 mini's 20 s boot; --boot-time-ms 0 to skip",
+            ]
+        );
+        let lines = start_lines("0.0.0.0:5000".parse().unwrap(), 0);
+        assert_eq!(lines.len(), 1, "no boot, no boot line");
+        assert!(
+            lines[0].contains("--camera 127.0.0.1:5000 info"),
+            "{lines:?}"
+        );
+        let lines = start_lines("[::]:5000".parse().unwrap(), 1500);
+        assert!(lines[0].contains("--camera [::1]:5000 info"), "{lines:?}");
+        assert!(lines[1].contains("1500 ms boot"), "{lines:?}");
     }
 }
