@@ -1,6 +1,6 @@
 //! `siyi-bridge camera`: talk to a camera (or the simulator) directly through the SIYI link.
 
-use std::net::{SocketAddr, ToSocketAddrs as _};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -11,6 +11,7 @@ use crate::core::link::{
     CameraState, LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation, SiyiLink,
     PITCH_MAX_DECIDEGREES, PITCH_MIN_DECIDEGREES, YAW_LIMIT_DECIDEGREES,
 };
+use crate::io::endpoint::resolve_host_port;
 use crate::io::siyi::{clock_now, drive_until, DriveStats, SiyiSocket, DEFAULT_CAMERA_ADDR};
 
 /// Arguments of `siyi-bridge camera`.
@@ -209,16 +210,9 @@ fn log_event(e: &LinkEvent) {
     }
 }
 
-fn resolve(camera: &str) -> anyhow::Result<SocketAddr> {
-    camera
-        .to_socket_addrs()
-        .with_context(|| format!("cannot resolve camera address {camera:?}"))?
-        .next()
-        .with_context(|| format!("no address for {camera:?}"))
-}
-
 async fn run_async(args: Args) -> anyhow::Result<()> {
-    let camera = resolve(&args.camera)?;
+    let camera =
+        resolve_host_port(&args.camera).map_err(|why| anyhow::anyhow!("--camera: {why}"))?;
     if let Action::Probe(probe) = &args.action {
         let boot_timeout = Duration::from_millis(args.boot_timeout_ms);
         return super::probe::run_cli(camera, args.bind, boot_timeout, probe).await;

@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use anyhow::Context as _;
 use siyi_protocol::{FirmwareVersion, HardwareId};
 
+use crate::io::endpoint::resolve_host_port;
 use crate::sim::{server, SimConfig};
 
 /// Arguments of `siyi-bridge sim`.
@@ -22,8 +23,9 @@ use crate::sim::{server, SimConfig};
     siyi-bridge sim --unanswered 0x18,0x16,0x25,0x30 --no-sd-card --reboot-at-ms 60000\n  \
     siyi-bridge sim --ai-module --boot-time-ms 0")]
 pub struct Args {
-    /// UDP address to listen on (the real camera is 192.168.144.25:37260; port 0 = any free port).
-    #[arg(long, default_value = "127.0.0.1:37260")]
+    /// UDP address to listen on, HOST:PORT (the real camera is 192.168.144.25:37260; port 0 =
+    /// any free port; a host name is resolved once, at start).
+    #[arg(long, default_value = "127.0.0.1:37260", value_parser = resolve_host_port)]
     pub listen: SocketAddr,
     /// How long the camera firmware version reads 0.0.0 after power-up or a reboot, in ms
     /// (real cameras: 20000–30000).
@@ -225,6 +227,22 @@ mod tests {
         assert_eq!(parse_version("0.2.8"), Ok(FirmwareVersion::new(0, 2, 8)));
         assert!(parse_version("1.2").is_err());
         assert!(parse_probability("1.5").is_err());
+    }
+
+    #[test]
+    fn listen_takes_a_host_name_like_every_address_flag() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            sim: Args,
+        }
+        let a = Cli::try_parse_from(["sim", "--listen", "localhost:0"]).unwrap();
+        assert_eq!(a.sim.listen, "127.0.0.1:0".parse::<SocketAddr>().unwrap());
+        let e = Cli::try_parse_from(["sim", "--listen", "localhost"])
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("is not HOST:PORT"), "{e}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub enum ConfigError {
     #[error("--camera and --simulate exclude each other: use one")]
     CameraAndSimulate,
     /// `--camera` not resolvable.
-    #[error("--camera {value:?}: {why} (expected HOST:PORT, e.g. 192.168.144.25:37260)")]
+    #[error("--camera: {why} (e.g. 192.168.144.25:37260)")]
     Camera {
         /// Given value.
         value: String,

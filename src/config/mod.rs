@@ -1,11 +1,11 @@
 //! One validated configuration for `siyi-bridge run`, built from the command-line flags and the
 //! configuration file ([`file`]). Every error names the flag (or key) and the value that is wrong.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::core::gimbal::ManagerMode;
-use crate::io::endpoint::Endpoint;
+use crate::io::endpoint::{resolve_host_port, Endpoint};
 use crate::io::mavlink::signing::SigningKey;
 
 mod error;
@@ -207,16 +207,10 @@ impl Config {
                 })?)
             }
             (Some(c), false) => {
-                let err = |why: String| ConfigError::Camera {
+                CameraSource::Udp(resolve_host_port(c).map_err(|why| ConfigError::Camera {
                     value: c.clone(),
                     why,
-                };
-                let addr = c
-                    .to_socket_addrs()
-                    .map_err(|e| err(e.to_string()))?
-                    .next()
-                    .ok_or_else(|| err("resolves to no address".into()))?;
-                CameraSource::Udp(addr)
+                })?)
             }
         };
         let mavlink = if o.mavlink.is_empty() {

@@ -54,6 +54,36 @@ fn gimbal_component_by_default_off_on_request() {
 }
 
 #[test]
+fn host_names_are_resolved_once_for_camera_and_mavlink_alike() {
+    let c = Config::from_options(RunOptions {
+        camera: Some("localhost:37260".into()),
+        mavlink: vec!["udpout:localhost:14550".into(), "udpin:localhost:0".into()],
+        ..opts()
+    })
+    .unwrap();
+    assert_eq!(
+        c.camera,
+        CameraSource::Udp("127.0.0.1:37260".parse().unwrap())
+    );
+    assert_eq!(
+        c.mavlink,
+        vec![
+            Endpoint::UdpOut("127.0.0.1:14550".parse().unwrap()),
+            Endpoint::UdpIn("127.0.0.1:0".parse().unwrap())
+        ]
+    );
+    for (camera, mavlink) in [(Some("localhost"), None), (None, Some("udpout:localhost"))] {
+        let e = Config::from_options(RunOptions {
+            camera: camera.map(Into::into),
+            mavlink: mavlink.into_iter().map(Into::into).collect(),
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("is not HOST:PORT"), "{e}");
+    }
+}
+
+#[test]
 fn simulator_only_when_asked() {
     let c = Config::from_options(RunOptions {
         simulate: true,
