@@ -126,7 +126,7 @@ fn every_error_names_the_file_the_line_and_the_key() {
         ),
         (
             "camera = \"1.2.3.4\"\n",
-            "config.toml:1: 'camera': \"1.2.3.4\": ",
+            "config.toml:1: 'camera': \"1.2.3.4\" is not HOST:PORT (",
         ),
         (
             "compid = 100\nsysid = 0\n",
