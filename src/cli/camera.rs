@@ -8,8 +8,9 @@ use anyhow::{bail, Context as _};
 use siyi_protocol::{Decidegrees, MotionMode, ZoomDirection};
 
 use crate::core::link::{
-    CameraState, LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation, SiyiLink,
-    PITCH_MAX_DECIDEGREES, PITCH_MIN_DECIDEGREES, YAW_LIMIT_DECIDEGREES,
+    record_state_words, CameraState, LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome,
+    Operation, SiyiLink, ZoomSource, PITCH_MAX_DECIDEGREES, PITCH_MIN_DECIDEGREES,
+    YAW_LIMIT_DECIDEGREES,
 };
 use crate::io::endpoint::resolve_host_port;
 use crate::io::siyi::{clock_now, drive_until, DriveStats, SiyiSocket, DEFAULT_CAMERA_ADDR};
@@ -197,12 +198,15 @@ async fn wait_until_up(s: &mut Session, deadline: Instant) -> Option<()> {
 
 fn log_event(e: &LinkEvent) {
     match e {
-        LinkEvent::Health { from, to } => tracing::info!(?from, ?to, "camera link health"),
+        LinkEvent::Health { from, to } => tracing::info!("camera link: {to} (was {from})"),
         LinkEvent::CommandUnanswered { cmd, fallback } => {
             tracing::info!(%cmd, %fallback, "camera does not answer this command")
         }
         LinkEvent::UnexpectedModel { model, id } => {
-            tracing::warn!(%model, ?id, "not an A8 mini; going on with A8 mini limits")
+            tracing::warn!(
+                "{model} (hardware id {}) is not an A8 mini; going on with A8 mini limits",
+                id.as_text()
+            )
         }
         LinkEvent::BadFrame(err) => tracing::warn!(%err, "bad frame from the camera"),
         LinkEvent::BadPayload(err) => tracing::warn!(%err, "bad payload from the camera"),
@@ -340,7 +344,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             };
             s.wait(1200).await;
             if let Some((z, src)) = s.link.state().zoom {
-                println!("zoom now {} ({src:?})", z.value);
+                println!("zoom now {} ({})", z.value, zoom_source_words(src));
             }
             outcome
         }
@@ -376,16 +380,11 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         }
     };
     match outcome {
-        Some(OpOutcome::Succeeded { confirmed: true }) => {
-            println!("ok (confirmed by the camera)");
+        Some(ok @ OpOutcome::Succeeded { .. }) => {
+            println!("{ok}");
             Ok(())
         }
-        Some(OpOutcome::Succeeded { confirmed: false }) => {
-            println!("ok (sent; the camera gave no confirmation)");
-            Ok(())
-        }
-        Some(OpOutcome::Failed { reason }) => bail!("failed: {reason}"),
-        Some(OpOutcome::Rejected { reason }) => bail!("rejected: {reason}"),
+        Some(bad @ (OpOutcome::Failed { .. } | OpOutcome::Rejected { .. })) => bail!("{bad}"),
         Some(OpOutcome::TimedOut) | None => bail!("no reply from {camera} in time"),
     }
 }
@@ -448,6 +447,15 @@ fn no_reply(camera: SocketAddr, timeout_ms: u64) -> String {
     }
 }
 
+/// Where a zoom reading came from, in words.
+fn zoom_source_words(src: ZoomSource) -> &'static str {
+    match src {
+        ZoomSource::CurrentZoomReply => "read from the camera",
+        ZoomSource::ManualZoomAck => "from the camera's zoom acknowledgement",
+        ZoomSource::Commanded => "as commanded; the camera gave no reading",
+    }
+}
+
 /// `20 s` or `1500 ms`.
 pub(crate) fn human_ms(ms: u64) -> String {
     if ms.is_multiple_of(1000) {
@@ -487,19 +495,30 @@ fn print_info(st: &CameraState, now: Instant) {
     );
     println!(
         "recording:   {}",
-        or_unknown(st.record.map(|r| format!("{:?}", r.value)))
+        or_unknown(st.record.map(|r| record_state_words(r.value)))
     );
     println!(
         "motion mode: {}",
-        or_unknown(st.motion_mode.map(|m| format!("{:?}", m.value)))
+        or_unknown(
+            st.motion_mode
+                .and_then(|m| m.value.name())
+                .map(str::to_owned)
+        )
     );
     println!(
         "mounting:    {}",
-        or_unknown(st.mounting.map(|m| format!("{:?}", m.value)))
+        or_unknown(
+            st.mounting
+                .and_then(|m| m.value.name())
+                .map(|n| n.replace('_', " "))
+        )
     );
     println!(
         "zoom:        {} (max {})",
-        or_unknown(st.zoom.map(|(z, src)| format!("{} from {src:?}", z.value))),
+        or_unknown(
+            st.zoom
+                .map(|(z, src)| format!("{} ({})", z.value, zoom_source_words(src)))
+        ),
         or_unknown(st.max_zoom.map(|z| z.to_string()))
     );
     for (name, e) in ["recording", "main", "sub"].iter().zip(st.encodings.iter()) {

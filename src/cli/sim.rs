@@ -173,18 +173,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             reply_delay_ms = config.reply_delay_ms,
             drop = config.drop_probability,
             corrupt = config.corrupt_probability,
-            unanswered = ?config.unanswered,
+            unanswered = %cmd_list(&config.unanswered),
             sd_card = config.sd_card,
-            reboot_at_ms = ?config.reboot_at_ms,
+            reboot_at_ms = %config.reboot_at_ms.map_or_else(|| "never".to_owned(), |ms| ms.to_string()),
             seed = config.seed,
             ai_module = config.ai_module,
             "simulator configuration"
         );
         let shutdown = shutdown_signal();
         let stats = server::serve(socket, config, shutdown).await?;
-        println!("siyi-bridge sim: stopped ({stats:?})");
+        println!("siyi-bridge sim: stopped ({stats})");
         Ok(())
     })
+}
+
+/// Command ids as the flags take them: `0x18,0x30`, or `none`.
+fn cmd_list(ids: &BTreeSet<u8>) -> String {
+    if ids.is_empty() {
+        return "none".into();
+    }
+    ids.iter()
+        .map(|id| format!("{id:#04x}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Completes at Ctrl-C (SIGINT) or, on Unix, SIGTERM.
@@ -227,6 +238,8 @@ mod tests {
         assert_eq!(parse_version("0.2.8"), Ok(FirmwareVersion::new(0, 2, 8)));
         assert!(parse_version("1.2").is_err());
         assert!(parse_probability("1.5").is_err());
+        assert_eq!(cmd_list(&[0x18, 0x05].into_iter().collect()), "0x05,0x18");
+        assert_eq!(cmd_list(&BTreeSet::new()), "none");
     }
 
     #[test]

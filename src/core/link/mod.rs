@@ -15,6 +15,7 @@ mod requests;
 mod siyi_link;
 pub mod state;
 mod timer;
+mod words;
 
 use std::time::Instant;
 
@@ -31,6 +32,7 @@ pub use feed::{Fed, Feed};
 pub use siyi_link::SiyiLink;
 
 pub use state::{CameraState, Fresh, ZoomSource};
+pub use words::{record_state_words, recording_change_words};
 
 /// Identifies one started [`Operation`]; reported back in [`LinkEvent::OpFinished`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
