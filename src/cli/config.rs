@@ -125,9 +125,10 @@ pub fn resolve(cli: &ArgMatches, file: Option<ConfigFile>) -> Result<Resolved, F
             origins.insert(key(arg), Origin::CommandLine);
             continue;
         }
-        let (Some(file), k) = (&file, key(arg)) else {
+        let Some(file) = &file else {
             continue;
         };
+        let k = key(arg);
         let Some(entry) = file.entry(&k) else {
             continue;
         };
