@@ -1,6 +1,6 @@
 //! `siyi-bridge`: joins a SIYI A8 mini gimbal camera to MAVLink (PX4, QGroundControl, MAVSDK).
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use siyi_bridge::cli;
 
 /// MAVLink camera component for the SIYI A8 mini gimbal camera.
@@ -31,12 +31,20 @@ enum Command {
     Replay(cli::replay::Args),
     /// List and pull the camera's photos and videos from its web server, with geotags.
     Media(cli::media::Args),
+    /// Check a configuration file of `run` and print the configuration it gives.
+    Config(cli::config::Args),
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    // The matches are kept: `run` asks them which flags were given on the command line.
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
-        Command::Run(args) => cli::run::run(args),
+        Command::Run(args) => match matches.subcommand() {
+            Some(("run", run_matches)) => cli::run::run(args, run_matches),
+            _ => unreachable!("clap parsed the run subcommand"),
+        },
+        Command::Config(args) => return cli::config::run(args),
         Command::Sim(args) => cli::sim::run(args),
         Command::Camera(args) => cli::camera::run(args),
         Command::Decode(args) => cli::decode::run(args),

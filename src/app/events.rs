@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 
 use crate::core::bridge::BridgeEvent;
 use crate::core::camera::CameraEvent;
-use crate::core::link::{LinkEvent, Operation};
+use crate::core::gimbal::GimbalEvent;
+use crate::core::link::{recording_change_words, LinkEvent, Operation};
 use crate::core::media::api::MediaKind;
 use crate::core::media::MediaEvent;
 
@@ -26,33 +27,40 @@ pub(super) fn log_event(ev: &BridgeEvent, camera: SocketAddr) {
         }
         BridgeEvent::Link(LinkEvent::Health { from, to }) => match to {
             LinkHealth::Lost => {
-                tracing::warn!("camera at {camera} lost: no answer (it was {from:?})")
+                tracing::warn!("camera at {camera} lost: no answer (it was {from})")
             }
             LinkHealth::Up => tracing::info!("camera at {camera} answers: link up"),
-            _ => tracing::info!("camera link {from:?} → {to:?}"),
+            _ => tracing::info!("camera link: {to} (was {from})"),
         },
         BridgeEvent::Link(LinkEvent::Identified) => tracing::info!("camera identified"),
         BridgeEvent::Link(LinkEvent::Rebooted) => tracing::warn!("camera rebooted"),
         BridgeEvent::Link(LinkEvent::RecordingChanged { from, to }) => {
-            tracing::info!("camera recording state {from:?} → {to:?}")
+            tracing::info!("camera: {}", recording_change_words(*from, *to))
         }
         BridgeEvent::Link(LinkEvent::CommandUnanswered { cmd, fallback }) => {
-            tracing::warn!("camera never answers {cmd:?}: {fallback}")
+            tracing::warn!("camera never answers {cmd}: {fallback}")
         }
         // The follow controller sends rates several times a second.
         BridgeEvent::Link(LinkEvent::OpFinished {
             op: Operation::GimbalRates { .. },
             outcome,
             ..
-        }) => tracing::debug!("gimbal rates: {outcome:?}"),
+        }) => tracing::debug!("gimbal rates: {outcome}"),
         BridgeEvent::Link(LinkEvent::OpFinished { op, outcome, .. }) => {
-            tracing::info!("camera operation {op:?}: {outcome:?}")
+            tracing::info!("camera: {op}: {outcome}")
         }
         BridgeEvent::Link(other) => tracing::debug!("camera link event {other:?}"),
         BridgeEvent::Camera(CameraEvent::SystemIdLearned(s)) => {
             tracing::info!("autopilot heard: using system id {s}")
         }
-        BridgeEvent::Gimbal(ev) => tracing::info!("gimbal: {ev:?}"),
+        BridgeEvent::Gimbal(GimbalEvent::SystemIdLearned(s)) => {
+            tracing::info!("gimbal: autopilot heard, using system id {s}")
+        }
+        BridgeEvent::Gimbal(GimbalEvent::ManagerSteppedDown) => {
+            tracing::info!(
+                "gimbal: an autopilot manages the gimbal; the bridge stops being its manager"
+            )
+        }
         BridgeEvent::Camera(CameraEvent::Persist(s)) => {
             tracing::debug!("image counter now {}", s.image_count)
         }

@@ -272,10 +272,12 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             ..GimbalConfig::default()
         };
         bridge = bridge.with_gimbal(GimbalComponent::new(gimbal, now));
-        tracing::info!(
-            "MAVLink gimbal device component {component_id}, gimbal manager {:?}",
-            config.gimbal_manager
-        );
+        let manager = match config.gimbal_manager {
+            crate::core::gimbal::ManagerMode::Auto => "auto (until an autopilot manages it)",
+            crate::core::gimbal::ManagerMode::On => "on",
+            crate::core::gimbal::ManagerMode::Off => "off",
+        };
+        tracing::info!("MAVLink gimbal device component {component_id}, gimbal manager {manager}");
     }
     tracing::info!(
         "MAVLink camera component {}/{} ({}) on {}",

@@ -1,6 +1,7 @@
 //! Subcommands of the `siyi-bridge` binary. Each module has its clap `Args` and a `run` function.
 
 pub mod camera;
+pub mod config;
 pub mod decode;
 pub mod describe;
 pub mod media;

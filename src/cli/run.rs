@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::config::{Config, RunOptions};
+use crate::config::{Config, ConfigError, ConfigFile, RunOptions};
 
 /// Arguments of `siyi-bridge run`.
 ///
@@ -21,8 +21,19 @@ use crate::config::{Config, RunOptions};
     udpout:HOST:PORT (hears only that address), tcpout:HOST:PORT and serial:DEVICE:BAUD (reconnect\n  \
     with backoff); MAVSDK spellings (udpin://…, udp://:14540, tcp://…) work too.\n\n\
     Secure field setup: serial to PX4 (or udpin on loopback behind a router), --signing-key-file,\n  \
-    --allow-sysid; see the README.")]
+    --allow-sysid; see the README.\n\n\
+    Every flag can be set in a configuration file (TOML, the flag without --: camera = \"HOST:PORT\",\n  \
+    mavlink = [\"serial:/dev/ttyAMA0:921600\"]); flags given here override it. `siyi-bridge config check`\n  \
+    shows what a file sets.")]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Args {
+    /// Configuration file (TOML; keys are the flags without --, e.g. `camera = "HOST:PORT"`).
+    /// Flags given on the command line override it. Default: /etc/siyi-bridge/config.toml if it
+    /// exists.
+    #[arg(long, env = "SIYI_BRIDGE_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
     /// The camera's SIYI SDK address, HOST:PORT. Default: the A8 mini's factory address
     /// 192.168.144.25:37260.
     #[arg(long)]
@@ -144,13 +155,13 @@ fn parse_on_off(v: &str) -> Result<bool, String> {
 
 impl Args {
     /// The validated configuration.
-    pub fn to_config(&self) -> anyhow::Result<Config> {
+    pub fn to_config(&self) -> Result<Config, ConfigError> {
         let state_dir = if self.no_state {
             None
         } else {
             self.state_dir.clone().or_else(super::default_state_dir)
         };
-        Ok(Config::from_options(RunOptions {
+        Config::from_options(RunOptions {
             camera: self.camera.clone(),
             simulate: self.simulate,
             mavlink: self.mavlink.clone(),
@@ -176,14 +187,28 @@ impl Args {
             gimbal_compid: self.gimbal_compid.clone(),
             gimbal_manager: self.gimbal_manager.clone(),
             camera_profile: self.camera_profile.clone(),
-        })?)
+        })
     }
 }
 
-/// Runs `siyi-bridge run` until Ctrl-C.
-pub fn run(args: Args) -> anyhow::Result<()> {
+/// Runs `siyi-bridge run` until Ctrl-C; `matches` are the command line's (for which flags were
+/// given there, over the configuration file).
+pub fn run(args: Args, matches: &clap::ArgMatches) -> anyhow::Result<()> {
     super::init_logging("info");
-    let config = args.to_config()?;
+    let file = match super::config::config_path(args.config.as_deref()) {
+        Some(path) => {
+            tracing::info!("configuration file: {}", path.display());
+            Some(ConfigFile::read(&path)?)
+        }
+        None => {
+            tracing::info!(
+                "no configuration file ({} does not exist): flags and defaults only",
+                crate::config::DEFAULT_CONFIG_FILE
+            );
+            None
+        }
+    };
+    let config = super::config::resolve(matches, file)?.to_config()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

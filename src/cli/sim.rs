@@ -1,11 +1,12 @@
 //! `siyi-bridge sim`: the A8 mini simulator on a UDP address.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use anyhow::Context as _;
 use siyi_protocol::{FirmwareVersion, HardwareId};
 
+use crate::io::endpoint::resolve_host_port;
 use crate::sim::{server, SimConfig};
 
 /// Arguments of `siyi-bridge sim`.
@@ -22,8 +23,9 @@ use crate::sim::{server, SimConfig};
     siyi-bridge sim --unanswered 0x18,0x16,0x25,0x30 --no-sd-card --reboot-at-ms 60000\n  \
     siyi-bridge sim --ai-module --boot-time-ms 0")]
 pub struct Args {
-    /// UDP address to listen on (the real camera is 192.168.144.25:37260; port 0 = any free port).
-    #[arg(long, default_value = "127.0.0.1:37260")]
+    /// UDP address to listen on, HOST:PORT (the real camera is 192.168.144.25:37260; port 0 =
+    /// any free port; a host name is resolved once, at start).
+    #[arg(long, default_value = "127.0.0.1:37260", value_parser = resolve_host_port)]
     pub listen: SocketAddr,
     /// How long the camera firmware version reads 0.0.0 after power-up or a reboot, in ms
     /// (real cameras: 20000–30000).
@@ -124,6 +126,31 @@ fn parse_version(s: &str) -> Result<FirmwareVersion, String> {
     Ok(FirmwareVersion::new(num(major)?, num(minor)?, num(patch)?))
 }
 
+/// What `sim` says once it listens on `local`: the command that reaches it (`camera` talks to the
+/// factory address without `--camera`), and the boot it simulates.
+fn start_lines(local: SocketAddr, boot_time_ms: u64) -> Vec<String> {
+    // A wildcard address is reached through loopback.
+    let reach = match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), local.port())
+        }
+        _ => local,
+    };
+    let mut lines = vec![format!(
+        "reach it with: siyi-bridge camera --camera {reach} info   (or: siyi-bridge run --camera {reach})"
+    )];
+    if boot_time_ms > 0 {
+        lines.push(format!(
+            "simulating the A8 mini's {} boot; --boot-time-ms 0 to skip",
+            super::camera::human_ms(boot_time_ms)
+        ));
+    }
+    lines
+}
+
 /// Runs `siyi-bridge sim` until Ctrl-C (or SIGTERM).
 pub fn run(args: Args) -> anyhow::Result<()> {
     super::init_logging("info");
@@ -138,23 +165,37 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("cannot bind UDP {}", args.listen))?;
         let local = socket.local_addr()?;
         println!("siyi-bridge sim: A8 mini simulator listening on udp {local}");
+        for line in start_lines(local, config.boot_time_ms) {
+            println!("{line}");
+        }
         tracing::info!(
             boot_time_ms = config.boot_time_ms,
             reply_delay_ms = config.reply_delay_ms,
             drop = config.drop_probability,
             corrupt = config.corrupt_probability,
-            unanswered = ?config.unanswered,
+            unanswered = %cmd_list(&config.unanswered),
             sd_card = config.sd_card,
-            reboot_at_ms = ?config.reboot_at_ms,
+            reboot_at_ms = %config.reboot_at_ms.map_or_else(|| "never".to_owned(), |ms| ms.to_string()),
             seed = config.seed,
             ai_module = config.ai_module,
             "simulator configuration"
         );
         let shutdown = shutdown_signal();
         let stats = server::serve(socket, config, shutdown).await?;
-        println!("siyi-bridge sim: stopped ({stats:?})");
+        println!("siyi-bridge sim: stopped ({stats})");
         Ok(())
     })
+}
+
+/// Command ids as the flags take them: `0x18,0x30`, or `none`.
+fn cmd_list(ids: &BTreeSet<u8>) -> String {
+    if ids.is_empty() {
+        return "none".into();
+    }
+    ids.iter()
+        .map(|id| format!("{id:#04x}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Completes at Ctrl-C (SIGINT) or, on Unix, SIGTERM.
@@ -197,5 +238,44 @@ mod tests {
         assert_eq!(parse_version("0.2.8"), Ok(FirmwareVersion::new(0, 2, 8)));
         assert!(parse_version("1.2").is_err());
         assert!(parse_probability("1.5").is_err());
+        assert_eq!(cmd_list(&[0x18, 0x05].into_iter().collect()), "0x05,0x18");
+        assert_eq!(cmd_list(&BTreeSet::new()), "none");
+    }
+
+    #[test]
+    fn listen_takes_a_host_name_like_every_address_flag() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            sim: Args,
+        }
+        let a = Cli::try_parse_from(["sim", "--listen", "localhost:0"]).unwrap();
+        assert_eq!(a.sim.listen, "127.0.0.1:0".parse::<SocketAddr>().unwrap());
+        let e = Cli::try_parse_from(["sim", "--listen", "localhost"])
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("is not HOST:PORT"), "{e}");
+    }
+
+    #[test]
+    fn start_lines_say_how_to_reach_it_and_how_long_it_boots() {
+        let lines = start_lines("127.0.0.1:37260".parse().unwrap(), 20_000);
+        assert_eq!(
+            lines,
+            [
+                "reach it with: siyi-bridge camera --camera 127.0.0.1:37260 info   (or: siyi-bridge run --camera 127.0.0.1:37260)",
+                "simulating the A8 mini's 20 s boot; --boot-time-ms 0 to skip",
+            ]
+        );
+        let lines = start_lines("0.0.0.0:5000".parse().unwrap(), 0);
+        assert_eq!(lines.len(), 1, "no boot, no boot line");
+        assert!(
+            lines[0].contains("--camera 127.0.0.1:5000 info"),
+            "{lines:?}"
+        );
+        let lines = start_lines("[::]:5000".parse().unwrap(), 1500);
+        assert!(lines[0].contains("--camera [::1]:5000 info"), "{lines:?}");
+        assert!(lines[1].contains("1500 ms boot"), "{lines:?}");
     }
 }

@@ -1,9 +1,32 @@
-//! Where to speak MAVLink: the `--mavlink` address as a plain value (parsing and display).
-//! No sockets here; [`crate::io::mavlink::open`] opens one.
+//! Where to speak MAVLink: the `--mavlink` address as a plain value (parsing and display), and
+//! how every address flag reads `HOST:PORT`. No sockets here; [`crate::io::mavlink::open`] opens
+//! one.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::str::FromStr;
+
+/// `HOST:PORT` as one socket address: an IP address as it is, a host name resolved once, now
+/// (an IPv4 address preferred, as the simulator and most cameras listen on IPv4), and logged.
+/// Every address flag (`--camera`, `--mavlink udpin:/udpout:`, `sim --listen`) reads its value
+/// with this, so all take the same spellings and fail with the same words.
+pub fn resolve_host_port(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let addrs: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| format!("{text:?} is not HOST:PORT ({e})"))?
+        .collect();
+    let addr = addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{text:?} resolves to no address"))?;
+    tracing::info!("{text} resolves to {addr} (resolved once, at start)");
+    Ok(addr)
+}
 
 /// Where to speak MAVLink.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -54,8 +77,7 @@ impl FromStr for Endpoint {
             } else {
                 rest.to_owned()
             };
-            rest.parse::<SocketAddr>()
-                .map_err(|e| err(&format!("{rest:?} is not IP:PORT ({e})")))
+            resolve_host_port(&rest).map_err(|why| err(&why))
         };
         match scheme {
             "udpin" | "udp" => Ok(Self::UdpIn(sock(rest)?)),
@@ -102,6 +124,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn host_port_is_an_ip_or_a_resolved_name_with_one_message_for_the_rest() {
+        assert_eq!(
+            resolve_host_port("10.0.0.5:82"),
+            Ok("10.0.0.5:82".parse().unwrap())
+        );
+        assert_eq!(
+            resolve_host_port("[::1]:82"),
+            Ok("[::1]:82".parse().unwrap())
+        );
+        assert_eq!(
+            resolve_host_port("localhost:37260"),
+            Ok("127.0.0.1:37260".parse().unwrap())
+        );
+        for bad in ["1.2.3.4", "localhost", "localhost:x", ""] {
+            let e = resolve_host_port(bad).unwrap_err();
+            assert!(e.starts_with(&format!("{bad:?} is not HOST:PORT (")), "{e}");
+        }
+    }
+
+    #[test]
     fn endpoints_parse() {
         let ok = [
             (
@@ -135,9 +177,19 @@ mod tests {
         for (s, e) in ok {
             assert_eq!(s.parse::<Endpoint>().unwrap(), e, "{s}");
         }
+        // Host names are resolved once (localhost needs no DNS server).
+        assert_eq!(
+            "udpout:localhost:14550".parse::<Endpoint>().unwrap(),
+            Endpoint::UdpOut("127.0.0.1:14550".parse().unwrap())
+        );
+        assert_eq!(
+            "udpin://localhost:0".parse::<Endpoint>().unwrap(),
+            Endpoint::UdpIn("127.0.0.1:0".parse().unwrap())
+        );
         for bad in [
             "",
             "udpin",
+            "udpin:localhost",
             "udpin:1.2.3.4",
             "foo:1.2.3.4:5",
             "serial:/dev/x",

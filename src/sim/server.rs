@@ -144,7 +144,7 @@ async fn serve_inner(
         }
     }
     let stats = camera.stats();
-    tracing::info!(?stats, io_errors, "A8 mini simulator stopped");
+    tracing::info!("A8 mini simulator stopped: {stats}; {io_errors} socket errors");
     Ok(stats)
 }
 

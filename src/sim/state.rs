@@ -109,3 +109,23 @@ pub struct SimStats {
     /// Frames refused because the outgoing queue was full.
     pub queue_overflow: u64,
 }
+
+impl std::fmt::Display for SimStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} datagrams in: {} frames, {} bad, {} garbage bytes, {} bad payloads, {} ignored; \
+             {} frames out, {} dropped, {} corrupted, {} refused by a full queue",
+            self.datagrams_in,
+            self.frames_in,
+            self.bad_frames_in,
+            self.garbage_bytes_in,
+            self.bad_payloads,
+            self.ignored_frames,
+            self.frames_out,
+            self.dropped_out,
+            self.corrupted_out,
+            self.queue_overflow
+        )
+    }
+}

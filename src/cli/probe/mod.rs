@@ -538,6 +538,7 @@ fn write_outputs(runner: Runner) -> anyhow::Result<ProbeOutcome> {
 pub async fn run_cli(
     camera: SocketAddr,
     bind: Option<SocketAddr>,
+    boot_timeout: Duration,
     args: &ProbeArgs,
 ) -> anyhow::Result<()> {
     let opts = ProbeOptions {
@@ -548,7 +549,7 @@ pub async fn run_cli(
         allow_motion: args.allow_motion,
         allow_capture: args.allow_capture,
         reply_timeout: Duration::from_millis(args.reply_timeout_ms),
-        boot_timeout: Duration::from_millis(args.boot_timeout_ms),
+        boot_timeout,
     };
     eprintln!(
         "probing {camera} (gimbal motion {}, photo {}); Ctrl-C stops and still writes the files…",

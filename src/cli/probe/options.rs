@@ -8,7 +8,8 @@ use anyhow::Context as _;
 
 use crate::core::probe::{Conclusion, ProbeReport};
 
-/// Arguments of `siyi-bridge camera probe` (the camera address is `camera --camera`).
+/// Arguments of `siyi-bridge camera probe` (the camera address and the boot wait are `camera`'s
+/// `--camera` and `--boot-timeout-ms`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProbeArgs {
     /// Directory for the two files (created if missing).
@@ -26,9 +27,6 @@ pub struct ProbeArgs {
     /// How long each question waits for its reply, in ms.
     #[arg(long, default_value_t = 1000)]
     pub reply_timeout_ms: u64,
-    /// How long to ask the firmware version while it reads 0.0.0 (a booting camera), in ms.
-    #[arg(long, default_value_t = 40_000)]
-    pub boot_timeout_ms: u64,
 }
 
 /// Everything a probe needs (the CLI's arguments, resolved).

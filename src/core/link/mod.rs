@@ -17,6 +17,7 @@ mod requests;
 mod siyi_link;
 pub mod state;
 mod timer;
+mod words;
 
 pub use config::{
     LinkConfig, LinkStats, BAD_INPUT_REPORT_INTERVAL, PITCH_MAX_DECIDEGREES, PITCH_MIN_DECIDEGREES,
@@ -30,3 +31,4 @@ pub use feed::{Fed, Feed};
 pub use siyi_link::SiyiLink;
 
 pub use state::{CameraState, Fresh, ZoomSource};
+pub use words::{record_state_words, recording_change_words};

@@ -402,7 +402,7 @@ impl Tracking {
             LinkEvent::OpFinished { id, outcome, .. } => {
                 if let Some(p) = self.pending.take_if(|p| p.waiting == Waiting::Link(*id)) {
                     let ok = matches!(outcome, OpOutcome::Succeeded { .. });
-                    let reason = (!ok).then(|| format!("AI module: {outcome:?}"));
+                    let reason = (!ok).then(|| format!("AI module: {outcome}"));
                     self.answered(now, p, ok, reason.as_deref(), link);
                 }
             }

@@ -1,6 +1,6 @@
 //! `siyi-bridge camera`: talk to a camera (or the simulator) directly through the SIYI link.
 
-use std::net::{SocketAddr, ToSocketAddrs as _};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -8,8 +8,16 @@ use anyhow::{bail, Context as _};
 use siyi_protocol::{Decidegrees, MotionMode, ZoomDirection};
 
 use crate::core::link::{
-    CameraState, LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation, SiyiLink,
+    LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation, SiyiLink,
+    PITCH_MAX_DECIDEGREES, PITCH_MIN_DECIDEGREES, YAW_LIMIT_DECIDEGREES,
 };
+mod text;
+
+use text::{clamped, no_reply, print_attitude, print_info, zoom_source_words};
+
+pub(crate) use text::human_ms;
+
+use crate::io::endpoint::resolve_host_port;
 use crate::io::siyi::{clock_now, drive_until, DriveStats, SiyiSocket, DEFAULT_CAMERA_ADDR};
 
 /// Arguments of `siyi-bridge camera`.
@@ -30,20 +38,22 @@ use crate::io::siyi::{clock_now, drive_until, DriveStats, SiyiSocket, DEFAULT_CA
     siyi-bridge camera attitude --watch 60\n  \
     siyi-bridge camera probe --out probe/ # settle the open protocol questions, write a report")]
 pub struct Args {
-    /// Camera address (HOST:PORT).
+    // Every flag is global: `camera --camera X info` and `camera info --camera X` both work.
+    /// Camera address (HOST:PORT; the A8 mini's factory address by default, `siyi-bridge sim`
+    /// listens on 127.0.0.1:37260).
     #[arg(long, global = true, default_value = DEFAULT_CAMERA_ADDR)]
     pub camera: String,
     /// Local address to bind (default: any address, ephemeral port).
     #[arg(long, global = true)]
     pub bind: Option<SocketAddr>,
-    /// How long to wait for the first answer, in ms.
-    #[arg(long, default_value_t = 1000)]
+    /// How long to wait for the first answer, in ms (probe: see its --reply-timeout-ms).
+    #[arg(long, global = true, default_value_t = 1000)]
     pub timeout_ms: u64,
     /// How long to wait for a booting camera (firmware 0.0.0) to finish booting, in ms.
-    #[arg(long, default_value_t = 40_000)]
+    #[arg(long, global = true, default_value_t = 40_000)]
     pub boot_timeout_ms: u64,
-    /// Record the SIYI traffic to this JSONL file (appended).
-    #[arg(long)]
+    /// Record the SIYI traffic to this JSONL file (appended; probe writes its own).
+    #[arg(long, global = true)]
     pub record_siyi: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
@@ -72,6 +82,7 @@ pub enum Action {
     /// Zoom to a factor (e.g. 2.5), or zoom in / out for --hold-ms, or stop.
     Zoom {
         /// FACTOR | in | out | stop
+        #[arg(value_parser = parse_zoom_what, allow_negative_numbers = true)]
         what: String,
         /// How long `in` / `out` zooms before stopping, in ms.
         #[arg(long, default_value_t = 1000)]
@@ -82,10 +93,10 @@ pub enum Action {
     /// Point the gimbal: YAW (degrees, positive = right) and PITCH (degrees, positive = up).
     Angles {
         /// Yaw in degrees, positive = right (MAVLink convention).
-        #[arg(allow_negative_numbers = true)]
+        #[arg(allow_negative_numbers = true, value_parser = parse_finite)]
         yaw: f32,
         /// Pitch in degrees, positive = up, −90 = straight down.
-        #[arg(allow_negative_numbers = true)]
+        #[arg(allow_negative_numbers = true, value_parser = parse_finite)]
         pitch: f32,
     },
     /// Set the gimbal motion mode.
@@ -192,12 +203,15 @@ async fn wait_until_up(s: &mut Session, deadline: Instant) -> Option<()> {
 
 fn log_event(e: &LinkEvent) {
     match e {
-        LinkEvent::Health { from, to } => tracing::info!(?from, ?to, "camera link health"),
+        LinkEvent::Health { from, to } => tracing::info!("camera link: {to} (was {from})"),
         LinkEvent::CommandUnanswered { cmd, fallback } => {
             tracing::info!(%cmd, %fallback, "camera does not answer this command")
         }
         LinkEvent::UnexpectedModel { model, id } => {
-            tracing::warn!(%model, ?id, "not an A8 mini; going on with A8 mini limits")
+            tracing::warn!(
+                "{model} (hardware id {}) is not an A8 mini; going on with A8 mini limits",
+                id.as_text()
+            )
         }
         LinkEvent::BadFrame(err) => tracing::warn!(%err, "bad frame from the camera"),
         LinkEvent::BadPayload(err) => tracing::warn!(%err, "bad payload from the camera"),
@@ -205,18 +219,12 @@ fn log_event(e: &LinkEvent) {
     }
 }
 
-fn resolve(camera: &str) -> anyhow::Result<SocketAddr> {
-    camera
-        .to_socket_addrs()
-        .with_context(|| format!("cannot resolve camera address {camera:?}"))?
-        .next()
-        .with_context(|| format!("no address for {camera:?}"))
-}
-
 async fn run_async(args: Args) -> anyhow::Result<()> {
-    let camera = resolve(&args.camera)?;
+    let camera =
+        resolve_host_port(&args.camera).map_err(|why| anyhow::anyhow!("--camera: {why}"))?;
     if let Action::Probe(probe) = &args.action {
-        return super::probe::run_cli(camera, args.bind, probe).await;
+        let boot_timeout = Duration::from_millis(args.boot_timeout_ms);
+        return super::probe::run_cli(camera, args.bind, boot_timeout, probe).await;
     }
     let mut socket = SiyiSocket::connect(camera, args.bind)
         .await
@@ -245,10 +253,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     )
     .await;
     if answered.is_none() {
-        bail!(
-            "no reply from {camera} within {} — is the camera powered and is this machine on 192.168.144.x?",
-            human_ms(args.timeout_ms)
-        );
+        bail!("{}", no_reply(camera, args.timeout_ms));
     }
     // 2. Booted (firmware not 0.0.0).
     let boot = clock_now() + Duration::from_millis(args.boot_timeout_ms);
@@ -313,11 +318,23 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
                 Some(ZoomDirection::Stop) | None => {
                     let op = match dir {
                         Some(d) => Operation::ZoomContinuous(d),
-                        None => Operation::ZoomTo {
-                            factor: what.parse::<f32>().with_context(|| {
-                                format!("zoom: expected a factor (e.g. 2.5), in, out or stop, got {what:?}")
-                            })?,
-                        },
+                        None => {
+                            let factor = parse_finite(&what).map_err(|e| {
+                                anyhow::anyhow!(
+                                    "zoom: expected a factor (e.g. 2.5), in, out or stop: {e}"
+                                )
+                            })?;
+                            let max = s
+                                .link
+                                .state()
+                                .max_zoom
+                                .unwrap_or(LinkConfig::default().max_zoom_fallback);
+                            let (factor, note) = clamped("zoom", factor, 1.0, max.factor(), "×");
+                            if let Some(note) = note {
+                                println!("{note}");
+                            }
+                            Operation::ZoomTo { factor }
+                        }
                     };
                     s.run_op(op, op_timeout).await
                 }
@@ -332,12 +349,24 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             };
             s.wait(1200).await;
             if let Some((z, src)) = s.link.state().zoom {
-                println!("zoom now {} ({src:?})", z.value);
+                println!("zoom now {} ({})", z.value, zoom_source_words(src));
             }
             outcome
         }
         Action::Center => s.run_op(Operation::Center, op_timeout).await,
         Action::Angles { yaw, pitch } => {
+            let yaw_max = f32::from(YAW_LIMIT_DECIDEGREES) / 10.0;
+            let (yaw, yaw_note) = clamped("yaw", yaw, -yaw_max, yaw_max, "°");
+            let (pitch, pitch_note) = clamped(
+                "pitch",
+                pitch,
+                f32::from(PITCH_MIN_DECIDEGREES) / 10.0,
+                f32::from(PITCH_MAX_DECIDEGREES) / 10.0,
+                "°",
+            );
+            for note in [yaw_note, pitch_note].into_iter().flatten() {
+                println!("{note}");
+            }
             // MAVLink yaw (positive right) → SIYI yaw (positive left).
             let op = Operation::GimbalAngles {
                 yaw: Decidegrees::from_degrees(-yaw),
@@ -356,80 +385,113 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         }
     };
     match outcome {
-        Some(OpOutcome::Succeeded { confirmed: true }) => {
-            println!("ok (confirmed by the camera)");
+        Some(ok @ OpOutcome::Succeeded { .. }) => {
+            println!("{ok}");
             Ok(())
         }
-        Some(OpOutcome::Succeeded { confirmed: false }) => {
-            println!("ok (sent; the camera gave no confirmation)");
-            Ok(())
-        }
-        Some(OpOutcome::Failed { reason }) => bail!("failed: {reason}"),
-        Some(OpOutcome::Rejected { reason }) => bail!("rejected: {reason}"),
+        Some(bad @ (OpOutcome::Failed { .. } | OpOutcome::Rejected { .. })) => bail!("{bad}"),
         Some(OpOutcome::TimedOut) | None => bail!("no reply from {camera} in time"),
     }
 }
 
-fn human_ms(ms: u64) -> String {
-    if ms.is_multiple_of(1000) {
-        format!("{} s", ms / 1000)
+/// `in`, `out`, `stop` or a zoom factor (a finite number), checked before the camera is reached.
+fn parse_zoom_what(s: &str) -> Result<String, String> {
+    match s {
+        "in" | "out" | "stop" => Ok(s.to_owned()),
+        factor => parse_finite(factor)
+            .map(|_| s.to_owned())
+            .map_err(|e| format!("expected a factor (e.g. 2.5), in, out or stop: {e}")),
+    }
+}
+
+/// A number that is not NaN or infinite (angles, zoom factors).
+fn parse_finite(s: &str) -> Result<f32, String> {
+    let v: f32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if v.is_finite() {
+        Ok(v)
     } else {
-        format!("{ms} ms")
+        Err(format!("{s:?} is not a finite number"))
     }
 }
 
-fn print_attitude(st: &CameraState, now: Instant) {
-    match st.attitude {
-        Some(a) => println!(
-            "yaw {:+.1}° (right +)  pitch {:+.1}°  roll {:+.1}°  ({} ms old)",
-            -a.value.yaw.degrees(),
-            a.value.pitch.degrees(),
-            a.value.roll.degrees(),
-            a.age(now).as_millis()
-        ),
-        None => println!("no attitude reading yet"),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
 
-fn print_info(st: &CameraState, now: Instant) {
-    let or_unknown = |v: Option<String>| v.unwrap_or_else(|| "unknown".into());
-    println!(
-        "model:       {}",
-        or_unknown(st.model.map(|m| m.to_string()))
-    );
-    println!(
-        "hardware id: {}",
-        or_unknown(st.hardware_id.map(|h| h.as_text()))
-    );
-    println!(
-        "firmware:    camera {}  gimbal {}",
-        or_unknown(st.camera_fw.map(|f| f.to_string())),
-        or_unknown(st.gimbal_fw.map(|f| f.to_string()))
-    );
-    println!(
-        "recording:   {}",
-        or_unknown(st.record.map(|r| format!("{:?}", r.value)))
-    );
-    println!(
-        "motion mode: {}",
-        or_unknown(st.motion_mode.map(|m| format!("{:?}", m.value)))
-    );
-    println!(
-        "mounting:    {}",
-        or_unknown(st.mounting.map(|m| format!("{:?}", m.value)))
-    );
-    println!(
-        "zoom:        {} (max {})",
-        or_unknown(st.zoom.map(|(z, src)| format!("{} from {src:?}", z.value))),
-        or_unknown(st.max_zoom.map(|z| z.to_string()))
-    );
-    for (name, e) in ["recording", "main", "sub"].iter().zip(st.encodings.iter()) {
-        if let Some(e) = e {
-            println!(
-                "stream {name:<9} {:?} {}x{} {} kbit/s {} fps",
-                e.codec, e.width_px, e.height_px, e.bitrate_kbps, e.framerate_fps
-            );
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        camera: Args,
+    }
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Cli::try_parse_from(std::iter::once("camera").chain(args.iter().copied())).map(|c| c.camera)
+    }
+
+    #[test]
+    fn flags_work_before_and_after_the_action() {
+        let flags = [
+            "--camera",
+            "127.0.0.1:1",
+            "--bind",
+            "127.0.0.1:0",
+            "--timeout-ms",
+            "50",
+            "--boot-timeout-ms",
+            "60",
+            "--record-siyi",
+            "x.jsonl",
+        ];
+        let before: Vec<&str> = flags.iter().copied().chain(["info"]).collect();
+        let after: Vec<&str> = ["info"].into_iter().chain(flags.iter().copied()).collect();
+        let split: Vec<&str> = [
+            "--camera",
+            "127.0.0.1:1",
+            "angles",
+            "--timeout-ms",
+            "50",
+            "1",
+            "2",
+        ]
+        .to_vec();
+        for argv in [before, after] {
+            let a = parse(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+            assert_eq!(a.camera, "127.0.0.1:1");
+            assert_eq!(a.bind, Some("127.0.0.1:0".parse().unwrap()));
+            assert_eq!((a.timeout_ms, a.boot_timeout_ms), (50, 60));
+            assert_eq!(a.record_siyi, Some(PathBuf::from("x.jsonl")));
+        }
+        let a = parse(&split).unwrap();
+        assert_eq!((a.camera.as_str(), a.timeout_ms), ("127.0.0.1:1", 50));
+        let a = parse(&["probe", "--boot-timeout-ms", "70", "--out", "/tmp/p"]).unwrap();
+        assert_eq!(a.boot_timeout_ms, 70);
+    }
+
+    #[test]
+    fn angles_refuse_nan_and_infinity() {
+        assert!(parse(&["angles", "-inf", "0"]).is_err());
+        for bad in ["NaN", "nan", "inf", "x"] {
+            let e = parse(&["angles", bad, "0"])
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(e.to_string().contains("number"), "{bad}: {e}");
+            assert!(parse(&["angles", "0", bad]).is_err(), "{bad}");
+        }
+        let a = parse(&["angles", "-30.5", "-90"]).unwrap();
+        assert!(
+            matches!(a.action, Action::Angles { yaw, pitch } if yaw == -30.5 && pitch == -90.0)
+        );
+        assert!(parse_finite("NaN").is_err() && parse_finite("2.5") == Ok(2.5));
+        for bad in ["NaN", "inf", "-inf", "sideways"] {
+            // (-inf is refused as an unknown flag; the others by the parser)
+            assert!(parse(&["zoom", bad]).is_err(), "{bad}");
+        }
+        for good in ["in", "out", "stop", "2.5", "7"] {
+            assert!(parse(&["zoom", good]).is_ok(), "{good}");
         }
     }
-    print_attitude(st, now);
 }

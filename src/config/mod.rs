@@ -1,12 +1,18 @@
-//! One validated configuration for `siyi-bridge run`, built from the command-line flags. Every
-//! error names the flag and the value that is wrong.
+//! One validated configuration for `siyi-bridge run`, built from the command-line flags and the
+//! configuration file ([`file`]). Every error names the flag (or key) and the value that is wrong.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::core::gimbal::ManagerMode;
-use crate::io::endpoint::{Endpoint, EndpointError};
+use crate::io::endpoint::{resolve_host_port, Endpoint};
 use crate::io::mavlink::signing::SigningKey;
+
+mod error;
+pub mod file;
+
+pub use error::ConfigError;
+pub use file::{ConfigFile, FileEntry, FileError, DEFAULT_CONFIG_FILE};
 
 /// The A8 mini's factory SIYI SDK address: where `run` talks to without `--camera`.
 pub const FACTORY_CAMERA: &str = "192.168.144.25:37260";
@@ -154,77 +160,6 @@ pub struct Config {
     pub known_unanswered: Vec<(u8, String)>,
 }
 
-/// A flag with a bad value.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// `--camera` and `--simulate` together.
-    #[error("--camera and --simulate exclude each other: use one")]
-    CameraAndSimulate,
-    /// `--camera` not resolvable.
-    #[error("--camera {value:?}: {why} (expected HOST:PORT, e.g. 192.168.144.25:37260)")]
-    Camera {
-        /// Given value.
-        value: String,
-        /// Why.
-        why: String,
-    },
-    /// `--mavlink` malformed.
-    #[error("--mavlink: {0}")]
-    Mavlink(EndpointError),
-    /// `--sysid` out of range.
-    #[error("--sysid {0}: must be 1–255")]
-    SysId(u16),
-    /// `--compid` out of range.
-    #[error("--compid {0}: must be 1–255 (QGC only shows cameras with 100–105)")]
-    CompId(u16),
-    /// `--allow-sysid` with something that is not a system id.
-    #[error("--allow-sysid {0:?}: expected system ids 1–255 separated by commas, e.g. 1,255")]
-    AllowSysId(String),
-    /// `--signing-key-file` missing or malformed (never shows the key).
-    #[error("--signing-key-file {path}: {why}")]
-    SigningKey {
-        /// The file.
-        path: String,
-        /// Why (no key material).
-        why: crate::io::mavlink::signing::KeyError,
-    },
-    /// `--gimbal-compid` not a component id, `0` or `off`.
-    #[error("--gimbal-compid {0:?}: expected 1–255 (154 = MAV_COMP_ID_GIMBAL), or 0 / off for no gimbal")]
-    GimbalCompId(String),
-    /// `--gimbal-manager` not one of the modes.
-    #[error("--gimbal-manager {0:?}: expected auto, on or off")]
-    GimbalManager(String),
-    /// `--stream-uri` empty or not a URI.
-    #[error("--stream-uri {0:?}: expected a URI such as rtsp://192.168.144.25:8554/main.264")]
-    StreamUri(String),
-    /// `--sim-web` not one of the modes.
-    #[error("--sim-web {0:?}: expected ok, slow or off")]
-    SimWeb(String),
-    /// `--media-url-base` is not an http URL with a host.
-    #[error("--media-url-base {0:?}: expected an http URL with a host, e.g. http://10.0.0.5:82")]
-    MediaUrlBase(String),
-    /// `--sd-card-gib` out of range.
-    #[error("--sd-card-gib {0}: expected a size in GiB above 0 and at most {MAX_SD_CARD_GIB}")]
-    SdCardGib(String),
-    /// `--camera-profile` unreadable or not a probe report.
-    #[error("--camera-profile {path}: {why}")]
-    CameraProfile {
-        /// The file.
-        path: String,
-        /// Why.
-        why: String,
-    },
-    /// `--tracker-api` neither `off` nor an IP address with a port.
-    #[error("--tracker-api {0:?}: expected off or IP:PORT, e.g. 127.0.0.1:14660")]
-    TrackerApi(String),
-}
-
-impl From<EndpointError> for ConfigError {
-    fn from(e: EndpointError) -> Self {
-        Self::Mavlink(e)
-    }
-}
-
 impl Config {
     /// A bridge on the built-in simulator (booting in 300 ms) with these MAVLink endpoints and
     /// nothing else listening or kept: no state dir, no tracker API, no gimbal component, no
@@ -272,16 +207,10 @@ impl Config {
                 })?)
             }
             (Some(c), false) => {
-                let err = |why: String| ConfigError::Camera {
+                CameraSource::Udp(resolve_host_port(c).map_err(|why| ConfigError::Camera {
                     value: c.clone(),
                     why,
-                };
-                let addr = c
-                    .to_socket_addrs()
-                    .map_err(|e| err(e.to_string()))?
-                    .next()
-                    .ok_or_else(|| err("resolves to no address".into()))?;
-                CameraSource::Udp(addr)
+                })?)
             }
         };
         let mavlink = if o.mavlink.is_empty() {
@@ -423,176 +352,4 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn opts() -> RunOptions {
-        RunOptions {
-            compid: 100,
-            stream_uri: "rtsp://192.168.144.25:8554/main.264".into(),
-            ..RunOptions::default()
-        }
-    }
-
-    #[test]
-    fn defaults_talk_to_the_factory_camera_address_and_local_qgc() {
-        let c = Config::from_options(opts()).unwrap();
-        assert_eq!(
-            c.camera,
-            CameraSource::Udp("192.168.144.25:37260".parse().unwrap())
-        );
-        assert!(c.allowed_systems.is_empty());
-        assert_eq!(c.mavlink, vec![DEFAULT_MAVLINK.parse().unwrap()]);
-        assert_eq!((c.system_id, c.component_id), (None, 100));
-    }
-
-    #[test]
-    fn gimbal_component_by_default_off_on_request() {
-        let c = Config::from_options(opts()).unwrap();
-        assert_eq!(c.gimbal_component_id, Some(154));
-        assert_eq!(c.gimbal_manager, ManagerMode::Auto);
-        for off in ["off", "0"] {
-            let c = Config::from_options(RunOptions {
-                gimbal_compid: Some(off.into()),
-                gimbal_manager: Some("on".into()),
-                ..opts()
-            })
-            .unwrap();
-            assert_eq!(c.gimbal_component_id, None);
-            assert_eq!(c.gimbal_manager, ManagerMode::On);
-        }
-        for bad in ["100", "256", "x"] {
-            let e = Config::from_options(RunOptions {
-                gimbal_compid: Some(bad.into()),
-                ..opts()
-            })
-            .unwrap_err();
-            assert!(e.to_string().contains("--gimbal-compid"), "{e}");
-        }
-        let e = Config::from_options(RunOptions {
-            gimbal_manager: Some("maybe".into()),
-            ..opts()
-        })
-        .unwrap_err();
-        assert!(e.to_string().contains("--gimbal-manager"), "{e}");
-    }
-
-    #[test]
-    fn simulator_only_when_asked() {
-        let c = Config::from_options(RunOptions {
-            simulate: true,
-            ..opts()
-        })
-        .unwrap();
-        assert_eq!(c.camera, CameraSource::Simulate);
-    }
-
-    #[test]
-    fn allow_sysid_lists() {
-        let c = Config::from_options(RunOptions {
-            allow_sysid: vec!["1, 255".into(), "42".into(), "1".into()],
-            ..opts()
-        })
-        .unwrap();
-        assert_eq!(c.allowed_systems, vec![1, 255, 42]);
-        for bad in ["0", "256", "x", "1,,2", ""] {
-            let e = Config::from_options(RunOptions {
-                allow_sysid: vec![bad.into()],
-                ..opts()
-            })
-            .unwrap_err();
-            assert!(e.to_string().starts_with("--allow-sysid"), "{bad}: {e}");
-        }
-    }
-
-    #[test]
-    fn errors_name_the_flag() {
-        let e = Config::from_options(RunOptions {
-            mavlink: vec!["udpin:nope".into()],
-            ..opts()
-        })
-        .unwrap_err();
-        assert!(e.to_string().starts_with("--mavlink"), "{e}");
-        let e = Config::from_options(RunOptions {
-            camera: Some("1.2.3.4".into()),
-            ..opts()
-        })
-        .unwrap_err();
-        assert!(e.to_string().starts_with("--camera"), "{e}");
-        let e = Config::from_options(RunOptions {
-            sysid: Some(0),
-            ..opts()
-        })
-        .unwrap_err();
-        assert!(e.to_string().starts_with("--sysid"), "{e}");
-        let e = Config::from_options(RunOptions {
-            camera: Some("127.0.0.1:37260".into()),
-            simulate: true,
-            ..opts()
-        })
-        .unwrap_err();
-        assert!(matches!(e, ConfigError::CameraAndSimulate));
-    }
-
-    #[test]
-    fn a_camera_profile_must_be_a_probe_report() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("missing.json");
-        let err = Config::from_options(RunOptions {
-            camera_profile: Some(missing),
-            ..opts()
-        })
-        .unwrap_err();
-        assert!(matches!(err, ConfigError::CameraProfile { .. }), "{err}");
-        let good = dir.path().join("probe.json");
-        std::fs::write(
-            &good,
-            r#"{"format":1,"questions":[{"id":"current_zoom","conclusion":"unsupported"}]}"#,
-        )
-        .unwrap();
-        let c = Config::from_options(RunOptions {
-            camera_profile: Some(good),
-            ..opts()
-        })
-        .unwrap();
-        assert_eq!(c.known_unanswered.len(), 1);
-        assert_eq!(c.known_unanswered[0].0, 0x18);
-    }
-
-    #[test]
-    fn signing_key_file_is_checked_and_never_shown() {
-        let dir = std::env::temp_dir().join(format!("siyi-key-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let missing = dir.join("missing.key");
-        let e = Config::from_options(RunOptions {
-            signing_key_file: Some(missing),
-            ..opts()
-        })
-        .unwrap_err();
-        assert!(e.to_string().starts_with("--signing-key-file"), "{e}");
-        assert!(!e.to_string().contains('\n'), "one line: {e}");
-        let bad = dir.join("bad.key");
-        std::fs::write(&bad, "deadbeef\n").unwrap();
-        let e = Config::from_options(RunOptions {
-            signing_key_file: Some(bad),
-            ..opts()
-        })
-        .unwrap_err();
-        assert!(e.to_string().contains("64 hex digits"), "{e}");
-        let good = dir.join("good.key");
-        let hex = "c0ffee".repeat(10) + "abcd";
-        std::fs::write(&good, format!("  {hex}\n")).unwrap();
-        let c = Config::from_options(RunOptions {
-            signing_key_file: Some(good),
-            ..opts()
-        })
-        .unwrap();
-        assert!(c.signing_key.is_some());
-        let shown = format!("{c:?}");
-        assert!(
-            !shown.contains("c0ffee") && !shown.contains("192, 255"),
-            "{shown}"
-        );
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}
+mod tests;
