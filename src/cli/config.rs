@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgMatches, Args as _, ColorChoice, Command, FromArgMatches as _};
 
-use super::run;
+use super::run_args;
 use crate::config::{Config, ConfigError, ConfigFile, FileEntry, FileError, DEFAULT_CONFIG_FILE};
 
 /// Arguments of `siyi-bridge config`.
@@ -69,7 +69,7 @@ impl fmt::Display for Origin {
 #[derive(Debug)]
 pub struct Resolved {
     /// The flags as if all were given on the command line.
-    pub args: run::Args,
+    pub args: run_args::Args,
     /// Where each key that is not at its default came from (by key, e.g. `camera`).
     pub origins: BTreeMap<String, Origin>,
     /// The file, if one was read.
@@ -81,7 +81,7 @@ pub struct Resolved {
 pub fn run_command() -> &'static Command {
     static RUN: OnceLock<Command> = OnceLock::new();
     RUN.get_or_init(|| {
-        let mut cmd = run::Args::augment_args(Command::new("siyi-bridge run"))
+        let mut cmd = run_args::Args::augment_args(Command::new("siyi-bridge run"))
             .no_binary_name(true)
             .color(ColorChoice::Never);
         cmd.build();
@@ -178,7 +178,8 @@ pub fn resolve(cli: &ArgMatches, file: Option<ConfigFile>) -> Result<Resolved, F
         .clone()
         .try_get_matches_from(tokens)
         .map_err(|e| place(clap_message(&e)))?;
-    let mut args = run::Args::from_arg_matches(&matches).map_err(|e| place(clap_message(&e)))?;
+    let mut args =
+        run_args::Args::from_arg_matches(&matches).map_err(|e| place(clap_message(&e)))?;
     args.config = file.as_ref().map(|f| f.path.clone());
     Ok(Resolved {
         args,

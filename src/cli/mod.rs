@@ -8,6 +8,7 @@ pub mod media;
 pub mod probe;
 pub mod replay;
 pub mod run;
+pub mod run_args;
 pub mod sim;
 
 /// The default state directory of `run` (and where `media` reads the captured-image records):

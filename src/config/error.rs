@@ -2,7 +2,9 @@
 
 use crate::io::endpoint::EndpointError;
 
-use super::MAX_SD_CARD_GIB;
+/// Largest `--sd-card-gib` (the SD Express / SDUC limit is 128 TiB; the A8 mini reads far
+/// less, but the bridge does not judge that).
+pub const MAX_SD_CARD_GIB: f64 = 131_072.0;
 
 /// A flag with a bad value.
 #[derive(Debug, thiserror::Error)]

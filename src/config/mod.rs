@@ -11,7 +11,7 @@ use crate::io::mavlink::signing::SigningKey;
 mod error;
 pub mod file;
 
-pub use error::ConfigError;
+pub use error::{ConfigError, MAX_SD_CARD_GIB};
 pub use file::{ConfigFile, FileEntry, FileError, DEFAULT_CONFIG_FILE};
 
 /// The A8 mini's factory SIYI SDK address: where `run` talks to without `--camera`.
@@ -99,10 +99,6 @@ pub struct RunOptions {
     /// `--camera-profile FILE` (a `camera probe` report).
     pub camera_profile: Option<PathBuf>,
 }
-
-/// Largest `--sd-card-gib` (the SD Express / SDUC limit is 128 TiB; the A8 mini reads far
-/// less, but the bridge does not judge that).
-pub const MAX_SD_CARD_GIB: f64 = 131_072.0;
 
 /// The validated configuration.
 #[derive(Clone, PartialEq, Eq, Debug)]

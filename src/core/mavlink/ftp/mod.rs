@@ -27,7 +27,7 @@ mod sessions;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mavlink::dialects::common::{MavMessage, FILE_TRANSFER_PROTOCOL_DATA};
 use mavlink::MavHeader;
@@ -35,11 +35,8 @@ use mavlink::MavHeader;
 use super::{Host, PeerId, Requester, Target};
 use payload::{opcode, NakCode, Payload, MAX_DATA_BYTES, PAYLOAD_BYTES};
 use sessions::Sessions;
+pub use sessions::{MAX_SESSIONS, SESSION_IDLE_TIMEOUT};
 
-/// Read sessions open at once (all clients together).
-pub const MAX_SESSIONS: usize = 4;
-/// A session not used for this long is closed (its client is gone).
-pub const SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most replies one BurstReadFile gets (at 239 bytes each: 7.6 KB).
 pub const MAX_BURST_REPLIES: usize = 32;
 /// Senders whose last replies are remembered for retransmissions.

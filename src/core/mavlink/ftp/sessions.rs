@@ -1,10 +1,14 @@
 //! The open read sessions of the FTP server: a few slots, each a file opened by one client,
 //! freed by TerminateSession, by the owner's ResetSessions, or after an idle timeout.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::{MAX_SESSIONS, SESSION_IDLE_TIMEOUT};
 use crate::core::mavlink::Requester;
+
+/// Read sessions open at once (all clients together).
+pub const MAX_SESSIONS: usize = 4;
+/// A session not used for this long is closed (its client is gone).
+pub const SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy, Debug)]
 struct Session {

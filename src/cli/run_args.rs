@@ -1,0 +1,193 @@
+//! The flags of `siyi-bridge run` (clap), shared by `run` and `config check`: every flag is
+//! also a key of the configuration file.
+//!
+//! Owns nothing: the flags as given and their conversion to [`RunOptions`].
+
+use std::path::PathBuf;
+
+use crate::config::{Config, ConfigError, RunOptions};
+
+/// Arguments of `siyi-bridge run`.
+///
+/// Presents a SIYI camera to MAVLink (PX4, QGroundControl, MAVSDK) as a camera component
+/// (camera protocol v2). Without --camera it talks to the A8 mini's factory address
+/// 192.168.144.25:37260; the built-in simulator runs only with --simulate.
+/// Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more detail.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    siyi-bridge run --simulate                        # simulator + local QGroundControl\n  \
+    siyi-bridge run --camera 192.168.144.25:37260 --mavlink serial:/dev/ttyAMA0:921600\n  \
+    siyi-bridge run --camera 192.168.144.25:37260 --mavlink udpin:0.0.0.0:14540 --mavlink udpout:10.0.0.5:14550\n\n\
+    MAVLink addresses: udpin:HOST:PORT (answers every peer that sent a valid frame),\n  \
+    udpout:HOST:PORT (hears only that address), tcpout:HOST:PORT and serial:DEVICE:BAUD (reconnect\n  \
+    with backoff); MAVSDK spellings (udpin://…, udp://:14540, tcp://…) work too.\n\n\
+    Secure field setup: serial to PX4 (or udpin on loopback behind a router), --signing-key-file,\n  \
+    --allow-sysid; see the README.\n\n\
+    Every flag can be set in a configuration file (TOML, the flag without --: camera = \"HOST:PORT\",\n  \
+    mavlink = [\"serial:/dev/ttyAMA0:921600\"]); flags given here override it. `siyi-bridge config check`\n  \
+    shows what a file sets.")]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Args {
+    /// Configuration file (TOML; keys are the flags without --, e.g. `camera = "HOST:PORT"`).
+    /// Flags given on the command line override it. Default: /etc/siyi-bridge/config.toml if it
+    /// exists.
+    #[arg(long, env = "SIYI_BRIDGE_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// The camera's SIYI SDK address, HOST:PORT. Default: the A8 mini's factory address
+    /// 192.168.144.25:37260.
+    #[arg(long)]
+    pub camera: Option<String>,
+    /// Use the built-in A8 mini simulator on 127.0.0.1 instead of a real camera (it says so in
+    /// the logs and in CAMERA_INFORMATION, and keeps its own state file).
+    #[arg(long, conflicts_with = "camera")]
+    pub simulate: bool,
+    /// MAVLink endpoint (repeatable). Default: udpout:127.0.0.1:14550, i.e. a QGroundControl
+    /// on this machine.
+    #[arg(long = "mavlink", value_name = "ADDR")]
+    pub mavlink: Vec<String>,
+    /// MAVLink system id (default: learned from the autopilot's heartbeat; 1 until then).
+    #[arg(long)]
+    pub sysid: Option<u16>,
+    /// Only these MAVLink systems may command the camera (comma-separated, repeatable, e.g.
+    /// `--allow-sysid 1,255`); commands from others are ignored, and the system id is learned
+    /// only from an autopilot among them. Default: every system.
+    #[arg(long = "allow-sysid", value_name = "LIST")]
+    pub allow_sysid: Vec<String>,
+    /// MAVLink component id (QGroundControl shows cameras with 100–105).
+    #[arg(long, default_value_t = 100)]
+    pub compid: u16,
+    /// Directory for the image counter and captured-image records (survive restarts).
+    /// Default: $STATE_DIRECTORY, else $HOME/.local/state/siyi-bridge.
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Do not keep any state on disk (the image counter restarts at 0).
+    #[arg(long, conflicts_with = "state_dir")]
+    pub no_state: bool,
+    /// Record the SIYI traffic to this file (JSON lines, replayable with `siyi-bridge replay`).
+    #[arg(long, value_name = "FILE")]
+    pub record_siyi: Option<PathBuf>,
+    /// RTSP URI announced in VIDEO_STREAM_INFORMATION: use an address the GCS can reach.
+    #[arg(long, default_value = "rtsp://192.168.144.25:8554/main.264")]
+    pub stream_uri: String,
+    /// How often the gimbal attitude (SIYI 0x0D) is polled, milliseconds (100 = 10 Hz).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(20..=10_000))]
+    pub attitude_poll_ms: u64,
+    /// MAVLink 2 message signing: FILE holds the 32-byte secret key as 64 hex digits. Then only
+    /// correctly signed frames are accepted (RADIO_STATUS excepted) and every frame sent is signed.
+    #[arg(long, value_name = "FILE")]
+    pub signing_key_file: Option<PathBuf>,
+    /// Tracker API (docs/tracker-api.md): where one tracker process (e.g. a visual tracker on
+    /// the RTSP video) connects over TCP to serve QGC's point-and-track; `off` disables tracking.
+    /// Keep it on loopback: whoever connects decides what the gimbal follows.
+    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:14660")]
+    pub tracker_api: String,
+    /// While a target is tracked, turn the gimbal to keep it in the middle of the picture
+    /// (stops at the next manual gimbal command until the next track command).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    pub track_follow: bool,
+    /// With --simulate: the simulated camera has a SIYI AI tracking module (0x4D/0x51/0x50), used
+    /// for tracking when no tracker is connected (start with --tracker-api off to see it alone).
+    #[arg(long, requires = "simulate")]
+    pub sim_ai_module: bool,
+    /// With --simulate: start the built-in simulated tracker on the tracker API (off: leave the
+    /// API free for your own tracker, e.g. scripts/tracker_client.py).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    pub sim_tracker: bool,
+    /// With --simulate: the simulated camera's web server (its HTTP media API and SD card
+    /// downloads, port 82 on a real A8 mini) on 127.0.0.1: `ok`, `slow` (every API answer 3 s
+    /// late) or `off` (nothing listens).
+    #[arg(long, value_name = "ok|slow|off", default_value = "ok")]
+    pub sim_web: String,
+    /// With --simulate: TCP port of the simulated web server on 127.0.0.1 (0: any free port;
+    /// the address is logged).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub sim_web_port: u16,
+    /// With --simulate: the simulated SD card, a directory (created if missing; photos in
+    /// 101SIYI_IMG, videos in 100SIYI_VID; numbering continues from what is there). Default: a
+    /// fresh temporary directory, removed at exit.
+    #[arg(long, value_name = "DIR", requires = "simulate")]
+    pub sim_media_dir: Option<PathBuf>,
+    /// TCP port of the camera's web server (its SD card: photo files for CAMERA_IMAGE_CAPTURED's
+    /// file_url, card use), on the camera's host. With --simulate the simulator's web server is
+    /// used instead.
+    #[arg(long, value_name = "PORT", default_value_t = 82, value_parser = clap::value_parser!(u16).range(1..))]
+    pub media_port: u16,
+    /// Do not use the camera's web server: photos are reported without file URLs and the card's
+    /// use is not learned.
+    #[arg(long, conflicts_with_all = ["media_url_base", "sd_card_gib"])]
+    pub no_media: bool,
+    /// Base of the photo URLs given to ground stations, for one that reaches the camera through
+    /// another address (e.g. `http://10.0.0.5:8082`). Default: the camera's web server as the
+    /// bridge reaches it.
+    #[arg(long, value_name = "URL")]
+    pub media_url_base: Option<String>,
+    /// Size of the camera's SD card, GiB (e.g. 64). With it STORAGE_INFORMATION is READY with
+    /// total = this, used = the sizes of the files on the card (learned from the web server),
+    /// available = the rest. Without it the capacity is reported as not supported (the camera
+    /// cannot tell it).
+    #[arg(long, value_name = "GIB")]
+    pub sd_card_gib: Option<f64>,
+    /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
+    #[arg(long, default_value_t = 2_000)]
+    pub sim_boot_ms: u64,
+    /// MAVLink component id of the gimbal device (PX4's MNT_MAV_COMPID; default 154), or `off`
+    /// (or 0) for no gimbal component.
+    #[arg(long, value_name = "N|off")]
+    pub gimbal_compid: Option<String>,
+    /// Act as the gimbal manager: `auto` (until an autopilot manages the gimbal; default), `on`
+    /// (always), `off` (never: the gimbal device only).
+    #[arg(long, value_name = "auto|on|off")]
+    pub gimbal_manager: Option<String>,
+    /// A `camera probe` report (JSON) of this camera: commands it found unanswered (0x18,
+    /// 0x30, 0x25) are not waited for; their fallback is used from the start (logged).
+    #[arg(long, value_name = "FILE")]
+    pub camera_profile: Option<PathBuf>,
+}
+
+fn parse_on_off(v: &str) -> Result<bool, String> {
+    match v {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{v:?}: expected on or off")),
+    }
+}
+
+impl Args {
+    /// The validated configuration.
+    pub fn to_config(&self) -> Result<Config, ConfigError> {
+        let state_dir = if self.no_state {
+            None
+        } else {
+            self.state_dir.clone().or_else(super::default_state_dir)
+        };
+        Config::from_options(RunOptions {
+            camera: self.camera.clone(),
+            simulate: self.simulate,
+            mavlink: self.mavlink.clone(),
+            sysid: self.sysid,
+            compid: self.compid,
+            state_dir,
+            record_siyi: self.record_siyi.clone(),
+            stream_uri: self.stream_uri.clone(),
+            sim_boot_ms: self.sim_boot_ms,
+            attitude_poll_ms: self.attitude_poll_ms,
+            allow_sysid: self.allow_sysid.clone(),
+            signing_key_file: self.signing_key_file.clone(),
+            tracker_api: self.tracker_api.clone(),
+            track_follow: self.track_follow,
+            sim_ai_module: self.sim_ai_module,
+            sim_tracker: self.sim_tracker,
+            sim_web: Some(self.sim_web.clone()),
+            sim_web_port: self.sim_web_port,
+            sim_media_dir: self.sim_media_dir.clone(),
+            media_port: (!self.no_media).then_some(self.media_port),
+            media_url_base: self.media_url_base.clone(),
+            sd_card_gib: self.sd_card_gib,
+            gimbal_compid: self.gimbal_compid.clone(),
+            gimbal_manager: self.gimbal_manager.clone(),
+            camera_profile: self.camera_profile.clone(),
+        })
+    }
+}
