@@ -8,8 +8,6 @@ set -u
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/interop-lib.sh
 . scripts/interop-lib.sh
-# The binary cargo just built, also when CARGO_TARGET_DIR points elsewhere.
-BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/siyi-bridge
 read -r P1 < <(free_ports udp)
 LOG=$(mktemp)
 PIDS=()
