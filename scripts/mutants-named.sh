@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# file ~ sed expression (must change the file) ~ test target ~ test name filter ~ what it breaks
+# file ~ sed expression (must change the file) ~ test target (a tests/ file, or lib) ~ test name
+# filter ~ what it breaks
 MUTANTS=(
   "src/core/mavlink/host.rs~s/if !is_request(command.command) \&\& command.confirmation > 0 {/if !is_request(command.command) {/~trust~a_second_tap_without_confirmation~retransmission needs confirmation > 0"
   "src/core/link/siyi_link.rs~s/self.transmit(\&Request::Function(FunctionType::TakePhoto));//~link~photo_outcomes~the 0x0C photo is sent"
@@ -16,6 +17,8 @@ MUTANTS=(
   "src/core/link/ops/photo.rs~s/if !feedback_seen \&\& last_rx.is_some_and(|t| t > sent_at) {/if true {/~soak~lossy_rebooting~silence is a photo only from a live camera that never reports photos"
   "src/core/camera/capture.rs~s/|| interval_s < min_s/|| interval_s < 0.0/~trust~photo_intervals_below~photo intervals below 0.2 s are denied"
   "src/core/link/ops/record.rs~s/^    ops.iter().any(|a| {/    false \&\& ops.iter().any(|a| {/~link~a_second_recording_change~one recording change at a time"
+  "src/core/camera/settings.rs~s/if confirmed \&\& read == Some(job.value) {/if confirmed {/~param_ext~a_bitrate_the_camera_refuses~a setting is ACCEPTED only when the camera reads it back"
+  "src/core/link/ops/encoding.rs~s/if shape(sent) != shape(read) {/if false {/~lib~an_accepted_set_is_read_back_and_compared~an encoding the camera did not take is not a success"
 )
 
 backup_dir=$(mktemp -d)
@@ -38,11 +41,13 @@ for m in "${MUTANTS[@]}"; do
     echo "ERROR: mutant did not apply (code moved?): $what ($file)" >&2
     exit 2
   fi
-  if ! cargo test -q --test "$target" --no-run >/dev/null 2>&1; then
+  # "lib" = the library's unit tests; anything else names a file in tests/.
+  if [[ "$target" == lib ]]; then which=(--lib); else which=(--test "$target"); fi
+  if ! cargo test -q "${which[@]}" --no-run >/dev/null 2>&1; then
     echo "ERROR: mutant does not compile, so it proves nothing: $what" >&2
     exit 2
   fi
-  if cargo test -q --test "$target" "$filter" >/dev/null 2>&1; then
+  if cargo test -q "${which[@]}" "$filter" >/dev/null 2>&1; then
     echo "SURVIVED  $what"
     survived=$((survived + 1))
   else
