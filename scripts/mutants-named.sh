@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # filter ~ what it breaks
 MUTANTS=(
   "src/core/mavlink/host.rs~s/if !is_request(command.command) \&\& command.confirmation > 0 {/if !is_request(command.command) {/~trust~a_second_tap_without_confirmation~retransmission needs confirmation > 0"
-  "src/core/link/siyi_link.rs~s/self.transmit(\&Request::Function(FunctionType::TakePhoto));//~link~photo_outcomes~the 0x0C photo is sent"
+  "src/core/link/siyi_link.rs~s/self.requests.transmit(\&Request::Function(TakePhoto));//~link~photo_outcomes~the 0x0C photo is sent"
   "src/core/mavlink/host.rs~s/return Accepted::Nothing; \/\/ our own message looped back/\/\/ (mutant: own messages pass)/~trust~our_own_looped_back~our own looped-back messages are dropped"
   "src/core/link/ops/mod.rs~s/Wait::RecordConfirm { start, since, .. } if now > since => {/Wait::RecordConfirm { start, since, .. } => {/~link~a_reading_from_the_instant~recording confirmation needs a reading after the toggle"
   "src/core/link/ops/photo.rs~s/if !feedback_seen \&\& last_rx.is_some_and(|t| t > sent_at) {/if true {/~soak~lossy_rebooting~silence is a photo only from a live camera that never reports photos"
