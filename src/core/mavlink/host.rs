@@ -394,7 +394,7 @@ impl Host {
         self.dedupe.expire(now, self.config.dedupe_window);
         // A retransmission (confirmation > 0) of an action seen within the window gets the
         // remembered answer again; a new tap (confirmation 0) is a new command.
-        if !is_request(command.command) {
+        if !is_request(command.command) && command.confirmation > 0 {
             if let Some(result) = self.dedupe.result(&key) {
                 self.dedupe.touch(key, now);
                 self.stats.duplicates += 1;
