@@ -9,18 +9,10 @@ cd "$(dirname "$0")/.."
 . scripts/interop-lib.sh
 read -r PORT < <(free_ports udp)
 STATE=$(mktemp -d)
-LOG=$(mktemp)
-cleanup() {
-    [ -n "${BRIDGE:-}" ] && kill "$BRIDGE" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$STATE"
-}
-trap cleanup EXIT INT TERM
+CLEANUP_FILES+=("$STATE")
 
-echo "starting: siyi-bridge run --simulate --mavlink udpout:127.0.0.1:$PORT (log: $LOG)"
-RUST_LOG=${RUST_LOG:-info} "$BIN" run --simulate --sim-boot-ms 1000 \
-    --mavlink "udpout:127.0.0.1:$PORT" --state-dir "$STATE" 2>"$LOG" &
-BRIDGE=$!
+echo "starting: siyi-bridge run --simulate --mavlink udpout:127.0.0.1:$PORT"
+start_bridge --simulate --sim-boot-ms 1000 --mavlink "udpout:127.0.0.1:$PORT" --state-dir "$STATE"
 if ! timeout 60 "$PY" scripts/demo.py "$PORT"; then
     echo "demo failed; the bridge's log (last 20 lines):"
     tail -20 "$LOG"

@@ -9,20 +9,12 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/interop-lib.sh
 . scripts/interop-lib.sh
 read -r P1 P2 PT < <(free_ports udp udp tcp)
-LOG=$(mktemp)
 TLOG=$(mktemp)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -f "$LOG" "$TLOG"
-}
-trap cleanup EXIT INT TERM
+CLEANUP_FILES+=("$TLOG")
 
-RUST_LOG=${RUST_LOG:-info} "$BIN" run --simulate --sim-boot-ms 1000 --no-state \
+start_bridge --simulate --sim-boot-ms 1000 --no-state \
     --sim-tracker off --tracker-api "127.0.0.1:$PT" \
-    --mavlink "udpout:127.0.0.1:$P1" --mavlink "udpout:127.0.0.1:$P2" 2>"$LOG" &
-PIDS+=($!)
+    --mavlink "udpout:127.0.0.1:$P1" --mavlink "udpout:127.0.0.1:$P2"
 # The example tracker connects once the API listens.
 for _ in $(seq 50); do
     grep -q "tracker API listening" "$LOG" && break
@@ -32,31 +24,14 @@ python3 scripts/tracker_client.py --api "127.0.0.1:$PT" --exit-after 100 >"$TLOG
 PIDS+=($!)
 
 echo "siyi-bridge tracking interop (pymavlink on :$P1, MAVSDK on :$P2, tracker API on :$PT)"
-OUT=$(timeout 150 "$PY" scripts/interop_tracking.py "$P1" "$P2" 2>&1)
-echo "$OUT" | grep -v ' passed, .* failed$'
-LAST=$(echo "$OUT" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
-PASS=0
-FAIL=0
-if [ -z "$LAST" ]; then
-    echo "  FAIL  interop_tracking.py did not finish"
-    echo "$OUT" | tail -5
-    FAIL=1
-else
-    PASS=$(echo "$LAST" | cut -d' ' -f1)
-    FAIL=$(echo "$LAST" | cut -d' ' -f3)
-fi
+PART_TIMEOUT_S=150 run_part scripts/interop_tracking.py "$P1" "$P2"
 if grep -q '"track_rectangle"' "$TLOG"; then
     PASS=$((PASS + 1)); echo "  pass  tracking: the example tracker received the requests"
 else
     FAIL=$((FAIL + 1)); echo "  FAIL  tracking: the example tracker received no track_rectangle"
 fi
-if ! kill -0 "${PIDS[0]}" 2>/dev/null; then
-    echo "  FAIL  the bridge died"
-    FAIL=$((FAIL + 1))
-fi
 if [ "$FAIL" -ne 0 ]; then
-    echo "bridge log (last 20 lines):"; tail -20 "$LOG"
-    echo "tracker log (last 10 lines):"; tail -10 "$TLOG"
+    echo "tracker log (last 10 lines):"
+    tail -10 "$TLOG"
 fi
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish

@@ -11,24 +11,8 @@ use gcs::p;
 use mavlink::dialects::common::{MavCmd, MavMessage, MavResult, FILE_TRANSFER_PROTOCOL_DATA};
 use siyi_bridge::config::Config;
 use siyi_bridge::core::camera::definition;
-use siyi_bridge::core::mavlink::ftp::payload::{opcode, Payload, MAX_DATA_BYTES};
+use siyi_bridge::core::mavlink::ftp::payload::{opcode, Payload};
 use siyi_bridge::io::endpoint::Endpoint;
-
-/// A request payload.
-fn req(seq: u16, session: u8, op: u8, size: u8, offset: u32, data: &[u8]) -> Payload {
-    let mut p = Payload {
-        seq,
-        session,
-        opcode: op,
-        size,
-        req_opcode: 0,
-        burst_complete: 0,
-        offset,
-        data: [0; MAX_DATA_BYTES],
-    };
-    p.data[..data.len()].copy_from_slice(data);
-    p
-}
 
 /// Through the bridge: the definition URI from CAMERA_INFORMATION, then the file downloaded
 /// from the camera component over loopback UDP, as QGroundControl does it.
@@ -60,7 +44,7 @@ async fn the_bridge_serves_its_definition_over_udp() {
             payload: q.encode(),
         })
     };
-    let open_msg = exchange(req(
+    let open_msg = exchange(Payload::request(
         seq,
         0,
         opcode::OPEN_FILE_RO,
@@ -75,7 +59,7 @@ async fn the_bridge_serves_its_definition_over_udp() {
     let mut file = Vec::new();
     while file.len() < size {
         seq = seq.wrapping_add(2);
-        let burst = exchange(req(
+        let burst = exchange(Payload::request(
             seq,
             ack.session,
             opcode::BURST_READ_FILE,
@@ -95,7 +79,7 @@ async fn the_bridge_serves_its_definition_over_udp() {
             }
         }
     }
-    let reset = exchange(req(
+    let reset = exchange(Payload::request(
         seq.wrapping_add(1),
         0,
         opcode::RESET_SESSIONS,

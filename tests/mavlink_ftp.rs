@@ -17,25 +17,9 @@ use siyi_bridge::core::mavlink::ftp::{MAX_BURST_REPLIES, MAX_SESSIONS, SESSION_I
 
 const XML_LEN: usize = definition::XML.len();
 
-/// A request payload.
-fn req(seq: u16, session: u8, op: u8, size: u8, offset: u32, data: &[u8]) -> Payload {
-    let mut p = Payload {
-        seq,
-        session,
-        opcode: op,
-        size,
-        req_opcode: 0,
-        burst_complete: 0,
-        offset,
-        data: [0; MAX_DATA_BYTES],
-    };
-    p.data[..data.len()].copy_from_slice(data);
-    p
-}
-
 /// A request carrying `path` (size = its length, as QGC and pymavlink send it).
 fn path_req(seq: u16, op: u8, path: &str) -> Payload {
-    req(seq, 0, op, path.len() as u8, 0, path.as_bytes())
+    Payload::request(seq, 0, op, path.len() as u8, 0, path.as_bytes())
 }
 
 /// Sends `p` from `from` to system 1, component 100; returns the FTP replies, checking they go
@@ -108,7 +92,7 @@ fn a_qgc_download_bursts_to_the_eof_nak_and_reassembles_the_xml() {
     loop {
         guard += 1;
         assert!(guard < 100, "the download never ended");
-        let q = req(
+        let q = Payload::request(
             seq,
             session,
             opcode::BURST_READ_FILE,
@@ -137,7 +121,7 @@ fn a_qgc_download_bursts_to_the_eof_nak_and_reassembles_the_xml() {
     }
     assert_eq!(file, definition::XML.as_bytes());
     // Then QGC resets the sessions: ACK, and the session is closed.
-    let q = req(seq + 2, 0, opcode::RESET_SESSIONS, 0, 0, &[]);
+    let q = Payload::request(seq + 2, 0, opcode::RESET_SESSIONS, 0, 0, &[]);
     assert_ack(&one(send(&mut r, &q)), &q);
     assert_eq!(r.cam.ftp().open_sessions(), 0);
 }
@@ -146,7 +130,7 @@ fn a_qgc_download_bursts_to_the_eof_nak_and_reassembles_the_xml() {
 fn a_mavsdk_download_reads_with_session_0_and_a_nul_terminated_path() {
     let mut r = Rig::ready();
     // MAVSDK strips "mftp://" entirely and counts the NUL in the size.
-    let q = req(0, 0, opcode::OPEN_FILE_RO, 17, 0, b"siyi_a8_mini.xml\0");
+    let q = Payload::request(0, 0, opcode::OPEN_FILE_RO, 17, 0, b"siyi_a8_mini.xml\0");
     let a = one(send(&mut r, &q));
     assert_ack(&a, &q);
     assert_eq!(
@@ -158,7 +142,7 @@ fn a_mavsdk_download_reads_with_session_0_and_a_nul_terminated_path() {
     let mut seq = 1;
     while file.len() < size {
         let want = (size - file.len()).min(MAX_DATA_BYTES) as u8;
-        let q = req(seq, 0, opcode::READ_FILE, want, file.len() as u32, &[]);
+        let q = Payload::request(seq, 0, opcode::READ_FILE, want, file.len() as u32, &[]);
         let a = one(send(&mut r, &q));
         assert_ack(&a, &q);
         assert_eq!(a.offset as usize, file.len());
@@ -167,7 +151,7 @@ fn a_mavsdk_download_reads_with_session_0_and_a_nul_terminated_path() {
         seq += 1;
     }
     assert_eq!(file, definition::XML.as_bytes());
-    let q = req(seq, 0, opcode::TERMINATE_SESSION, 0, 0, &[]);
+    let q = Payload::request(seq, 0, opcode::TERMINATE_SESSION, 0, 0, &[]);
     assert_ack(&one(send(&mut r, &q)), &q);
     assert_eq!(r.cam.ftp().open_sessions(), 0);
 }
@@ -176,7 +160,7 @@ fn a_mavsdk_download_reads_with_session_0_and_a_nul_terminated_path() {
 fn a_pymavlink_burst_uses_the_requested_size_and_ends_short() {
     let mut r = Rig::ready();
     let session = open(&mut r, GCS, 0, "@MAV_ROOT/siyi_a8_mini.xml");
-    let q = req(2, session, opcode::BURST_READ_FILE, 80, 0, &[]);
+    let q = Payload::request(2, session, opcode::BURST_READ_FILE, 80, 0, &[]);
     let replies = send(&mut r, &q);
     let expected = XML_LEN.div_ceil(80).min(MAX_BURST_REPLIES);
     assert_eq!(replies.len(), expected);
@@ -203,14 +187,14 @@ fn a_retransmitted_request_gets_the_same_reply_and_is_not_executed_twice() {
     assert_eq!(r.cam.ftp().open_sessions(), 1);
     assert_eq!(r.cam.ftp().stats().retransmissions, 1);
     // A read whose reply was lost: the same bytes again.
-    let read = req(42, 0, opcode::READ_FILE, 100, 100, &[]);
+    let read = Payload::request(42, 0, opcode::READ_FILE, 100, 100, &[]);
     assert_eq!(send(&mut r, &read), send(&mut r, &read));
     // A burst whose replies were lost: the whole burst again.
-    let burst = req(44, 0, opcode::BURST_READ_FILE, 239, 0, &[]);
+    let burst = Payload::request(44, 0, opcode::BURST_READ_FILE, 239, 0, &[]);
     let b1 = send(&mut r, &burst);
     assert_eq!(send(&mut r, &burst), b1);
     // TerminateSession whose ACK was lost: ACK again, not "invalid session".
-    let term = req(80, 0, opcode::TERMINATE_SESSION, 0, 0, &[]);
+    let term = Payload::request(80, 0, opcode::TERMINATE_SESSION, 0, 0, &[]);
     let t1 = one(send(&mut r, &term));
     assert_ack(&t1, &term);
     assert_eq!(one(send(&mut r, &term)), t1);
@@ -222,8 +206,14 @@ fn a_retransmitted_request_gets_the_same_reply_and_is_not_executed_twice() {
     assert_ack(&one(send(&mut r, &q)), &q);
     // The same sequence number with another request (QGC re-asks a burst at the offset it
     // reached) is a new request.
-    let a = one(send(&mut r, &req(92, 0, opcode::READ_FILE, 10, 0, &[])));
-    let b = one(send(&mut r, &req(92, 0, opcode::READ_FILE, 10, 10, &[])));
+    let a = one(send(
+        &mut r,
+        &Payload::request(92, 0, opcode::READ_FILE, 10, 0, &[]),
+    ));
+    let b = one(send(
+        &mut r,
+        &Payload::request(92, 0, opcode::READ_FILE, 10, 10, &[]),
+    ));
     assert_eq!((a.offset, b.offset), (0, 10));
     assert_eq!(b.data(), &definition::XML.as_bytes()[10..20]);
     // MAVSDK re-sends OpenFileRO under a new seq: still one session for that client and file.
@@ -236,18 +226,18 @@ fn a_retransmitted_request_gets_the_same_reply_and_is_not_executed_twice() {
 fn sessions_that_are_not_open_are_refused() {
     let mut r = Rig::ready();
     for session in [0u8, 1, 3, 4, 200, 255] {
-        let q = req(1, session, opcode::READ_FILE, 10, 0, &[]);
+        let q = Payload::request(1, session, opcode::READ_FILE, 10, 0, &[]);
         assert_nak(&one(send(&mut r, &q)), &q, NakCode::InvalidSession);
-        let q = req(2, session, opcode::BURST_READ_FILE, 239, 0, &[]);
+        let q = Payload::request(2, session, opcode::BURST_READ_FILE, 239, 0, &[]);
         assert_nak(&one(send(&mut r, &q)), &q, NakCode::InvalidSession);
-        let q = req(3, session, opcode::TERMINATE_SESSION, 0, 0, &[]);
+        let q = Payload::request(3, session, opcode::TERMINATE_SESSION, 0, 0, &[]);
         assert_nak(&one(send(&mut r, &q)), &q, NakCode::InvalidSession);
     }
     // A closed session is not open any more.
     let s = open(&mut r, GCS, 10, "/siyi_a8_mini.xml");
-    let q = req(12, s, opcode::TERMINATE_SESSION, 0, 0, &[]);
+    let q = Payload::request(12, s, opcode::TERMINATE_SESSION, 0, 0, &[]);
     assert_ack(&one(send(&mut r, &q)), &q);
-    let q = req(14, s, opcode::READ_FILE, 10, 0, &[]);
+    let q = Payload::request(14, s, opcode::READ_FILE, 10, 0, &[]);
     assert_nak(&one(send(&mut r, &q)), &q, NakCode::InvalidSession);
 }
 
@@ -256,22 +246,22 @@ fn offsets_at_or_past_the_end_are_eof_and_sizes_out_of_range_invalid() {
     let mut r = Rig::ready();
     let s = open(&mut r, GCS, 0, "/siyi_a8_mini.xml");
     for offset in [XML_LEN as u32, XML_LEN as u32 + 1, u32::MAX] {
-        let q = req(2, s, opcode::READ_FILE, 10, offset, &[]);
+        let q = Payload::request(2, s, opcode::READ_FILE, 10, offset, &[]);
         assert_nak(&one(send(&mut r, &q)), &q, NakCode::Eof);
-        let q = req(4, s, opcode::BURST_READ_FILE, 239, offset, &[]);
+        let q = Payload::request(4, s, opcode::BURST_READ_FILE, 239, offset, &[]);
         assert_nak(&one(send(&mut r, &q)), &q, NakCode::Eof);
     }
     // The last byte is still there; a read across the end is short.
-    let q = req(6, s, opcode::READ_FILE, 239, XML_LEN as u32 - 3, &[]);
+    let q = Payload::request(6, s, opcode::READ_FILE, 239, XML_LEN as u32 - 3, &[]);
     let a = one(send(&mut r, &q));
     assert_eq!(a.data(), &definition::XML.as_bytes()[XML_LEN - 3..]);
     for size in [0u8, 240, 255] {
-        let q = req(8, s, opcode::READ_FILE, size, 0, &[]);
+        let q = Payload::request(8, s, opcode::READ_FILE, size, 0, &[]);
         assert_nak(&one(send(&mut r, &q)), &q, NakCode::InvalidDataSize);
-        let q = req(10, s, opcode::BURST_READ_FILE, size, 0, &[]);
+        let q = Payload::request(10, s, opcode::BURST_READ_FILE, size, 0, &[]);
         assert_nak(&one(send(&mut r, &q)), &q, NakCode::InvalidDataSize);
     }
-    let q = req(12, s, opcode::READ_FILE, 239, 0, &[]);
+    let q = Payload::request(12, s, opcode::READ_FILE, 239, 0, &[]);
     assert_eq!(one(send(&mut r, &q)).size, 239);
 }
 
@@ -291,7 +281,7 @@ fn sessions_run_out_and_come_back_after_the_idle_timeout() {
     );
     // Client 0 keeps reading; the others vanish.
     r.advance(SESSION_IDLE_TIMEOUT / 2);
-    let q = req(2, 0, opcode::READ_FILE, 10, 0, &[]);
+    let q = Payload::request(2, 0, opcode::READ_FILE, 10, 0, &[]);
     assert_ack(&one(send_from(&mut r, clients[0], &q)), &q);
     r.advance(SESSION_IDLE_TIMEOUT / 2);
     let q = path_req(4, opcode::OPEN_FILE_RO, "/siyi_a8_mini.xml");
@@ -301,7 +291,7 @@ fn sessions_run_out_and_come_back_after_the_idle_timeout() {
     assert_eq!(r.cam.ftp().open_sessions(), 2);
     assert_eq!(r.cam.ftp().stats().sessions_expired, 3);
     // Client 0's session lived on because it was used.
-    let q = req(6, 0, opcode::READ_FILE, 10, 0, &[]);
+    let q = Payload::request(6, 0, opcode::READ_FILE, 10, 0, &[]);
     assert_ack(&one(send_from(&mut r, clients[0], &q)), &q);
 }
 
@@ -311,11 +301,11 @@ fn reset_closes_only_the_senders_sessions() {
     let other = (254, 1);
     let mine = open(&mut r, GCS, 0, "/siyi_a8_mini.xml");
     let theirs = open(&mut r, other, 0, "/siyi_a8_mini.xml");
-    let q = req(2, 0, opcode::RESET_SESSIONS, 0, 0, &[]);
+    let q = Payload::request(2, 0, opcode::RESET_SESSIONS, 0, 0, &[]);
     assert_ack(&one(send(&mut r, &q)), &q);
-    let q = req(4, mine, opcode::READ_FILE, 10, 0, &[]);
+    let q = Payload::request(4, mine, opcode::READ_FILE, 10, 0, &[]);
     assert_nak(&one(send(&mut r, &q)), &q, NakCode::InvalidSession);
-    let q = req(2, theirs, opcode::READ_FILE, 10, 0, &[]);
+    let q = Payload::request(2, theirs, opcode::READ_FILE, 10, 0, &[]);
     assert_ack(&one(send_from(&mut r, other, &q)), &q);
 }
 
@@ -334,7 +324,7 @@ fn writes_are_protected_and_unknown_opcodes_unknown() {
         opcode::TRUNCATE_FILE,
         opcode::RENAME,
     ] {
-        let q = req(seq, s, op, 16, 0, b"siyi_a8_mini.xml");
+        let q = Payload::request(seq, s, op, 16, 0, b"siyi_a8_mini.xml");
         assert_nak(&one(send(&mut r, &q)), &q, NakCode::FileProtected);
         seq += 2;
     }
@@ -347,16 +337,16 @@ fn writes_are_protected_and_unknown_opcodes_unknown() {
         opcode::NAK,
         255,
     ] {
-        let q = req(seq, s, op, 0, 0, &[]);
+        let q = Payload::request(seq, s, op, 0, 0, &[]);
         assert_nak(&one(send(&mut r, &q)), &q, NakCode::UnknownCommand);
         seq += 2;
     }
-    let q = req(seq, s, opcode::NONE, 0, 0, &[]);
+    let q = Payload::request(seq, s, opcode::NONE, 0, 0, &[]);
     let a = one(send(&mut r, &q));
     assert_ack(&a, &q);
     assert_eq!(a.size, 0);
     // The file is untouched and the session still reads.
-    let q = req(seq + 2, s, opcode::READ_FILE, 239, 0, &[]);
+    let q = Payload::request(seq + 2, s, opcode::READ_FILE, 239, 0, &[]);
     assert_eq!(
         one(send(&mut r, &q)).data(),
         &definition::XML.as_bytes()[..239]
@@ -388,7 +378,7 @@ fn the_root_lists_the_definition_and_nothing_else_exists() {
         assert_nak(&one(send(&mut r, &q)), &q, NakCode::FileNotFound);
     }
     // Not UTF-8: not found, no panic.
-    let q = req(8, 0, opcode::OPEN_FILE_RO, 3, 0, &[0xff, 0xfe, 0x2f]);
+    let q = Payload::request(8, 0, opcode::OPEN_FILE_RO, 3, 0, &[0xff, 0xfe, 0x2f]);
     assert_nak(&one(send(&mut r, &q)), &q, NakCode::FileNotFound);
     assert_eq!(r.cam.ftp().open_sessions(), 0);
 }

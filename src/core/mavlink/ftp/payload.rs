@@ -92,6 +92,24 @@ pub struct Payload {
 }
 
 impl Payload {
+    /// A client's request: `data` fills the data field from its start (bytes beyond the field's
+    /// 239 are cut); `size` is written as given, so a request may claim a size it does not hold.
+    pub fn request(seq: u16, session: u8, opcode: u8, size: u8, offset: u32, data: &[u8]) -> Self {
+        let mut p = Self {
+            seq,
+            session,
+            opcode,
+            size,
+            req_opcode: 0,
+            burst_complete: 0,
+            offset,
+            data: [0; MAX_DATA_BYTES],
+        };
+        let n = data.len().min(MAX_DATA_BYTES);
+        p.data[..n].copy_from_slice(&data[..n]);
+        p
+    }
+
     /// Decodes the payload field of a FILE_TRANSFER_PROTOCOL message.
     pub fn decode(raw: &[u8; PAYLOAD_BYTES]) -> Self {
         let mut data = [0u8; MAX_DATA_BYTES];
