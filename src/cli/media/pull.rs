@@ -77,19 +77,13 @@ pub(super) async fn pull(
                     tally.not_selected += 1;
                     continue;
                 }
-                Selection::NoRecord => {
-                    eprintln!(
-                        "note: {}: no record, so no image index: skipped",
-                        file.path()
-                    );
-                    tally.not_selected += 1;
-                    continue;
-                }
-                Selection::NoTime => {
-                    eprintln!(
-                        "note: {}: neither a recorded capture time nor a Last-Modified: skipped",
-                        file.path()
-                    );
+                unknown @ (Selection::NoRecord | Selection::NoTime) => {
+                    let why = if unknown == Selection::NoRecord {
+                        "no record, so no image index"
+                    } else {
+                        "neither a recorded capture time nor a Last-Modified"
+                    };
+                    eprintln!("note: {}: {why}: skipped", file.path());
                     tally.not_selected += 1;
                     continue;
                 }

@@ -409,17 +409,16 @@ impl Runner {
     /// Puts the motion mode and zoom back if they changed.
     async fn restore(&mut self) {
         if let Some(mode) = self.initial_mode {
-            let (_, heard) = self
-                .wire
-                .exchange(
+            let (window, mut sent) = (self.opts.reply_timeout, Vec::new());
+            let read = (self.wire)
+                .read(
                     &Request::CameraSystemInfo,
-                    Some(CmdId::CAMERA_SYSTEM_INFO),
-                    self.opts.reply_timeout,
+                    CmdId::CAMERA_SYSTEM_INFO,
+                    window,
+                    &mut sent,
                 )
                 .await;
-            if let Some(Reply::CameraSystemInfo(info)) =
-                probe::first_reply(CmdId::CAMERA_SYSTEM_INFO, &heard)
-            {
+            if let Some(Reply::CameraSystemInfo(info)) = read {
                 if info.motion_mode.is_some_and(|m| m != mode) {
                     if let Some(f) = FunctionType::set_motion_mode(mode) {
                         self.wire.send(&Request::Function(f)).await;
@@ -429,15 +428,16 @@ impl Runner {
             }
         }
         if let Some(zoom) = self.initial_zoom {
-            let (_, heard) = self
-                .wire
-                .exchange(
+            let (window, mut sent) = (self.opts.reply_timeout, Vec::new());
+            let read = (self.wire)
+                .read(
                     &Request::CurrentZoom,
-                    Some(CmdId::CURRENT_ZOOM),
-                    self.opts.reply_timeout,
+                    CmdId::CURRENT_ZOOM,
+                    window,
+                    &mut sent,
                 )
                 .await;
-            if let Some(Reply::CurrentZoom(now)) = probe::first_reply(CmdId::CURRENT_ZOOM, &heard) {
+            if let Some(Reply::CurrentZoom(now)) = read {
                 if now != zoom {
                     self.wire
                         .exchange(

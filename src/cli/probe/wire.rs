@@ -121,17 +121,29 @@ impl Wire {
         probe::answered(CmdId::FIRMWARE_VERSION, &heard)
     }
 
+    /// Sends `request` and returns the first reply of `cmd` within `window` (`None`: none came).
+    pub(super) async fn read(
+        &mut self,
+        request: &Request,
+        cmd: CmdId,
+        window: Duration,
+        sent: &mut Vec<String>,
+    ) -> Option<Reply> {
+        let (hex, heard) = self.exchange(request, Some(cmd), window).await;
+        sent.push(hex);
+        probe::first_reply(cmd, &heard)
+    }
+
     /// One 0x0D reading (`None` when it does not come within `window`).
     pub(super) async fn attitude(
         &mut self,
         window: Duration,
         sent: &mut Vec<String>,
     ) -> Option<siyi_protocol::Attitude> {
-        let (hex, heard) = self
-            .exchange(&Request::Attitude, Some(CmdId::ATTITUDE), window)
-            .await;
-        sent.push(hex);
-        match probe::first_reply(CmdId::ATTITUDE, &heard) {
+        match self
+            .read(&Request::Attitude, CmdId::ATTITUDE, window, sent)
+            .await
+        {
             Some(Reply::Attitude(a)) => Some(a),
             _ => None,
         }
