@@ -36,8 +36,14 @@ struct Tally {
     resumed: usize,
     failed: usize,
     not_selected: usize,
+    /// Selected but not tried (the pull was stopped).
+    not_started: usize,
     received_bytes: u64,
 }
+
+/// A pull stops after this many files in a row failed for want of an answer (no connection,
+/// stalls), each after its 4 tries: the camera has gone away.
+const MAX_FAILED_IN_A_ROW: usize = 3;
 
 pub(super) async fn pull(
     client: &MediaClient,
@@ -45,6 +51,7 @@ pub(super) async fn pull(
     state: &PersistedState,
     dir: &Path,
     since: Option<Since>,
+    deadline: Option<tokio::time::Instant>,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let listing = walk(client, kind).await?;
@@ -94,7 +101,16 @@ pub(super) async fn pull(
 
     let terminal = std::io::stdout().is_terminal();
     let started = clock_now();
+    let mut failed_in_a_row = 0;
+    let mut stopped: Option<String> = None;
     for (i, (file, name)) in selected.iter().enumerate() {
+        if deadline.is_some_and(|d| tokio::time::Instant::from_std(clock_now()) >= d) {
+            stopped = Some("the --deadline-s passed".to_owned());
+        }
+        if stopped.is_some() {
+            tally.not_started += 1;
+            continue;
+        }
         let bar = terminal.then(|| {
             let bar = indicatif::ProgressBar::with_draw_target(
                 None,
@@ -111,26 +127,36 @@ pub(super) async fn pull(
             bar.set_message(name.to_string());
             bar
         });
-        let result = retry(
-            &format!("download {}", file.path()),
-            DownloadError::is_transient,
-            || {
-                client.download(file, dir, name, |so_far, total| {
-                    if let Some(bar) = &bar {
-                        if let Some(t) = total {
-                            bar.set_length(t);
-                        }
-                        bar.set_position(so_far);
+        let what = format!("download {}", file.path());
+        let tries = retry(&what, DownloadError::is_transient, || {
+            client.download(file, dir, name, |so_far, total| {
+                if let Some(bar) = &bar {
+                    if let Some(t) = total {
+                        bar.set_length(t);
                     }
-                })
-            },
-        )
-        .await;
+                    bar.set_position(so_far);
+                }
+            })
+        });
+        let result = match deadline {
+            Some(d) => tokio::time::timeout_at(d, tries).await.ok(),
+            None => Some(tries.await),
+        };
+        let Some(result) = result else {
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            tally.failed += 1;
+            println!("{name}: FAILED: stopped at the --deadline-s (NAME.part is kept)");
+            stopped = Some("the --deadline-s passed".to_owned());
+            continue;
+        };
         if let Some(bar) = &bar {
             bar.finish_and_clear();
         }
         match result {
             Ok(d) => {
+                failed_in_a_row = 0;
                 tally.received_bytes += d.received_bytes;
                 let how = match d.outcome {
                     DownloadOutcome::AlreadyComplete => {
@@ -151,8 +177,26 @@ pub(super) async fn pull(
             Err(e) => {
                 tally.failed += 1;
                 println!("{name}: FAILED: {e}");
+                if e.is_disk_full() {
+                    stopped = Some(format!("the disk of {} is full", dir.display()));
+                } else if e.is_transient() {
+                    failed_in_a_row += 1;
+                    if failed_in_a_row >= MAX_FAILED_IN_A_ROW {
+                        stopped = Some(format!(
+                            "{MAX_FAILED_IN_A_ROW} files in a row failed for want of an answer"
+                        ));
+                    }
+                } else {
+                    failed_in_a_row = 0;
+                }
             }
         }
+    }
+    if let Some(why) = &stopped {
+        eprintln!(
+            "pull stopped: {why}; {} files not tried (run the pull again to continue)",
+            tally.not_started
+        );
     }
     let elapsed_s = clock_now().duration_since(started).as_secs_f64();
 
@@ -174,11 +218,23 @@ pub(super) async fn pull(
         tally.complete,
         tally.resumed,
         tally.failed,
-        listing.refused.len(),
+        listing.refused_count,
         unmatched_count,
         tally.not_selected,
         tally.received_bytes,
     );
+    if let Some(e) = listing.exceeded {
+        bail!("{e} (the files listed up to there were pulled)");
+    }
+    if let Some(why) = stopped {
+        bail!(
+            "pull stopped ({why}): {} of {} downloads failed, {} not tried (run the pull again to \
+             continue)",
+            tally.failed,
+            selected.len(),
+            tally.not_started
+        );
+    }
     if tally.failed > 0 {
         bail!(
             "{} of {} downloads failed (run the pull again to resume them)",
@@ -240,14 +296,27 @@ fn write_geotags(
     Ok(unmatched.len())
 }
 
-/// Writes a file atomically (temp file, sync, rename).
+/// Writes a file atomically (temp file, sync, rename); on failure (a full disk) the temp file
+/// is removed and the old file, if any, stays as it was.
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write as _;
     let tmp = path.with_extension("tmp");
-    let mut f =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    let result = written.and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        let why = if e.kind() == std::io::ErrorKind::StorageFull {
+            "no space left on the disk".to_owned()
+        } else {
+            e.to_string()
+        };
+        bail!(
+            "cannot write {}: {why} (nothing left behind)",
+            path.display()
+        );
+    }
+    Ok(())
 }
