@@ -57,7 +57,7 @@ pub enum LimitExceeded {
         before: usize,
     },
     /// More than [`MAX_DIRECTORIES`] directories.
-    #[error("the camera announces {announced} directories of {noun}s, more than the {MAX_DIRECTORIES} a card holds: listing stopped")]
+    #[error("the camera announces {announced} directories of {noun}s, more than the {MAX_DIRECTORIES} a card holds: only the first {MAX_DIRECTORIES} are listed")]
     Directories {
         /// "photo" or "video".
         noun: &'static str,
@@ -449,6 +449,119 @@ mod tests {
             .handle_answer(400, br#"{"success":false,"message":"path not exist"}"#)
             .is_err());
         assert_eq!(l.next_query(), q);
+    }
+
+    fn pages_until_done(l: &mut Listing, name_of: impl Fn(u32) -> String) -> u32 {
+        let mut pages = 0;
+        while let Some(ApiQuery::List { path, start, count }) = l.next_query() {
+            assert!(count <= LIST_PAGE);
+            let names: Vec<String> = (start..start + count).map(&name_of).collect();
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            answer(l, &page(&path, &refs, "cam"));
+            pages += 1;
+            assert!(pages <= MAX_LIST_PAGES, "the walk goes on");
+        }
+        pages
+    }
+
+    #[test]
+    fn four_billion_files_are_cut_at_the_limit_and_said() {
+        let mut l = Listing::new(MediaKind::Photos, "cam");
+        answer(&mut l, &dirs(&["101SIYI_IMG", "102SIYI_IMG"]));
+        answer(&mut l, &count(u32::MAX));
+        let pages = pages_until_done(&mut l, |i| format!("IMG_{i:06}.jpg"));
+        assert_eq!(pages, 656);
+        assert!(l.is_done(), "the second directory is not walked");
+        let out = l.finish();
+        assert_eq!(out.files.len(), MAX_LISTING_FILES);
+        let e = out.exceeded.expect("said");
+        assert!(matches!(
+            e,
+            LimitExceeded::Files {
+                announced: u32::MAX,
+                before: 0,
+                ..
+            }
+        ));
+        assert!(
+            e.to_string().starts_with(
+                "the camera announces 4294967295 photos in \"101SIYI_IMG\" (with 0 before it), \
+                 more than the 65536 a card holds"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_listing_that_never_ends_stops_at_the_page_limit() {
+        // A page of one entry, always the same: no new file, and the pages run out.
+        let mut l = Listing::new(MediaKind::Videos, "cam");
+        answer(&mut l, &dirs(&["D"]));
+        // Within the file limit: it is the pages that run out.
+        answer(&mut l, &count(60_000));
+        let mut pages = 0;
+        while l.next_query().is_some() {
+            answer(&mut l, &page("D", &["REC_0001.mp4"], "cam"));
+            pages += 1;
+            assert!(pages <= MAX_LIST_PAGES, "the walk goes on");
+        }
+        assert_eq!(pages, MAX_LIST_PAGES);
+        let out = l.finish();
+        assert_eq!(out.files.len(), 1);
+        assert_eq!(out.exceeded, Some(LimitExceeded::Pages { noun: "video" }));
+    }
+
+    #[test]
+    fn more_entries_than_asked_and_refused_entries_are_bounded() {
+        let mut l = Listing::new(MediaKind::Photos, "cam");
+        answer(&mut l, &dirs(&["D"]));
+        answer(&mut l, &count(2));
+        answer(
+            &mut l,
+            &page("D", &["A.jpg", "B.jpg", "C.jpg", "E.jpg"], "cam"),
+        );
+        assert!(l.is_done());
+        assert_eq!(
+            l.finish().files.len(),
+            2,
+            "the entries past the request are not taken"
+        );
+
+        let mut l = Listing::new(MediaKind::Photos, "cam");
+        answer(&mut l, &dirs(&["D"]));
+        answer(&mut l, &count(300));
+        let long = "é".repeat(200);
+        let bad: Vec<&str> = vec![long.as_str(); 100];
+        for _ in 0..3 {
+            answer(&mut l, &page("D", &bad, "evil.example"));
+        }
+        let out = l.finish();
+        assert_eq!(out.refused.len(), MAX_REFUSED_KEPT);
+        assert_eq!(out.refused_count, 300);
+        assert_eq!(
+            out.refused[0].name.chars().count(),
+            64,
+            "quoted, cut at a character"
+        );
+        assert_eq!(out.exceeded, None);
+    }
+
+    #[test]
+    fn more_directories_than_a_card_holds_are_said_and_the_first_walked() {
+        let names: Vec<String> = (0..MAX_DIRECTORIES + 5)
+            .map(|i| format!("D{i:04}"))
+            .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut l = Listing::new(MediaKind::Photos, "cam");
+        answer(&mut l, &dirs(&refs));
+        let mut counts = 0;
+        while let Some(ApiQuery::Count { .. }) = l.next_query() {
+            answer(&mut l, &count(0));
+            counts += 1;
+        }
+        assert_eq!(counts, MAX_DIRECTORIES);
+        let e = l.finish().exceeded.expect("said");
+        assert!(e.to_string().contains("1005 directories of photos"), "{e}");
     }
 
     #[test]

@@ -312,7 +312,7 @@ impl MediaClient {
         if have > 0 {
             // A .part we started says which file it is a piece of: another one (the card was
             // formatted, a new file got the name) starts again.
-            if let Ok(old) = tokio::fs::read_to_string(&stamp_path).await {
+            if let Some(old) = read_stamp(&stamp_path).await {
                 if old != part_stamp(&meta) {
                     have = 0;
                 }
@@ -513,6 +513,18 @@ fn part_stamp(meta: &FileMeta) -> String {
             .map_or("-".to_owned(), httpdate::fmt_http_date)
     )
 }
+
+/// The text of a `.part.meta`, at most [`MAX_STAMP_BYTES`] of it (None: none to read).
+async fn read_stamp(path: &Path) -> Option<String> {
+    use tokio::io::AsyncReadExt as _;
+    let f = tokio::fs::File::open(path).await.ok()?;
+    let mut bytes = Vec::new();
+    f.take(MAX_STAMP_BYTES).read_to_end(&mut bytes).await.ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Most bytes of a `.part.meta` read (it holds a size and an HTTP date: some 40 bytes).
+const MAX_STAMP_BYTES: u64 = 256;
 
 /// Renames `part` to `target` without ever replacing a `target` (a hard link fails if it
 /// exists; on filesystems without hard links, e.g. FAT on a USB stick, a rename after checking),
