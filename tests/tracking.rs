@@ -246,6 +246,96 @@ fn a_second_tracker_is_refused_and_the_first_keeps_working() {
     assert_eq!(request_info(&mut rig) & TRACKING_FLAGS, TRACKING_FLAGS);
 }
 
+/// The connections the bridge closed (with the reason it gave each) since last asked.
+fn closed_with_reasons(rig: &mut Rig) -> Vec<(ConnId, String)> {
+    let heard = rig.heard();
+    let mut out = Vec::new();
+    for (i, (conn, line)) in heard.iter().enumerate() {
+        if line.is_none() {
+            let reason = heard[..i]
+                .iter()
+                .rev()
+                .find(|(c, l)| c == conn && l.as_ref().is_some_and(|l| l["type"] == "error"))
+                .and_then(|(_, l)| l.as_ref()?["reason"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            out.push((*conn, reason));
+        }
+    }
+    out
+}
+
+/// Lets `d` pass while the tracker on `CONN` reports idle every 250 ms (so it is not silent).
+fn chat_for(rig: &mut Rig, d: Duration) {
+    let step = Duration::from_millis(250);
+    let mut left = d;
+    while !left.is_zero() {
+        let now = left.min(step);
+        rig.advance(now);
+        rig.say(CONN, r#"{"type":"status","state":"idle"}"#);
+        left -= now;
+    }
+}
+
+#[test]
+fn the_refusal_names_the_connected_tracker_and_the_flag_to_free_the_slot() {
+    let mut rig = Rig::ready();
+    rig.connect_tracker();
+    rig.open(2);
+    let closed = closed_with_reasons(&mut rig);
+    assert_eq!(closed.len(), 1);
+    assert!(closed[0].1.contains("test-tracker"), "{closed:?}");
+    assert!(closed[0].1.contains("--sim-tracker off"), "{closed:?}");
+}
+
+#[test]
+fn a_connection_that_never_says_hello_blocks_no_tracker() {
+    let mut rig = Rig::ready();
+    rig.open(5);
+    rig.advance(Duration::from_millis(500));
+    // A real tracker connects while the idle one still waits: it is welcomed and serves.
+    rig.connect_tracker();
+    assert_eq!(request_info(&mut rig) & TRACKING_FLAGS, TRACKING_FLAGS);
+    let out = track_point(&mut rig, 0.5, 0.5);
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_IN_PROGRESS);
+    assert_eq!(rig.heard()[0].1.as_ref().unwrap()["type"], "track_point");
+    // The idle connection is closed when its hello time is up, and only it.
+    chat_for(&mut rig, Duration::from_millis(1490));
+    assert!(closed_with_reasons(&mut rig).is_empty(), "1990 ms: still waiting");
+    chat_for(&mut rig, Duration::from_millis(20));
+    let closed = closed_with_reasons(&mut rig);
+    assert_eq!(closed, [(5, "no hello within 2000 ms".to_owned())]);
+    assert_eq!(rig.cam.tracking().stats().session.no_hello, 1);
+    // Its hello, too late, is not heard; the tracker still serves.
+    rig.say(5, r#"{"type":"hello","version":1,"name":"late"}"#);
+    assert!(rig.heard().is_empty());
+    assert_eq!(request_info(&mut rig) & TRACKING_FLAGS, TRACKING_FLAGS);
+}
+
+#[test]
+fn many_idle_connections_push_each_other_out_and_a_tracker_still_gets_in() {
+    let mut rig = Rig::ready();
+    for conn in 10..19 {
+        rig.open(conn);
+    }
+    // Only the last four wait; the five older ones were closed at once.
+    let closed: Vec<ConnId> = closed_with_reasons(&mut rig).into_iter().map(|c| c.0).collect();
+    assert_eq!(closed, [10, 11, 12, 13, 14]);
+    // One goes away by itself: room for the tracker without pushing anyone out.
+    rig.hang_up(15);
+    rig.connect_tracker();
+    assert_eq!(request_info(&mut rig) & TRACKING_FLAGS, TRACKING_FLAGS);
+    // A waiting connection that says hello after the tracker is ready is refused.
+    rig.say(18, r#"{"type":"hello","version":1,"name":"second"}"#);
+    let closed = closed_with_reasons(&mut rig);
+    assert_eq!(closed.len(), 1, "{closed:?}");
+    assert_eq!(closed[0].0, 18);
+    assert!(closed[0].1.contains("another tracker (test-tracker)"));
+    chat_for(&mut rig, Duration::from_millis(2000));
+    let closed: Vec<ConnId> = closed_with_reasons(&mut rig).into_iter().map(|c| c.0).collect();
+    assert_eq!(closed, [16, 17]);
+    assert_eq!(rig.cam.tracking().stats().session.no_hello, 7);
+}
+
 #[test]
 fn point_is_sent_answered_and_reported() {
     let mut rig = Rig::ready();

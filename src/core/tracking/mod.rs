@@ -430,7 +430,7 @@ impl Tracking {
         }
         if self
             .sessions
-            .drop_if_silent(now, self.config.tracker_silence)
+            .handle_timeout(now, self.config.tracker_silence)
         {
             self.tracker_gone(now, "Tracker silent: tracking stopped", link);
         }
@@ -443,7 +443,7 @@ impl Tracking {
     pub fn poll_timeout(&self) -> Option<Instant> {
         [
             self.pending.as_ref().map(|p| p.deadline),
-            self.sessions.silent_at(self.config.tracker_silence),
+            self.sessions.next_timeout(self.config.tracker_silence),
             self.follow.resend_at(),
         ]
         .into_iter()
