@@ -7,16 +7,21 @@
 //! * [`mavlink_inbound`]: raw MAVLink bytes → frame splitter → [`Inbound`] → a [`Bridge`] talking
 //!   to the A8 mini simulator, on virtual time ([`SimWorld`], with its spin guard).
 //! * [`state_file`]: the state-file start-up rules ([`persist::plan_start`]) on any file content.
+//! * [`tracker_lines`]: lines from a hostile process on the tracker API → a [`Bridge`] with a
+//!   ground station asking it to track, on virtual time; what reaches the camera and the ground
+//!   stays within the stated budgets.
 #![allow(clippy::disallowed_methods)] // one real Instant per run as the origin of virtual time
 
 use std::time::{Duration, Instant};
 
-use mavlink::dialects::common::MavMessage;
+use mavlink::dialects::common::{MavCmd, MavMessage};
 use mavlink::Message as _;
-use siyi_protocol::{FrameDecoder, Reply, Request};
+use siyi_protocol::{CmdId, FrameDecoder, Reply, Request};
 
 use crate::core::camera::persist::{self, FileRole, FoundFile};
 use crate::core::camera::Inbound;
+use crate::core::tracking::api::MAX_LINE_BYTES;
+use crate::core::tracking::ConnId;
 use crate::io::mavlink::FrameSplitter;
 use crate::sim::SimConfig;
 use crate::testing::SimWorld;
@@ -218,4 +223,81 @@ pub fn state_file(data: &[u8]) {
         bytes: data,
     }];
     check(&alone, high);
+}
+
+/// The tracker connection a [`tracker_lines`] run speaks on.
+const HOSTILE_CONN: ConnId = 7;
+/// Most lines of one [`tracker_lines`] input that are fed (a line each virtual millisecond).
+const MAX_FUZZ_LINES: usize = 4000;
+
+/// The input's lines (split at `\n`, UTF-8 lossily, a line over the API's limit discarded as the
+/// socket does) from tracker connection 7, one per virtual millisecond; after the first line a
+/// ground station asks to track a point, so a hello in the input makes the lines that follow
+/// steer the gimbal.
+///
+/// # Panics
+/// When the bridge sends the camera more gimbal-speed commands than the follow controller's
+/// period allows, or the ground more tracking status or STATUSTEXT than their budgets.
+pub fn tracker_lines(data: &[u8]) {
+    let _ = tracker_session(data);
+}
+
+/// What a [`tracker_lines`] run sent (to check that a corpus reaches the follow controller).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrackerSummary {
+    /// SIYI gimbal-speed commands (0x07) to the camera.
+    pub gimbal_commands: usize,
+    /// CAMERA_TRACKING_IMAGE_STATUS to the ground.
+    pub tracking_statuses: usize,
+    /// STATUSTEXT to the ground.
+    pub texts: usize,
+}
+
+/// [`tracker_lines`], returning what was sent.
+pub fn tracker_session(data: &[u8]) -> TrackerSummary {
+    let mut w = SimWorld::new(SimConfig::instant_boot(), Instant::now());
+    w.utc0_us = UTC_US;
+    w.run(Duration::from_secs(2));
+    w.take();
+    let rotations_before = w.sent_to_camera(CmdId::GIMBAL_ROTATION);
+    let start = w.now;
+    w.bridge.handle_tracker_opened(w.now, HOSTILE_CONN);
+    for (i, line) in data.split(|&b| b == b'\n').take(MAX_FUZZ_LINES).enumerate() {
+        let text = String::from_utf8_lossy(line);
+        let line = (line.len() <= MAX_LINE_BYTES).then_some(text.as_ref());
+        w.bridge.handle_tracker_line(w.now, HOSTILE_CONN, line);
+        w.exchange();
+        if i == 0 {
+            w.command(
+                MavCmd::MAV_CMD_CAMERA_TRACK_POINT,
+                [0.5, 0.5, 0.05, 0., 0., 0., 0.],
+            );
+        }
+        w.run(Duration::from_millis(1));
+    }
+    w.run(Duration::from_secs(1));
+    let elapsed_ms = w.now.saturating_duration_since(start).as_millis() as usize;
+    let rotations = w.sent_to_camera(CmdId::GIMBAL_ROTATION) - rotations_before;
+    // 20 Hz, plus the stop at the end and a retry or two of the link.
+    assert!(
+        rotations <= elapsed_ms / 50 + 4,
+        "{rotations} gimbal commands in {elapsed_ms} ms"
+    );
+    let out = w.take();
+    let count = |f: fn(&MavMessage) -> bool| out.iter().filter(|m| f(m)).count();
+    let status = count(|m| matches!(m, MavMessage::CAMERA_TRACKING_IMAGE_STATUS(_)));
+    assert!(
+        status <= elapsed_ms / 100 + 4,
+        "{status} tracking statuses in {elapsed_ms} ms"
+    );
+    let texts = count(|m| matches!(m, MavMessage::STATUSTEXT(_)));
+    assert!(
+        texts <= elapsed_ms / 1000 + 8,
+        "{texts} STATUSTEXT in {elapsed_ms} ms"
+    );
+    TrackerSummary {
+        gimbal_commands: rotations,
+        tracking_statuses: status,
+        texts,
+    }
 }
