@@ -24,8 +24,6 @@ use siyi_bridge::fuzzing;
 const MUTATIONS: usize = 200;
 /// Fewer for the MAVLink path: each run simulates 2 s + 100 ms per frame + 5 s of bridge time.
 const MAVLINK_MUTATIONS: usize = 100;
-/// Fewer for the tracker lines: each run simulates 3 s + 1 ms per line of bridge time.
-const TRACKER_MUTATIONS: usize = 40;
 const SEED: u64 = 0x5151_F022;
 
 type Entry = fn(&[u8]);
@@ -154,7 +152,7 @@ fn state_file_corpus_and_mutations() {
 
 #[test]
 fn tracker_lines_corpus_and_mutations() {
-    run_target("tracker_lines", fuzzing::tracker_lines, TRACKER_MUTATIONS);
+    run_target("tracker_lines", fuzzing::tracker_lines, MUTATIONS);
 }
 
 #[test]
@@ -163,6 +161,10 @@ fn the_tracker_corpus_reaches_the_follow_controller() {
     let s = fuzzing::tracker_session(&good);
     assert!(s.gimbal_commands >= 2, "{s:?}: the gimbal followed");
     assert!(s.tracking_statuses >= 2, "{s:?}: active, then idle");
+    assert!(
+        s.availability >= 1 && s.texts >= 1,
+        "{s:?}: the tracker was announced"
+    );
     let v2 = fs::read(corpus_dir("tracker_lines").join("wrong-version")).expect("corpus");
     assert_eq!(fuzzing::tracker_session(&v2).gimbal_commands, 0);
 }
