@@ -156,6 +156,25 @@ fn media_listing_corpus_and_mutations() {
 }
 
 #[test]
+fn tracker_lines_corpus_and_mutations() {
+    run_target("tracker_lines", fuzzing::tracker_lines, MUTATIONS);
+}
+
+#[test]
+fn the_tracker_corpus_reaches_the_follow_controller() {
+    let good = fs::read(corpus_dir("tracker_lines").join("good-session")).expect("corpus");
+    let s = fuzzing::tracker_session(&good);
+    assert!(s.gimbal_commands >= 2, "{s:?}: the gimbal followed");
+    assert!(s.tracking_statuses >= 2, "{s:?}: active, then idle");
+    assert!(
+        s.availability >= 1 && s.texts >= 1,
+        "{s:?}: the tracker was announced"
+    );
+    let v2 = fs::read(corpus_dir("tracker_lines").join("wrong-version")).expect("corpus");
+    assert_eq!(fuzzing::tracker_session(&v2).gimbal_commands, 0);
+}
+
+#[test]
 fn the_mavlink_corpus_reaches_the_camera() {
     let photo = fs::read(corpus_dir("mavlink_inbound").join("photo")).expect("corpus");
     let s = fuzzing::mavlink_session(&photo);
@@ -371,6 +390,70 @@ fn regenerate_corpus() {
         "state_file",
         "old-format",
         br#"{"version":0,"image_count":9}"#,
+    );
+    tracker_corpus();
+}
+
+/// Tracker API sessions: a well-behaved tracker, and the hostile lines of the trust issue.
+fn tracker_corpus() {
+    let hello = r#"{"type":"hello","version":1,"name":"fuzz"}"#;
+    let active = |x: f32| {
+        format!(r#"{{"type":"status","state":"active","point":{{"x":{x},"y":0.4,"radius":0.05}}}}"#)
+    };
+    let mut good = vec![
+        hello.to_owned(),
+        r#"{"type":"answer","id":1,"accepted":true}"#.to_owned(),
+    ];
+    good.extend((0..40).map(|i| active(0.2 + i as f32 * 0.015)));
+    good.push(r#"{"type":"status","state":"lost"}"#.to_owned());
+    good.push(r#"{"type":"status","state":"idle"}"#.to_owned());
+    write_corpus("tracker_lines", "good-session", good.join("\n").as_bytes());
+    let mut flood = vec![
+        hello.to_owned(),
+        r#"{"type":"answer","id":1,"accepted":true}"#.to_owned(),
+    ];
+    flood.extend((0..600).map(|i| match i % 3 {
+        0 => active((i % 97) as f32 / 97.0),
+        1 => format!(
+            r#"{{"type":"status","state":"error","reason":"{}"}}"#,
+            "é".repeat(100)
+        ),
+        _ => r#"{"type":"status","state":"idle"}"#.to_owned(),
+    }));
+    write_corpus(
+        "tracker_lines",
+        "flips-and-long-reasons",
+        flood.join("\n").as_bytes(),
+    );
+    let multibyte = [
+        format!(r#"{{"type":"{}"}}"#, "é".repeat(60)),
+        format!(
+            r#"{{"type":"hello","version":1,"name":"{}"}}"#,
+            "€".repeat(1300)
+        ),
+        format!(r#"{{"{}":1}}"#, "日本".repeat(50)),
+        "５５".repeat(100),
+    ];
+    write_corpus(
+        "tracker_lines",
+        "multibyte",
+        multibyte.join("\n").as_bytes(),
+    );
+    let odd = [
+        hello.to_owned(),
+        r#"{"type":"hello","version":1,"name":"again"}"#.to_owned(),
+        r#"{"type":"answer","id":4294967295,"accepted":false,"reason":"x"}"#.to_owned(),
+        r#"{"type":"status","state":"active","rectangle":{"top_left_x":1e400,"top_left_y":0,"bottom_right_x":-1,"bottom_right_y":"NaN"}}"#.to_owned(),
+        r#"{"type":"status","state":"active"}"#.to_owned(),
+        "x".repeat(5000),
+        String::new(),
+        "\u{0}\u{1b}[2J".to_owned(),
+    ];
+    write_corpus("tracker_lines", "odd-lines", odd.join("\n").as_bytes());
+    write_corpus(
+        "tracker_lines",
+        "wrong-version",
+        br#"{"type":"hello","version":2,"name":"v2"}"#,
     );
 }
 
