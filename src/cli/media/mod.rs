@@ -248,10 +248,13 @@ async fn list(client: &MediaClient, kind: MediaKind, state: &PersistedState) -> 
             .buffered(HEAD_CONCURRENCY)
             .collect()
             .await;
-    println!(
+    outln!(
         "{:>7}  {:<28} {:>10}  {:<20}  geotag (lat,lon,alt)",
-        "index", "name", "size", "time (UTC)"
-    );
+        "index",
+        "name",
+        "size",
+        "time (UTC)"
+    )?;
     let mut failed = 0;
     for (file, meta) in listing.files.iter().zip(&metas) {
         let record = by_file.get(file).copied();
@@ -270,12 +273,12 @@ async fn list(client: &MediaClient, kind: MediaKind, state: &PersistedState) -> 
             .or_else(|| modified.map(format_time_s))
             .unwrap_or_else(|| "-".to_owned());
         let geo = record.map_or("-".to_owned(), |r| position_text(r, file));
-        println!(
+        outln!(
             "{index:>7}  {:<28} {size:>10}  {time:<20}  {geo}",
             file.name()
-        );
+        )?;
     }
-    println!(
+    outln!(
         "{} {}s{}{}",
         listing.files.len(),
         kind.noun(),
@@ -289,7 +292,7 @@ async fn list(client: &MediaClient, kind: MediaKind, state: &PersistedState) -> 
         } else {
             String::new()
         }
-    );
+    )?;
     if let Some(e) = listing.exceeded {
         anyhow::bail!("{e}");
     }

@@ -21,6 +21,15 @@ use crate::core::media::listing::local_names;
 use crate::io::driver::clock_now;
 use crate::io::media::{DownloadError, DownloadOutcome, MediaClient};
 
+/// A line of the pull's report on stdout ([`outln!`]). A reader that has gone (`media pull DIR |
+/// head -1`) does not stop the pull: the files and the geotags are its work, the lines only say
+/// how it went, and the exit status still does once the reader is gone.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = outln!($($arg)*);
+    }};
+}
+
 /// A time as microseconds since the Unix epoch (0 before it).
 pub(super) fn utc_us_of(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
@@ -147,7 +156,7 @@ pub(super) async fn pull(
                 bar.finish_and_clear();
             }
             tally.failed += 1;
-            println!("{name}: FAILED: stopped at the --deadline-s (NAME.part is kept)");
+            say!("{name}: FAILED: stopped at the --deadline-s (NAME.part is kept)");
             stopped = Some("the --deadline-s passed".to_owned());
             continue;
         };
@@ -172,11 +181,11 @@ pub(super) async fn pull(
                         format!("resumed from {from_bytes} bytes")
                     }
                 };
-                println!("{name}: {how}, {} bytes", d.size_bytes);
+                say!("{name}: {how}, {} bytes", d.size_bytes);
             }
             Err(e) => {
                 tally.failed += 1;
-                println!("{name}: FAILED: {e}");
+                say!("{name}: FAILED: {e}");
                 if e.is_disk_full() {
                     stopped = Some(format!("the disk of {} is full", dir.display()));
                 } else if e.is_transient() {
@@ -209,7 +218,7 @@ pub(super) async fn pull(
     } else {
         0.0
     };
-    println!(
+    say!(
         "{} {}s: {} downloaded, {} skipped (complete), {} resumed, {} failed, {} refused names, \
          {} unmatched, {} not selected; {} bytes in {elapsed_s:.2} s ({mb_per_s:.1} MB/s)",
         selected.len(),
@@ -267,7 +276,7 @@ fn write_geotags(
     }
     write_atomic(&dir.join("geo.txt"), geo_txt(&tags).as_bytes())?;
     write_atomic(&dir.join("geotags.csv"), geotags_csv(&tags).as_bytes())?;
-    println!(
+    say!(
         "geotags: {} photos in {} and {}",
         tags.len(),
         dir.join("geo.txt").display(),
@@ -284,9 +293,9 @@ fn write_geotags(
         })
         .collect();
     if !unmatched.is_empty() {
-        println!("photos without a geotag ({}):", unmatched.len());
+        say!("photos without a geotag ({}):", unmatched.len());
         for u in &unmatched {
-            println!("  {u}");
+            say!("  {u}");
         }
     }
     let other = matching.unmatched.len() - unmatched.len();
