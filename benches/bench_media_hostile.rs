@@ -14,7 +14,7 @@
 
 mod common;
 
-use std::io::{Read as _, Write as _};
+use std::io::{Read as _, Seek as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -177,11 +177,14 @@ struct Watched {
 }
 
 /// Runs `cmd` for at most `limit`, sampling its peak RSS every 100 ms; kills it at the limit.
+/// Its output goes to files (a pipe nobody reads would stop it once full).
 fn watch(mut cmd: Command, limit: Duration) -> anyhow::Result<Watched> {
+    let out = tempfile::tempfile()?;
+    let err = tempfile::tempfile()?;
     let start = Instant::now();
     let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(out.try_clone()?)
+        .stderr(err.try_clone()?)
         .env("RUST_LOG", "warn")
         .spawn()?;
     let pid = child.id();
@@ -199,14 +202,14 @@ fn watch(mut cmd: Command, limit: Duration) -> anyhow::Result<Watched> {
     };
     let seconds = start.elapsed().as_secs_f64();
     let _ = child.0.kill();
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    if let Some(mut o) = child.0.stdout.take() {
-        let _ = o.read_to_string(&mut stdout);
-    }
-    if let Some(mut e) = child.0.stderr.take() {
-        let _ = e.read_to_string(&mut stderr);
-    }
+    let _ = child.0.wait();
+    let read = |mut f: std::fs::File| {
+        let mut text = String::new();
+        let _ = f.seek(std::io::SeekFrom::Start(0));
+        let _ = f.read_to_string(&mut text);
+        text
+    };
+    let (stdout, stderr) = (read(out), read(err));
     Ok(Watched {
         seconds,
         exited,
@@ -226,7 +229,7 @@ fn media(bin: &Path, server: &Server, state: &Path, args: &[&str]) -> Command {
     c
 }
 
-/// The lines of `text` that say something went wrong or stopped, joined.
+/// The last lines of `text` that say something went wrong or stopped, joined.
 fn said(text: &str) -> String {
     let lines: Vec<&str> = text
         .lines()
@@ -236,16 +239,22 @@ fn said(text: &str) -> String {
                 .any(|w| l.contains(w))
         })
         .collect();
-    lines.join(" | ")
+    // The last few: a pull's summary and its stop.
+    lines[lines.len().saturating_sub(4)..].join(" | ")
 }
 
 fn print(what: &str, w: &Watched, server: &Server) {
+    // A process that ends within its first sample shows the RSS of the fork before exec.
+    let rss = if w.peak_rss_kib > 1024 {
+        format!("peak RSS {} KiB", w.peak_rss_kib)
+    } else {
+        "ended before an RSS sample".to_owned()
+    };
     println!(
-        "{what}: {} after {:.1} s, peak RSS {} KiB, {} requests, {} body bytes sent",
+        "{what}: {} after {:.1} s, {rss}, {} requests, {} body bytes sent",
         w.exited
             .map_or("killed at the limit".to_owned(), |c| format!("exit {c}")),
         w.seconds,
-        w.peak_rss_kib,
         server.requests(),
         server.body_bytes.load(Ordering::Relaxed)
     );
