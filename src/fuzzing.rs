@@ -7,6 +7,8 @@
 //! * [`mavlink_inbound`]: raw MAVLink bytes → frame splitter → [`Inbound`] → a [`Bridge`] talking
 //!   to the A8 mini simulator, on virtual time ([`SimWorld`], with its spin guard).
 //! * [`state_file`]: the state-file start-up rules ([`persist::plan_start`]) on any file content.
+//! * [`ftp_payloads`], [`param_ext_values`] (in `mavlink_trust`): FTP requests from several
+//!   senders, and PARAM_EXT messages, straight into the core (the trust rules of issue 19).
 #![allow(clippy::disallowed_methods)] // one real Instant per run as the origin of virtual time
 
 use std::time::{Duration, Instant};
@@ -20,6 +22,9 @@ use crate::core::camera::Inbound;
 use crate::io::mavlink::FrameSplitter;
 use crate::sim::SimConfig;
 use crate::testing::SimWorld;
+
+mod mavlink_trust;
+pub use mavlink_trust::{ftp_payloads, param_ext_values};
 
 /// The SIYI decoder: the input (after its first byte, which picks a chunk size of 1–256 bytes)
 /// is pushed in chunks; every frame's payload is decoded as a reply and as a request.

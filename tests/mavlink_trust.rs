@@ -16,8 +16,7 @@ use rand::{Rng as _, SeedableRng as _};
 use siyi_bridge::core::camera::{PeerId, Target, Transmit};
 use siyi_bridge::core::mavlink::ftp::payload::{opcode, NakCode, Payload};
 use siyi_bridge::core::mavlink::ftp::{
-    BYTES_OUT_PER_BYTE_IN, FTP_RATE, MAX_SESSIONS, MAX_SESSIONS_PER_PEER,
-    SESSION_EVICTABLE_AFTER,
+    BYTES_OUT_PER_BYTE_IN, FTP_RATE, MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_EVICTABLE_AFTER,
 };
 use siyi_bridge::core::mavlink::wire;
 use siyi_bridge::core::mavlink::{
@@ -75,7 +74,14 @@ fn is_nak(a: &Payload, code: NakCode) -> bool {
 }
 
 fn open_req(seq: u16) -> Payload {
-    Payload::request(seq, 0, opcode::OPEN_FILE_RO, PATH.len() as u8, 0, PATH.as_bytes())
+    Payload::request(
+        seq,
+        0,
+        opcode::OPEN_FILE_RO,
+        PATH.len() as u8,
+        0,
+        PATH.as_bytes(),
+    )
 }
 
 fn read_req(seq: u16) -> Payload {
@@ -118,10 +124,17 @@ fn another_senders_session_cannot_be_read_burst_or_closed() {
     assert!(opens(&mut r, GCS_LINK, GCS, 0));
     let mut seq = 10;
     for (link, who) in intruders {
-        for op in [opcode::READ_FILE, opcode::BURST_READ_FILE, opcode::TERMINATE_SESSION] {
+        for op in [
+            opcode::READ_FILE,
+            opcode::BURST_READ_FILE,
+            opcode::TERMINATE_SESSION,
+        ] {
             let q = Payload::request(seq, 0, op, 100, 0, &[]);
             let a = one(replies(&mut r, link, who, &q));
-            assert!(is_nak(&a, NakCode::InvalidSession), "{who:?} on {link}: {a:?}");
+            assert!(
+                is_nak(&a, NakCode::InvalidSession),
+                "{who:?} on {link}: {a:?}"
+            );
             seq += 2;
         }
     }
@@ -154,7 +167,10 @@ fn one_system_with_many_component_ids_cannot_take_every_slot() {
             seq += 1;
         }
         for c in &comps[MAX_SESSIONS_PER_PEER..] {
-            assert!(!opens(&mut r, link, *c, seq), "{c:?}: the link's share is used");
+            assert!(
+                !opens(&mut r, link, *c, seq),
+                "{c:?}: the link's share is used"
+            );
             seq += 1;
         }
     }
@@ -191,7 +207,10 @@ fn a_full_table_frees_the_least_recently_used_idle_session() {
     assert!(opens(&mut r, late_link, late, 4));
     assert_eq!(r.cam.ftp().stats().sessions_evicted, 1);
     let (l1, s1) = senders[1];
-    assert!(!reads(&mut r, l1, s1, 6), "the least recently used was freed");
+    assert!(
+        !reads(&mut r, l1, s1, 6),
+        "the least recently used was freed"
+    );
     for who in [0, 2, 3] {
         let (link, s) = senders[who];
         assert!(reads(&mut r, link, s, 8), "sender {who} keeps its session");
@@ -209,9 +228,15 @@ fn a_source_that_never_heartbeats_draws_at_most_3_bytes_per_byte_and_no_burst() 
     let q = Payload::request(2, 0, opcode::BURST_READ_FILE, 239, 0, &[]);
     let (back, bytes_in, bytes_out) = ftp(&mut r, link, spoofer, &q);
     assert!(is_nak(&one(back), NakCode::Fail));
-    assert!(bytes_out <= BYTES_OUT_PER_BYTE_IN * bytes_in, "{bytes_out} for {bytes_in}");
+    assert!(
+        bytes_out <= BYTES_OUT_PER_BYTE_IN * bytes_in,
+        "{bytes_out} for {bytes_in}"
+    );
     let q = Payload::request(4, 0, opcode::READ_FILE, 239, 0, &[]);
-    assert!(is_nak(&one(replies(&mut r, link, spoofer, &q)), NakCode::Fail));
+    assert!(is_nak(
+        &one(replies(&mut r, link, spoofer, &q)),
+        NakCode::Fail
+    ));
     // Seeded garbage and well-formed requests: per request and in total ≤ 3 B out per B in.
     let mut rng = rand::rngs::SmallRng::seed_from_u64(0x5eed_0019);
     let (mut total_in, mut total_out) = (0usize, 0usize);
@@ -226,7 +251,10 @@ fn a_source_that_never_heartbeats_draws_at_most_3_bytes_per_byte_and_no_burst() 
         }
         let (back, b_in, b_out) = ftp(&mut r, link, spoofer, &Payload::decode(&raw));
         assert!(back.len() <= 1, "{i}: {} replies", back.len());
-        assert!(b_out <= BYTES_OUT_PER_BYTE_IN * b_in, "{i}: {b_out} for {b_in}");
+        assert!(
+            b_out <= BYTES_OUT_PER_BYTE_IN * b_in,
+            "{i}: {b_out} for {b_in}"
+        );
         (total_in, total_out) = (total_in + b_in, total_out + b_out);
         if i % 100 == 0 {
             r.advance(Duration::from_millis(100));
@@ -244,7 +272,10 @@ fn a_source_that_never_heartbeats_draws_at_most_3_bytes_per_byte_and_no_burst() 
     r.advance(Duration::from_secs(10));
     assert!(opens(&mut r, link, spoofer, 9004));
     let q = Payload::request(9006, 0, opcode::BURST_READ_FILE, 239, 0, &[]);
-    assert!(is_nak(&one(replies(&mut r, link, spoofer, &q)), NakCode::Fail));
+    assert!(is_nak(
+        &one(replies(&mut r, link, spoofer, &q)),
+        NakCode::Fail
+    ));
 }
 
 #[test]
@@ -322,7 +353,9 @@ fn a_wrong_typed_param_ext_set_answers_its_sender_only_and_not_2360_times() {
     for (to, text) in &texts {
         assert_eq!(*to, Target::Peer(GCS_LINK), "{text:?} went to {to:?}");
     }
-    assert!(texts.iter().any(|(_, t)| t.contains("STREAM_BITRATE is a UINT32")));
+    assert!(texts
+        .iter()
+        .any(|(_, t)| t.contains("STREAM_BITRATE is a UINT32")));
     // The same text at most once a second: ≤ 11 texts of ≤ 4 chunks in these 10 s.
     assert!(
         texts.len() <= (secs + 1) * STATUSTEXT_MAX_CHUNKS,
