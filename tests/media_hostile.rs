@@ -604,3 +604,32 @@ fn a_listing_over_the_limits_is_reported_in_words() {
     );
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn the_deadline_bounds_the_listing_too() {
+    // Every API answer comes 3 s late (inside the client's 5 s): a listing of many pages would
+    // take hours; --deadline-s 0.5 ends it.
+    let (cam, _) = serve(
+        "127.0.0.1",
+        Arc::new(|req: &Req, s: &mut TcpStream| {
+            std::thread::sleep(Duration::from_secs(3)); // the hostile camera's pace
+            let _ = api(req, s, 100_000);
+            Ok(())
+        }),
+    );
+    let root = temp_dir("slowlist");
+    let out = root.join("out");
+    let p = media(
+        cam,
+        &root,
+        &[],
+        &["pull", out.to_str().unwrap(), "--deadline-s", "0.5"],
+    );
+    assert!(!p.status.success());
+    let t = text(&p);
+    assert!(
+        t.contains("pull stopped: the --deadline-s passed while listing"),
+        "{t}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -9,7 +9,7 @@ use std::io::IsTerminal as _;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context as _};
+use anyhow::{anyhow, bail, Context as _};
 
 use super::fetch::{head, retry, walk};
 use crate::core::camera::geotag::{
@@ -63,7 +63,14 @@ pub(super) async fn pull(
     deadline: Option<tokio::time::Instant>,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let listing = walk(client, kind).await?;
+    // The deadline bounds the listing too (2 000 pages each answered just within the API's
+    // 5 s would take hours).
+    let listing = match deadline {
+        Some(d) => tokio::time::timeout_at(d, walk(client, kind))
+            .await
+            .map_err(|_| anyhow!("pull stopped: the --deadline-s passed while listing"))??,
+        None => walk(client, kind).await?,
+    };
     let (by_file, _) = records_by_file(state);
     let names = local_names(&listing.files);
     let mut selected = Vec::new();
