@@ -121,6 +121,8 @@ pub struct SimWorld {
     pub tracker: Option<TrackerModel>,
     /// Every MAVLink message the bridge sent, in order (tests drain it).
     pub out: Vec<Transmit>,
+    /// (component id, sequence number) of every MAVLink message the bridge sent, in order.
+    pub sequences: Vec<(u8, u8)>,
     /// Every event the bridge reported, in order (tests drain it).
     pub events: Vec<BridgeEvent>,
     /// The command id of every frame the bridge sent the camera, in order (lost ones too).
@@ -164,6 +166,7 @@ impl SimWorld {
             loss: 0.0,
             tracker: None,
             out: Vec::new(),
+            sequences: Vec::new(),
             events: Vec::new(),
             to_camera: Vec::new(),
             wakeups: 0,
@@ -204,8 +207,10 @@ impl SimWorld {
                 }
             }
             moved |= self.exchange_tracker();
-            self.out
-                .extend(std::iter::from_fn(|| self.bridge.poll_mavlink()));
+            while let Some((t, seq)) = self.bridge.poll_mavlink_numbered() {
+                self.sequences.push((t.component_id, seq));
+                self.out.push(t);
+            }
             self.events
                 .extend(std::iter::from_fn(|| self.bridge.poll_event()));
             if !moved {

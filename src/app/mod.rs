@@ -383,7 +383,6 @@ async fn drive_loop(
     mut media_port: MediaPort,
 ) -> anyhow::Result<()> {
     let mut tracker_rx = tracker_port.rx.take();
-    let mut seq: u8 = 0;
     let mut siyi_errors = 0u64;
     bridge.handle_timeout(driver::clock_now(), utc_us());
     loop {
@@ -407,12 +406,11 @@ async fn drive_loop(
                 }
             }
         }
-        while let Some(t) = bridge.poll_mavlink() {
+        while let Some((t, seq)) = bridge.poll_mavlink_numbered() {
             let mut bytes = mavio::encode(&t, seq);
             if let Some(s) = &signer {
                 bytes = s.sign(&bytes);
             }
-            seq = seq.wrapping_add(1);
             // No receiver yet (all endpoints failed) is not an error.
             let _ = out_tx.send(OutFrame {
                 target: t.target,

@@ -67,6 +67,8 @@ pub struct Bridge<L> {
     start: Instant,
     /// Next "camera silent" warning, and the gap after it.
     silent_warn: (Instant, Duration),
+    /// Each component's MAVLink sequence numbers.
+    sequences: crate::core::mavlink::outbound::Sequences,
 }
 
 impl<L: SiyiSide> Bridge<L> {
@@ -79,6 +81,7 @@ impl<L: SiyiSide> Bridge<L> {
             events: Default::default(),
             start: now,
             silent_warn: (now + CAMERA_SILENT_WARN_AFTER, CAMERA_SILENT_WARN_AFTER),
+            sequences: Default::default(),
         }
     }
 
@@ -233,13 +236,22 @@ impl<L: SiyiSide> Bridge<L> {
         )
     }
 
-    /// Next MAVLink message to send.
+    /// Next MAVLink message to send (its sequence number is used up: see
+    /// [`Bridge::poll_mavlink_numbered`]).
     pub fn poll_mavlink(&mut self) -> Option<Transmit> {
-        self.camera.poll_transmit().or_else(|| {
+        self.poll_mavlink_numbered().map(|(t, _)| t)
+    }
+
+    /// Next MAVLink message to send, with its sequence number: each component numbers its own
+    /// frames (receivers count a gap in one component's numbers as loss).
+    pub fn poll_mavlink_numbered(&mut self) -> Option<(Transmit, u8)> {
+        let t = self.camera.poll_transmit().or_else(|| {
             self.gimbal
                 .as_mut()
                 .and_then(GimbalComponent::poll_transmit)
-        })
+        })?;
+        let seq = self.sequences.next(t.component_id);
+        Some((t, seq))
     }
 
     /// Next datagram for the camera.

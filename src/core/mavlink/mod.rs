@@ -12,6 +12,7 @@
 //! builds what every component sends (HEARTBEAT, STATUSTEXT chunks, a command's answer).
 //! [`wire`] is the MAVLink wire codec (frame splitter with resync, the encoder including the
 //! hand-built COMMAND_ACK for unknown command numbers); the sockets and signing stay in `io`.
+//! [`outbound`] numbers what leaves: each component its own sequence.
 //! [`ftp`] is a read-only MAVLink FTP server a component can host (the camera serves its
 //! definition file with it).
 //!
@@ -23,6 +24,7 @@ pub mod ftp;
 pub mod host;
 pub mod inbound;
 pub mod messages;
+pub mod outbound;
 pub mod wire;
 
 pub use address::{Outgoing, PeerId, Requester, Target, Transmit};
