@@ -10,6 +10,8 @@
 //! * [`tracker_lines`]: lines from a hostile process on the tracker API → the tracking service
 //!   with a ground station asking it to track, on virtual time; what it asks of the camera and
 //!   the ground stays within the stated budgets.
+//! * [`ftp_payloads`], [`param_ext_values`] (in `mavlink_trust`): FTP requests from several
+//!   senders, and PARAM_EXT messages, straight into the core (the trust rules of issue 19).
 #![allow(clippy::disallowed_methods)] // one real Instant per run as the origin of virtual time
 
 use std::time::{Duration, Instant};
@@ -29,6 +31,9 @@ use crate::core::tracking::{ConnId, Fov, Tracking, TrackingConfig, TrackingEvent
 use crate::io::mavlink::FrameSplitter;
 use crate::sim::SimConfig;
 use crate::testing::{SimWorld, SpinGuard};
+
+mod mavlink_trust;
+pub use mavlink_trust::{ftp_payloads, param_ext_values};
 
 /// The SIYI decoder: the input (after its first byte, which picks a chunk size of 1–256 bytes)
 /// is pushed in chunks; every frame's payload is decoded as a reply and as a request.
