@@ -23,13 +23,14 @@ echo "== cargo test --workspace --doc"
 cargo test --workspace --doc
 
 # ---------------------------------------------------------------------------------------------
-# Interop scripts (third-party MAVLink clients against the running bridge + simulator).
+# Interop scripts (third-party MAVLink clients against the running bridge + simulator; the last
+# one through a real PX4 SITL from ../shared/px4-sitl, skipped with a note where it is absent).
 # The list is fixed on purpose: add a script here when it is ready, e.g.
 #   INTEROP_SCRIPTS=(scripts/interop-pymavlink.sh scripts/interop-mavsdk.sh)
 # They run one after the other; a missing or failing script fails the run.
 # ---------------------------------------------------------------------------------------------
 INTEROP_SCRIPTS=(scripts/interop-siyi-sdk.sh scripts/interop-mavlink.sh scripts/interop-tracking.sh
-    scripts/interop-ftp.sh scripts/interop-params.sh)
+    scripts/interop-ftp.sh scripts/interop-params.sh scripts/interop-px4.sh)
 
 for script in "${INTEROP_SCRIPTS[@]+"${INTEROP_SCRIPTS[@]}"}"; do
   if [[ -f "${script}" ]]; then

@@ -43,7 +43,7 @@ fn camera_and_gimbal_each_number_their_own_frames() {
         w.run(Duration::from_millis(500));
     }
     let mut by_comp: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
-    for &(comp, seq) in &w.sequences {
+    for &(comp, seq, _) in &w.sequences {
         by_comp.entry(comp).or_default().push(seq);
     }
     assert_eq!(by_comp.keys().copied().collect::<Vec<_>>(), vec![100, 154]);
