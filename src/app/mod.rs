@@ -114,6 +114,34 @@ impl Running {
     }
 }
 
+/// Opens the tracker API on `addr`. Taken (another bridge on this machine) with `--simulate`:
+/// a port the OS picks on the same host instead, said in a warning, so a second demo bridge
+/// starts; for a real camera an error at once that says what to do.
+async fn listen_tracker_api(
+    addr: SocketAddr,
+    simulated: bool,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>, tracker::TrackerRx)> {
+    match tracker::listen(addr).await {
+        Ok(opened) => Ok(opened),
+        Err(e) if simulated && e.kind() == std::io::ErrorKind::AddrInUse && addr.port() != 0 => {
+            let any = SocketAddr::new(addr.ip(), 0);
+            let opened = tracker::listen(any).await.with_context(|| {
+                format!("--tracker-api {addr} is in use and {any} cannot listen either")
+            })?;
+            tracing::warn!(
+                "--tracker-api {addr} is in use (another siyi-bridge on this machine?): this \
+                 simulated bridge's tracker API listens on {} instead",
+                opened.0
+            );
+            Ok(opened)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!(
+            "--tracker-api {addr}: cannot listen (another siyi-bridge on this machine? give \
+             --tracker-api 127.0.0.1:0 for any free port, another port, or off)"
+        ))),
+    }
+}
+
 /// Starts the bridge (and the simulator with `--simulate`) on the current tokio runtime.
 /// Errors name the flag or address that failed.
 pub async fn spawn(config: Config) -> anyhow::Result<Running> {
@@ -212,9 +240,8 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             None
         }
         Some(addr) => {
-            let (local, task, rx) = tracker::listen(addr).await.with_context(|| {
-                format!("--tracker-api {addr}: cannot listen (use another port, or off)")
-            })?;
+            let simulated = matches!(config.camera, CameraSource::Simulate);
+            let (local, task, rx) = listen_tracker_api(addr, simulated).await?;
             tracing::info!("tracker API listening on tcp {local} (docs/tracker-api.md)");
             tracker_port.rx = Some(rx);
             others.push(task);
