@@ -189,3 +189,36 @@ async fn a_taken_tracker_api_port_is_said_at_once_and_a_simulated_bridge_moves_o
         "{text}"
     );
 }
+
+/// A state directory that cannot be created (issue 21): the error says "create", names the
+/// directory and both flags a user can give (it may be the default, not a flag they passed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_directory_that_cannot_be_created_says_create_and_names_the_flags() {
+    let file = tempfile::NamedTempFile::new().expect("file");
+    let dir = file.path().join("state");
+    let err = tokio::time::timeout(
+        WAIT,
+        app::spawn(Config {
+            camera: siyi_bridge::config::CameraSource::Udp("127.0.0.1:9".parse().expect("addr")),
+            state_dir: Some(dir.clone()),
+            ..Config::simulated(vec![Endpoint::UdpIn("127.0.0.1:0".parse().expect("addr"))])
+        }),
+    )
+    .await
+    .expect("at once")
+    .err()
+    .expect("refused");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains(&format!(
+            "state directory {}: cannot create it",
+            dir.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("--state-dir DIR") && text.contains("--no-state"),
+        "{text}"
+    );
+    assert!(!text.contains("cannot read it"), "{text}");
+}
