@@ -469,7 +469,8 @@ g.drain(1.0)
 for comp, name in [(CAM, "camera 100"), (GIMBAL, "gimbal 154")]:
     lost, total = lost_of(comp)
     print(f"  info  px4: {name}: {total} messages at the ground station, {lost} missing by "
-          f"sequence ({100.0 * lost / max(1, lost + total):.1f} %)")
+          f"sequence ({100.0 * lost / max(1, lost + total):.1f} %; what is addressed to PX4 "
+          f"itself, e.g. the ACKs of its mission commands, is not forwarded)")
 strays = sorted(k for k in g.total if k[0] != SYSID and k[1] in (CAM, GIMBAL))
 check("nothing of ours under another system id (sent before PX4's was learned)", not strays,
       str(strays))
