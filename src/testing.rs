@@ -23,6 +23,7 @@ use siyi_protocol::{CmdId, Frame};
 use crate::core::bridge::{Bridge, BridgeEvent};
 use crate::core::camera::{CameraComponent, CameraConfig, Inbound, PeerId, Transmit};
 use crate::core::link::{LinkConfig, SiyiLink};
+use crate::core::mavlink::outbound::Pace;
 use crate::core::tracking::{ConnId, TrackerOutput};
 use crate::sim::tracker::TrackerModel;
 use crate::sim::{SimCamera, SimConfig};
@@ -121,6 +122,9 @@ pub struct SimWorld {
     pub tracker: Option<TrackerModel>,
     /// Every MAVLink message the bridge sent, in order (tests drain it).
     pub out: Vec<Transmit>,
+    /// (component id, sequence number, virtual time) of every MAVLink message the bridge sent,
+    /// in order.
+    pub sequences: Vec<(u8, u8, Instant)>,
     /// Every event the bridge reported, in order (tests drain it).
     pub events: Vec<BridgeEvent>,
     /// The command id of every frame the bridge sent the camera, in order (lost ones too).
@@ -154,8 +158,12 @@ impl SimWorld {
         seed: u64,
     ) -> Self {
         let camera = CameraComponent::new(camera, now);
+        let mut bridge = Bridge::new(SiyiLink::new(link, now), camera, now);
+        // Unpaced: a test sees every answer at once. The pace (what `run` uses) has its own
+        // tests, tests/mavlink_pace.rs, which set it with `bridge.set_pace`.
+        bridge.set_pace(Pace::UNPACED);
         Self {
-            bridge: Bridge::new(SiyiLink::new(link, now), camera, now),
+            bridge,
             sim: SimCamera::new(sim, now),
             t0: now,
             now,
@@ -164,6 +172,7 @@ impl SimWorld {
             loss: 0.0,
             tracker: None,
             out: Vec::new(),
+            sequences: Vec::new(),
             events: Vec::new(),
             to_camera: Vec::new(),
             wakeups: 0,
@@ -204,8 +213,10 @@ impl SimWorld {
                 }
             }
             moved |= self.exchange_tracker();
-            self.out
-                .extend(std::iter::from_fn(|| self.bridge.poll_mavlink()));
+            while let Some((t, seq)) = self.bridge.poll_mavlink_numbered() {
+                self.sequences.push((t.component_id, seq, self.now));
+                self.out.push(t);
+            }
             self.events
                 .extend(std::iter::from_fn(|| self.bridge.poll_event()));
             if !moved {

@@ -183,3 +183,31 @@ fn a_silent_address_is_named_in_the_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_probe_where_nothing_answers_says_so_and_fails() {
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args([
+            "camera",
+            "probe",
+            "--camera",
+            &addr,
+            "--boot-timeout-ms",
+            "300",
+        ])
+        .args(["--reply-timeout-ms", "100", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!("nothing answered at {addr}")),
+        "{stderr}"
+    );
+    assert!(stdout.contains("no report to send"), "{stdout}");
+    assert!(!stdout.contains("opening an issue"), "{stdout}");
+}

@@ -147,3 +147,78 @@ async fn failed_saves_are_reported_and_refuse_photos_until_saving_works() {
     running.stop().await.expect("clean stop");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A second bridge on the machine (issue 21): the tracker API port is taken. Simulated, the
+/// bridge starts on another port and says so; for a real camera the error comes at once and
+/// says what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_tracker_api_port_is_said_at_once_and_a_simulated_bridge_moves_on() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let udp = || vec![Endpoint::UdpIn("127.0.0.1:0".parse().expect("addr"))];
+    let running = tokio::time::timeout(
+        WAIT,
+        app::spawn(Config {
+            tracker_api: Some(addr),
+            ..Config::simulated(udp())
+        }),
+    )
+    .await
+    .expect("at once")
+    .expect("a simulated bridge starts");
+    let moved = running.tracker_api.expect("a tracker API");
+    assert_eq!(moved.ip(), addr.ip());
+    assert_ne!(moved.port(), addr.port());
+    running.stop().await.expect("stops");
+
+    let real = Config {
+        camera: siyi_bridge::config::CameraSource::Udp("127.0.0.1:9".parse().expect("addr")),
+        tracker_api: Some(addr),
+        ..Config::simulated(udp())
+    };
+    let err = tokio::time::timeout(WAIT, app::spawn(real))
+        .await
+        .expect("at once")
+        .err()
+        .expect("a real-camera bridge refuses the taken port");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains(&format!(
+            "--tracker-api {addr}: cannot listen (another siyi-bridge"
+        )),
+        "{text}"
+    );
+}
+
+/// A state directory that cannot be created (issue 21): the error says "create", names the
+/// directory and both flags a user can give (it may be the default, not a flag they passed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_directory_that_cannot_be_created_says_create_and_names_the_flags() {
+    let file = tempfile::NamedTempFile::new().expect("file");
+    let dir = file.path().join("state");
+    let err = tokio::time::timeout(
+        WAIT,
+        app::spawn(Config {
+            camera: siyi_bridge::config::CameraSource::Udp("127.0.0.1:9".parse().expect("addr")),
+            state_dir: Some(dir.clone()),
+            ..Config::simulated(vec![Endpoint::UdpIn("127.0.0.1:0".parse().expect("addr"))])
+        }),
+    )
+    .await
+    .expect("at once")
+    .err()
+    .expect("refused");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains(&format!(
+            "state directory {}: cannot create it",
+            dir.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("--state-dir DIR") && text.contains("--no-state"),
+        "{text}"
+    );
+    assert!(!text.contains("cannot read it"), "{text}");
+}

@@ -114,6 +114,34 @@ impl Running {
     }
 }
 
+/// Opens the tracker API on `addr`. Taken (another bridge on this machine) with `--simulate`:
+/// a port the OS picks on the same host instead, said in a warning, so a second demo bridge
+/// starts; for a real camera an error at once that says what to do.
+async fn listen_tracker_api(
+    addr: SocketAddr,
+    simulated: bool,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>, tracker::TrackerRx)> {
+    match tracker::listen(addr).await {
+        Ok(opened) => Ok(opened),
+        Err(e) if simulated && e.kind() == std::io::ErrorKind::AddrInUse && addr.port() != 0 => {
+            let any = SocketAddr::new(addr.ip(), 0);
+            let opened = tracker::listen(any).await.with_context(|| {
+                format!("--tracker-api {addr} is in use and {any} cannot listen either")
+            })?;
+            tracing::warn!(
+                "--tracker-api {addr} is in use (another siyi-bridge on this machine?): this \
+                 simulated bridge's tracker API listens on {} instead",
+                opened.0
+            );
+            Ok(opened)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!(
+            "--tracker-api {addr}: cannot listen (another siyi-bridge on this machine? give \
+             --tracker-api 127.0.0.1:0 for any free port, another port, or off)"
+        ))),
+    }
+}
+
 /// Starts the bridge (and the simulator with `--simulate`) on the current tokio runtime.
 /// Errors name the flag or address that failed.
 pub async fn spawn(config: Config) -> anyhow::Result<Running> {
@@ -212,9 +240,8 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             None
         }
         Some(addr) => {
-            let (local, task, rx) = tracker::listen(addr).await.with_context(|| {
-                format!("--tracker-api {addr}: cannot listen (use another port, or off)")
-            })?;
+            let simulated = matches!(config.camera, CameraSource::Simulate);
+            let (local, task, rx) = listen_tracker_api(addr, simulated).await?;
             tracing::info!("tracker API listening on tcp {local} (docs/tracker-api.md)");
             tracker_port.rx = Some(rx);
             others.push(task);
@@ -383,7 +410,6 @@ async fn drive_loop(
     mut media_port: MediaPort,
 ) -> anyhow::Result<()> {
     let mut tracker_rx = tracker_port.rx.take();
-    let mut seq: u8 = 0;
     let mut siyi_errors = 0u64;
     bridge.handle_timeout(driver::clock_now(), utc_us());
     loop {
@@ -407,12 +433,11 @@ async fn drive_loop(
                 }
             }
         }
-        while let Some(t) = bridge.poll_mavlink() {
+        while let Some((t, seq)) = bridge.poll_mavlink_numbered() {
             let mut bytes = mavio::encode(&t, seq);
             if let Some(s) = &signer {
                 bytes = s.sign(&bytes);
             }
-            seq = seq.wrapping_add(1);
             // No receiver yet (all endpoints failed) is not an error.
             let _ = out_tx.send(OutFrame {
                 target: t.target,

@@ -21,8 +21,16 @@ fn utc_s() -> Option<u64> {
 /// Loads the persisted state (see `core::camera::persist` for the rules) and says where the start
 /// index comes from.
 pub(super) fn load_state(dir: &Path) -> anyhow::Result<PersistedState> {
+    // The directory may be the default one (not given by the user): the hint names both flags.
+    let hint = "give --state-dir DIR for another place, or --no-state to keep nothing";
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "state directory {}: cannot create it ({hint})",
+            dir.display()
+        )
+    })?;
     let loaded = state_file::load(dir, utc_s())
-        .with_context(|| format!("--state-dir {}: cannot read it", dir.display()))?;
+        .with_context(|| format!("state directory {}: cannot read it ({hint})", dir.display()))?;
     let plan = loaded.plan;
     if let Some(e) = &loaded.keep_aside_error {
         tracing::error!(

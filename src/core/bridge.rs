@@ -12,6 +12,7 @@ use mavlink::MavHeader;
 use crate::core::camera::{self, CameraComponent, CameraEvent, Inbound, PeerId, Transmit};
 use crate::core::gimbal::{GimbalComponent, GimbalEvent};
 use crate::core::link::{LinkControl, LinkEvent};
+use crate::core::mavlink::outbound::{Pace, Pacer, Sequences};
 use crate::core::tracking::{ConnId, TrackerOutput};
 
 /// The SIYI side as the bridge drives it (implemented by the SIYI link; tests may use a fake).
@@ -67,6 +68,14 @@ pub struct Bridge<L> {
     start: Instant,
     /// Next "camera silent" warning, and the gap after it.
     silent_warn: (Instant, Duration),
+    /// Each component's MAVLink sequence numbers.
+    sequences: Sequences,
+    /// The pace of all MAVLink output ([`Pace::PX4`] unless [`Bridge::set_pace`]).
+    pacer: Pacer,
+    /// A message taken from a component's queue that waits for the pace.
+    held: Option<Transmit>,
+    /// The latest instant any input came with.
+    now: Instant,
 }
 
 impl<L: SiyiSide> Bridge<L> {
@@ -79,7 +88,16 @@ impl<L: SiyiSide> Bridge<L> {
             events: Default::default(),
             start: now,
             silent_warn: (now + CAMERA_SILENT_WARN_AFTER, CAMERA_SILENT_WARN_AFTER),
+            sequences: Sequences::default(),
+            pacer: Pacer::new(Pace::default(), now),
+            held: None,
+            now,
         }
+    }
+
+    /// Paces all MAVLink output at `pace` from now on (the default is [`Pace::PX4`]).
+    pub fn set_pace(&mut self, pace: Pace) {
+        self.pacer = Pacer::new(pace, self.now);
     }
 
     /// Hosts the gimbal component next to the camera: it sees every MAVLink frame and link event.
@@ -150,6 +168,7 @@ impl<L: SiyiSide> Bridge<L> {
         header: MavHeader,
         inbound: &Inbound,
     ) {
+        self.now = self.now.max(now);
         self.camera
             .handle_mavlink(now, utc_us, peer, header, inbound, &mut self.link);
         if let Some(g) = &mut self.gimbal {
@@ -160,18 +179,21 @@ impl<L: SiyiSide> Bridge<L> {
 
     /// A datagram from the camera.
     pub fn handle_siyi(&mut self, now: Instant, bytes: &[u8]) {
+        self.now = self.now.max(now);
         self.link.handle_datagram(now, bytes);
         self.pump(now);
     }
 
     /// A tracker connected on the tracker API.
     pub fn handle_tracker_opened(&mut self, now: Instant, conn: ConnId) {
+        self.now = self.now.max(now);
         self.camera.tracking_mut().tracker_opened(now, conn);
         self.after_tracker(now);
     }
 
     /// A line from a tracker (`None`: a line over the length limit was discarded).
     pub fn handle_tracker_line(&mut self, now: Instant, conn: ConnId, line: Option<&str>) {
+        self.now = self.now.max(now);
         let fov = camera::fov(&self.link);
         (self.camera.tracking_mut()).tracker_line(now, conn, line, fov, &mut self.link);
         self.after_tracker(now);
@@ -179,6 +201,7 @@ impl<L: SiyiSide> Bridge<L> {
 
     /// A tracker connection closed.
     pub fn handle_tracker_closed(&mut self, now: Instant, conn: ConnId) {
+        self.now = self.now.max(now);
         (self.camera.tracking_mut()).tracker_closed(now, conn, &mut self.link);
         self.after_tracker(now);
     }
@@ -195,6 +218,7 @@ impl<L: SiyiSide> Bridge<L> {
 
     /// The answer to web server request `id`.
     pub fn handle_media_reply(&mut self, now: Instant, id: u64, reply: crate::core::media::Reply) {
+        self.now = self.now.max(now);
         self.camera.handle_media_reply(now, id, reply, &self.link);
         self.pump(now);
     }
@@ -206,6 +230,7 @@ impl<L: SiyiSide> Bridge<L> {
 
     /// Timers due at `now` (early calls are harmless).
     pub fn handle_timeout(&mut self, now: Instant, utc_us: u64) {
+        self.now = self.now.max(now);
         self.camera.set_wall_clock(now, utc_us);
         self.link.handle_timeout(now);
         self.pump(now);
@@ -225,6 +250,10 @@ impl<L: SiyiSide> Bridge<L> {
         };
         let warn = self.silent_warn.0;
         let t = t.map_or(warn, |t| t.min(warn));
+        let t = match &self.held {
+            Some(_) => t.min(self.pacer.free_at(self.now)),
+            None => t,
+        };
         Some(
             self.gimbal
                 .as_ref()
@@ -233,13 +262,36 @@ impl<L: SiyiSide> Bridge<L> {
         )
     }
 
-    /// Next MAVLink message to send.
+    /// Next MAVLink message to send (its sequence number is used up: see
+    /// [`Bridge::poll_mavlink_numbered`]).
     pub fn poll_mavlink(&mut self) -> Option<Transmit> {
-        self.camera.poll_transmit().or_else(|| {
-            self.gimbal
-                .as_mut()
-                .and_then(GimbalComponent::poll_transmit)
-        })
+        self.poll_mavlink_numbered().map(|(t, _)| t)
+    }
+
+    /// Next MAVLink message to send, with its sequence number: each component numbers its own
+    /// frames (receivers count a gap in one component's numbers as loss). Paced
+    /// (`core::mavlink::outbound`): when the pace says wait, `None`, and
+    /// [`Bridge::poll_timeout`] says when to try again.
+    pub fn poll_mavlink_numbered(&mut self) -> Option<(Transmit, u8)> {
+        if self.held.is_none() {
+            self.held = self.camera.poll_transmit().or_else(|| {
+                self.gimbal
+                    .as_mut()
+                    .and_then(GimbalComponent::poll_transmit)
+            });
+        }
+        self.held.as_ref()?;
+        if !self.pacer.take(self.now) {
+            return None;
+        }
+        let t = self.held.take()?;
+        let seq = self.sequences.next(t.component_id);
+        Some((t, seq))
+    }
+
+    /// True when a message waits for the pace.
+    pub fn mavlink_waiting(&self) -> bool {
+        self.held.is_some()
     }
 
     /// Next datagram for the camera.

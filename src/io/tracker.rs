@@ -45,11 +45,12 @@ pub enum TrackerWrite {
     Close,
 }
 
+/// What [`listen`]'s caller receives from the tracker connections.
+pub type TrackerRx = mpsc::Receiver<TrackerIn>;
+
 /// Listens on `addr` (port 0 = any). Returns the bound address, the accept task and the stream
 /// of connection events.
-pub async fn listen(
-    addr: SocketAddr,
-) -> io::Result<(SocketAddr, JoinHandle<()>, mpsc::Receiver<TrackerIn>)> {
+pub async fn listen(addr: SocketAddr) -> io::Result<(SocketAddr, JoinHandle<()>, TrackerRx)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let (tx, rx) = mpsc::channel(1024);

@@ -561,5 +561,11 @@ pub async fn run_cli(
     };
     let outcome = run_probe(opts, cancel).await?;
     out!("{}", summary(&outcome))?;
+    if outcome.report.camera_silent && !outcome.report.interrupted {
+        anyhow::bail!(
+            "nothing answered at {camera}: no SIYI camera there (check --camera, that it is powered \
+             and that this machine is on its network)"
+        );
+    }
     Ok(())
 }

@@ -103,6 +103,16 @@ pub fn summary(outcome: &ProbeOutcome) -> String {
     if !r.restored.is_empty() {
         out.push_str(&format!("Put back: {}\n", r.restored.join("; ")));
     }
+    if r.camera_silent && !r.interrupted {
+        out.push_str(&format!(
+            "\nNothing answered at {}: no report to send (the two files hold only the unanswered \
+             questions:\n  {}\n  {}).\n",
+            r.camera,
+            outcome.json_path.display(),
+            outcome.jsonl_path.display(),
+        ));
+        return out;
+    }
     out.push_str(&format!(
         "\nPlease send these two files back:\n  {}\n  {}\nby opening an issue on the siyi-bridge project (title: \"camera probe: {} {}\") and attaching both.\n",
         outcome.json_path.display(),

@@ -14,6 +14,7 @@
 //! hand-built COMMAND_ACK for unknown command numbers); the sockets and signing stay in `io`.
 //! `heard` remembers which senders heartbeat. [`budget`] holds the token buckets that bound output per destination; `chatter` applies
 //! them to STATUSTEXT (repeats, chunks, a budget for everyone and one per peer).
+//! [`outbound`] numbers what leaves: each component its own sequence.
 //! [`ftp`] is a read-only MAVLink FTP server a component can host (the camera serves its
 //! definition file with it).
 //!
@@ -28,6 +29,7 @@ mod heard;
 pub mod host;
 pub mod inbound;
 pub mod messages;
+pub mod outbound;
 pub mod wire;
 
 pub use address::{Outgoing, PeerId, Requester, Target, Transmit};

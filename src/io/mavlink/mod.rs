@@ -210,10 +210,43 @@ fn log_peer_changes(table: &mut PeerTable) {
     }
 }
 
-fn count_send_error(errors: &mut u64, to: &dyn fmt::Display, e: &io::Error) {
-    *errors += 1;
-    if errors.is_power_of_two() {
-        tracing::warn!(target: "mavlink", "sending to {to} failed ({errors} times): {e}");
+/// The send errors of one endpoint, said sparingly: "connection refused" (nothing listens at
+/// the address, e.g. no ground station on 127.0.0.1:14550 yet) once, in words, until the peer
+/// is heard; any other error at the 1st, 2nd, 4th, 8th, … time.
+#[derive(Default, Debug)]
+struct SendErrors {
+    others: u64,
+    refused_said: bool,
+}
+
+impl SendErrors {
+    /// What to log for error `e` sending to `to`, if anything.
+    fn note(&mut self, to: &dyn fmt::Display, e: &io::Error) -> Option<String> {
+        if e.kind() == io::ErrorKind::ConnectionRefused {
+            if self.refused_said {
+                return None;
+            }
+            self.refused_said = true;
+            return Some(format!(
+                "no ground station listens on {to} (connection refused): the bridge keeps \
+                 sending there and says nothing more until one answers (QGC listens on UDP \
+                 14550; for another address give --mavlink udpout:HOST:PORT)"
+            ));
+        }
+        self.others += 1;
+        (self.others.is_power_of_two())
+            .then(|| format!("sending to {to} failed ({} times): {e}", self.others))
+    }
+
+    /// The peer was heard: a later refusal is said again.
+    fn heard(&mut self) {
+        self.refused_said = false;
+    }
+}
+
+fn count_send_error(errors: &mut SendErrors, to: &dyn fmt::Display, e: &io::Error) {
+    if let Some(line) = errors.note(to, e) {
+        tracing::warn!(target: "mavlink", "{line}");
     }
 }
 
@@ -227,7 +260,7 @@ async fn run_udpin(
     let mut table = PeerTable::new();
     let mut buf = vec![0u8; 65_536];
     let mut splitter = FrameSplitter::default();
-    let mut send_errors = 0u64;
+    let mut send_errors = SendErrors::default();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dests = Vec::with_capacity(peers::MAX_PEERS);
@@ -240,6 +273,7 @@ async fn run_udpin(
                 let now = clock_now();
                 // Only a frame that passed the CRC (and the signing policy) registers a peer.
                 while let Some(frame) = filter.next(&mut splitter, &from) {
+                    send_errors.heard();
                     if let Admit::Deliver(link) = table.on_valid_frame(now, from, || ids.next()) {
                         if incoming.send(Incoming { peer: link, frame }).await.is_err() {
                             return;
@@ -287,7 +321,7 @@ async fn run_udpout(
         .unwrap_or_else(|_| "?".into());
     let mut buf = vec![0u8; 65_536];
     let mut splitter = FrameSplitter::default();
-    let mut send_errors = 0u64;
+    let mut send_errors = SendErrors::default();
     loop {
         tokio::select! {
             r = sock.recv(&mut buf) => {
@@ -295,6 +329,7 @@ async fn run_udpout(
                 let Ok(n) = r else { continue };
                 splitter.push_datagram(buf.get(..n).unwrap_or_default());
                 while let Some(frame) = filter.next(&mut splitter, &peer) {
+                    send_errors.heard();
                     if incoming.send(Incoming { peer: link, frame }).await.is_err() {
                         return;
                     }
@@ -474,5 +509,30 @@ fn out_frame(o: Result<OutFrame, broadcast::error::RecvError>) -> Out {
             Out::Lagged
         }
         Err(broadcast::error::RecvError::Closed) => Out::Stopped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_address_is_said_once_in_words_other_errors_at_powers_of_two() {
+        let mut e = SendErrors::default();
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        let to = "127.0.0.1:14550";
+        let said: Vec<String> = (0..10).filter_map(|_| e.note(&to, &refused)).collect();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].starts_with("no ground station listens on 127.0.0.1:14550"),
+            "{said:?}"
+        );
+        // Heard, then gone again: said again, once.
+        e.heard();
+        assert!(e.note(&to, &refused).is_some());
+        assert!(e.note(&to, &refused).is_none());
+        let other = io::Error::from(io::ErrorKind::PermissionDenied);
+        let n = (0..10).filter(|_| e.note(&to, &other).is_some()).count();
+        assert_eq!(n, 4, "the 1st, 2nd, 4th and 8th");
     }
 }
