@@ -7,6 +7,8 @@
 //! * [`mavlink_inbound`]: raw MAVLink bytes → frame splitter → [`Inbound`] → a [`Bridge`] talking
 //!   to the A8 mini simulator, on virtual time ([`SimWorld`], with its spin guard).
 //! * [`state_file`]: the state-file start-up rules ([`persist::plan_start`]) on any file content.
+//! * [`media_listing`]: the camera web server's answers → the `media` listing walk and the media
+//!   service (file finder, storage scan) on virtual time, with their bounds.
 //! * [`tracker_lines`]: lines from a hostile process on the tracker API → the tracking service
 //!   with a ground station asking it to track, on virtual time; what it asks of the camera and
 //!   the ground stays within the stated budgets.
@@ -232,6 +234,127 @@ pub fn state_file(data: &[u8]) {
         bytes: data,
     }];
     check(&alone, high);
+}
+
+/// HTTP statuses a [`media_listing`] answer can carry (picked by its first byte).
+const MEDIA_STATUSES: [u16; 8] = [200, 200, 200, 200, 400, 500, 302, 404];
+
+/// Most answers one [`media_listing`] input gives (the last one repeated, see there).
+const MEDIA_MAX_ANSWERS: usize = 2_100;
+
+/// The camera web server's answers, hostile: the input is a sequence of answers separated by
+/// `0xFF` (never in UTF-8 JSON), each a status byte (index into 200, 200, 200, 200, 400, 500,
+/// 302, 404) and the body. They answer, in order, the `media` listing walk of photos
+/// ([`Listing`](crate::core::media::listing::Listing)), then the media service (file finder and
+/// storage scan of a 64 GiB card, a photo taken now and then) on virtual time. With the input's
+/// first byte odd and a last answer of at most 1 KiB, that answer is repeated until the walk
+/// ends (at most 2 100 answers): a camera whose listing never ends.
+///
+/// # Panics
+/// When the walk takes more than its limits (files, pages, refused entries kept), a file is not
+/// a plain name under `/photo/`, two files get one local name, the storage scan asks faster than
+/// its request gap, or the service's timers spin ([`SpinGuard`](crate::testing::SpinGuard)).
+pub fn media_listing(data: &[u8]) {
+    use crate::core::media::api::{is_plain_name, MediaFile, MediaKind};
+    use crate::core::media::listing::{self, Listing};
+
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let answers: Vec<(u16, &[u8])> = rest
+        .split(|&b| b == 0xFF)
+        .map(|piece| match piece.split_first() {
+            Some((&s, body)) => (MEDIA_STATUSES[usize::from(s) % MEDIA_STATUSES.len()], body),
+            None => (200, piece),
+        })
+        .collect();
+    let repeat = mode % 2 == 1 && answers.last().is_some_and(|(_, b)| b.len() <= 1024);
+    let answer = |i: usize| -> Option<(u16, &[u8])> {
+        match answers.get(i) {
+            Some(a) => Some(*a),
+            None if repeat && i < MEDIA_MAX_ANSWERS => answers.last().copied(),
+            None => None,
+        }
+    };
+
+    let mut walk = Listing::new(MediaKind::Photos, "10.0.0.9");
+    let mut i = 0;
+    while let (Some(_), Some((status, body))) = (walk.next_query(), answer(i)) {
+        let _ = walk.handle_answer(status, body);
+        i += 1;
+    }
+    assert!(
+        walk.pages() <= listing::MAX_LIST_PAGES,
+        "{} pages",
+        walk.pages()
+    );
+    let out = walk.finish();
+    assert!(out.files.len() <= listing::MAX_LISTING_FILES);
+    assert!(out.refused.len() <= listing::MAX_REFUSED_KEPT);
+    assert!(out.refused_count >= out.refused.len());
+    for f in &out.files {
+        assert_eq!(MediaFile::from_path(&f.path()).as_ref(), Some(f), "{f:?}");
+    }
+    let names = listing::local_names(&out.files);
+    let distinct: std::collections::BTreeSet<_> = names.values().collect();
+    assert_eq!(distinct.len(), names.len(), "two files share a local name");
+    assert!(names.values().all(|n| is_plain_name(n)));
+
+    media_service(&answers);
+}
+
+/// The second half of [`media_listing`]: the media service answered by `answers` in order.
+fn media_service(answers: &[(u16, &[u8])]) {
+    use crate::core::media::storage::REQUEST_GAP;
+    use crate::core::media::{api::MediaKind, Media, MediaConfig, Reply, Request};
+
+    let t0 = Instant::now();
+    let mut now = t0;
+    let mut media = Media::new(MediaConfig {
+        camera_host: "10.0.0.9".into(),
+        url_base: url::Url::parse("http://10.0.0.9:82").expect("a URL"),
+        card_bytes: Some(64 << 30),
+    });
+    media.camera_up(now);
+    let mut guard = SpinGuard::new("media service", t0);
+    let mut next = answers.iter();
+    let mut last_head: Option<Instant> = None;
+    let mut tag = 0;
+    for _ in 0..answers.len().saturating_mul(4).saturating_add(64) {
+        if let Some(req) = media.poll_request() {
+            let Some(&(status, body)) = next.next() else {
+                return;
+            };
+            let reply = match &req.request {
+                Request::Api { .. } => Reply::Api(Ok((status, body.to_vec()))),
+                Request::Head(_) => {
+                    if let Some(at) = last_head {
+                        assert!(now - at >= REQUEST_GAP, "HEADs {:?} apart", now - at);
+                    }
+                    last_head = Some(now);
+                    Reply::Head(if status == 200 {
+                        Ok(Some(body.len() as u64))
+                    } else {
+                        Err(())
+                    })
+                }
+            };
+            now += Duration::from_millis(5);
+            media.handle_reply(now, req.id, reply);
+            if status == 302 {
+                tag += 1;
+                media.captured(now, MediaKind::Photos, tag);
+            }
+        } else {
+            let Some(at) = media.poll_timeout() else {
+                return;
+            };
+            guard.tick(at.max(now), at);
+            now = now.max(at);
+            media.handle_timeout(now);
+        }
+        while media.poll_event().is_some() {}
+    }
 }
 
 /// The tracker connection a [`tracker_lines`] run speaks on.

@@ -260,8 +260,9 @@ fn storage_tells_the_card_as_it_is() {
     assert_eq!(storage(&mut m).0, StorageStatus::STORAGE_STATUS_EMPTY);
 
     // Size given (4 GiB), three photos and a recording of 1 MiB each on it: READY with the
-    // figures, capture status agrees.
+    // figures, capture status agrees (the scan asks at most 20 requests/s: 2 s for its 10).
     let mut m = MediaRig::new(Some(4 << 30), 3);
+    m.run(Duration::from_secs(2));
     assert_eq!(
         storage(&mut m),
         (

@@ -151,6 +151,11 @@ fn state_file_corpus_and_mutations() {
 }
 
 #[test]
+fn media_listing_corpus_and_mutations() {
+    run_target("media_listing", fuzzing::media_listing, MUTATIONS);
+}
+
+#[test]
 fn tracker_lines_corpus_and_mutations() {
     run_target("tracker_lines", fuzzing::tracker_lines, MUTATIONS);
 }
@@ -450,6 +455,135 @@ fn tracker_corpus() {
         "wrong-version",
         br#"{"type":"hello","version":2,"name":"v2"}"#,
     );
+}
+
+/// The camera web server's answers for `media_listing`: a status byte (0 = 200, 4 = 400,
+/// 5 = 500, 6 = 302) and a body each, separated by 0xFF; `repeat` repeats the last one.
+/// Answers: (status byte, body).
+type MediaAnswers = Vec<(u8, String)>;
+
+fn media_answers(repeat: bool, answers: &[(u8, String)]) -> Vec<u8> {
+    let mut v = vec![u8::from(repeat)];
+    for (i, (status, body)) in answers.iter().enumerate() {
+        if i > 0 {
+            v.push(0xFF);
+        }
+        v.push(*status);
+        v.extend(body.as_bytes());
+    }
+    v
+}
+
+fn api_ok(data: &str) -> (u8, String) {
+    (
+        0,
+        format!(r#"{{"code":200,"success":true,"message":"ok","data":{data}}}"#),
+    )
+}
+
+fn media_page(host: &str, names: impl Iterator<Item = String>) -> (u8, String) {
+    let list: Vec<String> = names
+        .map(|n| format!(r#"{{"name":"{n}","url":"http://{host}/photo/101SIYI_IMG/{n}"}}"#))
+        .collect();
+    api_ok(&format!(r#"{{"list":[{}]}}"#, list.join(",")))
+}
+
+#[test]
+#[ignore = "writes fuzz/corpus/media_listing; run by hand when the API changes"]
+fn regenerate_media_corpus() {
+    let dirs = api_ok(r#"{"directories":[{"name":"101SIYI_IMG","path":"101SIYI_IMG"}]}"#);
+    let count = |n: &str| api_ok(&format!(r#"{{"count":{n}}}"#));
+    let img = |i: u32| format!("IMG_{i:04}.jpg");
+    let host = "192.168.144.25:82";
+    let seeds: Vec<(&str, bool, MediaAnswers)> = vec![
+        (
+            "card-of-three",
+            false,
+            vec![
+                dirs.clone(),
+                count("3"),
+                media_page(host, (1..=3).map(img)),
+                dirs.clone(),
+                count("3"),
+                (0, "4000".into()),
+            ],
+        ),
+        (
+            "four-billion-files",
+            true,
+            vec![
+                dirs.clone(),
+                count("4294967295"),
+                media_page(host, (1..=2).map(img)),
+            ],
+        ),
+        (
+            "the-same-page-forever",
+            true,
+            vec![
+                dirs.clone(),
+                count("1000"),
+                media_page(host, (1..=100).map(img)),
+                media_page(host, (7..=7).map(img)),
+            ],
+        ),
+        (
+            "longer-page-than-asked",
+            false,
+            vec![
+                dirs.clone(),
+                count("150"),
+                media_page(host, (1..=250).map(img)),
+            ],
+        ),
+        (
+            "foreign-hosts-traversal-multibyte",
+            false,
+            vec![
+                dirs.clone(),
+                count("5"),
+                api_ok(&format!(
+                    r#"{{"list":[{{"name":"IMG_1.jpg","url":"http://127.0.0.2:8082/photo/101SIYI_IMG/IMG_1.jpg"}},
+                    {{"name":"passwd","url":"http://{host}/photo/101SIYI_IMG/%2E%2E%2Fetc/passwd"}},
+                    {{"name":"{e}","url":"http://{host}/photo/101SIYI_IMG/{e}"}},
+                    {{"name":"..","url":"http://{host}/photo/101SIYI_IMG/.."}},
+                    {{"name":"a.jpg","url":"https://{host}/photo/101SIYI_IMG/a.jpg"}}]}}"#,
+                    e = "é".repeat(60)
+                )),
+            ],
+        ),
+        (
+            "a-thousand-and-one-directories",
+            false,
+            vec![api_ok(&format!(
+                r#"{{"directories":[{}]}}"#,
+                (0..1001)
+                    .map(|i| format!(r#"{{"name":"{i}SIYI","path":"{i}SIYI"}}"#))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ))],
+        ),
+        (
+            "errors-html-redirect",
+            false,
+            vec![
+                (5, "<html><body>502 Bad Gateway</body></html>".into()),
+                (6, String::new()),
+                (
+                    4,
+                    r#"{"code":400,"success":false,"message":"path not exist"}"#.into(),
+                ),
+                dirs.clone(),
+                (0, r#"{"success":true,"data":{"count":"7"}}"#.into()),
+                (0, r#"{"success":true,"data":{"count":-1}}"#.into()),
+                (0, r#"{"success":true,"data":{"count":1e400}}"#.into()),
+                (0, r#"{"success":true,"data":{"list":[{"name":1}"#.into()),
+            ],
+        ),
+    ];
+    for (name, repeat, answers) in &seeds {
+        write_corpus("media_listing", name, &media_answers(*repeat, answers));
+    }
 }
 
 // ------------------------------------------------------------------------------------------------

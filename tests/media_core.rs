@@ -21,6 +21,8 @@ struct Card {
     absent: bool,
     /// Entries listed with this host instead of the factory address.
     host: Option<String>,
+    /// The count every directory announces, whatever it holds.
+    announce: Option<u32>,
     /// Requests answered.
     asked: Vec<Request>,
 }
@@ -74,7 +76,7 @@ impl Card {
                             .filter(|(d, _)| path.is_empty() || d == path)
                             .map(|(_, f)| f.len())
                             .sum();
-                        ok(serde_json::json!({"count": n}))
+                        ok(serde_json::json!({"count": self.announce.map_or(n, |a| a as usize)}))
                     }
                     ApiQuery::List { path, start, count } => {
                         let host = self.host.clone().unwrap_or("192.168.144.25".into());
@@ -425,4 +427,57 @@ fn figures_stay_unknown_while_the_web_server_is_absent() {
     r.media.camera_up(r.now);
     r.run(Duration::from_secs(120));
     assert_eq!(r.media.figures(), None);
+}
+
+#[test]
+fn the_storage_scan_asks_at_most_20_requests_a_second() {
+    let mut r = Rig::new(Card::with_photos(1000), Some(64 << 30));
+    r.media.camera_up(r.now);
+    r.run(Duration::from_secs(10));
+    // The finders' few requests (directories and counts of both kinds) plus 20 a second.
+    let asked = r.card.asked.len();
+    assert!(
+        (150..=10 * 20 + 6).contains(&asked),
+        "{asked} requests in 10 s"
+    );
+    assert_eq!(r.media.figures(), None, "not yet counted");
+    r.run(Duration::from_secs(50));
+    let asked = r.card.asked.len();
+    assert!(asked <= 60 * 20 + 6, "{asked} requests in 60 s");
+    let f = r.media.figures().expect("1000 files counted within 60 s");
+    assert!(
+        (f.used_mib - 1000.0 * 1000.0 / 1024.0 / 1024.0).abs() < 0.01,
+        "{f:?}"
+    );
+}
+
+#[test]
+fn a_card_announcing_four_billion_files_is_said_once_and_not_scanned() {
+    let mut card = Card::with_photos(3);
+    card.announce = Some(u32::MAX);
+    let mut r = Rig::new(card, Some(64 << 30));
+    r.media.camera_up(r.now);
+    r.run(Duration::from_secs(300));
+    let said: Vec<&String> = r
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            MediaEvent::LimitExceeded { what } => Some(what),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(said.len(), 1, "{:?}", r.events);
+    assert!(said[0].contains("4294967295 photos"), "{}", said[0]);
+    assert!(
+        said[0].contains("more than the 65536 a card holds"),
+        "{}",
+        said[0]
+    );
+    assert_eq!(r.media.figures(), None);
+    assert!(
+        r.card.asked.iter().all(|q| !matches!(q, Request::Head(_))),
+        "no file's size is asked"
+    );
+    // Nothing more than the finders' look and the scan's first steps: no rescan.
+    assert!(r.card.asked.len() < 20, "{} requests", r.card.asked.len());
 }

@@ -90,6 +90,9 @@ fn log_media(ev: &MediaEvent) {
         MediaEvent::Refused { what } => {
             tracing::warn!("camera web server listed a file that is not fetched: {what}")
         }
+        MediaEvent::LimitExceeded { what } => {
+            tracing::warn!("{what}; the card's storage figures stay unknown")
+        }
         MediaEvent::ServerDown => tracing::warn!(
             "the camera's web server does not answer: photos are reported without file URLs"
         ),

@@ -109,8 +109,30 @@ async fn run(client: &MediaClient, request: Request) -> Reply {
                         status,
                         message: None,
                     },
+                    FetchError::Redirected { status, location } => {
+                        redirect_said(&location);
+                        ApiError::Refused {
+                            status,
+                            message: Some(format!("a redirect to {location:?}, not followed")),
+                        }
+                    }
                 }),
         ),
-        Request::Head(file) => Reply::Head(client.head_size(&file).await.map_err(|_| ())),
+        Request::Head(file) => Reply::Head(client.head_size(&file).await.map_err(|e| {
+            if let FetchError::Redirected { location, .. } = &e {
+                redirect_said(location);
+            }
+        })),
+    }
+}
+
+/// Warns (once per run) that the camera's web server redirects: the bridge never follows.
+fn redirect_said(location: &str) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "the camera's web server redirects to {location:?}: redirects are not followed \
+             (files come only from the camera itself); photo file URLs stay empty"
+        );
     }
 }

@@ -50,7 +50,7 @@ pub(super) fn fetch_transient(e: &FetchError) -> bool {
     match e {
         FetchError::Unreachable(_) => true,
         FetchError::Status { status } => *status >= 500,
-        FetchError::TooLarge { .. } => false,
+        FetchError::TooLarge { .. } | FetchError::Redirected { .. } => false,
     }
 }
 
@@ -97,6 +97,15 @@ pub(super) async fn walk(client: &MediaClient, kind: MediaKind) -> anyhow::Resul
     let out = listing.finish();
     for r in &out.refused {
         eprintln!("refused: {:?}: {}", r.name, r.reason);
+    }
+    if out.refused_count > out.refused.len() {
+        eprintln!(
+            "refused: {} more entries (not shown)",
+            out.refused_count - out.refused.len()
+        );
+    }
+    if let Some(e) = &out.exceeded {
+        eprintln!("error: {e}");
     }
     Ok(out)
 }

@@ -33,8 +33,10 @@ use crate::io::state_file::{SIMULATED_DIR, STATE_FILE};
 /// bridge keeps in its state directory (`run --state-dir`): a photo gets one only when the
 /// bridge recorded which file its capture produced, never by guessing from order or time.
 ///
-/// Connecting waits at most 2 s, a stalled transfer at most 10 s; a failed request or download
-/// is tried again up to 3 times (after 0.5 s, 1 s, 2 s), a download continuing where it broke.
+/// Connecting waits at most 2 s, a stalled transfer at most 10 s (`pull --stall-s`); a failed
+/// request or download is tried again up to 3 times (after 0.5 s, 1 s, 2 s), a download
+/// continuing where it broke. Redirects are never followed. A listing stops at 65 536 files,
+/// 1 000 directories or 2 000 pages, saying so (no card holds more).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     siyi-bridge media list                           # photos on the camera at 192.168.144.25:82\n  \
@@ -97,7 +99,27 @@ pub enum Action {
         /// Videos instead of photos (no geotags are written).
         #[arg(long)]
         videos: bool,
+        /// A download that brings less than 16 KiB in this many seconds is abandoned (and
+        /// tried again, continuing where it stopped).
+        #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
+        stall_s: Duration,
+        /// Stop the pull after this many seconds (the file being fetched keeps its NAME.part,
+        /// continued by the next pull). Default: no limit; the pull ends anyway once each
+        /// file is done or has failed its 4 tries, or after 3 files in a row failed for want
+        /// of an answer.
+        #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+        deadline_s: Option<Duration>,
     },
+}
+
+/// A duration in seconds (decimals allowed), more than 0 and at most a day.
+fn parse_seconds(v: &str) -> Result<Duration, String> {
+    match v.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!(
+            "{v:?}: a number of seconds, more than 0 and at most 86400"
+        )),
+    }
 }
 
 fn parse_since(v: &str) -> Result<Since, String> {
@@ -133,8 +155,17 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     let state = load_records(&args)?;
     match args.action {
         Action::List { videos } => list(&client, kind(videos), &state).await,
-        Action::Pull { dir, since, videos } => {
-            pull(&client, kind(videos), &state, &dir, since).await
+        Action::Pull {
+            dir,
+            since,
+            videos,
+            stall_s,
+            deadline_s,
+        } => {
+            let client = client.with_stall_timeout(stall_s);
+            let deadline = deadline_s
+                .map(|d| tokio::time::Instant::from_std(crate::io::driver::clock_now()) + d);
+            pull(&client, kind(videos), &state, &dir, since, deadline).await
         }
     }
 }
@@ -217,10 +248,13 @@ async fn list(client: &MediaClient, kind: MediaKind, state: &PersistedState) -> 
             .buffered(HEAD_CONCURRENCY)
             .collect()
             .await;
-    println!(
+    outln!(
         "{:>7}  {:<28} {:>10}  {:<20}  geotag (lat,lon,alt)",
-        "index", "name", "size", "time (UTC)"
-    );
+        "index",
+        "name",
+        "size",
+        "time (UTC)"
+    )?;
     let mut failed = 0;
     for (file, meta) in listing.files.iter().zip(&metas) {
         let record = by_file.get(file).copied();
@@ -239,26 +273,29 @@ async fn list(client: &MediaClient, kind: MediaKind, state: &PersistedState) -> 
             .or_else(|| modified.map(format_time_s))
             .unwrap_or_else(|| "-".to_owned());
         let geo = record.map_or("-".to_owned(), |r| position_text(r, file));
-        println!(
+        outln!(
             "{index:>7}  {:<28} {size:>10}  {time:<20}  {geo}",
             file.name()
-        );
+        )?;
     }
-    println!(
+    outln!(
         "{} {}s{}{}",
         listing.files.len(),
         kind.noun(),
-        if listing.refused.is_empty() {
+        if listing.refused_count == 0 {
             String::new()
         } else {
-            format!(", {} refused names", listing.refused.len())
+            format!(", {} refused names", listing.refused_count)
         },
         if failed > 0 {
             format!(", {failed} without size (HEAD failed)")
         } else {
             String::new()
         }
-    );
+    )?;
+    if let Some(e) = listing.exceeded {
+        anyhow::bail!("{e}");
+    }
     Ok(())
 }
 
@@ -276,6 +313,15 @@ mod tests {
         assert!(parse_since("-1").is_err());
         assert!(parse_since("yesterday").is_err());
         assert!(parse_since("2026-11-30 12:00").is_err());
+    }
+
+    #[test]
+    fn seconds_are_positive_and_bounded() {
+        assert_eq!(parse_seconds("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_seconds("10"), Ok(Duration::from_secs(10)));
+        for bad in ["0", "-1", "NaN", "inf", "1e400", "86401", "ten", ""] {
+            assert!(parse_seconds(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::io::IsTerminal as _;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context as _};
+use anyhow::{anyhow, bail, Context as _};
 
 use super::fetch::{head, retry, walk};
 use crate::core::camera::geotag::{
@@ -20,6 +20,15 @@ use crate::core::media::api::{MediaFile, MediaKind};
 use crate::core::media::listing::local_names;
 use crate::io::driver::clock_now;
 use crate::io::media::{DownloadError, DownloadOutcome, MediaClient};
+
+/// A line of the pull's report on stdout ([`outln!`]). A reader that has gone (`media pull DIR |
+/// head -1`) does not stop the pull: the files and the geotags are its work, the lines only say
+/// how it went, and the exit status still does once the reader is gone.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = outln!($($arg)*);
+    }};
+}
 
 /// A time as microseconds since the Unix epoch (0 before it).
 pub(super) fn utc_us_of(t: SystemTime) -> u64 {
@@ -36,8 +45,14 @@ struct Tally {
     resumed: usize,
     failed: usize,
     not_selected: usize,
+    /// Selected but not tried (the pull was stopped).
+    not_started: usize,
     received_bytes: u64,
 }
+
+/// A pull stops after this many files in a row failed for want of an answer (no connection,
+/// stalls), each after its 4 tries: the camera has gone away.
+const MAX_FAILED_IN_A_ROW: usize = 3;
 
 pub(super) async fn pull(
     client: &MediaClient,
@@ -45,9 +60,17 @@ pub(super) async fn pull(
     state: &PersistedState,
     dir: &Path,
     since: Option<Since>,
+    deadline: Option<tokio::time::Instant>,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let listing = walk(client, kind).await?;
+    // The deadline bounds the listing too (2 000 pages each answered just within the API's
+    // 5 s would take hours).
+    let listing = match deadline {
+        Some(d) => tokio::time::timeout_at(d, walk(client, kind))
+            .await
+            .map_err(|_| anyhow!("pull stopped: the --deadline-s passed while listing"))??,
+        None => walk(client, kind).await?,
+    };
     let (by_file, _) = records_by_file(state);
     let names = local_names(&listing.files);
     let mut selected = Vec::new();
@@ -94,7 +117,16 @@ pub(super) async fn pull(
 
     let terminal = std::io::stdout().is_terminal();
     let started = clock_now();
+    let mut failed_in_a_row = 0;
+    let mut stopped: Option<String> = None;
     for (i, (file, name)) in selected.iter().enumerate() {
+        if deadline.is_some_and(|d| tokio::time::Instant::from_std(clock_now()) >= d) {
+            stopped = Some("the --deadline-s passed".to_owned());
+        }
+        if stopped.is_some() {
+            tally.not_started += 1;
+            continue;
+        }
         let bar = terminal.then(|| {
             let bar = indicatif::ProgressBar::with_draw_target(
                 None,
@@ -111,26 +143,36 @@ pub(super) async fn pull(
             bar.set_message(name.to_string());
             bar
         });
-        let result = retry(
-            &format!("download {}", file.path()),
-            DownloadError::is_transient,
-            || {
-                client.download(file, dir, name, |so_far, total| {
-                    if let Some(bar) = &bar {
-                        if let Some(t) = total {
-                            bar.set_length(t);
-                        }
-                        bar.set_position(so_far);
+        let what = format!("download {}", file.path());
+        let tries = retry(&what, DownloadError::is_transient, || {
+            client.download(file, dir, name, |so_far, total| {
+                if let Some(bar) = &bar {
+                    if let Some(t) = total {
+                        bar.set_length(t);
                     }
-                })
-            },
-        )
-        .await;
+                    bar.set_position(so_far);
+                }
+            })
+        });
+        let result = match deadline {
+            Some(d) => tokio::time::timeout_at(d, tries).await.ok(),
+            None => Some(tries.await),
+        };
+        let Some(result) = result else {
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            tally.failed += 1;
+            say!("{name}: FAILED: stopped at the --deadline-s (NAME.part is kept)");
+            stopped = Some("the --deadline-s passed".to_owned());
+            continue;
+        };
         if let Some(bar) = &bar {
             bar.finish_and_clear();
         }
         match result {
             Ok(d) => {
+                failed_in_a_row = 0;
                 tally.received_bytes += d.received_bytes;
                 let how = match d.outcome {
                     DownloadOutcome::AlreadyComplete => {
@@ -146,13 +188,31 @@ pub(super) async fn pull(
                         format!("resumed from {from_bytes} bytes")
                     }
                 };
-                println!("{name}: {how}, {} bytes", d.size_bytes);
+                say!("{name}: {how}, {} bytes", d.size_bytes);
             }
             Err(e) => {
                 tally.failed += 1;
-                println!("{name}: FAILED: {e}");
+                say!("{name}: FAILED: {e}");
+                if e.is_disk_full() {
+                    stopped = Some(format!("the disk of {} is full", dir.display()));
+                } else if e.is_transient() {
+                    failed_in_a_row += 1;
+                    if failed_in_a_row >= MAX_FAILED_IN_A_ROW {
+                        stopped = Some(format!(
+                            "{MAX_FAILED_IN_A_ROW} files in a row failed for want of an answer"
+                        ));
+                    }
+                } else {
+                    failed_in_a_row = 0;
+                }
             }
         }
+    }
+    if let Some(why) = &stopped {
+        eprintln!(
+            "pull stopped: {why}; {} files not tried (run the pull again to continue)",
+            tally.not_started
+        );
     }
     let elapsed_s = clock_now().duration_since(started).as_secs_f64();
 
@@ -165,7 +225,7 @@ pub(super) async fn pull(
     } else {
         0.0
     };
-    println!(
+    say!(
         "{} {}s: {} downloaded, {} skipped (complete), {} resumed, {} failed, {} refused names, \
          {} unmatched, {} not selected; {} bytes in {elapsed_s:.2} s ({mb_per_s:.1} MB/s)",
         selected.len(),
@@ -174,11 +234,23 @@ pub(super) async fn pull(
         tally.complete,
         tally.resumed,
         tally.failed,
-        listing.refused.len(),
+        listing.refused_count,
         unmatched_count,
         tally.not_selected,
         tally.received_bytes,
     );
+    if let Some(e) = listing.exceeded {
+        bail!("{e} (the files listed up to there were pulled)");
+    }
+    if let Some(why) = stopped {
+        bail!(
+            "pull stopped ({why}): {} of {} downloads failed, {} not tried (run the pull again to \
+             continue)",
+            tally.failed,
+            selected.len(),
+            tally.not_started
+        );
+    }
     if tally.failed > 0 {
         bail!(
             "{} of {} downloads failed (run the pull again to resume them)",
@@ -211,7 +283,7 @@ fn write_geotags(
     }
     write_atomic(&dir.join("geo.txt"), geo_txt(&tags).as_bytes())?;
     write_atomic(&dir.join("geotags.csv"), geotags_csv(&tags).as_bytes())?;
-    println!(
+    say!(
         "geotags: {} photos in {} and {}",
         tags.len(),
         dir.join("geo.txt").display(),
@@ -228,9 +300,9 @@ fn write_geotags(
         })
         .collect();
     if !unmatched.is_empty() {
-        println!("photos without a geotag ({}):", unmatched.len());
+        say!("photos without a geotag ({}):", unmatched.len());
         for u in &unmatched {
-            println!("  {u}");
+            say!("  {u}");
         }
     }
     let other = matching.unmatched.len() - unmatched.len();
@@ -240,14 +312,27 @@ fn write_geotags(
     Ok(unmatched.len())
 }
 
-/// Writes a file atomically (temp file, sync, rename).
+/// Writes a file atomically (temp file, sync, rename); on failure (a full disk) the temp file
+/// is removed and the old file, if any, stays as it was.
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write as _;
     let tmp = path.with_extension("tmp");
-    let mut f =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    let result = written.and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        let why = if e.kind() == std::io::ErrorKind::StorageFull {
+            "no space left on the disk".to_owned()
+        } else {
+            e.to_string()
+        };
+        bail!(
+            "cannot write {}: {why} (nothing left behind)",
+            path.display()
+        );
+    }
+    Ok(())
 }

@@ -13,7 +13,7 @@
 //! `geo.txt` uses OpenDroneMap's normalised one, in which pitch 0 = straight down (nadir) and
 //! 90 = looking at the horizon: its pitch is MAVLink's + 90; yaw and roll are the same.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -202,6 +202,15 @@ pub struct Matching {
 /// records' `file` (see the module docs).
 pub fn match_photos(files: &[MediaFile], state: &PersistedState) -> Matching {
     let (by_file, mut unmatched) = records_by_file(state);
+    // Sets, not scans: a card lists up to 65 536 files (a scan per file was quadratic, 10 s).
+    let ambiguous: BTreeSet<MediaFile> = unmatched
+        .iter()
+        .filter_map(|u| match u {
+            Unmatched::Ambiguous { file, .. } => Some(file.clone()),
+            _ => None,
+        })
+        .collect();
+    let on_card: BTreeSet<&MediaFile> = files.iter().collect();
     let mut tags = Vec::new();
     for f in files {
         match by_file.get(f) {
@@ -213,10 +222,7 @@ pub fn match_photos(files: &[MediaFile], state: &PersistedState) -> Matching {
                 }),
             },
             None => {
-                if !unmatched
-                    .iter()
-                    .any(|u| matches!(u, Unmatched::Ambiguous { file, .. } if file == f))
-                {
+                if !ambiguous.contains(f) {
                     unmatched.push(Unmatched::FileWithoutRecord(f.clone()));
                 }
             }
@@ -228,7 +234,7 @@ pub fn match_photos(files: &[MediaFile], state: &PersistedState) -> Matching {
         }
     }
     for (file, r) in &by_file {
-        if !files.contains(file) {
+        if !on_card.contains(file) {
             unmatched.push(Unmatched::FileNotOnCard {
                 index: r.index,
                 file: file.clone(),
@@ -404,6 +410,31 @@ mod tests {
             q: Some(Euler::from_deg(0.0, -90.0, 30.0).to_quat()),
             file: file.map(MediaFile::path),
         }
+    }
+
+    #[test]
+    fn a_full_card_is_matched_each_file_once() {
+        // 65 536 files (the listing's limit), a record every 1 000 files, two records for one
+        // file, one record for a file not on the card.
+        let files: Vec<MediaFile> = (0..65_536).map(file).collect();
+        let mut records: Vec<ImageRecord> = (0..66)
+            .map(|i| record(i, Some(&file(i as u32 * 1000))))
+            .collect();
+        records.push(record(100, Some(&file(7))));
+        records.push(record(101, Some(&file(7))));
+        records.push(record(102, Some(&file(70_000))));
+        let m = match_photos(&files, &state(records));
+        assert_eq!(m.tags.len(), 66);
+        let without = m
+            .unmatched
+            .iter()
+            .filter(|u| matches!(u, Unmatched::FileWithoutRecord(_)))
+            .count();
+        assert_eq!(without, 65_536 - 66 - 1, "the ambiguous file is told once");
+        assert!(m.unmatched.contains(&Unmatched::FileNotOnCard {
+            index: 102,
+            file: file(70_000)
+        }));
     }
 
     fn state(records: Vec<ImageRecord>) -> PersistedState {

@@ -98,6 +98,12 @@ pub enum MediaEvent {
         /// Which and why.
         what: String,
     },
+    /// The card exceeds a limit of the storage scan (said once per scan): its figures stay
+    /// unknown.
+    LimitExceeded {
+        /// Which, in words.
+        what: String,
+    },
     /// The web server stopped answering usefully (said once per outage).
     ServerDown,
     /// It answers again.
@@ -256,6 +262,11 @@ impl Media {
                     self.storage.file_added(file);
                 }
             }
+        }
+        if let Some(e) = self.storage.poll_exceeded() {
+            self.events.push_back(MediaEvent::LimitExceeded {
+                what: e.to_string(),
+            });
         }
         if self.in_flight.is_some() {
             return;

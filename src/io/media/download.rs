@@ -1,152 +1,24 @@
-//! HTTP client for the camera's web server (port 82): it sends what `core::media` decides to ask
-//! and hands back the status and body, bounded in size and time. It decides nothing about what
-//! an answer means.
+//! Downloading a file from the camera's web server into a local directory, resumably and
+//! within bounds (see [`MediaClient::download`]):
 //!
-//! It also fetches files: [`MediaClient::head`] (size, Last-Modified) and the resumable
-//! [`MediaClient::download`] into a local directory (a `.part` file continued with `Range`,
-//! checked against the announced size, then renamed; a complete file is never overwritten).
+//! * never more than the size announced (HEAD, Content-Length, Content-Range): a body going past
+//!   it is stopped and its `.part` removed ([`DownloadError::TooLong`]); a file whose size no
+//!   answer announces is not downloaded ([`DownloadError::NoSize`]: its completeness could not be
+//!   checked);
+//! * a transfer that brings less than [`MIN_PROGRESS_BYTES`] within the client's stall timeout
+//!   ([`STALL_TIMEOUT`] unless set) is abandoned ([`DownloadError::Stalled`]; the `.part` keeps
+//!   what came, the next try continues it);
+//! * a local write that fails (a full disk) removes the `.part` and its `.part.meta`
+//!   ([`DownloadError::DiskFull`], [`DownloadError::Io`]): nothing half-written stays behind.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use url::Url;
+use tokio::time::Instant;
 
-use crate::core::media::api::{
-    is_plain_name, ApiQuery, MediaFile, MediaKind, API_BASE, MAX_API_BODY_BYTES,
-};
-
-/// Longest wait for a TCP connection to the web server.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// Longest wait for a whole API answer.
-pub const API_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Why a request got no answer to judge.
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    /// No connection, a reset, a timeout: the web server did not answer.
-    #[error("no answer from the camera's web server: {0}")]
-    Unreachable(String),
-    /// The answer is longer than allowed; the rest was not read.
-    #[error("the answer is longer than {limit_bytes} bytes")]
-    TooLarge {
-        /// The limit, bytes.
-        limit_bytes: usize,
-    },
-    /// The web server answered with an HTTP status that is not success (404: no such file).
-    #[error("the camera's web server answered HTTP {status}")]
-    Status {
-        /// HTTP status.
-        status: u16,
-    },
-}
-
-/// A status and a body read to its end (at most the limit).
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct Answer {
-    /// HTTP status code.
-    pub status: u16,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-/// A client of one camera's web server.
-#[derive(Clone, Debug)]
-pub struct MediaClient {
-    http: reqwest::Client,
-    base: Url,
-}
-
-impl MediaClient {
-    /// A client of the web server at `base` (`http://192.168.144.25:82`).
-    pub fn new(base: Url) -> reqwest::Result<Self> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .no_proxy()
-            .build()?;
-        Ok(Self { http, base })
-    }
-
-    /// The web server's address.
-    pub fn base(&self) -> &Url {
-        &self.base
-    }
-
-    /// The host the camera is reached at (for checking listing URLs).
-    pub fn host(&self) -> &str {
-        self.base.host_str().unwrap_or_default()
-    }
-
-    /// One API request (`getdirectories`, `getmediacount`, `getmedialist`).
-    pub async fn api(&self, kind: MediaKind, query: &ApiQuery) -> Result<Answer, FetchError> {
-        let url = self
-            .base
-            .join(API_BASE)
-            .and_then(|u| u.join(query.endpoint()))
-            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
-        let request = self
-            .http
-            .get(url)
-            .query(&query.params(kind))
-            .timeout(API_TIMEOUT);
-        let response = request
-            .send()
-            .await
-            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
-        read_bounded(response, MAX_API_BODY_BYTES).await
-    }
-}
-
-impl MediaClient {
-    /// The size of `file` from a HEAD request (None: no Content-Length, or not found).
-    pub async fn head_size(&self, file: &MediaFile) -> Result<Option<u64>, FetchError> {
-        let url = self
-            .base
-            .join(&file.path())
-            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
-        let response = self
-            .http
-            .head(url)
-            .timeout(API_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
-        if !response.status().is_success() {
-            return Ok(None);
-        }
-        Ok(response
-            .headers()
-            .get(reqwest::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok()))
-    }
-}
-
-/// Reads a body chunk by chunk, stopping past `limit` bytes.
-pub async fn read_bounded(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Answer, FetchError> {
-    let status = response.status().as_u16();
-    if response.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(FetchError::TooLarge { limit_bytes: limit });
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| FetchError::Unreachable(e.to_string()))?
-    {
-        if body.len() + chunk.len() > limit {
-            return Err(FetchError::TooLarge { limit_bytes: limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Answer { status, body })
-}
-
-/// Longest wait for the next piece of a download (or for a HEAD / GET to answer its headers):
-/// a stalled transfer fails after this, and the next try resumes it.
-pub const STALL_TIMEOUT: Duration = Duration::from_secs(10);
+use super::client::{redirected, FetchError, MediaClient, MIN_PROGRESS_BYTES};
+use crate::core::media::api::{is_plain_name, MediaFile};
+use crate::io::driver::clock_now;
 
 /// What a HEAD request tells of a file.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -184,9 +56,34 @@ pub struct Downloaded {
     pub received_bytes: u64,
 }
 
-/// Why a download did not complete. A `.part` file stays for the next try to continue.
+/// Why a download did not complete. After a broken or stalled transfer the `.part` stays for the
+/// next try to continue; after a local write error or a body longer than announced it is removed.
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
+    /// Neither HEAD nor GET announced the file's size: without it a complete file cannot be told
+    /// from a cut one, so nothing is written.
+    #[error("the camera announced no size for it (no Content-Length): not downloaded")]
+    NoSize,
+    /// The body went on past the size announced: stopped, the `.part` removed.
+    #[error("the camera sent more than the {announced_bytes} bytes it announced: stopped, the partial file removed")]
+    TooLong {
+        /// The size announced, bytes.
+        announced_bytes: u64,
+    },
+    /// Less than [`MIN_PROGRESS_BYTES`] came within the stall timeout (the `.part` keeps it).
+    #[error("stalled: {got_bytes} bytes in {stall_ms} ms (at least {MIN_PROGRESS_BYTES} bytes are needed in that time)")]
+    Stalled {
+        /// The stall timeout, ms.
+        stall_ms: u128,
+        /// Bytes that came in it.
+        got_bytes: u64,
+    },
+    /// The local disk is full: the `.part` and `.part.meta` were removed.
+    #[error("no space left on the disk of {}: the partial file was removed; free some space and pull again", path.display())]
+    DiskFull {
+        /// The file being written.
+        path: PathBuf,
+    },
     /// The file name is not a plain name: it is never joined to a local path.
     #[error("{0:?} is not a plain file name: refused")]
     UnsafeName(String),
@@ -219,7 +116,7 @@ pub enum DownloadError {
         /// The camera's size, if known.
         remote_bytes: Option<u64>,
     },
-    /// A local file could not be read, written or renamed.
+    /// A local file could not be read, written or renamed (a `.part` being written is removed).
     #[error("{}: {source}", path.display())]
     Io {
         /// The file.
@@ -234,15 +131,39 @@ impl DownloadError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::Fetch(FetchError::Unreachable(_)) | Self::Short { .. }
+            Self::Fetch(FetchError::Unreachable(_)) | Self::Short { .. } | Self::Stalled { .. }
         ) || matches!(self, Self::Fetch(FetchError::Status { status }) if *status >= 500)
+    }
+
+    /// Whether the local disk is full (nothing more can be pulled).
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, Self::DiskFull { .. })
     }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DownloadError + '_ {
-    move |source| DownloadError::Io {
-        path: path.to_owned(),
-        source,
+    move |source| {
+        if source.kind() == std::io::ErrorKind::StorageFull {
+            DownloadError::DiskFull {
+                path: path.to_owned(),
+            }
+        } else {
+            DownloadError::Io {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    }
+}
+
+/// Removes a `.part` and its `.part.meta` (after a local write error or an over-long body).
+async fn discard(part: &Path, stamp: &Path) {
+    for p in [part, stamp] {
+        if let Err(e) = tokio::fs::remove_file(p).await {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("cannot remove {}: {e}", p.display());
+            }
+        }
     }
 }
 
@@ -259,13 +180,14 @@ fn unreachable(e: reqwest::Error) -> FetchError {
 }
 
 async fn within<T>(
+    stall: Duration,
     f: impl std::future::Future<Output = reqwest::Result<T>>,
 ) -> Result<T, FetchError> {
-    match tokio::time::timeout(STALL_TIMEOUT, f).await {
+    match tokio::time::timeout(stall, f).await {
         Ok(r) => r.map_err(unreachable),
         Err(_) => Err(FetchError::Unreachable(format!(
-            "nothing for {} s",
-            STALL_TIMEOUT.as_secs()
+            "no answer within {} ms",
+            stall.as_millis()
         ))),
     }
 }
@@ -291,7 +213,8 @@ fn parse_content_range(v: &str) -> Option<(u64, Option<u64>)> {
 impl MediaClient {
     /// The size and Last-Modified time of a file (HEAD).
     pub async fn head(&self, file: &MediaFile) -> Result<FileMeta, FetchError> {
-        let response = within(self.http.head(file.url(&self.base)).send()).await?;
+        let response = within(self.stall, self.http.head(file.url(&self.base)).send()).await?;
+        redirected(&response)?;
         let status = response.status().as_u16();
         if !response.status().is_success() {
             return Err(FetchError::Status { status });
@@ -320,8 +243,12 @@ impl MediaClient {
     ///   or if the camera's file is not the one the `.part` was started from (its size and
     ///   Last-Modified, kept in `local_name.part.meta`, removed with the `.part`);
     /// * the finished `.part` must have the size announced (Content-Length / Content-Range and
-    ///   HEAD), is synced, and is then renamed to `local_name` without replacing any file;
-    /// * each piece must come within [`STALL_TIMEOUT`].
+    ///   HEAD), is synced, and is then renamed to `local_name` without replacing any file; a body
+    ///   going past that size is stopped and the `.part` removed; with no size announced nothing
+    ///   is fetched;
+    /// * each stall timeout ([`MediaClient::with_stall_timeout`]) must bring
+    ///   [`MIN_PROGRESS_BYTES`] (or the rest of the file);
+    /// * a local write error (a full disk) removes the `.part` and `.part.meta`.
     ///
     /// `progress(bytes_so_far, total_bytes)` is called as bytes arrive (counting a resumed
     /// `.part`).
@@ -332,8 +259,6 @@ impl MediaClient {
         local_name: &str,
         mut progress: impl FnMut(u64, Option<u64>),
     ) -> Result<Downloaded, DownloadError> {
-        use tokio::io::AsyncWriteExt as _;
-
         let part_name = format!("{local_name}.part");
         let stamp_name = format!("{part_name}.meta");
         if !is_plain_name(local_name) || !is_plain_name(&stamp_name) {
@@ -387,32 +312,33 @@ impl MediaClient {
         if have > 0 {
             // A .part we started says which file it is a piece of: another one (the card was
             // formatted, a new file got the name) starts again.
-            if let Ok(old) = tokio::fs::read_to_string(&stamp_path).await {
+            if let Some(old) = read_stamp(&stamp_path).await {
                 if old != part_stamp(&meta) {
                     have = 0;
                 }
             }
         }
         let from_bytes = have;
-        let (mut out, total) = if meta.size_bytes == Some(have) && have > 0 {
+        let (out, total) = if meta.size_bytes == Some(have) && have > 0 {
             // The earlier try got everything but did not rename.
             let out = tokio::fs::OpenOptions::new()
                 .append(true)
                 .open(&part)
                 .await
                 .map_err(io_err(&part))?;
-            (out, Some(have))
+            (out, have)
         } else {
             let mut request = self.http.get(file.url(&self.base));
             if have > 0 {
                 request = request.header(reqwest::header::RANGE, format!("bytes={have}-"));
             }
-            let mut response = within(request.send()).await?;
+            let response = within(self.stall, request.send()).await?;
+            redirected(&response)?;
             let status = response.status().as_u16();
             let total = match status {
                 206 if have > 0 => match content_range(&response) {
                     Some((first, total)) if first == have => {
-                        total.or(response.content_length().map(|n| have + n))
+                        total.or(response.content_length().map(|n| have.saturating_add(n)))
                     }
                     _ => {
                         return Err(FetchError::Unreachable(
@@ -427,7 +353,7 @@ impl MediaClient {
                 }
                 416 if have > 0 => {
                     // The range is past the end: the file changed; start again next try.
-                    tokio::fs::remove_file(&part).await.map_err(io_err(&part))?;
+                    discard(&part, &stamp_path).await;
                     return Err(FetchError::Status { status }.into());
                 }
                 _ => return Err(FetchError::Status { status }.into()),
@@ -440,54 +366,62 @@ impl MediaClient {
                     });
                 }
             }
-            let total = total.or(meta.size_bytes);
-            let mut out = if have > 0 {
+            let total = total.or(meta.size_bytes).ok_or(DownloadError::NoSize)?;
+            let opened = if have > 0 {
                 tokio::fs::OpenOptions::new().append(true).open(&part).await
             } else {
-                tokio::fs::write(&stamp_path, part_stamp(&meta))
-                    .await
-                    .map_err(io_err(&stamp_path))?;
-                tokio::fs::File::create(&part).await
-            }
-            .map_err(io_err(&part))?;
-            progress(have, total);
-            let mut got = have;
-            loop {
-                let chunk = within(response.chunk()).await;
-                let chunk = match chunk {
-                    Ok(Some(c)) => c,
-                    Ok(None) => break,
-                    Err(e) => {
-                        // Keep what came for the next try.
-                        let _ = out.flush().await;
-                        return Err(e.into());
-                    }
-                };
-                if total.is_some_and(|t| got + chunk.len() as u64 > t) {
-                    let _ = out.flush().await;
-                    return Err(FetchError::Unreachable(format!(
-                        "the camera sent more than the {} bytes announced",
-                        total.unwrap_or_default()
-                    ))
-                    .into());
+                match tokio::fs::write(&stamp_path, part_stamp(&meta)).await {
+                    Ok(()) => tokio::fs::File::create(&part).await,
+                    Err(e) => Err(e),
                 }
-                out.write_all(&chunk).await.map_err(io_err(&part))?;
-                got += chunk.len() as u64;
-                progress(got, total);
+            };
+            let mut out = match opened {
+                Ok(out) => out,
+                Err(e) => {
+                    discard(&part, &stamp_path).await;
+                    return Err(io_err(&part)(e));
+                }
+            };
+            progress(have, Some(total));
+            match self
+                .receive(response, &mut out, have, total, &mut progress)
+                .await
+            {
+                Ok(()) => {}
+                Err(Received::Local(e)) => {
+                    drop(out);
+                    discard(&part, &stamp_path).await;
+                    return Err(io_err(&part)(e));
+                }
+                Err(Received::TooLong) => {
+                    drop(out);
+                    discard(&part, &stamp_path).await;
+                    return Err(DownloadError::TooLong {
+                        announced_bytes: total,
+                    });
+                }
+                Err(Received::Broken(e)) => {
+                    // Keep what came for the next try (a failed flush: the .part is shorter,
+                    // still a prefix of the file).
+                    use tokio::io::AsyncWriteExt as _;
+                    let _ = out.flush().await;
+                    return Err(e);
+                }
             }
             (out, total)
         };
-        out.flush().await.map_err(io_err(&part))?;
-        out.sync_all().await.map_err(io_err(&part))?;
-        let size = out.metadata().await.map_err(io_err(&part))?.len();
-        drop(out);
-        if let Some(expected) = total {
-            if size != expected {
-                return Err(DownloadError::Short {
-                    expected_bytes: expected,
-                    got_bytes: size,
-                });
+        let size = match finish(out).await {
+            Ok(size) => size,
+            Err(e) => {
+                discard(&part, &stamp_path).await;
+                return Err(io_err(&part)(e));
             }
+        };
+        if size != total {
+            return Err(DownloadError::Short {
+                expected_bytes: total,
+                got_bytes: size,
+            });
         }
         let resumed = from_bytes > 0 && have > 0;
         let (p, t) = (part.clone(), target.clone());
@@ -507,6 +441,65 @@ impl MediaClient {
             received_bytes: size - if resumed { from_bytes } else { 0 },
         })
     }
+
+    /// Copies the body into `out` (which holds `have` bytes) up to `total` bytes, each stall
+    /// timeout bringing at least [`MIN_PROGRESS_BYTES`] or the rest of the file.
+    async fn receive(
+        &self,
+        mut response: reqwest::Response,
+        out: &mut tokio::fs::File,
+        have: u64,
+        total: u64,
+        progress: &mut impl FnMut(u64, Option<u64>),
+    ) -> Result<(), Received> {
+        use tokio::io::AsyncWriteExt as _;
+        let mut got = have;
+        let mut window_end = Instant::from_std(clock_now()) + self.stall;
+        let mut in_window = 0u64;
+        loop {
+            let chunk = match tokio::time::timeout_at(window_end, response.chunk()).await {
+                Ok(Ok(Some(c))) => c,
+                Ok(Ok(None)) => return Ok(()),
+                Ok(Err(e)) => return Err(Received::Broken(unreachable(e).into())),
+                Err(_) => {
+                    return Err(Received::Broken(DownloadError::Stalled {
+                        stall_ms: self.stall.as_millis(),
+                        got_bytes: in_window,
+                    }))
+                }
+            };
+            let len = chunk.len() as u64;
+            if got.saturating_add(len) > total {
+                return Err(Received::TooLong);
+            }
+            out.write_all(&chunk).await.map_err(Received::Local)?;
+            got += len;
+            in_window += len;
+            if in_window >= MIN_PROGRESS_BYTES.min(total - got + in_window) {
+                window_end = Instant::from_std(clock_now()) + self.stall;
+                in_window = 0;
+            }
+            progress(got, Some(total));
+        }
+    }
+}
+
+/// How copying a body ended badly.
+enum Received {
+    /// A local write failed.
+    Local(std::io::Error),
+    /// More than announced came.
+    TooLong,
+    /// The transfer broke or stalled.
+    Broken(DownloadError),
+}
+
+/// Flushes and syncs a finished `.part`; its size.
+async fn finish(mut out: tokio::fs::File) -> std::io::Result<u64> {
+    use tokio::io::AsyncWriteExt as _;
+    out.flush().await?;
+    out.sync_all().await?;
+    Ok(out.metadata().await?.len())
 }
 
 /// The text of `NAME.part.meta`, written when a `.part` is started: the size and Last-Modified
@@ -520,6 +513,18 @@ fn part_stamp(meta: &FileMeta) -> String {
             .map_or("-".to_owned(), httpdate::fmt_http_date)
     )
 }
+
+/// The text of a `.part.meta`, at most [`MAX_STAMP_BYTES`] of it (None: none to read).
+async fn read_stamp(path: &Path) -> Option<String> {
+    use tokio::io::AsyncReadExt as _;
+    let f = tokio::fs::File::open(path).await.ok()?;
+    let mut bytes = Vec::new();
+    f.take(MAX_STAMP_BYTES).read_to_end(&mut bytes).await.ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Most bytes of a `.part.meta` read (it holds a size and an HTTP date: some 40 bytes).
+const MAX_STAMP_BYTES: u64 = 256;
 
 /// Renames `part` to `target` without ever replacing a `target` (a hard link fails if it
 /// exists; on filesystems without hard links, e.g. FAT on a USB stick, a rename after checking),
