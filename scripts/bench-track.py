@@ -339,6 +339,8 @@ def main():
                 s = scores(boxes, truth)
                 s["ms"] = np.array(ms)
                 results[t].setdefault(ch, []).append(s)
+            if not args.keep:
+                os.remove(path)  # 138 MB per 150 frames: keep the disk free
             print(f"  {ch}-{seed} ({seq.kind}, {n_frames} frames): "
                   + ", ".join(f"{t} {results[t][ch][-1]['auc']:.3f}" for t in trackers), file=sys.stderr)
     print(f"\n{len(challenges) * seeds} sequences x {n_frames} frames at {W}x{H}, "

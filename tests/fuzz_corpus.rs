@@ -151,6 +151,11 @@ fn state_file_corpus_and_mutations() {
 }
 
 #[test]
+fn y4m_track_corpus_and_mutations() {
+    run_target("y4m_track", fuzzing::y4m_track, MUTATIONS);
+}
+
+#[test]
 fn the_mavlink_corpus_reaches_the_camera() {
     let photo = fs::read(corpus_dir("mavlink_inbound").join("photo")).expect("corpus");
     let s = fuzzing::mavlink_session(&photo);

@@ -8,7 +8,7 @@
 //! (e.g. 10-bit `420p10`), an interlaced `I` other than `p`/`?`, header lines above 4 KiB, a
 //! frame that does not start with `FRAME`, and a truncated frame.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 /// The largest width or height accepted, pixels.
 pub const MAX_SIDE_PX: usize = 16_384;
@@ -57,7 +57,9 @@ pub struct Y4mHeader {
     pub colour: String,
 }
 
-/// Reads frames one by one into one reused luma buffer (`width × height` bytes, stride = width).
+/// Reads frames one by one into one reused luma buffer (`width × height` bytes, stride = width);
+/// the buffer grows with the bytes read, so a header claiming a huge frame over a short stream
+/// costs nothing.
 pub struct Y4mReader<R> {
     inner: R,
     header: Y4mHeader,
@@ -97,7 +99,7 @@ impl<R: BufRead> Y4mReader<R> {
             inner,
             header,
             chroma_bytes,
-            luma: vec![0; w * h],
+            luma: Vec::new(),
             skip: vec![0; 64 * 1024],
             next_frame: 0,
         })
@@ -125,9 +127,15 @@ impl<R: BufRead> Y4mReader<R> {
                 what: format!("expected FRAME, found {shown:?}"),
             });
         }
-        let needed = self.luma.len() + self.chroma_bytes;
-        let got = read_full(&mut self.inner, &mut self.luma)?;
-        if got < self.luma.len() {
+        let luma_bytes = self.header.width * self.header.height;
+        let needed = luma_bytes + self.chroma_bytes;
+        // Filled as the bytes arrive (the buffer grows with the data, not with the header's
+        // claim), and reused from frame to frame.
+        self.luma.clear();
+        let got = (&mut self.inner)
+            .take(luma_bytes as u64)
+            .read_to_end(&mut self.luma)?;
+        if got < luma_bytes {
             return Err(Y4mError::Truncated { frame, needed, got });
         }
         let mut left = self.chroma_bytes;
