@@ -6,9 +6,13 @@
 //! 2. CPU of that process with a tracker reporting at 10 Hz and CAMERA_TRACKING_IMAGE_STATUS
 //!    streamed at 10 Hz, against the same process with the tracker idle;
 //! 3. follow: settling time and steady-state error on the simulator's moving target (virtual
-//!    time: the bridge core, the simulated A8 mini and the simulated tracker), at 1× and 4×.
+//!    time: the bridge core, the simulated A8 mini and the simulated tracker), at 1× and 4×;
+//! 4. a hostile tracker: 10 000 status lines/s (boxes changing on every line, the state flipping
+//!    between active, lost, error with a 400-byte reason, and back), against what the bridge
+//!    sends: SIYI 0x07 gimbal-speed commands per second to the camera (from `--record-siyi`) and
+//!    MAVLink bytes per second to the ground station.
 //!
-//! `cargo bench --bench bench_tracking [-- --commands N --cpu-seconds S --bin PATH]`
+//! `cargo bench --bench bench_tracking [-- --commands N --cpu-seconds S --flood-seconds S --bin PATH]`
 #![allow(clippy::disallowed_methods)] // a benchmark reads real time
 
 mod common;
@@ -30,6 +34,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = arg(&args, "--commands", 500);
     let cpu_s: u64 = arg(&args, "--cpu-seconds", 10);
+    let flood_s: u64 = arg(&args, "--flood-seconds", 10);
     let bin = bridge_bin(&args)?;
 
     println!("tracking figures (2-core VM; bridge + simulator in one process)");
@@ -40,6 +45,8 @@ fn main() -> anyhow::Result<()> {
     let gcs_sock = UdpSocket::bind("127.0.0.1:0")?;
     let gcs_port = gcs_sock.local_addr()?.port();
     let tracker_api = format!("127.0.0.1:{api}");
+    let record =
+        std::env::temp_dir().join(format!("siyi-bench-flood-{}.jsonl", std::process::id()));
     let child = spawn_bridge(
         &bin,
         &format!("udpout:127.0.0.1:{gcs_port}"),
@@ -49,16 +56,19 @@ fn main() -> anyhow::Result<()> {
             "off".as_ref(),
             "--tracker-api".as_ref(),
             tracker_api.as_ref(),
+            "--record-siyi".as_ref(),
+            record.as_os_str(),
         ],
         Stdio::null(),
     )?;
     let pid = child.0.id();
     let tracking = Arc::new(AtomicBool::new(false));
+    let flood = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let tracker = {
-        let (tracking, stop) = (tracking.clone(), stop.clone());
+        let (tracking, flood, stop) = (tracking.clone(), flood.clone(), stop.clone());
         let addr = tracker_api.clone();
-        std::thread::spawn(move || play_tracker(&addr, &tracking, &stop))
+        std::thread::spawn(move || play_tracker(&addr, &tracking, &flood, &stop))
     };
     let mut g = Gcs::from_first_heartbeat(gcs_sock)?;
     wait_until_tracking_available(&mut g)?;
@@ -94,6 +104,23 @@ fn main() -> anyhow::Result<()> {
     println!(
         "CPU, tracker connected and idle: {idle:.2} %; tracking with status in and out at 10 Hz: {busy:.2} % (over {cpu_s} s each)"
     );
+
+    // The flood: the same stream interval stays on (10 Hz), as a ground station would leave it.
+    let before = gimbal_commands(&record);
+    flood.store(true, Ordering::Relaxed);
+    let (bytes, messages, texts, statuses, wall) = drain_counting(&mut g, flood_s);
+    flood.store(false, Ordering::Relaxed);
+    let sent = gimbal_commands(&record).saturating_sub(before);
+    let secs = wall.as_secs_f64();
+    println!(
+        "hostile tracker at 10 000 lines/s for {secs:.1} s: {:.1} SIYI 0x07 commands/s to the camera; to the ground station {:.0} bytes/s in {:.1} messages/s ({:.1} CAMERA_TRACKING_IMAGE_STATUS/s, {:.2} STATUSTEXT/s)",
+        sent as f64 / secs,
+        bytes as f64 / secs,
+        messages as f64 / secs,
+        statuses as f64 / secs,
+        texts as f64 / secs,
+    );
+    let _ = std::fs::remove_file(&record);
     stop.store(true, Ordering::Relaxed);
     drop(child);
     let _ = tracker.join();
@@ -104,9 +131,51 @@ fn free_tcp_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// SIYI 0x07 (gimbal speed) frames the bridge sent the camera, from its `--record-siyi` file.
+fn gimbal_commands(record: &std::path::Path) -> usize {
+    let text = std::fs::read_to_string(record).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["dir"] == "to_camera")
+        .filter(|v| {
+            let hex = v["hex"].as_str().unwrap_or("");
+            siyi_bridge::record::parse_hex(hex).is_ok_and(|b| b.get(7) == Some(&0x07))
+        })
+        .count()
+}
+
+/// Receives for `seconds` (heartbeating each second): bytes, messages, STATUSTEXT and
+/// CAMERA_TRACKING_IMAGE_STATUS that arrived, and the time it took.
+fn drain_counting(g: &mut Gcs, seconds: u64) -> (usize, usize, usize, usize, Duration) {
+    let (mut bytes, mut messages, mut texts, mut statuses) = (0, 0, 0, 0);
+    let w0 = Instant::now();
+    let mut next_hb = w0;
+    let mut buf = [0u8; 2048];
+    while w0.elapsed() < Duration::from_secs(seconds) {
+        if Instant::now() >= next_hb {
+            let _ = g.send(&heartbeat());
+            next_hb += Duration::from_secs(1);
+        }
+        let _ = g.sock.set_read_timeout(Some(Duration::from_millis(50)));
+        let Ok((n, _)) = g.sock.recv_from(&mut buf) else {
+            continue;
+        };
+        bytes += n;
+        for (_, m) in common::frames::frames(&buf[..n]) {
+            messages += 1;
+            match m {
+                Some(MavMessage::STATUSTEXT(_)) => texts += 1,
+                Some(MavMessage::CAMERA_TRACKING_IMAGE_STATUS(_)) => statuses += 1,
+                _ => {}
+            }
+        }
+    }
+    (bytes, messages, texts, statuses, w0.elapsed())
+}
+
 /// A tracker that answers every request at once and reports at 10 Hz (active while
-/// `tracking`, else idle), until `stop`.
-fn play_tracker(addr: &str, tracking: &AtomicBool, stop: &AtomicBool) {
+/// `tracking`, else idle), or 10 000 hostile lines a second while `flood`, until `stop`.
+fn play_tracker(addr: &str, tracking: &AtomicBool, flood: &AtomicBool, stop: &AtomicBool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let stream = loop {
         match TcpStream::connect(addr) {
@@ -124,6 +193,7 @@ fn play_tracker(addr: &str, tracking: &AtomicBool, stop: &AtomicBool) {
     writeln!(out, r#"{{"type":"hello","version":1,"name":"bench"}}"#).expect("hello");
     let mut line = String::new();
     let mut next_status = Instant::now();
+    let mut flood_n = 0u32;
     while !stop.load(Ordering::Relaxed) {
         line.clear();
         if lines.read_line(&mut line).is_ok() && !line.is_empty() {
@@ -136,6 +206,24 @@ fn play_tracker(addr: &str, tracking: &AtomicBool, stop: &AtomicBool) {
                     );
                 }
             }
+        }
+        if flood.load(Ordering::Relaxed) {
+            // 100 lines every 10 ms.
+            let reason = "é".repeat(200);
+            for i in 0..100u32 {
+                let x = 0.1 + 0.8 * f64::from((flood_n + i) % 97) / 97.0;
+                let l = match (flood_n + i) % 7 {
+                    3 => r#"{"type":"status","state":"lost"}"#.to_owned(),
+                    5 => format!(r#"{{"type":"status","state":"error","reason":"{reason}{i}"}}"#),
+                    _ => format!(
+                        r#"{{"type":"status","state":"active","point":{{"x":{x},"y":0.5,"radius":0.05}}}}"#
+                    ),
+                };
+                let _ = writeln!(out, "{l}");
+            }
+            flood_n = flood_n.wrapping_add(100);
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
         }
         if Instant::now() >= next_status {
             next_status += Duration::from_millis(100);

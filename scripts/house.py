@@ -33,13 +33,14 @@ ALLOWED = {
     "core/camera": {"core/link", "core/mavlink", "core/tracking", "core/media", "core/geo",
                     "core/gimbal"},
     "core/gimbal": {"core/link", "core/mavlink", "core/geo"},
-    "core/tracking": {"core/link", "core/mavlink", "core/geo", "core/gimbal"},
+    "core/tracking": {"core/link", "core/mavlink", "core/geo", "core/gimbal", "core/text"},
     "core/media": {"core/geo"},
     "core/probe": {"core/media", "core/hex"},
     "core/link": set(),
-    "core/mavlink": set(),
+    "core/mavlink": {"core/text"},
     "core/geo": set(),
     "core/hex": set(),
+    "core/text": set(),
 }
 FREE = {"root", "testing", "fuzzing"}
 

@@ -52,7 +52,14 @@ path = "/" + uri[len("mftp://"):]  # what QGroundControl asks for
 ftp = mavftp.MAVFTP(link.conn, link.sysid, CAM)
 
 
+def heartbeat():
+    """As every ground station does: the bridge bursts and sends file data only to a sender
+    that heartbeats (within 10 s)."""
+    link.conn.mav.heartbeat_send(M.MAV_TYPE_GCS, M.MAV_AUTOPILOT_INVALID, 0, 0, 0)
+
+
 def download():
+    heartbeat()
     got = {}
 
     def keep(fh):
@@ -63,6 +70,7 @@ def download():
     return ret, got.get("data")
 
 
+heartbeat()
 ret = ftp.cmd_list(["/"])
 names = [e.name for e in (ret.directory_listing or [])]
 t.check("ListDirectory / names the definition", path[1:] in names, str(names))

@@ -10,19 +10,33 @@
 //! * [`y4m_track`]: the `.y4m` reader of `siyi-bridge track` and the `siyi-vision` tracker's
 //!   entry points (start from a box and from a point, updates, a frame of another size) on what
 //!   it reads.
+//! * [`tracker_lines`]: lines from a hostile process on the tracker API → the tracking service
+//!   with a ground station asking it to track, on virtual time; what it asks of the camera and
+//!   the ground stays within the stated budgets.
+//! * [`ftp_payloads`], [`param_ext_values`] (in `mavlink_trust`): FTP requests from several
+//!   senders, and PARAM_EXT messages, straight into the core (the trust rules of issue 19).
 #![allow(clippy::disallowed_methods)] // one real Instant per run as the origin of virtual time
 
 use std::time::{Duration, Instant};
 
-use mavlink::dialects::common::MavMessage;
+use mavlink::dialects::common::{MavCmd, MavMessage};
 use mavlink::Message as _;
 use siyi_protocol::{FrameDecoder, Reply, Request};
 
 use crate::core::camera::persist::{self, FileRole, FoundFile};
 use crate::core::camera::Inbound;
+use crate::core::link::{CameraState, LinkControl, LinkHealth, OpId, Operation};
+use crate::core::mavlink::dedupe::DedupeKey;
+use crate::core::mavlink::host::IncomingCommand;
+use crate::core::mavlink::{Command, Requester, STATUSTEXT_CHUNK_BYTES};
+use crate::core::tracking::api::MAX_LINE_BYTES;
+use crate::core::tracking::{ConnId, Fov, Tracking, TrackingConfig, TrackingEvent};
 use crate::io::mavlink::FrameSplitter;
 use crate::sim::SimConfig;
-use crate::testing::SimWorld;
+use crate::testing::{SimWorld, SpinGuard};
+
+mod mavlink_trust;
+pub use mavlink_trust::{ftp_payloads, param_ext_values};
 
 /// The SIYI decoder: the input (after its first byte, which picks a chunk size of 1–256 bytes)
 /// is pushed in chunks; every frame's payload is decoded as a reply and as a request.
@@ -279,4 +293,149 @@ pub fn y4m_track(data: &[u8]) {
             }
         }
     }
+}
+
+/// The tracker connection a [`tracker_lines`] run speaks on.
+const HOSTILE_CONN: ConnId = 7;
+/// Most lines of one [`tracker_lines`] input that are fed (a line each virtual millisecond).
+const MAX_FUZZ_LINES: usize = 4000;
+
+/// A link that is up and counts the gimbal-speed operations started on it.
+#[derive(Default)]
+struct CountingLink {
+    state: CameraState,
+    next: u64,
+    gimbal_rates: usize,
+}
+
+impl LinkControl for CountingLink {
+    fn state(&self) -> &CameraState {
+        &self.state
+    }
+    fn health(&self) -> LinkHealth {
+        LinkHealth::Up
+    }
+    fn start(&mut self, _now: Instant, op: Operation) -> OpId {
+        if matches!(op, Operation::GimbalRates { .. }) {
+            self.gimbal_rates += 1;
+        }
+        self.next += 1;
+        OpId(self.next)
+    }
+}
+
+/// The input's lines (split at `\n`, UTF-8 lossily, a line over the API's limit discarded as the
+/// socket does) from tracker connection 7 into the tracking service, one per virtual
+/// millisecond; after the first line a ground station asks to track a point, so a hello in the
+/// input makes the lines that follow steer the gimbal.
+///
+/// # Panics
+/// When tracking starts more gimbal-speed commands than the follow controller's period allows,
+/// or asks the camera component for more tracking status, availability announcements or
+/// STATUSTEXT than their budgets.
+pub fn tracker_lines(data: &[u8]) {
+    let _ = tracker_session(data);
+}
+
+/// What a [`tracker_lines`] run sent (to check that a corpus reaches the follow controller).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrackerSummary {
+    /// Gimbal-speed commands (SIYI 0x07) started.
+    pub gimbal_commands: usize,
+    /// CAMERA_TRACKING_IMAGE_STATUS announcements asked for.
+    pub tracking_statuses: usize,
+    /// CAMERA_INFORMATION announcements asked for (a source came or went).
+    pub availability: usize,
+    /// STATUSTEXT asked for.
+    pub texts: usize,
+}
+
+/// [`tracker_lines`], returning what was sent.
+pub fn tracker_session(data: &[u8]) -> TrackerSummary {
+    let start = Instant::now();
+    let mut now = start;
+    let fov = Fov {
+        h_deg: 81.0,
+        v_deg: 51.0,
+    };
+    let mut t = Tracking::new(TrackingConfig::default());
+    let mut link = CountingLink::default();
+    let mut sum = TrackerSummary::default();
+    let mut guard = SpinGuard::new("fuzzing::tracker_lines", start);
+    let drain = |t: &mut Tracking, sum: &mut TrackerSummary| {
+        while t.poll_tracker().is_some() {}
+        while let Some(e) = t.poll_event() {
+            match e {
+                TrackingEvent::StatusChanged => sum.tracking_statuses += 1,
+                TrackingEvent::AvailabilityChanged => sum.availability += 1,
+                TrackingEvent::Text(_, text) => {
+                    assert!(
+                        text.len() <= STATUSTEXT_CHUNK_BYTES,
+                        "{text:?} is over one STATUSTEXT"
+                    );
+                    sum.texts += 1;
+                }
+                TrackingEvent::Ack { .. } => {}
+            }
+        }
+    };
+    let mut run_until = |t: &mut Tracking,
+                         now: &mut Instant,
+                         end: Instant,
+                         sum: &mut TrackerSummary,
+                         link: &mut CountingLink| {
+        while let Some(at) = t.poll_timeout().filter(|at| *at <= end) {
+            *now = at.max(*now);
+            guard.tick(*now, at);
+            t.handle_timeout(*now, fov, link);
+            drain(t, sum);
+        }
+        *now = end;
+    };
+    t.tracker_opened(now, HOSTILE_CONN);
+    for (i, line) in data.split(|&b| b == b'\n').take(MAX_FUZZ_LINES).enumerate() {
+        let text = String::from_utf8_lossy(line);
+        let line = (line.len() <= MAX_LINE_BYTES).then_some(text.as_ref());
+        t.tracker_line(now, HOSTILE_CONN, line, fov, &mut link);
+        drain(&mut t, &mut sum);
+        if i == 0 {
+            let cmd = Command {
+                command: MavCmd::MAV_CMD_CAMERA_TRACK_POINT,
+                params: [0.5, 0.5, 0.05, 0., 0., 0., 0.],
+                target_system: 1,
+                target_component: 100,
+                confirmation: 0,
+            };
+            let c = IncomingCommand {
+                from: Requester {
+                    peer: 1,
+                    system: 255,
+                    component: 190,
+                },
+                key: DedupeKey {
+                    system: 255,
+                    component: 190,
+                    command: cmd.command as u16,
+                    params: cmd.params.map(f32::to_bits),
+                },
+                cmd,
+                broadcast: false,
+            };
+            let _ = t.command(now, &c, &mut link);
+            drain(&mut t, &mut sum);
+        }
+        let end = now + Duration::from_millis(1);
+        run_until(&mut t, &mut now, end, &mut sum, &mut link);
+    }
+    let end = now + Duration::from_secs(1);
+    run_until(&mut t, &mut now, end, &mut sum, &mut link);
+    sum.gimbal_commands = link.gimbal_rates;
+    let ms = now.saturating_duration_since(start).as_millis() as usize;
+    // 20 Hz; the stop at the end.
+    assert!(sum.gimbal_commands <= ms / 50 + 2, "{sum:?} in {ms} ms");
+    // Bursts of 3, then 10 Hz / 2 Hz / 1 Hz.
+    assert!(sum.tracking_statuses <= ms / 100 + 4, "{sum:?} in {ms} ms");
+    assert!(sum.availability <= ms / 500 + 4, "{sum:?} in {ms} ms");
+    assert!(sum.texts <= ms / 1000 + 4, "{sum:?} in {ms} ms");
+    sum
 }

@@ -56,6 +56,8 @@ fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader of a pipe has gone (`| head -1`): the command ends quietly.
+        Err(e) if cli::is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             // The whole cause chain on one line; no backtrace dump for a user error.
             eprintln!("Error: {e:#}");

@@ -323,3 +323,57 @@ fn run_refuses_a_bad_file_named_by_flag_or_environment() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn endless_config_and_key_files_are_refused_in_words() {
+    let out = siyi_bridge(&["config", "check", "/dev/zero"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("/dev/zero"), "{stderr}");
+    assert!(stderr.contains("larger than 65536 bytes"), "{stderr}");
+    let out = siyi_bridge(
+        &[
+            "run",
+            "--simulate",
+            "--no-state",
+            "--signing-key-file",
+            "/dev/zero",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("larger than 1024 bytes"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_others_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("mavlink.key");
+    // Spaced pairs, as the README allows; readable by everyone.
+    std::fs::write(&key, "01 23 45 67 89 ab cd ef ".repeat(4) + "\n").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(
+        &file,
+        format!("signing-key-file = {:?}\n", key.to_str().unwrap()),
+    )
+    .unwrap();
+    let out = siyi_bridge(&["config", "check", file.to_str().unwrap()], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("can be read by other users: chmod 600"),
+        "{stderr}"
+    );
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = siyi_bridge(&["config", "check", file.to_str().unwrap()], &[]);
+    assert!(
+        !text(&out.stderr).contains("chmod"),
+        "{}",
+        text(&out.stderr)
+    );
+}

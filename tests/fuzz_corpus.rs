@@ -156,6 +156,25 @@ fn y4m_track_corpus_and_mutations() {
 }
 
 #[test]
+fn tracker_lines_corpus_and_mutations() {
+    run_target("tracker_lines", fuzzing::tracker_lines, MUTATIONS);
+}
+
+#[test]
+fn the_tracker_corpus_reaches_the_follow_controller() {
+    let good = fs::read(corpus_dir("tracker_lines").join("good-session")).expect("corpus");
+    let s = fuzzing::tracker_session(&good);
+    assert!(s.gimbal_commands >= 2, "{s:?}: the gimbal followed");
+    assert!(s.tracking_statuses >= 2, "{s:?}: active, then idle");
+    assert!(
+        s.availability >= 1 && s.texts >= 1,
+        "{s:?}: the tracker was announced"
+    );
+    let v2 = fs::read(corpus_dir("tracker_lines").join("wrong-version")).expect("corpus");
+    assert_eq!(fuzzing::tracker_session(&v2).gimbal_commands, 0);
+}
+
+#[test]
 fn the_mavlink_corpus_reaches_the_camera() {
     let photo = fs::read(corpus_dir("mavlink_inbound").join("photo")).expect("corpus");
     let s = fuzzing::mavlink_session(&photo);
@@ -371,5 +390,289 @@ fn regenerate_corpus() {
         "state_file",
         "old-format",
         br#"{"version":0,"image_count":9}"#,
+    );
+    tracker_corpus();
+}
+
+/// Tracker API sessions: a well-behaved tracker, and the hostile lines of the trust issue.
+fn tracker_corpus() {
+    let hello = r#"{"type":"hello","version":1,"name":"fuzz"}"#;
+    let active = |x: f32| {
+        format!(r#"{{"type":"status","state":"active","point":{{"x":{x},"y":0.4,"radius":0.05}}}}"#)
+    };
+    let mut good = vec![
+        hello.to_owned(),
+        r#"{"type":"answer","id":1,"accepted":true}"#.to_owned(),
+    ];
+    good.extend((0..40).map(|i| active(0.2 + i as f32 * 0.015)));
+    good.push(r#"{"type":"status","state":"lost"}"#.to_owned());
+    good.push(r#"{"type":"status","state":"idle"}"#.to_owned());
+    write_corpus("tracker_lines", "good-session", good.join("\n").as_bytes());
+    let mut flood = vec![
+        hello.to_owned(),
+        r#"{"type":"answer","id":1,"accepted":true}"#.to_owned(),
+    ];
+    flood.extend((0..600).map(|i| match i % 3 {
+        0 => active((i % 97) as f32 / 97.0),
+        1 => format!(
+            r#"{{"type":"status","state":"error","reason":"{}"}}"#,
+            "é".repeat(100)
+        ),
+        _ => r#"{"type":"status","state":"idle"}"#.to_owned(),
+    }));
+    write_corpus(
+        "tracker_lines",
+        "flips-and-long-reasons",
+        flood.join("\n").as_bytes(),
+    );
+    let multibyte = [
+        format!(r#"{{"type":"{}"}}"#, "é".repeat(60)),
+        format!(
+            r#"{{"type":"hello","version":1,"name":"{}"}}"#,
+            "€".repeat(1300)
+        ),
+        format!(r#"{{"{}":1}}"#, "日本".repeat(50)),
+        "５５".repeat(100),
+    ];
+    write_corpus(
+        "tracker_lines",
+        "multibyte",
+        multibyte.join("\n").as_bytes(),
+    );
+    let odd = [
+        hello.to_owned(),
+        r#"{"type":"hello","version":1,"name":"again"}"#.to_owned(),
+        r#"{"type":"answer","id":4294967295,"accepted":false,"reason":"x"}"#.to_owned(),
+        r#"{"type":"status","state":"active","rectangle":{"top_left_x":1e400,"top_left_y":0,"bottom_right_x":-1,"bottom_right_y":"NaN"}}"#.to_owned(),
+        r#"{"type":"status","state":"active"}"#.to_owned(),
+        "x".repeat(5000),
+        String::new(),
+        "\u{0}\u{1b}[2J".to_owned(),
+    ];
+    write_corpus("tracker_lines", "odd-lines", odd.join("\n").as_bytes());
+    write_corpus(
+        "tracker_lines",
+        "wrong-version",
+        br#"{"type":"hello","version":2,"name":"v2"}"#,
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
+// MAVLink trust surfaces (issue 19): FTP payloads and PARAM_EXT values. Their corpus is written by
+// `cargo test --test fuzz_corpus -- --ignored regenerate_mavlink_trust_corpus`.
+
+#[test]
+fn ftp_payloads_corpus_and_mutations() {
+    run_target("ftp_payloads", fuzzing::ftp_payloads, MUTATIONS);
+}
+
+#[test]
+fn param_ext_values_corpus_and_mutations() {
+    run_target("param_ext_values", fuzzing::param_ext_values, MUTATIONS);
+}
+
+/// The MAVLink 2 payload of `msg` (as `Inbound::from_payload` takes it; trailing zeros trimmed).
+fn payload_of(msg: &MavMessage) -> Vec<u8> {
+    let frame = mav(msg, 0, false);
+    frame[10..frame.len() - 2].to_vec()
+}
+
+/// One `ftp_payloads` record: sender `who`, `ms10` × 10 ms before it, then the payload.
+fn ftp_record(who: u8, ms10: u8, p: &siyi_bridge::core::mavlink::ftp::payload::Payload) -> Vec<u8> {
+    let mut v = vec![(ms10 << 2) | (who & 3)];
+    v.extend(p.encode());
+    v
+}
+
+/// One `param_ext_values` record: kind (0 set, 1 read, 2 list, 3 an operation ends), `ms100`
+/// × 100 ms after it, then the payload padded to 147 bytes.
+fn param_record(kind: u8, ms100: u8, msg: Option<&MavMessage>) -> Vec<u8> {
+    let mut v = vec![(ms100 << 4) | (kind & 3)];
+    let mut payload = msg.map(payload_of).unwrap_or_default();
+    payload.resize(147, 0);
+    v.extend(payload);
+    v
+}
+
+#[test]
+#[ignore = "writes fuzz/corpus; run by hand when the formats change"]
+fn regenerate_mavlink_trust_corpus() {
+    use mavlink::dialects::common::{
+        MavParamExtType as T, PARAM_EXT_REQUEST_LIST_DATA, PARAM_EXT_REQUEST_READ_DATA,
+        PARAM_EXT_SET_DATA,
+    };
+    use siyi_bridge::core::mavlink::ftp::payload::{opcode as op, Payload};
+    let path = "/siyi_a8_mini.xml";
+    let open =
+        |seq, p: &str| Payload::request(seq, 0, op::OPEN_FILE_RO, p.len() as u8, 0, p.as_bytes());
+    let req = |seq, o, size, offset| Payload::request(seq, 0, o, size, offset, &[]);
+    let file = |name: &str, records: Vec<Vec<u8>>| {
+        write_corpus("ftp_payloads", name, &records.concat());
+    };
+    // QGC: open, bursts of 239 to the EOF, reset.
+    let mut qgc = vec![ftp_record(0, 0, &open(10, path))];
+    for (i, offset) in (0..4u32).map(|i| i * 239 * 8).enumerate() {
+        qgc.push(ftp_record(
+            0,
+            1,
+            &req(12 + 20 * i as u16, op::BURST_READ_FILE, 239, offset),
+        ));
+    }
+    qgc.push(ftp_record(0, 1, &req(99, op::RESET_SESSIONS, 0, 0)));
+    file("qgc-download", qgc);
+    // MAVSDK: the NUL in the path, ReadFile, TerminateSession.
+    let nul = Payload::request(0, 0, op::OPEN_FILE_RO, 17, 0, b"siyi_a8_mini.xml\0");
+    let mut mavsdk = vec![ftp_record(0, 0, &nul)];
+    for i in 0..6u16 {
+        mavsdk.push(ftp_record(
+            0,
+            0,
+            &req(1 + i, op::READ_FILE, 239, u32::from(i) * 239),
+        ));
+    }
+    mavsdk.push(ftp_record(0, 0, &req(7, op::TERMINATE_SESSION, 0, 0)));
+    file("mavsdk-download", mavsdk);
+    // The issue: a 20-byte BurstReadFile from a source that never heartbeats, again and again.
+    let mut spoof = vec![ftp_record(3, 0, &open(0, path))];
+    for i in 0..12u16 {
+        spoof.push(ftp_record(
+            3,
+            0,
+            &req(2 + 2 * i, op::BURST_READ_FILE, 239, 0),
+        ));
+    }
+    file("burst-from-a-source-that-never-heartbeats", spoof);
+    // The issue: another sender's TerminateSession / ReadFile / BurstReadFile on a session.
+    file(
+        "another-senders-session",
+        vec![
+            ftp_record(0, 0, &open(0, path)),
+            ftp_record(1, 0, &req(0, op::READ_FILE, 239, 0)),
+            ftp_record(2, 0, &req(0, op::BURST_READ_FILE, 239, 0)),
+            ftp_record(1, 0, &req(2, op::TERMINATE_SESSION, 0, 0)),
+            ftp_record(2, 0, &req(4, op::RESET_SESSIONS, 0, 0)),
+            ftp_record(0, 0, &req(2, op::READ_FILE, 239, 239)),
+        ],
+    );
+    // The issue: one system on many component ids holding the slots, then a newcomer.
+    let mut slots = Vec::new();
+    for i in 0..8u16 {
+        slots.push(ftp_record((i % 3) as u8, 5, &open(i * 2, path)));
+        slots.push(ftp_record(
+            (i % 3) as u8,
+            5,
+            &req(i * 2 + 1, op::READ_FILE, 100, 0),
+        ));
+    }
+    file("sessions-full-and-idle", slots);
+    // Paths: traversal, multibyte, no NUL, too long a size; listings; writes.
+    let weird = "é".repeat(60);
+    file(
+        "paths-and-listings",
+        vec![
+            ftp_record(0, 0, &open(0, "../../etc/passwd")),
+            ftp_record(0, 0, &open(2, &weird)),
+            ftp_record(
+                0,
+                0,
+                &Payload::request(4, 0, op::OPEN_FILE_RO, 255, 0, b"@MAV_ROOT/siyi"),
+            ),
+            ftp_record(
+                0,
+                0,
+                &Payload::request(6, 0, op::LIST_DIRECTORY, 1, 0, b"/"),
+            ),
+            ftp_record(
+                0,
+                0,
+                &Payload::request(8, 0, op::LIST_DIRECTORY, 3, 1, b"/.."),
+            ),
+            ftp_record(
+                0,
+                0,
+                &Payload::request(10, 0, op::CREATE_FILE, 4, 0, b"/x\0\0"),
+            ),
+            ftp_record(0, 0, &req(12, op::CALC_FILE_CRC32, 0, 0)),
+            ftp_record(0, 0, &req(14, op::READ_FILE, 0, u32::MAX)),
+        ],
+    );
+    write_corpus(
+        "ftp_payloads",
+        "garbage",
+        b"\x07\xff\xfe\x00\x05\xef\x05\x00\x00",
+    );
+
+    // PARAM_EXT: the issue's wrong-typed set, valid sets of each setting, reads, list, ends.
+    let set = |id: &str, value: u32, param_type| {
+        let mut raw = [0u8; 128];
+        raw[..4].copy_from_slice(&value.to_le_bytes());
+        MavMessage::PARAM_EXT_SET(PARAM_EXT_SET_DATA {
+            target_system: 1,
+            target_component: 100,
+            param_id: id.into(),
+            param_value: raw.into(),
+            param_type,
+        })
+    };
+    let read = |id: &str, index: i16| {
+        MavMessage::PARAM_EXT_REQUEST_READ(PARAM_EXT_REQUEST_READ_DATA {
+            target_system: 1,
+            target_component: 100,
+            param_id: id.into(),
+            param_index: index,
+        })
+    };
+    let list = MavMessage::PARAM_EXT_REQUEST_LIST(PARAM_EXT_REQUEST_LIST_DATA {
+        target_system: 1,
+        target_component: 100,
+    });
+    let wrong = set("STREAM_BITRATE", 0x4048_f5c3, T::MAV_PARAM_EXT_TYPE_REAL32);
+    let write = |name: &str, records: Vec<Vec<u8>>| {
+        write_corpus("param_ext_values", name, &records.concat());
+    };
+    write(
+        "wrong-type-set",
+        (0..20).map(|_| param_record(0, 0, Some(&wrong))).collect(),
+    );
+    let u32t = T::MAV_PARAM_EXT_TYPE_UINT32;
+    let mut sets = Vec::new();
+    for (id, value) in [
+        ("CAM_MODE", 1),
+        ("GIMBAL_MODE", 2),
+        ("STREAM_RES", 0),
+        ("STREAM_BITRATE", 2500),
+        ("STREAM_CODEC", 1),
+        ("REC_RES", 1),
+    ] {
+        sets.push(param_record(0, 1, Some(&set(id, value, u32t))));
+        sets.push(param_record(3, 1, None));
+    }
+    write("set-each-and-finish", sets);
+    write(
+        "read-and-list",
+        vec![
+            param_record(2, 0, Some(&list)),
+            param_record(1, 0, Some(&read("CAM_MODE", -1))),
+            param_record(1, 0, Some(&read("", 3))),
+            param_record(1, 0, Some(&read("", 6))),
+            param_record(1, 0, Some(&read("NOT_A_PARAM", -1))),
+        ],
+    );
+    let multibyte = set(&"é".repeat(8), 1, u32t);
+    let no_nul = set("STREAM_BITRATES!", u32::MAX, u32t);
+    let mut odd_type = param_record(0, 0, Some(&set("REC_RES", 7, u32t)));
+    if let Some(t) = odd_type.last_mut() {
+        *t = 200; // no MAV_PARAM_EXT_TYPE has this number
+    }
+    write(
+        "bad-ids-values-and-types",
+        vec![
+            param_record(0, 0, Some(&multibyte)),
+            param_record(0, 0, Some(&no_nul)),
+            odd_type,
+            param_record(0, 15, Some(&set("STREAM_BITRATE", 0, u32t))),
+            param_record(0, 15, Some(&set("STREAM_BITRATE", 4000, u32t))),
+            param_record(3, 15, None),
+        ],
     );
 }

@@ -11,11 +11,18 @@ use std::time::Duration;
 use camera_common::{Rig, GCS, GCS_LINK};
 use mavlink::dialects::common::{MavMessage, FILE_TRANSFER_PROTOCOL_DATA};
 use rand::{Rng as _, SeedableRng as _};
-use siyi_bridge::core::camera::{definition, CameraComponent, CameraConfig, Target};
+use siyi_bridge::core::camera::{definition, CameraComponent, CameraConfig, PeerId, Target};
 use siyi_bridge::core::mavlink::ftp::payload::{opcode, NakCode, Payload, MAX_DATA_BYTES};
 use siyi_bridge::core::mavlink::ftp::{MAX_BURST_REPLIES, MAX_SESSIONS, SESSION_IDLE_TIMEOUT};
 
 const XML_LEN: usize = definition::XML.len();
+
+/// A rig whose ground station heartbeats (burst replies and file data go only to such senders).
+fn rig() -> Rig {
+    let mut r = Rig::ready();
+    r.heartbeat(GCS, GCS_LINK);
+    r
+}
 
 /// A request carrying `path` (size = its length, as QGC and pymavlink send it).
 fn path_req(seq: u16, op: u8, path: &str) -> Payload {
@@ -29,17 +36,21 @@ fn send_from(r: &mut Rig, from: (u8, u8), p: &Payload) -> Vec<Payload> {
 }
 
 fn send_to(r: &mut Rig, from: (u8, u8), to: (u8, u8), p: &Payload) -> Vec<Payload> {
+    send_on(r, GCS_LINK, from, to, p)
+}
+
+fn send_on(r: &mut Rig, link: PeerId, from: (u8, u8), to: (u8, u8), p: &Payload) -> Vec<Payload> {
     let msg = MavMessage::FILE_TRANSFER_PROTOCOL(FILE_TRANSFER_PROTOCOL_DATA {
         target_network: 0,
         target_system: to.0,
         target_component: to.1,
         payload: p.encode(),
     });
-    let out = r.feed(from, GCS_LINK, msg);
+    let out = r.feed(from, link, msg);
     out.iter()
         .filter_map(|t| match t.mav() {
             Some(MavMessage::FILE_TRANSFER_PROTOCOL(f)) => {
-                assert_eq!(t.target, Target::Peer(GCS_LINK));
+                assert_eq!(t.target, Target::Peer(link));
                 assert_eq!((f.target_system, f.target_component), from);
                 assert_eq!((t.system_id, t.component_id), (1, 100));
                 Some(Payload::decode(&f.payload))
@@ -72,8 +83,12 @@ fn assert_ack(reply: &Payload, req: &Payload) {
 
 /// OpenFileRO of `path`: the ACK's session (checks the announced size).
 fn open(r: &mut Rig, from: (u8, u8), seq: u16, path: &str) -> u8 {
+    open_on(r, GCS_LINK, from, seq, path)
+}
+
+fn open_on(r: &mut Rig, link: PeerId, from: (u8, u8), seq: u16, path: &str) -> u8 {
     let q = path_req(seq, opcode::OPEN_FILE_RO, path);
-    let a = one(send_from(r, from, &q));
+    let a = one(send_on(r, link, from, (1, 100), &q));
     assert_ack(&a, &q);
     assert_eq!(a.seq, seq + 1);
     assert_eq!(a.data(), (XML_LEN as u32).to_le_bytes());
@@ -82,7 +97,7 @@ fn open(r: &mut Rig, from: (u8, u8), seq: u16, path: &str) -> u8 {
 
 #[test]
 fn a_qgc_download_bursts_to_the_eof_nak_and_reassembles_the_xml() {
-    let mut r = Rig::ready();
+    let mut r = rig();
     // QGC strips "mftp://" but keeps a slash: it asks for "/siyi_a8_mini.xml".
     let session = open(&mut r, GCS, 10, "/siyi_a8_mini.xml");
     assert_eq!(session, 0);
@@ -128,7 +143,7 @@ fn a_qgc_download_bursts_to_the_eof_nak_and_reassembles_the_xml() {
 
 #[test]
 fn a_mavsdk_download_reads_with_session_0_and_a_nul_terminated_path() {
-    let mut r = Rig::ready();
+    let mut r = rig();
     // MAVSDK strips "mftp://" entirely and counts the NUL in the size.
     let q = Payload::request(0, 0, opcode::OPEN_FILE_RO, 17, 0, b"siyi_a8_mini.xml\0");
     let a = one(send(&mut r, &q));
@@ -158,7 +173,7 @@ fn a_mavsdk_download_reads_with_session_0_and_a_nul_terminated_path() {
 
 #[test]
 fn a_pymavlink_burst_uses_the_requested_size_and_ends_short() {
-    let mut r = Rig::ready();
+    let mut r = rig();
     let session = open(&mut r, GCS, 0, "@MAV_ROOT/siyi_a8_mini.xml");
     let q = Payload::request(2, session, opcode::BURST_READ_FILE, 80, 0, &[]);
     let replies = send(&mut r, &q);
@@ -178,7 +193,7 @@ fn a_pymavlink_burst_uses_the_requested_size_and_ends_short() {
 
 #[test]
 fn a_retransmitted_request_gets_the_same_reply_and_is_not_executed_twice() {
-    let mut r = Rig::ready();
+    let mut r = rig();
     // OpenFileRO whose ACK was lost: the retry (same seq) gets the same session, not a second.
     let q = path_req(40, opcode::OPEN_FILE_RO, "/siyi_a8_mini.xml");
     let first = send(&mut r, &q);
@@ -224,7 +239,7 @@ fn a_retransmitted_request_gets_the_same_reply_and_is_not_executed_twice() {
 
 #[test]
 fn sessions_that_are_not_open_are_refused() {
-    let mut r = Rig::ready();
+    let mut r = rig();
     for session in [0u8, 1, 3, 4, 200, 255] {
         let q = Payload::request(1, session, opcode::READ_FILE, 10, 0, &[]);
         assert_nak(&one(send(&mut r, &q)), &q, NakCode::InvalidSession);
@@ -243,7 +258,7 @@ fn sessions_that_are_not_open_are_refused() {
 
 #[test]
 fn offsets_at_or_past_the_end_are_eof_and_sizes_out_of_range_invalid() {
-    let mut r = Rig::ready();
+    let mut r = rig();
     let s = open(&mut r, GCS, 0, "/siyi_a8_mini.xml");
     for offset in [XML_LEN as u32, XML_LEN as u32 + 1, u32::MAX] {
         let q = Payload::request(2, s, opcode::READ_FILE, 10, offset, &[]);
@@ -267,37 +282,51 @@ fn offsets_at_or_past_the_end_are_eof_and_sizes_out_of_range_invalid() {
 
 #[test]
 fn sessions_run_out_and_come_back_after_the_idle_timeout() {
-    let mut r = Rig::ready();
-    let clients: Vec<(u8, u8)> = (0..=MAX_SESSIONS as u8).map(|i| (255, 190 + i)).collect();
-    for (i, c) in clients[..MAX_SESSIONS].iter().enumerate() {
-        assert_eq!(open(&mut r, *c, 0, "/siyi_a8_mini.xml"), i as u8);
+    let mut r = rig();
+    // One client per link (a link's senders hold at most MAX_SESSIONS_PER_PEER together).
+    let clients: Vec<(PeerId, (u8, u8))> = (0..=MAX_SESSIONS as u8)
+        .map(|i| (20 + PeerId::from(i), (200 + i, 190)))
+        .collect();
+    for (link, c) in &clients {
+        r.heartbeat(*c, *link);
     }
-    let late = clients[MAX_SESSIONS];
+    for (link, c) in &clients[..MAX_SESSIONS] {
+        let session = open_on(&mut r, *link, *c, 0, "/siyi_a8_mini.xml");
+        assert_eq!(session, 0, "a sender holds one session: always id 0");
+    }
+    assert_eq!(r.cam.ftp().open_sessions(), MAX_SESSIONS);
+    let (late_link, late) = clients[MAX_SESSIONS];
     let q = path_req(0, opcode::OPEN_FILE_RO, "/siyi_a8_mini.xml");
     assert_nak(
-        &one(send_from(&mut r, late, &q)),
+        &one(send_on(&mut r, late_link, late, (1, 100), &q)),
         &q,
         NakCode::NoSessionsAvailable,
     );
     // Client 0 keeps reading; the others vanish.
+    let (link0, c0) = clients[0];
     r.advance(SESSION_IDLE_TIMEOUT / 2);
     let q = Payload::request(2, 0, opcode::READ_FILE, 10, 0, &[]);
-    assert_ack(&one(send_from(&mut r, clients[0], &q)), &q);
+    assert_ack(&one(send_on(&mut r, link0, c0, (1, 100), &q)), &q);
     r.advance(SESSION_IDLE_TIMEOUT / 2);
     let q = path_req(4, opcode::OPEN_FILE_RO, "/siyi_a8_mini.xml");
-    let a = one(send_from(&mut r, late, &q));
+    let a = one(send_on(&mut r, late_link, late, (1, 100), &q));
     assert_ack(&a, &q);
-    assert_eq!(a.session, 1, "the lowest freed id");
+    assert_eq!(a.session, 0);
     assert_eq!(r.cam.ftp().open_sessions(), 2);
     assert_eq!(r.cam.ftp().stats().sessions_expired, 3);
+    assert_eq!(
+        r.cam.ftp().stats().sessions_evicted,
+        0,
+        "they expired first"
+    );
     // Client 0's session lived on because it was used.
     let q = Payload::request(6, 0, opcode::READ_FILE, 10, 0, &[]);
-    assert_ack(&one(send_from(&mut r, clients[0], &q)), &q);
+    assert_ack(&one(send_on(&mut r, link0, c0, (1, 100), &q)), &q);
 }
 
 #[test]
 fn reset_closes_only_the_senders_sessions() {
-    let mut r = Rig::ready();
+    let mut r = rig();
     let other = (254, 1);
     let mine = open(&mut r, GCS, 0, "/siyi_a8_mini.xml");
     let theirs = open(&mut r, other, 0, "/siyi_a8_mini.xml");
@@ -311,7 +340,7 @@ fn reset_closes_only_the_senders_sessions() {
 
 #[test]
 fn writes_are_protected_and_unknown_opcodes_unknown() {
-    let mut r = Rig::ready();
+    let mut r = rig();
     let s = open(&mut r, GCS, 0, "/siyi_a8_mini.xml");
     let mut seq = 2;
     for op in [
@@ -355,7 +384,7 @@ fn writes_are_protected_and_unknown_opcodes_unknown() {
 
 #[test]
 fn the_root_lists_the_definition_and_nothing_else_exists() {
-    let mut r = Rig::ready();
+    let mut r = rig();
     let entry = format!("Fsiyi_a8_mini.xml\t{XML_LEN}\0");
     for path in ["", "/", "@MAV_ROOT", "@MAV_ROOT/", "//"] {
         let q = path_req(0, opcode::LIST_DIRECTORY, path);
@@ -385,7 +414,7 @@ fn the_root_lists_the_definition_and_nothing_else_exists() {
 
 #[test]
 fn only_requests_to_this_component_from_allowed_systems_are_served() {
-    let mut r = Rig::ready();
+    let mut r = rig();
     let q = path_req(0, opcode::OPEN_FILE_RO, "/siyi_a8_mini.xml");
     // Broadcast component, another component, another system: for someone else.
     for to in [(1, 0), (1, 1), (2, 100), (0, 100)] {
@@ -408,7 +437,7 @@ fn only_requests_to_this_component_from_allowed_systems_are_served() {
 
 #[test]
 fn garbage_requests_get_bounded_answers_and_never_panic() {
-    let mut r = Rig::ready();
+    let mut r = rig();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(0x5eed_f7b0);
     for i in 0..3000u32 {
         let mut raw = [0u8; 251];

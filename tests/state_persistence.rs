@@ -149,6 +149,8 @@ fn restart_after_failed_saves_never_repeats_an_index() {
     unblock_saves(&dir);
     used.push(run.photo().expect("photo"));
     assert_eq!(run.statustexts("Image counter saved again"), 1);
+    // The same STATUSTEXT goes out at most once a second (chatter): let that second pass.
+    run.rig.advance(std::time::Duration::from_secs(2));
     block_saves(&dir);
     used.push(run.photo().expect("photo"));
     assert_eq!(run.statustexts("Image counter not saved"), 2);

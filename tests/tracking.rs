@@ -148,13 +148,20 @@ fn tracking_point(rig: &mut Rig, x: f32, y: f32) -> u64 {
     id
 }
 
+/// How often the test's tracker reports: the follow controller's period (20 Hz), so that each
+/// report is acted on at once.
+const REPORT_PERIOD: Duration = Duration::from_millis(50);
+
+/// One report of a target at (x, y), [`REPORT_PERIOD`] after the last.
 fn status_point(rig: &mut Rig, x: f32, y: f32) -> Vec<Transmit> {
-    rig.say(
+    let mut out = rig.advance(REPORT_PERIOD);
+    out.extend(rig.say(
         CONN,
         &format!(
             r#"{{"type":"status","state":"active","point":{{"x":{x},"y":{y},"radius":0.05}}}}"#
         ),
-    )
+    ));
+    out
 }
 
 #[test]
@@ -244,6 +251,105 @@ fn a_second_tracker_is_refused_and_the_first_keeps_working() {
     // The refused connection closing changes nothing.
     rig.hang_up(2);
     assert_eq!(request_info(&mut rig) & TRACKING_FLAGS, TRACKING_FLAGS);
+}
+
+/// The connections the bridge closed (with the reason it gave each) since last asked.
+fn closed_with_reasons(rig: &mut Rig) -> Vec<(ConnId, String)> {
+    let heard = rig.heard();
+    let mut out = Vec::new();
+    for (i, (conn, line)) in heard.iter().enumerate() {
+        if line.is_none() {
+            let reason = heard[..i]
+                .iter()
+                .rev()
+                .find(|(c, l)| c == conn && l.as_ref().is_some_and(|l| l["type"] == "error"))
+                .and_then(|(_, l)| l.as_ref()?["reason"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            out.push((*conn, reason));
+        }
+    }
+    out
+}
+
+/// Lets `d` pass while the tracker on `CONN` reports idle every 250 ms (so it is not silent).
+fn chat_for(rig: &mut Rig, d: Duration) {
+    let step = Duration::from_millis(250);
+    let mut left = d;
+    while !left.is_zero() {
+        let now = left.min(step);
+        rig.advance(now);
+        rig.say(CONN, r#"{"type":"status","state":"idle"}"#);
+        left -= now;
+    }
+}
+
+#[test]
+fn the_refusal_names_the_connected_tracker_and_the_flag_to_free_the_slot() {
+    let mut rig = Rig::ready();
+    rig.connect_tracker();
+    rig.open(2);
+    let closed = closed_with_reasons(&mut rig);
+    assert_eq!(closed.len(), 1);
+    assert!(closed[0].1.contains("test-tracker"), "{closed:?}");
+    assert!(closed[0].1.contains("--sim-tracker off"), "{closed:?}");
+}
+
+#[test]
+fn a_connection_that_never_says_hello_blocks_no_tracker() {
+    let mut rig = Rig::ready();
+    rig.open(5);
+    rig.advance(Duration::from_millis(500));
+    // A real tracker connects while the idle one still waits: it is welcomed and serves.
+    rig.connect_tracker();
+    assert_eq!(request_info(&mut rig) & TRACKING_FLAGS, TRACKING_FLAGS);
+    let out = track_point(&mut rig, 0.5, 0.5);
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_IN_PROGRESS);
+    assert_eq!(rig.heard()[0].1.as_ref().unwrap()["type"], "track_point");
+    // The idle connection is closed when its hello time is up, and only it.
+    chat_for(&mut rig, Duration::from_millis(1490));
+    assert!(
+        closed_with_reasons(&mut rig).is_empty(),
+        "1990 ms: still waiting"
+    );
+    chat_for(&mut rig, Duration::from_millis(20));
+    let closed = closed_with_reasons(&mut rig);
+    assert_eq!(closed, [(5, "no hello within 2000 ms".to_owned())]);
+    assert_eq!(rig.cam.tracking().stats().session.no_hello, 1);
+    // Its hello, too late, is not heard; the tracker still serves.
+    rig.say(5, r#"{"type":"hello","version":1,"name":"late"}"#);
+    assert!(rig.heard().is_empty());
+    assert_eq!(request_info(&mut rig) & TRACKING_FLAGS, TRACKING_FLAGS);
+}
+
+#[test]
+fn many_idle_connections_push_each_other_out_and_a_tracker_still_gets_in() {
+    let mut rig = Rig::ready();
+    for conn in 10..19 {
+        rig.open(conn);
+    }
+    // Only the last four wait; the five older ones were closed at once.
+    let closed: Vec<ConnId> = closed_with_reasons(&mut rig)
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
+    assert_eq!(closed, [10, 11, 12, 13, 14]);
+    // One goes away by itself: room for the tracker without pushing anyone out.
+    rig.hang_up(15);
+    rig.connect_tracker();
+    assert_eq!(request_info(&mut rig) & TRACKING_FLAGS, TRACKING_FLAGS);
+    // A waiting connection that says hello after the tracker is ready is refused.
+    rig.say(18, r#"{"type":"hello","version":1,"name":"second"}"#);
+    let closed = closed_with_reasons(&mut rig);
+    assert_eq!(closed.len(), 1, "{closed:?}");
+    assert_eq!(closed[0].0, 18);
+    assert!(closed[0].1.contains("another tracker (test-tracker)"));
+    chat_for(&mut rig, Duration::from_millis(2000));
+    let closed: Vec<ConnId> = closed_with_reasons(&mut rig)
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
+    assert_eq!(closed, [16, 17]);
+    assert_eq!(rig.cam.tracking().stats().session.no_hello, 7);
 }
 
 #[test]
@@ -393,7 +499,11 @@ fn a_tracker_that_does_not_answer_fails_the_command() {
 
 #[test]
 fn follow_turns_the_gimbal_towards_the_target_holds_when_lost_and_stops_at_the_end() {
-    let mut rig = Rig::ready();
+    // Proportional only: centred means no motion at once (the integral would carry on).
+    let mut rig = rig_with_follow(FollowConfig {
+        integral_gain_per_s2: 0.0,
+        ..FollowConfig::default()
+    });
     tracking_point(&mut rig, 0.8, 0.2);
     status_point(&mut rig, 0.8, 0.2);
     let r = rates(&rig);
@@ -406,8 +516,11 @@ fn follow_turns_the_gimbal_towards_the_target_holds_when_lost_and_stops_at_the_e
     status_point(&mut rig, 0.5, 0.5);
     assert_eq!(*rates(&rig).last().unwrap(), (0, 0));
     status_point(&mut rig, 0.7, 0.5);
-    // Lost: hold still, keep the last box in the status.
+    // Lost: hold still (at the next control step), keep the last box in the status.
+    let n = rates(&rig).len();
     let out = rig.say(CONN, r#"{"type":"status","state":"lost"}"#);
+    assert_eq!(rates(&rig).len(), n, "within the control period: not yet");
+    let out = [out, rig.advance(REPORT_PERIOD)].concat();
     assert_eq!(*rates(&rig).last().unwrap(), (0, 0));
     assert!(tracking_status(&out).is_empty(), "lost is still ACTIVE");
     let out = rig.command(
@@ -683,15 +796,18 @@ mod ai_module {
     use siyi_bridge::core::link::{LinkEvent, OpOutcome};
     use siyi_protocol::{AiMode, AiTarget, AiTrack, AiTrackStatus};
 
+    /// One push of the AI module, [`REPORT_PERIOD`] after the last.
     fn push(rig: &mut Rig, x: u16, y: u16, status: AiTrackStatus) -> Vec<Transmit> {
-        rig.link_event(LinkEvent::AiTrack(AiTrack {
+        let mut out = rig.advance(REPORT_PERIOD);
+        out.extend(rig.link_event(LinkEvent::AiTrack(AiTrack {
             x_px: x,
             y_px: y,
             width_px: 128,
             height_px: 72,
             target: AiTarget::Car,
             status,
-        }))
+        })));
+        out
     }
 
     fn ai_stream_ops(rig: &Rig) -> Vec<(siyi_bridge::core::link::OpId, bool)> {
@@ -994,4 +1110,120 @@ mod geo_status {
         );
         assert!(geo(&mut rig).is_none());
     }
+}
+
+/// STATUSTEXT messages sent (chunks counted one by one).
+fn statustexts(out: &[Transmit]) -> Vec<mavlink::dialects::common::STATUSTEXT_DATA> {
+    out.iter()
+        .filter_map(|t| match t.mav() {
+            Some(MavMessage::STATUSTEXT(s)) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_tracker_flooding_lines_stays_within_the_follow_status_and_text_budgets() {
+    let mut rig = Rig::ready();
+    tracking_point(&mut rig, 0.5, 0.5);
+    rig.link.started.clear();
+    // One second of 10 000 lines: boxes that change every line, lost every seventh.
+    let step = Duration::from_micros(100);
+    let mut out = Vec::new();
+    for i in 0..10_000u32 {
+        out.extend(rig.advance(step));
+        let x = 0.1 + 0.8 * f64::from(i % 97) / 97.0;
+        let line = if i % 7 == 6 {
+            r#"{"type":"status","state":"lost"}"#.to_owned()
+        } else {
+            format!(
+                r#"{{"type":"status","state":"active","point":{{"x":{x},"y":0.3,"radius":0.05}}}}"#
+            )
+        };
+        out.extend(rig.say(CONN, &line));
+    }
+    let follow = rates(&rig).len();
+    assert!(
+        (5..=21).contains(&follow),
+        "gimbal commands in 1 s: {follow}"
+    );
+    assert_eq!(
+        rig.cam.tracking().stats().follow_commands,
+        follow as u64,
+        "counted"
+    );
+    // One more second: error (with a 4 000-byte reason), active and idle flips on every line.
+    let reason = "ü".repeat(2000);
+    let mut out = Vec::new();
+    for i in 0..10_000u32 {
+        out.extend(rig.advance(step));
+        let line = match i % 3 {
+            0 => format!(r#"{{"type":"status","state":"error","reason":"{reason}-{i}"}}"#),
+            1 => r#"{"type":"status","state":"active","point":{"x":0.4,"y":0.3,"radius":0.05}}"#
+                .to_owned(),
+            _ => r#"{"type":"status","state":"idle"}"#.to_owned(),
+        };
+        out.extend(rig.say(CONN, &line));
+    }
+    out.extend(rig.advance(Duration::from_millis(200)));
+    let status = tracking_status(&out);
+    assert!(
+        (5..=3 + 10 + 2).contains(&status.len()),
+        "CAMERA_TRACKING_IMAGE_STATUS in 1.2 s: {}",
+        status.len()
+    );
+    let texts = statustexts(&out);
+    assert!(
+        (1..=3 + 2).contains(&texts.len()),
+        "STATUSTEXT in 1.2 s: {}",
+        texts.len()
+    );
+    for t in &texts {
+        assert_eq!(t.id, 0, "one message, not chunks");
+        assert!(t.text.to_str().unwrap_or("").len() <= 50);
+    }
+    assert!(rig.cam.tracking().stats().texts_dropped > 1000);
+    // The last state is announced, not lost to the pacing.
+    let last = status.last().unwrap();
+    assert_eq!(
+        last.tracking_status,
+        rig.cam.tracking().image_status().tracking_status
+    );
+}
+
+#[test]
+fn trackers_connecting_and_leaving_in_a_loop_stay_within_the_budgets() {
+    let mut rig = Rig::ready();
+    let name = "n".repeat(4000);
+    let mut out = Vec::new();
+    for conn in 100..1100 {
+        out.extend(rig.advance(Duration::from_millis(1)));
+        out.extend(rig.open(conn));
+        let hello = format!(r#"{{"type":"hello","version":1,"name":"{name}"}}"#);
+        out.extend(rig.say(conn, &hello));
+        out.extend(rig.hang_up(conn));
+        rig.heard();
+    }
+    out.extend(rig.advance(Duration::from_millis(600)));
+    let infos = out
+        .iter()
+        .filter(|t| matches!(t.mav(), Some(MavMessage::CAMERA_INFORMATION(_))))
+        .count();
+    assert!(
+        (2..=3 + 4).contains(&infos),
+        "CAMERA_INFORMATION in 1.6 s: {infos}"
+    );
+    let texts = statustexts(&out);
+    assert!(
+        (1..=3 + 2).contains(&texts.len()),
+        "STATUSTEXT: {}",
+        texts.len()
+    );
+    assert!(texts.iter().all(|t| t.id == 0));
+    // After the loop, nothing connected: the last word says so.
+    assert!(!request_info(&mut rig).intersects(TRACKING_FLAGS));
+    assert_eq!(
+        info_flags(&out).map(|f| f & TRACKING_FLAGS),
+        Some(CameraCapFlags::empty())
+    );
 }

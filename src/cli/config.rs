@@ -254,19 +254,30 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if require_camera && resolved.args.camera.is_none() && !resolved.args.simulate {
-        println!(
-            "{}: no camera set: the bridge will not start until `camera = \"HOST:PORT\"` (or `simulate = true`) is set",
+    let printed = (|| -> std::io::Result<ExitCode> {
+        if require_camera && resolved.args.camera.is_none() && !resolved.args.simulate {
+            outln!(
+                "{}: no camera set: the bridge will not start until `camera = \"HOST:PORT\"` (or `simulate = true`) is set",
+                file.display()
+            )?;
+            return Ok(ExitCode::from(3));
+        }
+        outln!(
+            "# {}: valid. The configuration `siyi-bridge run` uses with it:",
             file.display()
-        );
-        return ExitCode::from(3);
+        )?;
+        out!("{}", resolved.to_toml())?;
+        Ok(ExitCode::SUCCESS)
+    })();
+    match printed {
+        Ok(code) => code,
+        // The reader of a pipe has gone (`| head -1`): nothing more to say.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: writing to stdout: {e}");
+            ExitCode::FAILURE
+        }
     }
-    println!(
-        "# {}: valid. The configuration `siyi-bridge run` uses with it:",
-        file.display()
-    );
-    print!("{}", resolved.to_toml());
-    ExitCode::SUCCESS
 }
 
 /// True when clap says `a` and `b` cannot be given together (either way round).

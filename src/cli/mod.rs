@@ -1,5 +1,8 @@
 //! Subcommands of the `siyi-bridge` binary. Each module has its clap `Args` and a `run` function.
 
+#[macro_use]
+mod out;
+pub use out::is_broken_pipe;
 pub mod camera;
 pub mod config;
 pub mod decode;

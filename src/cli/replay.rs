@@ -42,7 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let at = origin + Duration::from_millis(line.t_ms);
         if let Some(link) = &mut link {
             link.handle_timeout(at);
-            print_events(line.t_ms, link);
+            print_events(line.t_ms, link)?;
         }
         let bytes = line.bytes()?;
         let arrow = match line.dir {
@@ -60,41 +60,46 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         continue;
                     }
                     let text = payload_text(&describe_frame(&frame, Some(line.dir)));
-                    println!(
+                    outln!(
                         "{:>9} ms  {arrow}  {} seq={:<5} {}",
-                        line.t_ms, frame.cmd, frame.seq, text
-                    );
+                        line.t_ms,
+                        frame.cmd,
+                        frame.seq,
+                        text
+                    )?;
                 }
-                Err(e) => println!("{:>9} ms  {arrow}  bad frame: {e}", line.t_ms),
+                Err(e) => outln!("{:>9} ms  {arrow}  bad frame: {e}", line.t_ms)?,
             }
         }
         if !any || decoder.buffered() > 0 {
-            println!(
+            outln!(
                 "{:>9} ms  {arrow}  garbage / truncated: {}",
-                line.t_ms, line.hex
-            );
+                line.t_ms,
+                line.hex
+            )?;
         }
         if let Some(link) = &mut link {
             if line.dir == Direction::FromCamera {
                 link.handle_datagram(at, &bytes);
-                print_events(line.t_ms, link);
+                print_events(line.t_ms, link)?;
             }
         }
     }
     if let Some(link) = &link {
-        println!("link stats: {:?}", link.stats());
+        outln!("link stats: {:?}", link.stats())?;
     }
     Ok(())
 }
 
-fn print_events(t_ms: u64, link: &mut SiyiLink) {
+fn print_events(t_ms: u64, link: &mut SiyiLink) -> std::io::Result<()> {
     while link.poll_transmit().is_some() {}
     while let Some(e) = link.poll_event() {
         match e {
             LinkEvent::OpFinished { .. } => {}
-            e => println!("{t_ms:>9} ms  link  {e:?}"),
+            e => outln!("{t_ms:>9} ms  link  {e:?}")?,
         }
     }
+    Ok(())
 }
 
 /// The decoded payload fields of a `describe_frame` object as `key=value` pairs (header fields

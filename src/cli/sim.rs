@@ -164,9 +164,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot bind UDP {}", args.listen))?;
         let local = socket.local_addr()?;
-        println!("siyi-bridge sim: A8 mini simulator listening on udp {local}");
+        outln!("siyi-bridge sim: A8 mini simulator listening on udp {local}")?;
         for line in start_lines(local, config.boot_time_ms) {
-            println!("{line}");
+            outln!("{line}")?;
         }
         tracing::info!(
             boot_time_ms = config.boot_time_ms,
@@ -182,7 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
         let shutdown = shutdown_signal();
         let stats = server::serve(socket, config, shutdown).await?;
-        println!("siyi-bridge sim: stopped ({stats})");
+        outln!("siyi-bridge sim: stopped ({stats})")?;
         Ok(())
     })
 }

@@ -87,11 +87,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut reader = Y4mReader::new(BufReader::with_capacity(1 << 20, file))
         .with_context(|| format!("reading {}", args.video.display()))?;
     let (width, height) = (reader.header().width, reader.header().height);
-    let mut out: Box<dyn Write> = match &args.out {
-        Some(p) => Box::new(BufWriter::new(
+    // `--out FILE` is buffered; stdout goes through `outln!` (a closed pipe ends `track`
+    // quietly, see cli/out.rs).
+    let mut file = match &args.out {
+        Some(p) => Some(BufWriter::new(
             File::create(p).with_context(|| format!("creating {}", p.display()))?,
         )),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        None => None,
+    };
+    let mut emit = |line: String| -> std::io::Result<()> {
+        match file.as_mut() {
+            Some(f) => writeln!(f, "{line}"),
+            None => outln!("{line}"),
+        }
     };
     let first = reader
         .next_frame()
@@ -120,7 +128,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         confidence: 1.0,
         psr: 0.0,
     };
-    writeln!(out, "{}", json_line(0, &start, start_ms))?;
+    emit(json_line(0, &start, start_ms))?;
     let mut times_ms = Vec::new();
     let mut lost = 0u64;
     let mut index = 1u64;
@@ -136,10 +144,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if est.state == TrackState::Lost {
             lost += 1;
         }
-        writeln!(out, "{}", json_line(index, &est, ms))?;
+        emit(json_line(index, &est, ms))?;
         index += 1;
     }
-    out.flush()?;
+    if let Some(f) = file.as_mut() {
+        f.flush()?;
+    }
     let total_ms: f64 = times_ms.iter().sum();
     times_ms.sort_by(f64::total_cmp);
     let pct = |p: f64| -> f64 {

@@ -11,9 +11,14 @@ use std::path::{Path, PathBuf};
 
 use serde::de::{self, Deserializer, Visitor};
 
+use crate::io::text_file::read_capped;
+
 /// Where `run` and `config check` look for the file when neither `--config` nor
 /// `SIYI_BRIDGE_CONFIG` names one.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/siyi-bridge/config.toml";
+
+/// The largest configuration file read, bytes (the packaged, fully commented one is about 4 kB).
+pub const MAX_CONFIG_FILE_BYTES: u64 = 64 * 1024;
 
 /// One key of the file.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,7 +53,7 @@ pub struct FileError {
 impl ConfigFile {
     /// Reads and checks the file at `path`.
     pub fn read(path: &Path) -> Result<Self, FileError> {
-        let text = std::fs::read_to_string(path).map_err(|e| FileError {
+        let text = read_capped(path, MAX_CONFIG_FILE_BYTES).map_err(|e| FileError {
             place: path.display().to_string(),
             message: format!("cannot read the configuration file: {e}"),
         })?;

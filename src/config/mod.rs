@@ -33,6 +33,9 @@ pub enum CameraSource {
 /// `udpin:0.0.0.0:14540`).
 pub const DEFAULT_MAVLINK: &str = "udpout:127.0.0.1:14550";
 
+/// The largest camera profile (`--camera-profile`, a `camera probe` report) read, bytes.
+pub const MAX_PROFILE_BYTES: u64 = 4 * 1024 * 1024;
+
 /// What the simulated camera's web server (HTTP media API and downloads) does: `--sim-web`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum SimWeb {
@@ -256,7 +259,8 @@ impl Config {
                     path: p.display().to_string(),
                     why,
                 };
-                let text = std::fs::read_to_string(p).map_err(|e| bad(e.to_string()))?;
+                let text = crate::io::text_file::read_capped(p, MAX_PROFILE_BYTES)
+                    .map_err(|e| bad(e.to_string()))?;
                 crate::core::probe::profile_unanswered(&text)
                     .map_err(|e| bad(e.to_string()))?
                     .into_iter()

@@ -10,4 +10,5 @@ pub mod link;
 pub mod mavlink;
 pub mod media;
 pub mod probe;
+pub mod text;
 pub mod tracking;

@@ -5,4 +5,5 @@ pub mod mavlink;
 pub mod media;
 pub mod siyi;
 pub mod state_file;
+pub mod text_file;
 pub mod tracker;

@@ -169,6 +169,23 @@ impl Rig {
         self.drain()
     }
 
+    /// A ground station's HEARTBEAT from `from` on `link_id` (FTP serves bursts and file data
+    /// only to senders that heartbeat).
+    pub fn heartbeat(&mut self, from: (u8, u8), link_id: PeerId) -> Vec<Transmit> {
+        use mavlink::dialects::common::{
+            MavAutopilot, MavModeFlag, MavState, MavType, HEARTBEAT_DATA,
+        };
+        let hb = MavMessage::HEARTBEAT(HEARTBEAT_DATA {
+            custom_mode: 0,
+            mavtype: MavType::MAV_TYPE_GCS,
+            autopilot: MavAutopilot::MAV_AUTOPILOT_INVALID,
+            base_mode: MavModeFlag::empty(),
+            system_status: MavState::MAV_STATE_ACTIVE,
+            mavlink_version: 3,
+        });
+        self.feed(from, link_id, hb)
+    }
+
     pub fn feed_inbound(&mut self, from: (u8, u8), inbound: Inbound) -> Vec<Transmit> {
         let header = MavHeader {
             system_id: u32::from(from.0),

@@ -278,23 +278,27 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     let outcome = match args.action {
         Action::Info => {
             s.wait(1500).await;
-            print_info(s.link.state(), clock_now());
+            print_info(s.link.state(), clock_now())?;
             return Ok(());
         }
         Action::Attitude { watch } => {
             s.wait(300).await;
             match watch {
-                None => print_attitude(s.link.state(), clock_now()),
+                None => print_attitude(s.link.state(), clock_now())?,
                 Some(secs) => {
                     for _ in 0..secs {
                         s.wait(1000).await;
-                        print_attitude(s.link.state(), clock_now());
+                        print_attitude(s.link.state(), clock_now())?;
                     }
                     let st = s.link.stats();
-                    println!(
+                    outln!(
                         "frames out {} in {} bad {} retries {} abandoned {}",
-                        st.frames_out, st.frames_in, st.bad_frames, st.retries, st.abandoned
-                    );
+                        st.frames_out,
+                        st.frames_in,
+                        st.bad_frames,
+                        st.retries,
+                        st.abandoned
+                    )?;
                 }
             }
             return Ok(());
@@ -331,7 +335,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
                                 .unwrap_or(LinkConfig::default().max_zoom_fallback);
                             let (factor, note) = clamped("zoom", factor, 1.0, max.factor(), "×");
                             if let Some(note) = note {
-                                println!("{note}");
+                                outln!("{note}")?;
                             }
                             Operation::ZoomTo { factor }
                         }
@@ -349,7 +353,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             };
             s.wait(1200).await;
             if let Some((z, src)) = s.link.state().zoom {
-                println!("zoom now {} ({})", z.value, zoom_source_words(src));
+                outln!("zoom now {} ({})", z.value, zoom_source_words(src))?;
             }
             outcome
         }
@@ -365,7 +369,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
                 "°",
             );
             for note in [yaw_note, pitch_note].into_iter().flatten() {
-                println!("{note}");
+                outln!("{note}")?;
             }
             // MAVLink yaw (positive right) → SIYI yaw (positive left).
             let op = Operation::GimbalAngles {
@@ -386,7 +390,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     };
     match outcome {
         Some(ok @ OpOutcome::Succeeded { .. }) => {
-            println!("{ok}");
+            outln!("{ok}")?;
             Ok(())
         }
         Some(bad @ (OpOutcome::Failed { .. } | OpOutcome::Rejected { .. })) => bail!("{bad}"),

@@ -65,71 +65,77 @@ pub(crate) fn human_ms(ms: u64) -> String {
     }
 }
 
-pub(super) fn print_attitude(st: &CameraState, now: Instant) {
+pub(super) fn print_attitude(st: &CameraState, now: Instant) -> std::io::Result<()> {
     match st.attitude {
-        Some(a) => println!(
+        Some(a) => outln!(
             "yaw {:+.1}° (right +)  pitch {:+.1}°  roll {:+.1}°  ({} ms old)",
-            -a.value.yaw.degrees(),
+            // + 0.0: a yaw of zero reads 0.0, not -0.0.
+            -a.value.yaw.degrees() + 0.0,
             a.value.pitch.degrees(),
             a.value.roll.degrees(),
             a.age(now).as_millis()
-        ),
-        None => println!("no attitude reading yet"),
+        )?,
+        None => outln!("no attitude reading yet")?,
     }
+    Ok(())
 }
 
-pub(super) fn print_info(st: &CameraState, now: Instant) {
+pub(super) fn print_info(st: &CameraState, now: Instant) -> std::io::Result<()> {
     let or_unknown = |v: Option<String>| v.unwrap_or_else(|| "unknown".into());
-    println!(
+    outln!(
         "model:       {}",
         or_unknown(st.model.map(|m| m.to_string()))
-    );
-    println!(
+    )?;
+    outln!(
         "hardware id: {}",
         or_unknown(st.hardware_id.map(|h| h.as_text()))
-    );
-    println!(
+    )?;
+    outln!(
         "firmware:    camera {}  gimbal {}",
         or_unknown(st.camera_fw.map(|f| f.to_string())),
         or_unknown(st.gimbal_fw.map(|f| f.to_string()))
-    );
-    println!(
+    )?;
+    outln!(
         "recording:   {}",
         or_unknown(st.record.map(|r| record_state_words(r.value)))
-    );
-    println!(
+    )?;
+    outln!(
         "motion mode: {}",
         or_unknown(
             st.motion_mode
                 .and_then(|m| m.value.name())
                 .map(str::to_owned)
         )
-    );
-    println!(
+    )?;
+    outln!(
         "mounting:    {}",
         or_unknown(
             st.mounting
                 .and_then(|m| m.value.name())
                 .map(|n| n.replace('_', " "))
         )
-    );
-    println!(
+    )?;
+    outln!(
         "zoom:        {} (max {})",
         or_unknown(
             st.zoom
                 .map(|(z, src)| format!("{} ({})", z.value, zoom_source_words(src)))
         ),
         or_unknown(st.max_zoom.map(|z| z.to_string()))
-    );
+    )?;
     for (name, e) in ["recording", "main", "sub"].iter().zip(st.encodings.iter()) {
         if let Some(e) = e {
-            println!(
+            outln!(
                 "stream {name:<9} {:?} {}x{} {} kbit/s {} fps",
-                e.codec, e.width_px, e.height_px, e.bitrate_kbps, e.framerate_fps
-            );
+                e.codec,
+                e.width_px,
+                e.height_px,
+                e.bitrate_kbps,
+                e.framerate_fps
+            )?;
         }
     }
-    print_attitude(st, now);
+    print_attitude(st, now)
 }
 
 #[cfg(test)]

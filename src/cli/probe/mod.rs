@@ -560,6 +560,6 @@ pub async fn run_cli(
         let _ = tokio::signal::ctrl_c().await;
     };
     let outcome = run_probe(opts, cancel).await?;
-    print!("{}", summary(&outcome));
+    out!("{}", summary(&outcome))?;
     Ok(())
 }

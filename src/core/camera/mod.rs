@@ -423,6 +423,7 @@ impl CameraComponent {
         event: LinkEvent,
         link: &mut impl LinkControl,
     ) {
+        self.host.tick(now);
         let warn = MavSeverity::MAV_SEVERITY_WARNING;
         self.tracking.link_event(now, &event, fov(link), link);
         self.announce_tracking(now, link);
@@ -532,6 +533,7 @@ impl CameraComponent {
         reply: crate::core::media::Reply,
         _link: &impl LinkControl,
     ) {
+        self.host.tick(now);
         let (host, events) = (&mut self.host, &mut self.events);
         self.photos.handle_media_reply(now, id, reply, host, events);
     }
@@ -549,6 +551,7 @@ impl CameraComponent {
 
     /// Says what tracking asked for: final acks, texts, status and capability changes.
     pub fn announce_tracking(&mut self, now: Instant, link: &impl LinkControl) {
+        self.host.tick(now);
         if announce::tracking(&mut self.host, &mut self.tracking) && identified(link.state()) {
             let info = self
                 .view(now, link)

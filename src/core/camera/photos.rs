@@ -125,7 +125,7 @@ impl Photos {
         match (self.capture).start(now, c.from, c.key, &c.cmd, link, refuse) {
             Start::Refused { result, why } => {
                 if let Some(text) = why {
-                    host.statustext(MavSeverity::MAV_SEVERITY_WARNING, &text);
+                    host.statustext_to(c.from.peer, MavSeverity::MAV_SEVERITY_WARNING, &text);
                 }
                 Began::Refused(result)
             }

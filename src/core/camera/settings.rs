@@ -171,14 +171,14 @@ impl Settings {
                 param.id(),
                 m.param_type
             );
-            host.statustext(warn, &text);
+            host.statustext_to(peer, warn, &text);
             return false;
         }
         let wanted = decode(&m.param_value);
         let Some(current) = current else {
             ack(host, None, ParamAck::PARAM_ACK_FAILED);
             let text = format!("{} not read from the camera yet: try again", param.id());
-            host.statustext(warn, &text);
+            host.statustext_to(peer, warn, &text);
             return false;
         };
         if !param.allows(wanted) {
@@ -192,7 +192,7 @@ impl Settings {
             } else {
                 ack(host, Some(current), ParamAck::PARAM_ACK_FAILED);
                 let text = format!("{}: another change is in progress", param.id());
-                host.statustext(warn, &text);
+                host.statustext_to(peer, warn, &text);
             }
             return false;
         }
@@ -314,7 +314,7 @@ impl Settings {
         }
         let text = failure_text(job, outcome, read);
         tracing::warn!(target: "camera", param = id, ?outcome, "{text}");
-        host.statustext(MavSeverity::MAV_SEVERITY_WARNING, &text);
+        host.statustext_to(job.to, MavSeverity::MAV_SEVERITY_WARNING, &text);
     }
 
     /// When [`Settings::handle_timeout`] should run next.

@@ -74,7 +74,8 @@ impl Video {
     ) -> Handled {
         use MavResult as R;
         if link.health() != LinkHealth::Up {
-            host.statustext(
+            host.statustext_to(
+                c.from.peer,
                 MavSeverity::MAV_SEVERITY_WARNING,
                 "Recording refused: camera not connected",
             );

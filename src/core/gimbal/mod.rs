@@ -232,6 +232,7 @@ impl GimbalComponent {
         event: &LinkEvent,
         link: &mut impl LinkControl,
     ) {
+        self.host.tick(now);
         if let LinkEvent::Health { to, .. } = event {
             if *to != LinkHealth::Up && self.rate_motion_active() {
                 self.intent.end();

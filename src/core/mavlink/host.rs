@@ -8,7 +8,9 @@ use mavlink::dialects::common::{
 };
 use mavlink::MavHeader;
 
+use super::chatter::{self, Chatter, Verdict};
 use super::dedupe::{DedupeKey, DedupeTable};
+use super::heard::Heartbeats;
 use super::{statustext, Command, Handled, Inbound, Outgoing, PeerId, Requester, Target, Transmit};
 
 /// A peer (link) not heard for this long is gone: the message intervals it asked for stop, and
@@ -66,6 +68,10 @@ pub struct HostStats {
     pub refused: u64,
     /// Message intervals dropped because the peer that asked for them went silent.
     pub intervals_expired: u64,
+    /// STATUSTEXTs not sent: the same text to the same destination within a second.
+    pub statustext_repeats: u64,
+    /// STATUSTEXTs not sent: the destination's STATUSTEXT budget was spent.
+    pub statustext_over_budget: u64,
 }
 
 /// A command for the service, not a retransmission. Dispatch it, then give the answer to
@@ -119,6 +125,12 @@ pub struct Host {
     intervals: BTreeMap<(PeerId, u32), (Duration, Instant)>,
     /// When each peer was last heard.
     peers_heard: HashMap<PeerId, Instant>,
+    /// Which senders heartbeat.
+    heartbeats: Heartbeats,
+    /// The latest `now` the host was given (for STATUSTEXT budgets).
+    clock: Instant,
+    /// STATUSTEXT repeats and budgets.
+    chatter: Chatter,
     stats: HostStats,
 }
 
@@ -138,6 +150,9 @@ impl Host {
             dedupe: DedupeTable::default(),
             intervals: BTreeMap::new(),
             peers_heard: HashMap::new(),
+            heartbeats: Heartbeats::new(PEER_SILENT_TIMEOUT),
+            clock: now,
+            chatter: Chatter::default(),
             stats: HostStats::default(),
         }
     }
@@ -206,13 +221,55 @@ impl Host {
         self.out.len()
     }
 
-    /// A STATUSTEXT to every peer, in MAVLink 2 chunks when it is longer than 50 bytes.
+    /// A STATUSTEXT to every peer, in MAVLink 2 chunks when it is longer than 50 bytes, within
+    /// the limits of [`chatter`]: cut to 4 chunks, the same text at most once a second, a budget
+    /// of chunks for everyone together. Use [`Host::statustext_to`] for what answers one sender.
     pub fn statustext(&mut self, severity: MavSeverity, text: &str) {
-        tracing::info!(target: STATUSTEXT_LOG_TARGET, component = self.config.component_id, "STATUSTEXT: {text}");
-        self.statustext_id = self.statustext_id.wrapping_add(1).max(1);
-        for m in statustext(severity, text, self.statustext_id) {
-            self.send(Target::All, m);
+        self.say(Target::All, severity, text);
+    }
+
+    /// A STATUSTEXT only to `peer` (an error that answers what it sent), with its own budget:
+    /// one peer cannot make the bridge talk to the others.
+    pub fn statustext_to(&mut self, peer: PeerId, severity: MavSeverity, text: &str) {
+        self.say(Target::Peer(peer), severity, text);
+    }
+
+    /// Moves the host's clock to `now` (components call it on every input; the STATUSTEXT
+    /// budgets run on the latest time given).
+    pub fn tick(&mut self, now: Instant) {
+        self.clock = self.clock.max(now);
+    }
+
+    fn say(&mut self, to: Target, severity: MavSeverity, text: &str) {
+        let text = chatter::bounded(text);
+        let id = self.statustext_id.wrapping_add(1).max(1);
+        let chunks = statustext(severity, &text, id);
+        match (self.chatter).admit(self.clock, to, severity, &text, chunks.len()) {
+            Verdict::Say => {}
+            Verdict::Repeat => {
+                self.stats.statustext_repeats += 1;
+                return;
+            }
+            Verdict::OverBudget => {
+                self.stats.statustext_over_budget += 1;
+                if self.stats.statustext_over_budget.is_power_of_two() {
+                    tracing::warn!(target: STATUSTEXT_LOG_TARGET, component = self.config.component_id, dropped = self.stats.statustext_over_budget, "STATUSTEXT budget spent: texts dropped (the log keeps them)");
+                }
+                tracing::info!(target: STATUSTEXT_LOG_TARGET, component = self.config.component_id, "STATUSTEXT not sent (budget): {text}");
+                return;
+            }
         }
+        tracing::info!(target: STATUSTEXT_LOG_TARGET, component = self.config.component_id, "STATUSTEXT: {text}");
+        self.statustext_id = id;
+        for m in chunks {
+            self.send(to, m);
+        }
+    }
+
+    /// True when `system` on `peer` sent a HEARTBEAT within [`PEER_SILENT_TIMEOUT`] (every
+    /// ground station does; a spoofed source usually does not).
+    pub fn heartbeating(&self, now: Instant, peer: PeerId, system: u8) -> bool {
+        self.heartbeats.is_heartbeating(now, peer, system)
     }
 
     /// Next message to send.
@@ -239,6 +296,7 @@ impl Host {
 
     /// True when a heartbeat is due at `now` (the timer moves on): send one.
     pub fn heartbeat_due(&mut self, now: Instant) -> bool {
+        self.tick(now);
         if now < self.next_heartbeat {
             return false;
         }
@@ -262,6 +320,7 @@ impl Host {
     }
 
     fn forget_silent_peers(&mut self, now: Instant) {
+        self.heartbeats.forget_stale(now);
         let gone: Vec<PeerId> = self
             .peers_heard
             .iter()
@@ -310,6 +369,7 @@ impl Host {
         let Ok(sender_sys) = u8::try_from(header.system_id) else {
             return Accepted::Nothing; // 32-bit system ids are not ours to answer
         };
+        self.tick(now);
         if sender_sys == self.system_id && header.component_id == self.config.component_id {
             return Accepted::Nothing; // our own message looped back
         }
@@ -334,6 +394,7 @@ impl Host {
             Inbound::Message(MavMessage::COMMAND_INT(c)) => Command::from_int(c),
             Inbound::Message(msg) => {
                 if let MavMessage::HEARTBEAT(hb) = msg {
+                    self.heartbeats.heard(now, peer, sender_sys);
                     let is_autopilot = header.component_id == AUTOPILOT_COMPONENT
                         && hb.mavtype != MavType::MAV_TYPE_GCS
                         && hb.autopilot != MavAutopilot::MAV_AUTOPILOT_INVALID

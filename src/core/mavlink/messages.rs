@@ -3,6 +3,7 @@
 //!
 //! Owns nothing: plain functions and values.
 
+use crate::core::text::clip;
 use mavlink::dialects::common::{
     MavAutopilot, MavMessage, MavModeFlag, MavResult, MavSeverity, MavState, MavType,
     HEARTBEAT_DATA, STATUSTEXT_DATA,
@@ -57,10 +58,11 @@ pub fn pack_firmware(major: u8, minor: u8, patch: u8) -> u32 {
     u32::from(major) | (u32::from(minor) << 8) | (u32::from(patch) << 16)
 }
 
-/// `text` in a fixed-size, zero-padded MAVLink char field (cut at `N` bytes).
+/// `text` in a fixed-size, zero-padded MAVLink char field (cut to `N` bytes on a character
+/// boundary).
 pub fn fixed_text<const N: usize>(text: &str) -> [u8; N] {
     let mut out = [0u8; N];
-    for (o, b) in out.iter_mut().zip(text.bytes()) {
+    for (o, b) in out.iter_mut().zip(clip(text, N).bytes()) {
         *o = b;
     }
     out

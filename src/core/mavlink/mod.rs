@@ -12,20 +12,26 @@
 //! builds what every component sends (HEARTBEAT, STATUSTEXT chunks, a command's answer).
 //! [`wire`] is the MAVLink wire codec (frame splitter with resync, the encoder including the
 //! hand-built COMMAND_ACK for unknown command numbers); the sockets and signing stay in `io`.
+//! `heard` remembers which senders heartbeat. [`budget`] holds the token buckets that bound output per destination; `chatter` applies
+//! them to STATUSTEXT (repeats, chunks, a budget for everyone and one per peer).
 //! [`ftp`] is a read-only MAVLink FTP server a component can host (the camera serves its
 //! definition file with it).
 //!
 //! Owns: the state listed above. Never touches: a SIYI link, a service's state, sockets, clocks.
 
 pub mod address;
+pub mod budget;
+mod chatter;
 pub mod dedupe;
 pub mod ftp;
+mod heard;
 pub mod host;
 pub mod inbound;
 pub mod messages;
 pub mod wire;
 
 pub use address::{Outgoing, PeerId, Requester, Target, Transmit};
+pub use chatter::{STATUSTEXT_MAX_CHUNKS, STATUSTEXT_RATE, STATUSTEXT_REPEAT};
 pub use host::{Accepted, Host, HostConfig, HostEvent, HostStats, PEER_SILENT_TIMEOUT};
 pub use inbound::{Command, Inbound, RawCommand};
 pub use messages::{

@@ -4,10 +4,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::text::shorten;
+
 /// The protocol version this bridge speaks.
 pub const API_VERSION: u32 = 1;
 /// Longest line accepted from a tracker, in bytes (longer lines are discarded and counted).
 pub const MAX_LINE_BYTES: usize = 4096;
+
+/// How much of the JSON parser's message a [`LineError::Invalid`] keeps, bytes.
+pub const MAX_ERROR_TEXT_BYTES: usize = 120;
 
 /// A point to track, normalised image coordinates (0..1, origin top left).
 #[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
@@ -187,11 +192,8 @@ pub fn parse_line(line: &str) -> Result<FromTracker, LineError> {
     if line.len() > MAX_LINE_BYTES {
         return Err(LineError::TooLong);
     }
-    serde_json::from_str(line.trim()).map_err(|e| {
-        let mut text = e.to_string();
-        text.truncate(120);
-        LineError::Invalid(text)
-    })
+    serde_json::from_str(line.trim())
+        .map_err(|e| LineError::Invalid(shorten(&e.to_string(), MAX_ERROR_TEXT_BYTES)))
 }
 
 /// A tracker connection, numbered by the `io` shell.
@@ -388,5 +390,26 @@ mod tests {
         assert!(!point(0.5, 1.01, 0.0).is_valid());
         assert_eq!(point(0.2, 0.3, 0.0).centre(), (0.2, 0.3));
         assert_eq!(rect(0.25, 0.5, 0.75, 1.0).centre(), (0.5, 0.75));
+    }
+
+    #[test]
+    fn multibyte_lines_are_errors_not_panics() {
+        // Each of these once cut the parser's message through a character.
+        let lines = [
+            format!(r#"{{"type":"{}"}}"#, "é".repeat(60)),
+            format!(
+                r#"{{"type":"hello","version":1,"name":{}}}"#,
+                "€".repeat(80)
+            ),
+            format!(r#"{{"{}":1}}"#, "日本".repeat(50)),
+            format!(r#"{{"type":"status","state":"{}"}}"#, "🦀".repeat(40)),
+            "ü".repeat(200),
+        ];
+        for line in &lines {
+            match parse_line(line) {
+                Err(LineError::Invalid(text)) => assert!(text.len() <= MAX_ERROR_TEXT_BYTES),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
     }
 }

@@ -9,7 +9,8 @@
 //! of the frame). A dead band silences the proportional term when the target is nearly centred;
 //! the integral is bounded (anti-windup) and frozen while the target is lost; rates are limited.
 //! Rates go to the link as SIYI speeds (−100…100), re-sent only when they change or every
-//! [`FollowConfig::resend`] while non-zero.
+//! [`FollowConfig::resend`] while non-zero, and the controller steps at most once per
+//! [`FollowConfig::period`].
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,10 @@ pub struct FollowConfig {
     pub deg_s_per_speed_unit: f32,
     /// A non-zero rate is sent again this often even when unchanged.
     pub resend: Duration,
+    /// The controller steps at most once per period (50 ms = 20 Hz), however fast the tracker
+    /// reports: a report that comes sooner is acted on when the period is up. Stopping is
+    /// never delayed.
+    pub period: Duration,
 }
 
 impl Default for FollowConfig {
@@ -42,6 +47,7 @@ impl Default for FollowConfig {
             dead_band: 0.01,
             deg_s_per_speed_unit: 0.9,
             resend: Duration::from_millis(500),
+            period: Duration::from_millis(50),
         }
     }
 }
@@ -207,6 +213,12 @@ impl Follow {
     /// Whether the last command sent was a motion.
     pub fn moving(&self) -> bool {
         self.last.is_some_and(|(s, _)| s != Speeds::default())
+    }
+
+    /// The earliest time of the next [`Follow::step`] ([`FollowConfig::period`] after the
+    /// last); `None` before the first step of a track.
+    pub fn next_step_at(&self) -> Option<Instant> {
+        self.last_step.map(|t| t + self.config.period)
     }
 
     /// When an unchanged non-zero command is due again.

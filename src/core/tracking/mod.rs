@@ -18,6 +18,8 @@
 pub mod ai;
 pub mod api;
 pub mod follow;
+pub mod pace;
+mod parts;
 pub mod session;
 pub mod status;
 
@@ -32,72 +34,15 @@ use siyi_protocol::AiMode;
 use crate::core::link::{LinkControl, LinkEvent, OpId, OpOutcome, Operation};
 use crate::core::mavlink::dedupe::DedupeKey;
 use crate::core::mavlink::host::IncomingCommand;
-use crate::core::mavlink::{Handled, Requester};
+use crate::core::mavlink::{Handled, Requester, STATUSTEXT_CHUNK_BYTES};
+use crate::core::text::shorten;
 pub use api::{ConnId, Point, Rect, ReportedState, Target, ToTracker, TrackerOutput};
 pub use follow::{FollowConfig, Fov, Speeds};
+use pace::{Pacer, TextBudget};
+pub use parts::{TrackingConfig, TrackingEvent, TrackingStats};
 pub use session::SessionStats;
 use session::{Heard, Sessions};
 pub use status::Reported;
-
-/// Tuning of tracking.
-#[derive(Clone, PartialEq, Debug)]
-pub struct TrackingConfig {
-    /// Steer the gimbal to keep the target centred.
-    pub follow: bool,
-    /// The follow controller's tuning.
-    pub follow_config: FollowConfig,
-    /// How long the tracker has to answer a request.
-    pub answer_timeout: Duration,
-    /// Silence after which the tracker counts as gone.
-    pub tracker_silence: Duration,
-    /// Our name in the `welcome` line, e.g. "siyi-bridge 0.1.0".
-    pub bridge_name: String,
-}
-
-impl Default for TrackingConfig {
-    fn default() -> Self {
-        Self {
-            follow: true,
-            follow_config: FollowConfig::default(),
-            answer_timeout: Duration::from_millis(1000),
-            tracker_silence: Duration::from_millis(1000),
-            bridge_name: concat!("siyi-bridge ", env!("CARGO_PKG_VERSION")).to_owned(),
-        }
-    }
-}
-
-/// Something the camera component must do for tracking.
-#[derive(Clone, PartialEq, Debug)]
-pub enum TrackingEvent {
-    /// The final answer to a tracking command first answered IN_PROGRESS.
-    Ack {
-        /// Who asked.
-        to: Requester,
-        /// Its de-dup key (retransmissions get the same answer).
-        key: DedupeKey,
-        /// The command.
-        command: MavCmd,
-        /// The answer.
-        result: MavResult,
-    },
-    /// A STATUSTEXT for everyone.
-    Text(MavSeverity, String),
-    /// The tracking state or mode changed: announce CAMERA_TRACKING_IMAGE_STATUS.
-    StatusChanged,
-    /// A tracking source appeared or went away: announce CAMERA_INFORMATION (its flags).
-    AvailabilityChanged,
-}
-
-/// Counters (bad input is counted, never fatal).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct TrackingStats {
-    /// The tracker connection's counters.
-    pub session: SessionStats,
-    /// Answers that came too late or matched no request.
-    pub stray_answers: u64,
-    /// Gimbal commands sent by the follow controller.
-    pub follow_commands: u64,
-}
 
 /// Where the current track comes from.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -142,6 +87,11 @@ pub struct Tracking {
     following: bool,
     events: VecDeque<TrackingEvent>,
     stats: TrackingStats,
+    /// A follow step waits for the control period ([`FollowConfig::period`]).
+    steer_due: Option<Instant>,
+    status_pace: Pacer,
+    availability_pace: Pacer,
+    texts: TextBudget,
 }
 
 impl Tracking {
@@ -160,6 +110,10 @@ impl Tracking {
             following: false,
             events: VecDeque::new(),
             stats: TrackingStats::default(),
+            steer_due: None,
+            status_pace: Pacer::new(pace::STATUS_MIN_INTERVAL),
+            availability_pace: Pacer::new(pace::AVAILABILITY_MIN_INTERVAL),
+            texts: TextBudget::default(),
         }
     }
 
@@ -167,6 +121,7 @@ impl Tracking {
     pub fn stats(&self) -> TrackingStats {
         TrackingStats {
             session: self.sessions.stats,
+            texts_dropped: self.texts.dropped,
             ..self.stats
         }
     }
@@ -236,7 +191,7 @@ impl Tracking {
                 Target::Rect(_) => "rectangle",
             };
             let text = format!("Tracking refused: {what} outside 0..1 or inverted");
-            self.text(MavSeverity::MAV_SEVERITY_WARNING, text);
+            self.text(now, MavSeverity::MAV_SEVERITY_WARNING, text);
             return Some(Handled::just(MavResult::MAV_RESULT_DENIED));
         }
         if target.is_none() {
@@ -261,6 +216,7 @@ impl Tracking {
                 self.source = Some(Source::Ai);
                 if target.is_some() {
                     self.text(
+                        now,
                         MavSeverity::MAV_SEVERITY_INFO,
                         "AI module tracks the target it chooses, not the one selected".to_owned(),
                     );
@@ -274,12 +230,12 @@ impl Tracking {
             }
             (None, false) => {
                 let text = "Tracking unavailable: no tracker connected".to_owned();
-                self.text(MavSeverity::MAV_SEVERITY_WARNING, text);
+                self.text(now, MavSeverity::MAV_SEVERITY_WARNING, text);
                 return Some(Handled::just(MavResult::MAV_RESULT_TEMPORARILY_REJECTED));
             }
         };
         // One request at a time: a newer one supersedes the one still waiting.
-        self.finish_pending(MavResult::MAV_RESULT_FAILED, None);
+        self.finish_pending(now, MavResult::MAV_RESULT_FAILED, None);
         self.pending = Some(Pending {
             waiting,
             from: c.from,
@@ -319,10 +275,11 @@ impl Tracking {
             Heard::Nothing => {}
             Heard::Ready(name) => {
                 self.text(
+                    now,
                     MavSeverity::MAV_SEVERITY_INFO,
                     format!("Tracker connected: {name}"),
                 );
-                self.events.push_back(TrackingEvent::AvailabilityChanged);
+                self.availability_changed(now);
             }
             Heard::Answer {
                 id,
@@ -354,12 +311,12 @@ impl Tracking {
                         if self.reported != Reported::Error {
                             let why = reason.as_deref().unwrap_or("no reason given");
                             let text = format!("Tracking error: {why}");
-                            self.text(MavSeverity::MAV_SEVERITY_WARNING, text);
+                            self.text(now, MavSeverity::MAV_SEVERITY_WARNING, text);
                         }
                         Reported::Error
                     }
                 };
-                self.set_reported(reported);
+                self.set_reported(now, reported);
                 self.steer(now, fov, link);
             }
         }
@@ -383,20 +340,24 @@ impl Tracking {
                     } else {
                         "SIYI AI tracking module off"
                     };
-                    self.text(MavSeverity::MAV_SEVERITY_INFO, text.to_owned());
-                    self.events.push_back(TrackingEvent::AvailabilityChanged);
+                    self.text(now, MavSeverity::MAV_SEVERITY_INFO, text.to_owned());
+                    self.availability_changed(now);
                     if !on && self.source == Some(Source::Ai) {
                         self.source = None;
-                        self.finish_pending(MavResult::MAV_RESULT_FAILED, Some("AI module off"));
+                        self.finish_pending(
+                            now,
+                            MavResult::MAV_RESULT_FAILED,
+                            Some("AI module off"),
+                        );
                         self.end_track(now, link);
                         if self.reported != Reported::Idle {
-                            self.set_reported(Reported::Error);
+                            self.set_reported(now, Reported::Error);
                         }
                     }
                 }
             }
             LinkEvent::AiTrack(track) if self.source == Some(Source::Ai) => {
-                self.set_reported(ai::reported(track, self.reported.target()));
+                self.set_reported(now, ai::reported(track, self.reported.target()));
                 self.steer(now, fov, link);
             }
             LinkEvent::OpFinished { id, outcome, .. } => {
@@ -426,16 +387,24 @@ impl Tracking {
                 Some(Waiting::Link(_)) => "AI module did not answer",
                 _ => "tracker did not answer",
             };
-            self.finish_pending(MavResult::MAV_RESULT_FAILED, Some(why));
+            self.finish_pending(now, MavResult::MAV_RESULT_FAILED, Some(why));
         }
         if self
             .sessions
-            .drop_if_silent(now, self.config.tracker_silence)
+            .handle_timeout(now, self.config.tracker_silence)
         {
             self.tracker_gone(now, "Tracker silent: tracking stopped", link);
         }
-        if self.follow.resend_at().is_some_and(|at| now >= at) {
+        let steer_due = self.steer_due.is_some_and(|at| now >= at);
+        if steer_due || self.follow.resend_at().is_some_and(|at| now >= at) {
+            self.steer_due = None;
             self.steer(now, fov, link);
+        }
+        if self.status_pace.fire(now) {
+            self.events.push_back(TrackingEvent::StatusChanged);
+        }
+        if self.availability_pace.fire(now) {
+            self.events.push_back(TrackingEvent::AvailabilityChanged);
         }
     }
 
@@ -443,8 +412,11 @@ impl Tracking {
     pub fn poll_timeout(&self) -> Option<Instant> {
         [
             self.pending.as_ref().map(|p| p.deadline),
-            self.sessions.silent_at(self.config.tracker_silence),
+            self.sessions.next_timeout(self.config.tracker_silence),
             self.follow.resend_at(),
+            self.steer_due,
+            self.status_pace.due_at(),
+            self.availability_pace.due_at(),
         ]
         .into_iter()
         .flatten()
@@ -472,15 +444,28 @@ impl Tracking {
         }
     }
 
-    fn text(&mut self, severity: MavSeverity, text: String) {
-        self.events.push_back(TrackingEvent::Text(severity, text));
+    /// A STATUSTEXT, cut to one message and within tracking's text budget.
+    fn text(&mut self, now: Instant, severity: MavSeverity, text: String) {
+        if self.texts.take(now) {
+            let text = shorten(&text, STATUSTEXT_CHUNK_BYTES);
+            self.events.push_back(TrackingEvent::Text(severity, text));
+        } else if self.texts.dropped.is_power_of_two() {
+            let dropped = self.texts.dropped;
+            tracing::warn!(target: "tracking", dropped, "tracking texts over budget dropped: {text}");
+        }
     }
 
-    fn set_reported(&mut self, reported: Reported) {
+    fn set_reported(&mut self, now: Instant, reported: Reported) {
         let before = self.reported.flags_and_mode();
         self.reported = reported;
-        if reported.flags_and_mode() != before {
+        if reported.flags_and_mode() != before && self.status_pace.changed(now) {
             self.events.push_back(TrackingEvent::StatusChanged);
+        }
+    }
+
+    fn availability_changed(&mut self, now: Instant) {
+        if self.availability_pace.changed(now) {
+            self.events.push_back(TrackingEvent::AvailabilityChanged);
         }
     }
 
@@ -504,6 +489,7 @@ impl Tracking {
         } else {
             let why = reason.unwrap_or("no reason given");
             self.text(
+                now,
                 MavSeverity::MAV_SEVERITY_WARNING,
                 format!("Tracking refused: {why}"),
             );
@@ -521,10 +507,11 @@ impl Tracking {
         });
     }
 
-    fn finish_pending(&mut self, result: MavResult, why: Option<&str>) {
+    fn finish_pending(&mut self, now: Instant, result: MavResult, why: Option<&str>) {
         if let Some(p) = self.pending.take() {
             if let Some(why) = why {
                 self.text(
+                    now,
                     MavSeverity::MAV_SEVERITY_WARNING,
                     format!("Tracking: {why}"),
                 );
@@ -535,14 +522,14 @@ impl Tracking {
 
     fn tracker_gone(&mut self, now: Instant, text: &str, link: &mut impl LinkControl) {
         tracing::warn!(target: "tracking", "{text}");
-        self.text(MavSeverity::MAV_SEVERITY_WARNING, text.to_owned());
-        self.events.push_back(TrackingEvent::AvailabilityChanged);
+        self.text(now, MavSeverity::MAV_SEVERITY_WARNING, text.to_owned());
+        self.availability_changed(now);
         if self.source == Some(Source::Tracker) {
             self.source = None;
-            self.finish_pending(MavResult::MAV_RESULT_FAILED, Some("tracker gone"));
+            self.finish_pending(now, MavResult::MAV_RESULT_FAILED, Some("tracker gone"));
             self.end_track(now, link);
             if self.reported != Reported::Idle {
-                self.set_reported(Reported::Error);
+                self.set_reported(now, Reported::Error);
             }
         }
     }
@@ -550,6 +537,7 @@ impl Tracking {
     /// Tracking ended: follow off, gimbal stopped.
     fn end_track(&mut self, now: Instant, link: &mut impl LinkControl) {
         self.following = false;
+        self.steer_due = None;
         self.stop_gimbal(now, link);
     }
 
@@ -564,6 +552,16 @@ impl Tracking {
         if !self.following {
             return;
         }
+        let tracking = matches!(self.reported, Reported::Active(_) | Reported::Lost(_));
+        if let Some(at) = self
+            .follow
+            .next_step_at()
+            .filter(|at| tracking && now < *at)
+        {
+            self.steer_due = Some(at);
+            return;
+        }
+        self.steer_due = None;
         let speeds = match self.reported {
             Reported::Active(t) => self.follow.step(now, Some(t.centre()), fov),
             Reported::Lost(_) => self.follow.step(now, None, fov),

@@ -21,6 +21,7 @@ use mavlink::dialects::common::MavMessage;
 use mavlink::{MAVLinkV2MessageRaw, Message, SigningConfig, SigningData};
 
 use crate::core::mavlink::wire::{RawFrame, IFLAG_SIGNED, MAX_FRAME};
+use crate::io::text_file::{read_capped, readable_by_others};
 
 /// Message ids accepted without a signature when signing is on.
 ///
@@ -61,10 +62,13 @@ pub enum KeyError {
     NotHex,
 }
 
+/// The largest key file read, bytes (64 hex digits and room for whitespace).
+pub const MAX_KEY_FILE_BYTES: u64 = 1024;
+
 impl SigningKey {
-    /// From 64 hex digits (surrounding whitespace ignored).
+    /// From 64 hex digits (whitespace anywhere ignored: `01 23 …` and a final newline are fine).
     pub fn from_hex(text: &str) -> Result<Self, KeyError> {
-        let t = text.trim().as_bytes();
+        let t: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
         if t.len() != 64 {
             return Err(KeyError::Length(t.len()));
         }
@@ -83,9 +87,18 @@ impl SigningKey {
         Ok(Self(key))
     }
 
-    /// Reads a key file (64 hex digits).
+    /// Reads a key file (64 hex digits, at most [`MAX_KEY_FILE_BYTES`] with whitespace), warning
+    /// when its group or others may read it (as ssh does for a private key).
     pub fn load(path: &Path) -> Result<Self, KeyError> {
-        let text = std::fs::read_to_string(path).map_err(|e| KeyError::Read(e.to_string()))?;
+        let text =
+            read_capped(path, MAX_KEY_FILE_BYTES).map_err(|e| KeyError::Read(e.to_string()))?;
+        if readable_by_others(path) == Some(true) {
+            tracing::warn!(
+                target: "mavlink",
+                "signing key file {} can be read by other users: chmod 600 it",
+                path.display()
+            );
+        }
         Self::from_hex(&text)
     }
 }
@@ -203,6 +216,20 @@ mod tests {
     #[test]
     fn key_parsing_and_no_key_in_debug() {
         assert_eq!(SigningKey::from_hex("abc"), Err(KeyError::Length(3)));
+        // Whitespace anywhere is ignored, as the README says.
+        let spaced: Vec<String> = HEX
+            .as_bytes()
+            .chunks(2)
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect();
+        assert_eq!(
+            SigningKey::from_hex(&format!("{}\n", spaced.join(" "))).map(|k| k.0),
+            Ok(key().0)
+        );
+        assert_eq!(
+            SigningKey::from_hex(&format!("{}\n\t{}", &HEX[..32], &HEX[32..])).map(|k| k.0),
+            Ok(key().0)
+        );
         assert_eq!(
             SigningKey::from_hex(&HEX.replace('0', "g")),
             Err(KeyError::NotHex)

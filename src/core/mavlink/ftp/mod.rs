@@ -10,8 +10,16 @@
 //! * Anything that writes is NAKed FileProtected; other opcodes (CalcFileCRC32 included)
 //!   UnknownCommand; an offset past the end EOF; a session that is not open InvalidSession; a
 //!   read size of 0 or above 239 InvalidDataSize; a full session table NoSessionsAvailable.
-//! * Sessions: [`MAX_SESSIONS`], freed after [`SESSION_IDLE_TIMEOUT`] without use. The lowest
-//!   free id is handed out first (MAVSDK's client reads with session 0 whatever the reply said).
+//! * Sessions ([`sessions`]): [`MAX_SESSIONS`], each owned by the (system, component, peer)
+//!   that opened it — another sender's TerminateSession / ReadFile / BurstReadFile on it is
+//!   NAKed InvalidSession; a sender holds one (its next OpenFileRO replaces it; its id is always
+//!   0), a link at most [`MAX_SESSIONS_PER_PEER`]; a full table frees the least recently used
+//!   session idle for [`SESSION_EVICTABLE_AFTER`] before it refuses; every session is freed
+//!   after [`SESSION_IDLE_TIMEOUT`] without use.
+//! * What one source can draw ([`limits`]): a sender that has not sent a HEARTBEAT within 10 s
+//!   gets one reply per request of at most [`BYTES_OUT_PER_BYTE_IN`] × the request's bytes (a
+//!   bigger one — a file's data, a burst — becomes a NAK Fail); every peer has a budget of
+//!   reply bytes ([`FTP_RATE`]), and what exceeds it is not sent (a burst ends early).
 //! * A reply's sequence number is the request's + 1 (a burst counts on from there). A request
 //!   equal to the last one from the same sender (a retransmission after a lost reply) gets the
 //!   remembered replies again instead of being executed twice.
@@ -22,8 +30,9 @@
 //! Owns: the file table, the sessions, the last replies per sender. Never touches: sockets,
 //! clocks (`now` is passed in), a service's state.
 
+mod limits;
 pub mod payload;
-mod sessions;
+pub mod sessions;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -33,9 +42,12 @@ use mavlink::dialects::common::{MavMessage, FILE_TRANSFER_PROTOCOL_DATA};
 use mavlink::MavHeader;
 
 use super::{Host, PeerId, Requester, Target};
+pub use limits::{frame_bytes_in, frame_bytes_out, BYTES_OUT_PER_BYTE_IN, FTP_RATE};
 use payload::{opcode, NakCode, Payload, MAX_DATA_BYTES, PAYLOAD_BYTES};
-use sessions::Sessions;
-pub use sessions::{MAX_SESSIONS, SESSION_IDLE_TIMEOUT};
+use sessions::{Opened, Sessions};
+pub use sessions::{
+    MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_EVICTABLE_AFTER, SESSION_IDLE_TIMEOUT,
+};
 
 /// Most replies one BurstReadFile gets (at 239 bytes each: 7.6 KB).
 pub const MAX_BURST_REPLIES: usize = 32;
@@ -78,6 +90,14 @@ pub struct FtpStats {
     pub refused: u64,
     /// Sessions closed because their client went silent.
     pub sessions_expired: u64,
+    /// Idle sessions freed for a new client (the table was full).
+    pub sessions_evicted: u64,
+    /// Replies replaced by a NAK because the sender does not heartbeat (a burst, file data).
+    pub not_heartbeating: u64,
+    /// Replies not sent because the peer's FTP byte budget was spent.
+    pub over_budget: u64,
+    /// Bytes of the FTP replies sent (MAVLink 2 frames as [`frame_bytes_out`] counts them).
+    pub bytes_out: u64,
 }
 
 /// A request's replies, kept for a retransmission of the same request.
@@ -95,6 +115,7 @@ pub struct FtpServer {
     files: Vec<FtpFile>,
     sessions: Sessions,
     remembered: VecDeque<Remembered>,
+    limits: limits::Limits,
     stats: FtpStats,
 }
 
@@ -105,13 +126,20 @@ impl FtpServer {
             files,
             sessions: Sessions::default(),
             remembered: VecDeque::new(),
+            limits: limits::Limits::default(),
             stats: FtpStats::default(),
         }
     }
 
     /// Counters.
     pub fn stats(&self) -> FtpStats {
-        self.stats
+        let l = self.limits.stats;
+        FtpStats {
+            not_heartbeating: l.not_heartbeating,
+            over_budget: l.over_budget,
+            bytes_out: l.bytes_out,
+            ..self.stats
+        }
     }
 
     /// Sessions open now.
@@ -121,7 +149,8 @@ impl FtpServer {
 
     /// One FILE_TRANSFER_PROTOCOL message `header` + `msg` from `peer`, for the component of
     /// `host`: served only when addressed to exactly this system and component and sent by a
-    /// system `host` lets command it; the replies go back to the sender on its link.
+    /// system `host` lets command it; the replies go back to the sender on its link, within
+    /// the limits of [`limits`] (heartbeat, bytes out per byte in, the peer's budget).
     pub fn handle_message(
         &mut self,
         now: Instant,
@@ -146,7 +175,10 @@ impl FtpServer {
             system,
             component: header.component_id,
         };
-        for payload in self.handle(now, from, &msg.payload) {
+        let replies = self.handle(now, from, &msg.payload);
+        let heartbeating = host.heartbeating(now, peer, system);
+        let replies = (self.limits).apply(now, peer, heartbeating, frame_bytes_in(msg), replies);
+        for payload in replies {
             let reply = FILE_TRANSFER_PROTOCOL_DATA {
                 target_network: 0,
                 target_system: system,
@@ -205,7 +237,9 @@ impl FtpServer {
         use opcode as op;
         let reply = match req.opcode {
             op::NONE => Payload::ack(req, &[]),
-            op::TERMINATE_SESSION if self.sessions.close(req.session) => Payload::ack(req, &[]),
+            op::TERMINATE_SESSION if self.sessions.close(from, req.session) => {
+                Payload::ack(req, &[])
+            }
             op::TERMINATE_SESSION => Payload::nak(req, NakCode::InvalidSession),
             op::RESET_SESSIONS => {
                 self.sessions.close_all_of(from);
@@ -213,11 +247,11 @@ impl FtpServer {
             }
             op::LIST_DIRECTORY => self.list(req),
             op::OPEN_FILE_RO => self.open(now, from, req),
-            op::READ_FILE => match self.read_at(now, req, req.offset) {
+            op::READ_FILE => match self.read_at(now, from, req, req.offset) {
                 Ok(chunk) => Payload::ack(req, chunk),
                 Err(code) => Payload::nak(req, code),
             },
-            op::BURST_READ_FILE => return self.burst(now, req),
+            op::BURST_READ_FILE => return self.burst(now, from, req),
             op::CREATE_FILE
             | op::WRITE_FILE
             | op::REMOVE_FILE
@@ -246,38 +280,51 @@ impl FtpServer {
         let Some(file) = (self.files.iter()).position(|f| Some(f.name.as_str()) == name) else {
             return Payload::nak(req, NakCode::FileNotFound);
         };
-        let Some(session) = self.sessions.open(now, from, file) else {
-            return Payload::nak(req, NakCode::NoSessionsAvailable);
-        };
-        tracing::debug!(target: "mavlink", file = %self.files[file].name, session, "FTP file opened");
+        match self.sessions.open(now, from, file) {
+            Opened::Free => {}
+            Opened::Evicted => {
+                self.stats.sessions_evicted += 1;
+                tracing::info!(target: "mavlink", system_id = from.system, component_id = from.component, "FTP session table full: the least recently used idle session was freed");
+            }
+            Opened::Full => return Payload::nak(req, NakCode::NoSessionsAvailable),
+        }
+        tracing::debug!(target: "mavlink", file = %self.files[file].name, "FTP file opened");
         let size = self.files[file].bytes.len() as u32;
         let mut ack = Payload::ack(req, &size.to_le_bytes());
-        ack.session = session;
+        ack.session = sessions::SESSION_ID;
         ack
     }
 
-    /// Up to `req.size` bytes of `req.session`'s file at `offset`.
-    fn read_at(&mut self, now: Instant, req: &Payload, offset: u32) -> Result<&[u8], NakCode> {
-        let file = (self.sessions.file(now, req.session)).ok_or(NakCode::InvalidSession)?;
+    /// Up to `req.size` bytes of `from`'s session `req.session`'s file at `offset`.
+    fn read_at(
+        &mut self,
+        now: Instant,
+        from: Requester,
+        req: &Payload,
+        offset: u32,
+    ) -> Result<&[u8], NakCode> {
+        let file = (self.sessions.file(now, from, req.session)).ok_or(NakCode::InvalidSession)?;
         let size = usize::from(req.size);
         if size == 0 || size > MAX_DATA_BYTES {
             return Err(NakCode::InvalidDataSize);
         }
-        let bytes = &self.files[file].bytes;
+        let bytes = &self.files.get(file).ok_or(NakCode::Fail)?.bytes;
         let start = usize::try_from(offset).unwrap_or(usize::MAX);
         if start >= bytes.len() {
             return Err(NakCode::Eof);
         }
-        Ok(&bytes[start..bytes.len().min(start + size)])
+        Ok(bytes
+            .get(start..bytes.len().min(start.saturating_add(size)))
+            .unwrap_or_default())
     }
 
     /// BurstReadFile: replies of `req.size` bytes from `req.offset` until the end of the file
     /// or [`MAX_BURST_REPLIES`]; the last one says `burst_complete`. An error is one NAK.
-    fn burst(&mut self, now: Instant, req: &Payload) -> Vec<Payload> {
+    fn burst(&mut self, now: Instant, from: Requester, req: &Payload) -> Vec<Payload> {
         let mut out: Vec<Payload> = Vec::new();
         let mut offset = req.offset;
         while out.len() < MAX_BURST_REPLIES {
-            let chunk = match self.read_at(now, req, offset) {
+            let chunk = match self.read_at(now, from, req, offset) {
                 Ok(chunk) => chunk,
                 Err(code) if out.is_empty() => return vec![Payload::nak(req, code)],
                 Err(_) => break,

@@ -1,0 +1,68 @@
+//! Commands whose reader goes away (`siyi-bridge replay FILE | head -1`) end quietly, and
+//! multibyte text where hex is expected is an error in words: no command panics (exit 101).
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+/// Runs the binary with stdout a pipe whose reader is closed at once, so every write the
+/// command makes fails with a broken pipe. Returns the exit code and stderr.
+fn run_into_a_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_siyi-bridge"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("binary finishes");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_ends_each_printing_command_quietly() {
+    let session = "fixtures/sessions/record_with_sd.jsonl";
+    let commands: [&[&str]; 4] = [
+        &["replay", session],
+        &["replay", "--link", session],
+        &["config", "check", "packaging/config.toml"],
+        &["decode", "55 66 01 00 00 00 00 0d e8 05"],
+    ];
+    for args in commands {
+        let (code, stderr) = run_into_a_closed_pipe(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn multibyte_hex_is_an_error_in_words() {
+    let out = Command::new(env!("CARGO_BIN_EXE_siyi-bridge"))
+        .args(["decode", "€€"])
+        .output()
+        .expect("binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("not a hex byte"), "{stdout}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("fullwidth.jsonl");
+    let mut f = std::fs::File::create(&file).expect("create");
+    writeln!(f, r#"{{"t_ms":1,"dir":"to_camera","hex":"５５"}}"#).expect("write");
+    drop(f);
+    let out = Command::new(env!("CARGO_BIN_EXE_siyi-bridge"))
+        .arg("replay")
+        .arg(&file)
+        .output()
+        .expect("binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("５５"), "{stderr}");
+}
