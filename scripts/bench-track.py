@@ -356,6 +356,15 @@ def main():
             a = aggregate(rows)
             line += f" | {a['auc']:.3f} {a['prec20']:.3f} {a['fail']:.3f} {a['ms']:6.2f}"
         print(line)
+    print(f"\nms per frame p50 / p99 (update only; a shared machine makes these noisy)")
+    print(f"{'challenge':<12}" + "".join(f" | {t:>13}" for t in trackers))
+    for ch in challenges + ["overall"]:
+        line = f"{ch:<12}"
+        for t in trackers:
+            rows = [r for c in challenges for r in results[t][c]] if ch == "overall" else results[t][ch]
+            a = aggregate(rows)
+            line += f" | {a['p50']:6.2f} {a['p99']:6.2f}"
+        print(line)
     print()
     for t in trackers:
         a = aggregate([r for c in challenges for r in results[t][c]])

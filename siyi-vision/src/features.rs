@@ -36,6 +36,8 @@ pub(crate) struct Extractor {
     brightness: Vec<f32>,
     hann_x: Vec<f32>,
     hann_y: Vec<f32>,
+    col_taps: Vec<Taps>,
+    row_taps: Vec<Taps>,
 }
 
 /// Where to sample: the window centre in frame pixels and frame pixels per sample (x, y).
@@ -62,6 +64,8 @@ impl Extractor {
             brightness: vec![0.0; n],
             hann_x: hann(cells_w),
             hann_y: hann(cells_h),
+            col_taps: Vec::with_capacity(pw),
+            row_taps: Vec::with_capacity(ph),
         }
     }
 
@@ -90,9 +94,10 @@ impl Extractor {
                     continue;
                 }
                 let t = orientation_unsigned(gx, gy) * bin_per_rad;
-                let b0f = t.floor();
-                let frac = t - b0f;
-                let b0 = (b0f as usize) % ORIENT_BINS;
+                // t ≥ 0: truncation is the floor (and needs no libm call).
+                let b0i = t as usize;
+                let frac = t - b0i as f32;
+                let b0 = b0i % ORIENT_BINS;
                 let b1 = (b0 + 1) % ORIENT_BINS;
                 self.hist[cell * ORIENT_BINS + b0] += mag * (1.0 - frac);
                 self.hist[cell * ORIENT_BINS + b1] += mag * frac;
@@ -127,6 +132,10 @@ impl Extractor {
     }
 
     /// Resamples the window into `patch` (values in 0..1), one sample of border all round.
+    ///
+    /// Separable: the taps of every column and of every row are computed once per window
+    /// ([`taps`]), then each sample is a weighted sum of at most 4 × 4 pixels with no rounding or
+    /// clamping in the inner loop (the same bilinear / four-tap result as sampling each point).
     fn sample(&mut self, frame: &Frame<'_>, win: Window) {
         let pw = self.cells_w * CELL_PX + 2;
         let ph = self.cells_h * CELL_PX + 2;
@@ -136,23 +145,75 @@ impl Extractor {
         let x0 = win.cx - 0.5 - (half_w - 0.5) * win.step_x;
         let y0 = win.cy - 0.5 - (half_h - 0.5) * win.step_y;
         let shrink = win.step_x > 1.5 || win.step_y > 1.5;
-        let (dx, dy) = (win.step_x * 0.25, win.step_y * 0.25);
+        taps(
+            &mut self.col_taps,
+            x0,
+            win.step_x,
+            pw,
+            frame.width(),
+            shrink,
+        );
+        taps(
+            &mut self.row_taps,
+            y0,
+            win.step_y,
+            ph,
+            frame.height(),
+            shrink,
+        );
         let k = 1.0 / 255.0;
-        for py in 0..ph {
-            let y = y0 + py as f32 * win.step_y;
+        for (py, rt) in self.row_taps.iter().enumerate() {
             let row = &mut self.patch[py * pw..(py + 1) * pw];
-            for (px, out) in row.iter_mut().enumerate() {
-                let x = x0 + px as f32 * win.step_x;
-                let v = if shrink {
-                    0.25 * (frame.bilinear(x - dx, y - dy)
-                        + frame.bilinear(x + dx, y - dy)
-                        + frame.bilinear(x - dx, y + dy)
-                        + frame.bilinear(x + dx, y + dy))
-                } else {
-                    frame.bilinear(x, y)
-                };
-                *out = v * k;
+            row.iter_mut().for_each(|v| *v = 0.0);
+            for &(ry, wy) in rt.iter().filter(|t| t.1 != 0.0) {
+                let src = frame.row(ry);
+                if src.is_empty() {
+                    continue;
+                }
+                let wy = wy * k;
+                for (out, ct) in row.iter_mut().zip(&self.col_taps) {
+                    let mut acc = 0.0;
+                    for &(cx, wx) in ct {
+                        acc += wx * f32::from(src.get(cx).copied().unwrap_or(0));
+                    }
+                    *out += wy * acc;
+                }
             }
         }
+    }
+}
+
+/// One sample's source pixels along one axis: up to 4 (index, weight) pairs (weight 0 = unused).
+type Taps = [(usize, f32); 4];
+
+/// The taps of `n` samples at `start + i · step` along an axis of `len` pixels (edge pixels
+/// repeat outside): bilinear, or the mean of two bilinear taps at ± step / 4 when `shrink`.
+fn taps(out: &mut Vec<Taps>, start: f32, step: f32, n: usize, len: usize, shrink: bool) {
+    out.clear();
+    let last = len.saturating_sub(1) as f32;
+    let linear = |pos: f32, weight: f32, t: &mut Taps, slot: usize| {
+        // Clamped into the axis first, so the floor below is a truncation of a value ≥ 0.
+        let p = if pos.is_finite() {
+            pos.clamp(0.0, last)
+        } else {
+            0.0
+        };
+        let i = p as usize;
+        let f = p - i as f32;
+        let j = (i + 1).min(len.saturating_sub(1));
+        t[slot] = (i, weight * (1.0 - f));
+        t[slot + 1] = (j, weight * f);
+    };
+    for i in 0..n {
+        let pos = start + i as f32 * step;
+        let mut t: Taps = [(0, 0.0); 4];
+        if shrink {
+            let d = step * 0.25;
+            linear(pos - d, 0.5, &mut t, 0);
+            linear(pos + d, 0.5, &mut t, 2);
+        } else {
+            linear(pos, 1.0, &mut t, 0);
+        }
+        out.push(t);
     }
 }

@@ -59,6 +59,15 @@ impl<'a> Frame<'a> {
         self.height
     }
 
+    /// Row `y` (`0..height`) of the frame, `width` pixels; empty when `y` is out of range.
+    #[inline]
+    pub(crate) fn row(&self, y: usize) -> &'a [u8] {
+        let start = y.saturating_mul(self.stride);
+        self.data
+            .get(start..start.saturating_add(self.width))
+            .unwrap_or(&[])
+    }
+
     /// The pixel at column `x`, row `y`, both clamped into the frame (edge pixels repeat outside).
     #[inline]
     pub(crate) fn at_clamped(&self, x: isize, y: isize) -> u8 {
@@ -66,25 +75,6 @@ impl<'a> Frame<'a> {
         let yc = y.clamp(0, self.height as isize - 1) as usize;
         // In range by construction (`new` checked `data.len()`); `get` keeps it panic-free anyway.
         self.data.get(yc * self.stride + xc).copied().unwrap_or(0)
-    }
-
-    /// Bilinear sample at (`x`, `y`) in pixel coordinates (pixel centres at integers), in 0..=255;
-    /// outside the frame the edge pixels repeat.
-    #[inline]
-    pub(crate) fn bilinear(&self, x: f32, y: f32) -> f32 {
-        let x0f = x.floor();
-        let y0f = y.floor();
-        let fx = x - x0f;
-        let fy = y - y0f;
-        let x0 = x0f as isize;
-        let y0 = y0f as isize;
-        let p00 = f32::from(self.at_clamped(x0, y0));
-        let p10 = f32::from(self.at_clamped(x0 + 1, y0));
-        let p01 = f32::from(self.at_clamped(x0, y0 + 1));
-        let p11 = f32::from(self.at_clamped(x0 + 1, y0 + 1));
-        let top = p00 + (p10 - p00) * fx;
-        let bottom = p01 + (p11 - p01) * fx;
-        top + (bottom - top) * fy
     }
 }
 

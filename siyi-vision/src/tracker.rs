@@ -43,6 +43,10 @@ pub struct TrackerConfig {
     pub psr_ratio_lost: f32,
     /// A re-detection needs a PSR of at least this fraction of the running mean PSR.
     pub psr_ratio_found: f32,
+    /// The model is updated only at a PSR of at least this fraction of the running mean PSR
+    /// (high-confidence update: a target sliding under an occluder lowers the PSR frame by
+    /// frame, and without this rule the model, and the mean, would follow it down).
+    pub psr_ratio_update: f32,
     /// Windows probed per frame while lost (besides the last position).
     pub probes_per_frame: usize,
     /// The re-detection rings reach this many half-windows from the last position.
@@ -57,20 +61,21 @@ impl Default for TrackerConfig {
     fn default() -> Self {
         Self {
             window_ratio: 2.5,
-            grid_cells: 32,
+            grid_cells: 28,
             kernel_sigma: 0.5,
             lambda: 1e-4,
             label_sigma_factor: 0.1,
-            learning_rate: 0.02,
+            learning_rate: 0.015,
             scale_step: 1.04,
             scale_penalty: 0.985,
             psr_lost: 4.5,
             psr_update: 6.0,
-            psr_found: 7.5,
+            psr_found: 10.0,
             peak_ratio_lost: 0.3,
             peak_ratio_found: 0.5,
             psr_ratio_lost: 0.45,
-            psr_ratio_found: 0.6,
+            psr_ratio_found: 0.3,
+            psr_ratio_update: 0.6,
             probes_per_frame: 4,
             max_rings: 4,
             frames_per_ring: 5,
@@ -329,7 +334,9 @@ impl Tracker {
         );
         self.scale = s;
         let confidence = self.confidence(&peak);
-        if peak.psr >= self.cfg.psr_update {
+        let confident =
+            self.updates < WARM_UP_UPDATES || peak.psr >= self.cfg.psr_ratio_update * self.mean_psr;
+        if peak.psr >= self.cfg.psr_update && confident {
             // Running means: equal weights over the first updates, then exponential (10 %).
             self.updates = self.updates.saturating_add(1);
             let a = (1.0 / self.updates as f32).max(0.1);
