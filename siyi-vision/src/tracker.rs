@@ -28,6 +28,9 @@ pub struct TrackerConfig {
     pub scale_step: f32,
     /// Weight of the responses of the two non-current scales (below 1 prefers keeping the size).
     pub scale_penalty: f32,
+    /// The other two scales are searched every this many frames (1: every frame); the frames
+    /// between detect at the current scale only, which saves two of the four windows.
+    pub scale_every: u32,
     /// Below this PSR the target is `lost` (the model is not updated, the box is not moved).
     pub psr_lost: f32,
     /// At or above this PSR the model is updated.
@@ -68,6 +71,7 @@ impl Default for TrackerConfig {
             learning_rate: 0.015,
             scale_step: 1.04,
             scale_penalty: 0.985,
+            scale_every: 2,
             psr_lost: 4.5,
             psr_update: 6.0,
             psr_found: 10.0,
@@ -146,6 +150,8 @@ pub struct Tracker {
     updates: u32,
     lost_frames: u32,
     probe_next: usize,
+    /// Frames tracked while active (which ones search the other scales).
+    active_frames: u32,
 }
 
 impl Tracker {
@@ -208,6 +214,7 @@ impl Tracker {
             updates: 0,
             lost_frames: 0,
             probe_next: 0,
+            active_frames: 0,
             cfg,
         };
         let win = t.window(cx, cy, 1.0);
@@ -301,8 +308,17 @@ impl Tracker {
             1.0
         };
         let scales = [self.scale, self.scale / step, self.scale * step];
+        self.active_frames = self.active_frames.wrapping_add(1);
+        let searched = if self
+            .active_frames
+            .is_multiple_of(self.cfg.scale_every.max(1))
+        {
+            3
+        } else {
+            1
+        };
         let mut best: Option<(f32, Peak, f32)> = None;
-        for (i, s) in scales.iter().enumerate() {
+        for (i, s) in scales.iter().take(searched).enumerate() {
             let s = s.clamp(self.min_scale, self.max_scale);
             let p = self.detect_at(frame, self.cx, self.cy, s);
             let score = if i == 0 {
