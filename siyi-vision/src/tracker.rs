@@ -254,8 +254,12 @@ impl Tracker {
         let complex = 8;
         // Extractor: patch + hist + energy + brightness; filter: labels, model (CHANNELS planes),
         // alphas, work (CHANNELS planes), two planes, response, FFT transpose buffer.
-        let patch = (cells * CELL_PX * CELL_PX + 4 * cells) * 4;
-        let extractor = patch + cells * (CHANNELS + 1) * 4;
+        let (cw, ch) = self.cells;
+        let (pw, ph) = (cw * CELL_PX + 2, ch * CELL_PX + 2);
+        let patch = pw * ph * 4;
+        // Per-column and per-row taps: 4 (index, weight) pairs each.
+        let taps = (pw + ph) * 4 * (size_of::<usize>() + 4);
+        let extractor = patch + taps + cells * (CHANNELS + 1) * 4 + (cw + ch) * 4;
         let filter = cells * complex * (2 * CHANNELS + 5) + cells * 4;
         extractor + filter + self.feat.len() * 4 + size_of::<Self>()
     }

@@ -355,3 +355,21 @@ fn iou(a: &BoundingBox, b: &BoundingBox) -> f32 {
     let inter = (x1 - x0).max(0.0) * (y1 - y0).max(0.0);
     inter / (a.w * a.h + b.w * b.h - inter)
 }
+
+#[test]
+fn memory_depends_on_the_grid_not_on_the_frame_or_the_box() {
+    let mut seen = Vec::new();
+    for (fw, fh, side) in [(160, 120, 20.0), (1280, 720, 40.0), (3840, 2160, 400.0)] {
+        let img: Vec<u8> = (0..fw * fh)
+            .map(|i| (background((i % fw) as f32, (i / fw) as f32)) as u8)
+            .collect();
+        let f = Frame::new(&img, fw, fh, fw).unwrap();
+        let b = BoundingBox::new(fw as f32 / 2.0, fh as f32 / 2.0, side, side);
+        let mut t = Tracker::new(TrackerConfig::default(), &f, b).unwrap();
+        t.update(&f).unwrap();
+        seen.push(t.memory_bytes());
+    }
+    assert!(seen.windows(2).all(|p| p[0] == p[1]), "{seen:?}");
+    // A square box: a 28 × 28 grid of 10 channels; well under the 921 600 bytes of one 720p frame.
+    assert!(seen[0] < 400 * 1024, "{seen:?}");
+}
