@@ -99,6 +99,27 @@ if bad:
 print(f"{len(frames)} golden frames decoded, cmd_id and CRC as in the fixture")
 PYEOF
 
+step "qemu: track on the committed clip → the committed boxes (fixtures/track)"
+python3 - "${BIN}" "${QEMU[@]}" <<'PYEOF'
+import json, subprocess, sys
+
+binary, qemu = sys.argv[1], sys.argv[2:]
+out = subprocess.run(qemu + [binary, "track", "--video", "fixtures/track/pan_96x64.y4m",
+                             "--init", "30,24,16,12"], capture_output=True, text=True, timeout=120)
+if out.returncode != 0:
+    sys.exit(f"track under qemu: exit status {out.returncode}: {out.stderr.strip()[:300]}")
+got = [json.loads(l) for l in out.stdout.splitlines()]
+for g in got:
+    g.pop("ms", None)  # a time, not a result
+with open("fixtures/track/pan_96x64.expected.jsonl") as f:
+    expected = [json.loads(l) for l in f]
+if got != expected:
+    diff = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
+    sys.exit(f"track under qemu differs from x86-64 at line {diff}: "
+             f"{got[diff] if diff < len(got) else None} vs {expected[diff] if diff < len(expected) else None}")
+print(f"track: {len(got)} lines, the same boxes as on x86-64")
+PYEOF
+
 step "qemu: run --simulate → MAVLink 2 heartbeats from component 100"
 python3 - "${BIN}" "${QEMU[@]}" <<'PYEOF'
 import shutil, signal, socket, subprocess, sys, tempfile, time

@@ -218,3 +218,29 @@ fn bad_videos_and_starts_are_clear_errors() {
     assert!(stderr.contains("frame 4 is truncated"), "{stderr}");
     assert_eq!(lines(&stdout).len(), 4);
 }
+
+/// The committed clip gives the committed boxes: the tracker is deterministic, and
+/// `scripts/ci-aarch64.sh` checks the same file under qemu-aarch64 (`ms` is left out: a time).
+#[test]
+fn the_committed_clip_gives_the_committed_boxes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/track");
+    let clip = dir.join("pan_96x64.y4m");
+    let (ok, stdout, stderr) = track(&["--video", clip.to_str().unwrap(), "--init", "30,24,16,12"]);
+    assert!(ok, "{stderr}");
+    let got: Vec<Value> = lines(&stdout)
+        .into_iter()
+        .map(|mut v| {
+            v.as_object_mut().expect("an object").remove("ms");
+            v
+        })
+        .collect();
+    let expected = std::fs::read_to_string(dir.join("pan_96x64.expected.jsonl")).expect("fixture");
+    let expected = lines(&expected);
+    assert_eq!(got.len(), 24);
+    assert_eq!(got, expected);
+    // It also tracks: the target moves 1 px right per frame and 1 px down every third.
+    let last = got.last().expect("lines");
+    assert_eq!(last["state"], "active", "{last}");
+    let x = last["x"].as_f64().unwrap_or(f64::NAN);
+    assert!((x - 53.0).abs() < 3.0, "{last}");
+}
