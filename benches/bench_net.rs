@@ -1,7 +1,7 @@
 //! Network figures for issue 7 against `siyi-bridge run --simulate --mavlink udpin:127.0.0.1:P`
 //! (a child process, so its CPU can be read from /proc). Prints figures; asserts nothing.
 //!
-//! Usage: `cargo bench --bench bench_net [-- split|chatter|reflect|flood|all --bin PATH
+//! Usage: `cargo bench --bench bench_net [-- split|chatter|reflect|flood|ftp|all --bin PATH
 //! --secs N]` (a benchmark target: `cargo install` does not install it). Loopback only; the "spoofers" are distinct loopback source ports.
 #![allow(clippy::disallowed_methods)] // a benchmark measures real time
 
@@ -224,6 +224,76 @@ fn bench_reflect(bin: &Path, secs: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An FTP request to the camera component (system 1, component 100) from system `sys`.
+fn ftp(sys: u8, seq: u16, op: u8, size: u8, offset: u32, data: &[u8]) -> Vec<u8> {
+    use mavlink::dialects::common::FILE_TRANSFER_PROTOCOL_DATA;
+    use siyi_bridge::core::mavlink::ftp::payload::Payload;
+    let m = MavMessage::FILE_TRANSFER_PROTOCOL(FILE_TRANSFER_PROTOCOL_DATA {
+        target_network: 0,
+        target_system: 1,
+        target_component: 100,
+        payload: Payload::request(seq, 0, op, size, offset, data).encode(),
+    });
+    wire(sys, seq as u8, &m)
+}
+
+/// (d) What BurstReadFile of the camera definition draws, 300 requests/s for `secs`, from a
+/// source that never heartbeats (a spoofer's victim address) and from a ground station that
+/// heartbeats every second: requests and bytes in, bytes back, bytes back per byte in.
+fn bench_ftp(bin: &Path, secs: u64) -> anyhow::Result<()> {
+    use siyi_bridge::core::camera::definition::FILE_NAME;
+    use siyi_bridge::core::mavlink::ftp::payload::opcode;
+    let b = start_bridge(bin)?;
+    let mut buf = vec![0u8; 65_536];
+    for (who, heartbeats, sys) in [
+        ("a source that never heartbeats", false, 201u8),
+        ("a ground station that heartbeats", true, 255),
+    ] {
+        let s = UdpSocket::bind("127.0.0.1:0")?;
+        s.set_nonblocking(true)?;
+        let (mut bytes_in, mut bytes_out, mut requests) = (0u64, 0u64, 0u64);
+        if heartbeats {
+            bytes_in += s.send_to(&wire(sys, 0, &heartbeat()), b.addr)? as u64;
+        }
+        let open = ftp(
+            sys,
+            1,
+            opcode::OPEN_FILE_RO,
+            FILE_NAME.len() as u8,
+            0,
+            FILE_NAME.as_bytes(),
+        );
+        bytes_in += s.send_to(&open, b.addr)? as u64;
+        let t0 = Instant::now();
+        let mut next_hb = t0 + Duration::from_secs(1);
+        let mut seq = 2u16;
+        while t0.elapsed() < Duration::from_secs(secs) {
+            let due = (t0.elapsed().as_secs_f64() * 300.0) as u64;
+            while requests < due {
+                let burst = ftp(sys, seq, opcode::BURST_READ_FILE, 239, 0, &[]);
+                bytes_in += s.send_to(&burst, b.addr)? as u64;
+                seq = seq.wrapping_add(1);
+                requests += 1;
+            }
+            if heartbeats && Instant::now() >= next_hb {
+                bytes_in += s.send_to(&wire(sys, 0, &heartbeat()), b.addr)? as u64;
+                next_hb += Duration::from_secs(1);
+            }
+            bytes_out += drain(&s, &mut buf).0;
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        bytes_out += drain(&s, &mut buf).0;
+        println!(
+            "(d) FTP from {who}: {requests} BurstReadFile in {secs} s ({bytes_in} B in) → {bytes_out} B back ({:.0} B/s, {:.2} out per byte in)",
+            bytes_out as f64 / secs as f64,
+            bytes_out as f64 / bytes_in as f64
+        );
+    }
+    drop(b);
+    Ok(())
+}
+
 /// (c) CPU and p50 answer time for a GCS's REQUEST_MESSAGE during a 10 k/s distinct-command flood.
 fn bench_flood(bin: &Path, secs: u64) -> anyhow::Result<()> {
     let b = start_bridge(bin)?;
@@ -320,13 +390,17 @@ fn main() -> anyhow::Result<()> {
         "chatter" => bench_chatter(&bin, secs(15))?,
         "reflect" => bench_reflect(&bin, secs(30))?,
         "flood" => bench_flood(&bin, secs(10))?,
+        "ftp" => bench_ftp(&bin, secs(10))?,
         "all" => {
             bench_split();
             bench_chatter(&bin, secs(15))?;
             bench_reflect(&bin, secs(30))?;
             bench_flood(&bin, secs(10))?;
+            bench_ftp(&bin, secs(10))?;
         }
-        other => bail!("unknown benchmark {other:?}: split | chatter | reflect | flood | all"),
+        other => {
+            bail!("unknown benchmark {other:?}: split | chatter | reflect | flood | ftp | all")
+        }
     }
     Ok(())
 }

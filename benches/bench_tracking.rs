@@ -7,10 +7,11 @@
 //!    streamed at 10 Hz, against the same process with the tracker idle;
 //! 3. follow: settling time and steady-state error on the simulator's moving target (virtual
 //!    time: the bridge core, the simulated A8 mini and the simulated tracker), at 1× and 4×;
-//! 4. a hostile tracker: 10 000 status lines/s (boxes changing on every line, the state flipping
-//!    between active, lost, error with a 400-byte reason, and back), against what the bridge
-//!    sends: SIYI 0x07 gimbal-speed commands per second to the camera (from `--record-siyi`) and
-//!    MAVLink bytes per second to the ground station.
+//! 4. a hostile tracker at 10 000 status lines/s, in two halves: (a) `active` with the box
+//!    changing on every line, while tracking, against the SIYI 0x07 gimbal-speed commands per
+//!    second to the camera (from `--record-siyi`) and MAVLink bytes per second to the ground
+//!    station; (b) the state flipping between active, lost, and error with a 400-byte reason,
+//!    against bytes, CAMERA_TRACKING_IMAGE_STATUS and STATUSTEXT per second to the ground station.
 //!
 //! `cargo bench --bench bench_tracking [-- --commands N --cpu-seconds S --flood-seconds S --bin PATH]`
 #![allow(clippy::disallowed_methods)] // a benchmark reads real time
@@ -20,7 +21,7 @@ mod common;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -63,7 +64,7 @@ fn main() -> anyhow::Result<()> {
     )?;
     let pid = child.0.id();
     let tracking = Arc::new(AtomicBool::new(false));
-    let flood = Arc::new(AtomicBool::new(false));
+    let flood = Arc::new(AtomicU8::new(FLOOD_OFF));
     let stop = Arc::new(AtomicBool::new(false));
     let tracker = {
         let (tracking, flood, stop) = (tracking.clone(), flood.clone(), stop.clone());
@@ -93,8 +94,10 @@ fn main() -> anyhow::Result<()> {
     // CPU: tracker idle (its 10 Hz idle statuses), then tracking with the status streamed at 10 Hz.
     final_ack(&mut g, MavCmd::MAV_CMD_CAMERA_STOP_TRACKING, [0.0; 3])?;
     let idle = cpu_over(&mut g, pid, cpu_s);
-    final_ack(&mut g, MavCmd::MAV_CMD_CAMERA_TRACK_POINT, [0.6, 0.5, 0.05])?;
+    // The tracker reports active before the command is answered: an idle report after the
+    // answer would end the track (as it should).
     tracking.store(true, Ordering::Relaxed);
+    final_ack(&mut g, MavCmd::MAV_CMD_CAMERA_TRACK_POINT, [0.6, 0.5, 0.05])?;
     final_ack(
         &mut g,
         MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL,
@@ -106,20 +109,31 @@ fn main() -> anyhow::Result<()> {
     );
 
     // The flood: the same stream interval stays on (10 Hz), as a ground station would leave it.
-    let before = gimbal_commands(&record);
-    flood.store(true, Ordering::Relaxed);
-    let (bytes, messages, texts, statuses, wall) = drain_counting(&mut g, flood_s);
-    flood.store(false, Ordering::Relaxed);
-    let sent = gimbal_commands(&record).saturating_sub(before);
-    let secs = wall.as_secs_f64();
-    println!(
-        "hostile tracker at 10 000 lines/s for {secs:.1} s: {:.1} SIYI 0x07 commands/s to the camera; to the ground station {:.0} bytes/s in {:.1} messages/s ({:.1} CAMERA_TRACKING_IMAGE_STATUS/s, {:.2} STATUSTEXT/s)",
-        sent as f64 / secs,
-        bytes as f64 / secs,
-        messages as f64 / secs,
-        statuses as f64 / secs,
-        texts as f64 / secs,
-    );
+    let half = flood_s.div_ceil(2);
+    for (mode, what) in [
+        (FLOOD_BOXES, "active, the box changing on every line"),
+        (FLOOD_FLIPS, "active/lost/error flips with 400-byte reasons"),
+    ] {
+        let before = gimbal_commands(&record);
+        let lines_before = FLOOD_LINES.load(Ordering::Relaxed);
+        flood.store(mode, Ordering::Relaxed);
+        let (bytes, messages, texts, statuses, wall) = drain_counting(&mut g, half);
+        flood.store(FLOOD_OFF, Ordering::Relaxed);
+        let sent = gimbal_commands(&record).saturating_sub(before);
+        let secs = wall.as_secs_f64();
+        let lines = FLOOD_LINES.load(Ordering::Relaxed) - lines_before;
+        println!(
+            "hostile tracker, {:.0} lines/s for {secs:.1} s ({what}): {:.1} SIYI 0x07 commands/s to the camera; to the ground station {:.0} bytes/s in {:.1} messages/s ({:.1} CAMERA_TRACKING_IMAGE_STATUS/s, {:.2} STATUSTEXT/s)",
+            lines as f64 / secs,
+            sent as f64 / secs,
+            bytes as f64 / secs,
+            messages as f64 / secs,
+            statuses as f64 / secs,
+            texts as f64 / secs,
+        );
+        // An error ends tracking: track again before the next half.
+        final_ack(&mut g, MavCmd::MAV_CMD_CAMERA_TRACK_POINT, [0.6, 0.5, 0.05])?;
+    }
     let _ = std::fs::remove_file(&record);
     stop.store(true, Ordering::Relaxed);
     drop(child);
@@ -175,7 +189,16 @@ fn drain_counting(g: &mut Gcs, seconds: u64) -> (usize, usize, usize, usize, Dur
 
 /// A tracker that answers every request at once and reports at 10 Hz (active while
 /// `tracking`, else idle), or 10 000 hostile lines a second while `flood`, until `stop`.
-fn play_tracker(addr: &str, tracking: &AtomicBool, flood: &AtomicBool, stop: &AtomicBool) {
+/// No flood: the tracker reports at 10 Hz.
+const FLOOD_OFF: u8 = 0;
+/// Flood lines written so far.
+static FLOOD_LINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// 10 000 `active` lines/s, the box changing on every line.
+const FLOOD_BOXES: u8 = 1;
+/// 10 000 lines/s flipping between active, lost and error with a 400-byte reason.
+const FLOOD_FLIPS: u8 = 2;
+
+fn play_tracker(addr: &str, tracking: &AtomicBool, flood: &AtomicU8, stop: &AtomicBool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let stream = loop {
         match TcpStream::connect(addr) {
@@ -184,8 +207,9 @@ fn play_tracker(addr: &str, tracking: &AtomicBool, flood: &AtomicBool, stop: &At
             Err(e) => panic!("tracker API at {addr}: {e}"),
         }
     };
+    // Short, so that a flood is not held up by waiting for a request.
     stream
-        .set_read_timeout(Some(Duration::from_millis(100)))
+        .set_read_timeout(Some(Duration::from_millis(1)))
         .expect("timeout");
     stream.set_nodelay(true).expect("nodelay");
     let mut out = stream.try_clone().expect("clone");
@@ -194,6 +218,8 @@ fn play_tracker(addr: &str, tracking: &AtomicBool, flood: &AtomicBool, stop: &At
     let mut line = String::new();
     let mut next_status = Instant::now();
     let mut flood_n = 0u32;
+    let mut batch = String::new();
+    let mut next_batch = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         line.clear();
         if lines.read_line(&mut line).is_ok() && !line.is_empty() {
@@ -207,22 +233,34 @@ fn play_tracker(addr: &str, tracking: &AtomicBool, flood: &AtomicBool, stop: &At
                 }
             }
         }
-        if flood.load(Ordering::Relaxed) {
-            // 100 lines every 10 ms.
+        let mode = flood.load(Ordering::Relaxed);
+        if mode != FLOOD_OFF {
+            // 100 lines every 10 ms, in one write.
             let reason = "é".repeat(200);
             for i in 0..100u32 {
                 let x = 0.1 + 0.8 * f64::from((flood_n + i) % 97) / 97.0;
-                let l = match (flood_n + i) % 7 {
+                let flip = if mode == FLOOD_FLIPS {
+                    (flood_n + i) % 7
+                } else {
+                    0
+                };
+                let l = match flip {
                     3 => r#"{"type":"status","state":"lost"}"#.to_owned(),
                     5 => format!(r#"{{"type":"status","state":"error","reason":"{reason}{i}"}}"#),
                     _ => format!(
                         r#"{{"type":"status","state":"active","point":{{"x":{x},"y":0.5,"radius":0.05}}}}"#
                     ),
                 };
-                let _ = writeln!(out, "{l}");
+                batch.push_str(&l);
+                batch.push('\n');
             }
+            let _ = out.write_all(batch.as_bytes());
+            batch.clear();
             flood_n = flood_n.wrapping_add(100);
-            std::thread::sleep(Duration::from_millis(10));
+            FLOOD_LINES.fetch_add(100, Ordering::Relaxed);
+            next_batch = next_batch.max(Instant::now() - Duration::from_millis(10));
+            next_batch += Duration::from_millis(10);
+            std::thread::sleep(next_batch.saturating_duration_since(Instant::now()));
             continue;
         }
         if Instant::now() >= next_status {

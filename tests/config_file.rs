@@ -241,6 +241,94 @@ fn config_check_prints_every_key_and_where_it_comes_from() {
     assert_eq!(again, first.to_config().unwrap());
 }
 
+/// `config check` prints the values `run` uses, defaults included, in the file's types: read
+/// back as a file (every key now set in it), its output gives `run`'s configuration exactly,
+/// for the packaged example, an empty file and a file that spells things loosely.
+#[test]
+fn config_check_prints_what_run_uses_for_every_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, file) in [
+        ("example", EXAMPLE),
+        ("empty", ""),
+        (
+            "loose",
+            "allow-sysid = [\"1\", \"255,7\"]\ngimbal-compid = \"155\"\nno-state = true\n",
+        ),
+        ("simulate", "simulate = true\nsim-tracker = \"off\"\n"),
+    ] {
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, file).unwrap();
+        let out = siyi_bridge(&["config", "check", path.to_str().unwrap()], &[]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        let printed = text(&out.stdout);
+        let run = resolved(&[], file).unwrap().to_config().unwrap();
+        let back = resolved(&[], &printed).unwrap();
+        assert_eq!(back.to_config().unwrap(), run, "{name}:\n{printed}");
+        // Every key with a value `run` uses is written out, not left to a default.
+        for l in printed.lines().filter(|l| l.starts_with("# ")).skip(1) {
+            let key = l.trim_start_matches("# ").split(' ').next().unwrap();
+            assert!(
+                [
+                    "sysid",
+                    "camera",
+                    "record-siyi",
+                    "signing-key-file",
+                    "sim-media-dir",
+                    "media-url-base",
+                    "sd-card-gib",
+                    "camera-profile",
+                    "state-dir"
+                ]
+                .contains(&key),
+                "{name}: {key} has a value run uses but is not printed: {l}"
+            );
+        }
+        let has = |line: &str| printed.lines().any(|l| l.starts_with(line));
+        assert!(
+            has("mavlink = [\"udpout:127.0.0.1:14550\"]"),
+            "{name}:\n{printed}"
+        );
+        match name {
+            "simulate" => assert!(!has("camera = "), "{printed}"),
+            _ => assert!(
+                has("camera = \"192.168.144.25:37260\""),
+                "{name}:\n{printed}"
+            ),
+        }
+        match name {
+            "loose" => {
+                assert!(has("allow-sysid = [1, 255, 7]"), "{printed}");
+                assert!(has("gimbal-compid = 155 "), "{printed}");
+                assert!(has("# state-dir is not set"), "{printed}");
+            }
+            _ => assert!(has("gimbal-compid = 154 "), "{name}:\n{printed}"),
+        }
+        assert!(has("gimbal-manager = \"auto\""), "{name}:\n{printed}");
+    }
+}
+
+/// Like `run`, `config check` without a file argument reads `$SIYI_BRIDGE_CONFIG`.
+#[test]
+fn config_check_reads_the_file_named_by_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("env.toml");
+    std::fs::write(&path, "compid = 102\n").unwrap();
+    let out = siyi_bridge(
+        &["config", "check"],
+        &[("SIYI_BRIDGE_CONFIG", path.to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with(&format!("# {}: valid", path.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("compid = 102")),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn config_check_exit_status() {
     let dir = tempfile::tempdir().unwrap();

@@ -38,8 +38,9 @@ pub enum Action {
         /// packaged service waits for the camera to be set).
         #[arg(long)]
         require_camera: bool,
-        /// The file.
-        #[arg(default_value = DEFAULT_CONFIG_FILE)]
+        /// The file; default: $SIYI_BRIDGE_CONFIG, else /etc/siyi-bridge/config.toml (the
+        /// same as `run`).
+        #[arg(env = "SIYI_BRIDGE_CONFIG", default_value = DEFAULT_CONFIG_FILE)]
         file: PathBuf,
     },
 }
@@ -208,19 +209,52 @@ impl Resolved {
         }
     }
 
-    /// The configuration in TOML: every key, with where its value comes from; keys without a
-    /// value (and no default) as comments. The text is itself a valid configuration file.
+    /// The configuration in TOML: every key with the value `run` uses (defaults included, in
+    /// the file's own types) and where it comes from; keys without a value (and no default) as
+    /// comments. The text is itself a valid configuration file.
     pub fn to_toml(&self) -> String {
-        let values = toml::Table::try_from(&self.args).unwrap_or_default();
+        let mut values = toml::Table::try_from(&self.args).unwrap_or_default();
+        let mut defaults = BTreeMap::new();
+        // The defaults `run` applies when it validates (they depend on other keys or on the
+        // environment, so clap does not know them).
+        if self.args.camera.is_none() && !self.args.simulate {
+            let factory = crate::config::FACTORY_CAMERA;
+            values.insert("camera".into(), factory.into());
+            defaults.insert("camera", "default: the A8 mini's factory address");
+        }
+        if self.args.state_dir.is_none() && !self.args.no_state {
+            if let Some(dir) = super::default_state_dir() {
+                values.insert("state-dir".into(), dir.display().to_string().into());
+                defaults.insert(
+                    "state-dir",
+                    "default: $STATE_DIRECTORY, else ~/.local/state",
+                );
+            }
+        }
+        // System ids are numbers, however the lists were spelled.
+        let ids: Option<Vec<toml::Value>> = (self.args.allow_sysid.iter())
+            .flat_map(|l| l.split(','))
+            .map(|id| id.trim().parse::<i64>().ok().map(toml::Value::from))
+            .collect();
+        if let Some(ids) = ids {
+            values.insert("allow-sysid".into(), toml::Value::Array(ids));
+        }
+        if let Some(Ok(id)) = (self.args.gimbal_compid.as_deref()).map(str::parse::<i64>) {
+            values.insert("gimbal-compid".into(), id.into());
+        }
         let mut out = String::new();
         for arg in file_flags(run_command()) {
             let key = arg.get_long().unwrap_or_default();
-            let origin = self
-                .origins
-                .get(key)
-                .map_or_else(|| "default".to_owned(), Origin::to_string);
+            let origin = self.origins.get(key).map_or_else(
+                || defaults.get(key).unwrap_or(&"default").to_string(),
+                Origin::to_string,
+            );
             let line = match values.get(key) {
                 Some(v) => format!("{key} = {v}"),
+                None if key == "sysid" => {
+                    format!("# {key} is not set (learned from the autopilot's heartbeat)")
+                }
+                None if key == "camera" => format!("# {key} is not set (the simulator is used)"),
                 None => format!("# {key} is not set"),
             };
             out.push_str(&format!("{line:<48} # {origin}\n"));

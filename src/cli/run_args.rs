@@ -43,9 +43,9 @@ pub struct Args {
     /// the logs and in CAMERA_INFORMATION, and keeps its own state file).
     #[arg(long, conflicts_with = "camera")]
     pub simulate: bool,
-    /// MAVLink endpoint (repeatable). Default: udpout:127.0.0.1:14550, i.e. a QGroundControl
+    /// MAVLink endpoint (repeatable): udpout:127.0.0.1:14550 (the default) is a QGroundControl
     /// on this machine.
-    #[arg(long = "mavlink", value_name = "ADDR")]
+    #[arg(long = "mavlink", value_name = "ADDR", default_value = crate::config::DEFAULT_MAVLINK)]
     pub mavlink: Vec<String>,
     /// MAVLink system id (default: learned from the autopilot's heartbeat; 1 until then).
     #[arg(long)]
@@ -132,13 +132,13 @@ pub struct Args {
     /// Boot time of the simulated camera, ms (the real A8 mini needs 20–30 s).
     #[arg(long, default_value_t = 2_000)]
     pub sim_boot_ms: u64,
-    /// MAVLink component id of the gimbal device (PX4's MNT_MAV_COMPID; default 154), or `off`
-    /// (or 0) for no gimbal component.
-    #[arg(long, value_name = "N|off")]
+    /// MAVLink component id of the gimbal device (PX4's MNT_MAV_COMPID), or `off` (or 0) for
+    /// no gimbal component.
+    #[arg(long, value_name = "N|off", default_value = "154")]
     pub gimbal_compid: Option<String>,
-    /// Act as the gimbal manager: `auto` (until an autopilot manages the gimbal; default), `on`
+    /// Act as the gimbal manager: `auto` (until an autopilot manages the gimbal), `on`
     /// (always), `off` (never: the gimbal device only).
-    #[arg(long, value_name = "auto|on|off")]
+    #[arg(long, value_name = "auto|on|off", default_value = "auto")]
     pub gimbal_manager: Option<String>,
     /// A `camera probe` report (JSON) of this camera: commands it found unanswered (0x18,
     /// 0x30, 0x25) are not waited for; their fallback is used from the start (logged).

@@ -67,9 +67,13 @@ impl ConfigFile {
             None => path.display().to_string(),
         };
         let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-        let syntax = |e: toml::de::Error| FileError {
-            place: place(e.span().map(|s| line_of(s.start))),
-            message: e.message().trim().to_owned(),
+        let syntax = |e: toml::de::Error| {
+            let line = e.span().map(|s| line_of(s.start));
+            let text_of_line = line.and_then(|l| text.lines().nth(l - 1)).unwrap_or("");
+            FileError {
+                place: place(line),
+                message: with_quote_hint(e.message().trim(), text_of_line),
+            }
         };
         // Key positions first: a file that is not TOML fails here, with its line.
         let spanned = toml::de::DeTable::parse(text).map_err(syntax)?;
@@ -136,8 +140,29 @@ fn describe_schema_error(message: &str, key: Option<&str>) -> String {
         };
     }
     match key {
+        Some(k) if message.contains("expected a sequence") => {
+            format!("'{k}': {message} (a list, even of one: {k} = [\"…\"])")
+        }
         Some(k) => format!("'{k}': {message}"),
         None => message.to_owned(),
+    }
+}
+
+/// A TOML syntax error on a line like `camera = 127.0.0.1:37260`, with the hint that text
+/// values go in quotes.
+fn with_quote_hint(message: &str, line: &str) -> String {
+    let Some((key, value)) = line.split_once('=') else {
+        return message.to_owned();
+    };
+    let (key, value) = (key.trim(), value.trim());
+    let bare = !value.is_empty()
+        && !value.starts_with(['"', '\'', '[', '{'])
+        && value.parse::<f64>().is_err()
+        && !matches!(value, "true" | "false");
+    if bare {
+        format!("{message} (text values go in quotes: {key} = \"{value}\")")
+    } else {
+        message.to_owned()
     }
 }
 
@@ -297,6 +322,24 @@ mod tests {
         );
         let e = parse("compid = 100\nmavlink = [\n  \"a\",\n  3,\n]\n").unwrap_err();
         assert!(e.starts_with("config.toml:4: 'mavlink': "), "{e}");
+    }
+
+    #[test]
+    fn the_usual_toml_mistakes_say_how_to_write_it() {
+        let e = parse("simulate = false\ncamera = 127.0.0.1:37260\n").unwrap_err();
+        assert!(e.starts_with("config.toml:2: "), "{e}");
+        assert!(
+            e.ends_with("(text values go in quotes: camera = \"127.0.0.1:37260\")"),
+            "{e}"
+        );
+        let e = parse("mavlink = \"udpout:127.0.0.1:14550\"\n").unwrap_err();
+        assert!(
+            e.ends_with("(a list, even of one: mavlink = [\"…\"])"),
+            "{e}"
+        );
+        // A quoted value gets no such hint.
+        let e = parse("camera = \"127.0.0.1\" 37260\n").unwrap_err();
+        assert!(!e.contains("quotes"), "{e}");
     }
 
     #[test]
