@@ -26,6 +26,8 @@ echo "== cargo nextest run --workspace"
 cargo nextest run --workspace
 echo "== cargo test --workspace --doc"
 cargo test --workspace --doc
+echo "== tracker accuracy floor (scripts/track-regression.sh)"
+bash scripts/track-regression.sh
 
 # ---------------------------------------------------------------------------------------------
 # Interop scripts (third-party MAVLink clients against the running bridge + simulator; the last

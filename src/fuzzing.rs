@@ -9,6 +9,9 @@
 //! * [`state_file`]: the state-file start-up rules ([`persist::plan_start`]) on any file content.
 //! * [`media_listing`]: the camera web server's answers → the `media` listing walk and the media
 //!   service (file finder, storage scan) on virtual time, with their bounds.
+//! * [`y4m_track`]: the `.y4m` reader of `siyi-bridge track` and the `siyi-vision` tracker's
+//!   entry points (start from a box and from a point, updates, a frame of another size) on what
+//!   it reads.
 //! * [`tracker_lines`]: lines from a hostile process on the tracker API → the tracking service
 //!   with a ground station asking it to track, on virtual time; what it asks of the camera and
 //!   the ground stays within the stated budgets.
@@ -354,6 +357,64 @@ fn media_service(answers: &[(u16, &[u8])]) {
             media.handle_timeout(now);
         }
         while media.poll_event().is_some() {}
+    }
+}
+
+/// The `.y4m` reader on any bytes; the frames it reads go to the tracker (started on frame 0
+/// from the centre half box and from the centre point), at most 4 frames of at most 64 × 64
+/// pixels (larger frames are only read), plus one update with a frame of another size.
+///
+/// # Panics
+/// Never, unless the reader or the tracker is broken (a panic is the finding).
+pub fn y4m_track(data: &[u8]) {
+    use siyi_vision::{BoundingBox, Frame, Tracker, TrackerConfig};
+    let Ok(mut reader) = crate::cli::y4m::Y4mReader::new(data) else {
+        return;
+    };
+    let (w, h) = (reader.header().width, reader.header().height);
+    let small = w * h <= 64 * 64;
+    let mut trackers: Vec<Tracker> = Vec::new();
+    for index in 0..4 {
+        let Ok(Some(luma)) = reader.next_frame() else {
+            return;
+        };
+        if !small {
+            continue;
+        }
+        let Ok(frame) = Frame::new(luma, w, h, w) else {
+            return;
+        };
+        if index == 0 {
+            let (fw, fh) = (w as f32, h as f32);
+            let b = BoundingBox::new(fw / 4.0, fh / 4.0, fw / 2.0, fh / 2.0);
+            trackers.extend(Tracker::new(TrackerConfig::default(), &frame, b).ok());
+            trackers.extend(
+                Tracker::from_point(TrackerConfig::default(), &frame, fw / 2.0, fh / 2.0, 4.0).ok(),
+            );
+            continue;
+        }
+        for t in &mut trackers {
+            let e = t.update(&frame);
+            assert!(e.is_ok(), "same-size frame refused: {e:?}");
+            if let Ok(e) = e {
+                assert!(
+                    e.bbox.x.is_finite()
+                        && e.bbox.w.is_finite()
+                        && (0.0..=1.0).contains(&e.confidence),
+                    "{e:?}"
+                );
+            }
+        }
+        if w > 1 {
+            if let Ok(other) = Frame::new(luma, w - 1, h, w) {
+                for t in &mut trackers {
+                    assert!(
+                        t.update(&other).is_err(),
+                        "a frame of another size was accepted"
+                    );
+                }
+            }
+        }
     }
 }
 

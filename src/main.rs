@@ -33,6 +33,8 @@ enum Command {
     Media(cli::media::Args),
     /// Check a configuration file of `run` and print the configuration it gives.
     Config(cli::config::Args),
+    /// Track a box (or the object under a point) through a .y4m video: one JSON line per frame.
+    Track(cli::track::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -50,6 +52,7 @@ fn main() -> std::process::ExitCode {
         Command::Decode(args) => cli::decode::run(args),
         Command::Replay(args) => cli::replay::run(args),
         Command::Media(args) => cli::media::run(args),
+        Command::Track(args) => cli::track::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

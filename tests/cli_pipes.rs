@@ -26,11 +26,18 @@ fn run_into_a_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
 #[test]
 fn a_closed_stdout_ends_each_printing_command_quietly() {
     let session = "fixtures/sessions/record_with_sd.jsonl";
-    let commands: [&[&str]; 4] = [
+    let commands: [&[&str]; 5] = [
         &["replay", session],
         &["replay", "--link", session],
         &["config", "check", "packaging/config.toml"],
         &["decode", "55 66 01 00 00 00 00 0d e8 05"],
+        &[
+            "track",
+            "--video",
+            "fixtures/track/pan_96x64.y4m",
+            "--init",
+            "30,24,16,12",
+        ],
     ];
     for args in commands {
         let (code, stderr) = run_into_a_closed_pipe(args);

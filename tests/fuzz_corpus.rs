@@ -156,6 +156,11 @@ fn media_listing_corpus_and_mutations() {
 }
 
 #[test]
+fn y4m_track_corpus_and_mutations() {
+    run_target("y4m_track", fuzzing::y4m_track, MUTATIONS);
+}
+
+#[test]
 fn tracker_lines_corpus_and_mutations() {
     run_target("tracker_lines", fuzzing::tracker_lines, MUTATIONS);
 }

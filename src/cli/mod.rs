@@ -13,6 +13,8 @@ pub mod replay;
 pub mod run;
 pub mod run_args;
 pub mod sim;
+pub mod track;
+pub mod y4m;
 
 /// The default state directory of `run` (and where `media` reads the captured-image records):
 /// `$STATE_DIRECTORY` (set by systemd's `StateDirectory=`), else
