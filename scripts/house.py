@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """The house plan, read from the code: which part of `src/` uses which, drawn as a table, and
-checked against the rules in the README ("The rooms").
+checked against the rules in docs/architecture.md ("The rooms").
 
 Reads every `use crate::…`, `use super::…` and inline `crate::…` path in src/ (comments and
 strings stripped), resolves it to the file that defines it, and reports
   * the rooms (core/camera, core/link, io, sim, …) and the arrows between them;
-  * arrows the README does not allow ("upward" arrows);
+  * arrows docs/architecture.md does not allow ("upward" arrows);
   * import circles between rooms, and between the files of one room (a child importing its
     parent's mod.rs while the parent imports the child, and longer loops);
   * files above the size limit.
@@ -19,7 +19,7 @@ from collections import defaultdict
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 MAX_LINES = 620  # "no file above ~600 lines"
 
-# Which room may use which (README, "The rooms"). Every room may use itself, siyi-protocol and
+# Which room may use which (docs/architecture.md, "The rooms"). Every room may use itself, siyi-protocol and
 # external crates; `root` (lib.rs/main.rs) may use everything; test/fuzz helpers too.
 ALLOWED = {
     "app": {"io", "core/*", "sim", "config", "record", "cli"},

@@ -18,7 +18,7 @@ if ! cargo nextest --version >/dev/null 2>&1; then
     exit 1
   }
 fi
-# The house plan read from the use graph: no import circles, no arrow the README's rooms do not
+# The house plan read from the use graph: no import circles, no arrow docs/architecture.md's rooms do not
 # allow, no file above ~600 lines (python3 only, no venv).
 echo "== house rules (scripts/house.py)"
 python3 scripts/house.py --draw

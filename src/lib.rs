@@ -1,6 +1,6 @@
 //! siyi-bridge: a MAVLink camera component (camera protocol v2) for the SIYI A8 mini.
 //!
-//! Layout (see the README's design section):
+//! Layout (see docs/architecture.md):
 //! - [`core`]: the sans-IO translation core (SIYI link logic, MAVLink camera component). It never
 //!   reads a clock, a socket, a file or the environment.
 //! - [`io`]: thin tokio shells that move bytes between sockets and the core.

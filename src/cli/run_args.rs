@@ -22,7 +22,7 @@ use crate::config::{Config, ConfigError, RunOptions};
     udpout:HOST:PORT (hears only that address), tcpout:HOST:PORT and serial:DEVICE:BAUD (reconnect\n  \
     with backoff); MAVSDK spellings (udpin://…, udp://:14540, tcp://…) work too.\n\n\
     Secure field setup: serial to PX4 (or udpin on loopback behind a router), --signing-key-file,\n  \
-    --allow-sysid; see the README.\n\n\
+    --allow-sysid; see docs/trust.md.\n\n\
     Every flag can be set in a configuration file (TOML, the flag without --: camera = \"HOST:PORT\",\n  \
     mavlink = [\"serial:/dev/ttyAMA0:921600\"]); flags given here override it. `siyi-bridge config check`\n  \
     shows what a file sets.")]
