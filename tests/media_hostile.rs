@@ -156,6 +156,13 @@ fn media(addr: SocketAddr, root: &Path, options: &[&str], args: &[&str]) -> Outp
     media_run::media(addr.port(), &root.join("state"), options, args)
 }
 
+/// `media ARGS` against `addr`, which must fail; what it said.
+fn failed(addr: SocketAddr, root: &Path, args: &[&str]) -> String {
+    let p = media(addr, root, &[], args);
+    assert!(!p.status.success(), "{}", text(&p));
+    text(&p)
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -355,9 +362,7 @@ fn a_body_without_a_size_is_not_written_and_one_past_its_size_is_discarded() {
     });
     let root = temp_dir("nosize");
     let out = root.join("out");
-    let p = media(cam, &root, &[], &["pull", out.to_str().unwrap()]);
-    assert!(!p.status.success());
-    let t = text(&p);
+    let t = failed(cam, &root, &["pull", out.to_str().unwrap()]);
     assert!(
         t.contains("IMG_0001.jpg: FAILED: the camera announced no size"),
         "{t}"
@@ -389,9 +394,7 @@ fn a_body_without_a_size_is_not_written_and_one_past_its_size_is_discarded() {
         endless(s, &counter)
     });
     let out = root.join("long");
-    let p = media(cam, &root, &[], &["pull", out.to_str().unwrap()]);
-    assert!(!p.status.success());
-    let t = text(&p);
+    let t = failed(cam, &root, &["pull", out.to_str().unwrap()]);
     assert!(
         t.contains("IMG_0001.jpg: FAILED: the camera sent more than the 1000 bytes it announced"),
         "{t}"
@@ -440,14 +443,11 @@ fn a_drip_is_abandoned_after_the_stall_timeout_and_resumed_byte_identical() {
     });
     let root = temp_dir("drip");
     let out = root.join("out");
-    let p = media(
+    let t = failed(
         cam,
         &root,
-        &[],
         &["pull", out.to_str().unwrap(), "--stall-s", "0.3"],
     );
-    assert!(!p.status.success());
-    let t = text(&p);
     assert!(t.contains("IMG_0001.jpg: FAILED: stalled"), "{t}");
     assert!(
         t.contains("in 300 ms (at least 16384 bytes are needed"),
@@ -463,10 +463,9 @@ fn a_drip_is_abandoned_after_the_stall_timeout_and_resumed_byte_identical() {
     assert_eq!(part[..], whole[..part.len()]);
 
     // A deadline ends the pull at once, keeping the .part.
-    let p = media(
+    let t = failed(
         cam,
         &root,
-        &[],
         &[
             "pull",
             out.to_str().unwrap(),
@@ -476,8 +475,6 @@ fn a_drip_is_abandoned_after_the_stall_timeout_and_resumed_byte_identical() {
             "0.5",
         ],
     );
-    assert!(!p.status.success());
-    let t = text(&p);
     assert!(t.contains("stopped at the --deadline-s"), "{t}");
     assert!(t.contains("pull stopped (the --deadline-s passed)"), "{t}");
 
@@ -525,9 +522,7 @@ fn a_camera_that_stops_answering_ends_the_pull_after_three_files() {
     );
     let root = temp_dir("gone");
     let out = root.join("out");
-    let p = media(cam, &root, &[], &["pull", out.to_str().unwrap()]);
-    assert!(!p.status.success());
-    let t = text(&p);
+    let t = failed(cam, &root, &["pull", out.to_str().unwrap()]);
     assert!(
         t.contains(
             "pull stopped: 3 files in a row failed for want of an answer; 2 files not tried"
@@ -555,9 +550,7 @@ fn a_full_disk_is_a_clear_error_and_leaves_no_temporary_file() {
     // The .part and the geotag temp file are /dev/full: every write fails with ENOSPC.
     std::os::unix::fs::symlink("/dev/full", out.join("IMG_0001.jpg.part")).unwrap();
     std::os::unix::fs::symlink("/dev/full", out.join("geo.tmp")).unwrap();
-    let p = media(cam, &root, &[], &["pull", out.to_str().unwrap()]);
-    assert!(!p.status.success());
-    let t = text(&p);
+    let t = failed(cam, &root, &["pull", out.to_str().unwrap()]);
     assert!(
         t.contains("IMG_0001.jpg: FAILED: no space left on the disk of"),
         "{t}"
@@ -593,9 +586,7 @@ fn a_listing_over_the_limits_is_reported_in_words() {
         }),
     );
     let root = temp_dir("dirs");
-    let p = media(cam, &root, &[], &["list"]);
-    assert!(!p.status.success());
-    let t = text(&p);
+    let t = failed(cam, &root, &["list"]);
     assert!(
         t.contains(
             "the camera announces 1001 directories of photos, more than the 1000 a card holds"
@@ -619,14 +610,11 @@ fn the_deadline_bounds_the_listing_too() {
     );
     let root = temp_dir("slowlist");
     let out = root.join("out");
-    let p = media(
+    let t = failed(
         cam,
         &root,
-        &[],
         &["pull", out.to_str().unwrap(), "--deadline-s", "0.5"],
     );
-    assert!(!p.status.success());
-    let t = text(&p);
     assert!(
         t.contains("pull stopped: the --deadline-s passed while listing"),
         "{t}"
