@@ -9,8 +9,10 @@
 
 mod media_run;
 
+use media_run::read_request;
+
 use std::collections::BTreeMap;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Output;
@@ -98,31 +100,11 @@ fn respond(s: &mut TcpStream, status: &str, headers: &[(&str, String)], body: &[
 }
 
 fn handle(mut s: TcpStream, card: &Card, addr: SocketAddr) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1024];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = s.read(&mut byte)?;
-        if n == 0 || buf.len() > 16 << 10 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&byte[..n]);
-    }
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let mut lines = text.lines();
-    let mut first = lines.next().unwrap_or_default().split(' ');
-    let (method, target) = (first.next().unwrap_or(""), first.next().unwrap_or(""));
-    let range_from: Option<usize> = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.eq_ignore_ascii_case("range"))
-        .and_then(|(_, v)| {
-            v.trim()
-                .strip_prefix("bytes=")?
-                .strip_suffix('-')?
-                .parse()
-                .ok()
-        });
-    let head = method == "HEAD";
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let Some(req) = read_request(&mut s)? else {
+        return Ok(());
+    };
+    let (path, query, range_from) = (req.path.as_str(), req.query.as_str(), req.range_from);
+    let head = req.method == "HEAD";
     let json = |v: serde_json::Value| v.to_string().into_bytes();
     let ok = |data: serde_json::Value| {
         json(serde_json::json!({"code":200,"success":true,"message":"ok","data":data}))

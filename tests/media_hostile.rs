@@ -10,7 +10,9 @@
 
 mod media_run;
 
-use std::io::{Read as _, Write as _};
+use media_run::{read_request, Req};
+
+use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -22,14 +24,6 @@ use siyi_bridge::core::media::api::{ApiQuery, MediaFile, MediaKind};
 use siyi_bridge::io::media::{FetchError, MediaClient};
 
 const DIR: &str = "101SIYI_IMG";
-
-/// One request as the server saw it.
-struct Req {
-    method: String,
-    path: String,
-    query: String,
-    range_from: Option<usize>,
-}
 
 type Handler = dyn Fn(&Req, &mut TcpStream) -> std::io::Result<()> + Send + Sync;
 
@@ -52,37 +46,10 @@ fn serve(ip: &str, handler: Arc<Handler>) -> (SocketAddr, Arc<AtomicUsize>) {
 }
 
 fn handle(mut s: TcpStream, handler: &Handler) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1024];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = s.read(&mut byte)?;
-        if n == 0 || buf.len() > 16 << 10 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&byte[..n]);
+    match read_request(&mut s)? {
+        Some(req) => handler(&req, &mut s),
+        None => Ok(()),
     }
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let mut lines = text.lines();
-    let mut first = lines.next().unwrap_or_default().split(' ');
-    let (method, target) = (first.next().unwrap_or(""), first.next().unwrap_or(""));
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let range_from = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.eq_ignore_ascii_case("range"))
-        .and_then(|(_, v)| {
-            v.trim()
-                .strip_prefix("bytes=")?
-                .strip_suffix('-')?
-                .parse()
-                .ok()
-        });
-    let req = Req {
-        method: method.to_owned(),
-        path: path.to_owned(),
-        query: query.to_owned(),
-        range_from,
-    };
-    handler(&req, &mut s)
 }
 
 fn respond(s: &mut TcpStream, status: &str, headers: &[(&str, String)], body: &[u8], head: bool) {
