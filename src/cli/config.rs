@@ -16,8 +16,9 @@ use std::sync::OnceLock;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgMatches, Args as _, ColorChoice, Command, FromArgMatches as _};
 
-use super::run_args;
-use crate::config::{Config, ConfigError, ConfigFile, FileEntry, FileError, DEFAULT_CONFIG_FILE};
+use crate::config::{
+    Config, ConfigError, ConfigFile, FileEntry, FileError, RunArgs, DEFAULT_CONFIG_FILE,
+};
 
 /// Arguments of `siyi-bridge config`.
 #[derive(Debug, clap::Args)]
@@ -70,7 +71,7 @@ impl fmt::Display for Origin {
 #[derive(Debug)]
 pub struct Resolved {
     /// The flags as if all were given on the command line.
-    pub args: run_args::Args,
+    pub args: RunArgs,
     /// Where each key that is not at its default came from (by key, e.g. `camera`).
     pub origins: BTreeMap<String, Origin>,
     /// The file, if one was read.
@@ -82,7 +83,7 @@ pub struct Resolved {
 pub fn run_command() -> &'static Command {
     static RUN: OnceLock<Command> = OnceLock::new();
     RUN.get_or_init(|| {
-        let mut cmd = run_args::Args::augment_args(Command::new("siyi-bridge run"))
+        let mut cmd = RunArgs::augment_args(Command::new("siyi-bridge run"))
             .no_binary_name(true)
             .color(ColorChoice::Never);
         cmd.build();
@@ -179,8 +180,7 @@ pub fn resolve(cli: &ArgMatches, file: Option<ConfigFile>) -> Result<Resolved, F
         .clone()
         .try_get_matches_from(tokens)
         .map_err(|e| place(clap_message(&e)))?;
-    let mut args =
-        run_args::Args::from_arg_matches(&matches).map_err(|e| place(clap_message(&e)))?;
+    let mut args = RunArgs::from_arg_matches(&matches).map_err(|e| place(clap_message(&e)))?;
     args.config = file.as_ref().map(|f| f.path.clone());
     Ok(Resolved {
         args,
@@ -192,7 +192,7 @@ pub fn resolve(cli: &ArgMatches, file: Option<ConfigFile>) -> Result<Resolved, F
 impl Resolved {
     /// The validated configuration; an error about a key set in the file names its line.
     pub fn to_config(&self) -> anyhow::Result<Config> {
-        self.args.to_config().map_err(|e| self.place(e))
+        Config::from_args(&self.args).map_err(|e| self.place(e))
     }
 
     fn place(&self, e: ConfigError) -> anyhow::Error {

@@ -11,20 +11,11 @@ pub mod media;
 pub mod probe;
 pub mod replay;
 pub mod run;
-pub mod run_args;
 pub mod sim;
 pub mod track;
 pub mod y4m;
 
-/// The default state directory of `run` (and where `media` reads the captured-image records):
-/// `$STATE_DIRECTORY` (set by systemd's `StateDirectory=`), else
-/// `$HOME/.local/state/siyi-bridge`; `None` when neither variable is set.
-pub fn default_state_dir() -> Option<std::path::PathBuf> {
-    if let Some(d) = std::env::var_os("STATE_DIRECTORY") {
-        return Some(d.into());
-    }
-    std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state/siyi-bridge"))
-}
+pub use crate::config::default_state_dir;
 
 /// Initialises `tracing` output to stderr: the filter comes from `RUST_LOG` when set, else
 /// `default_filter` (e.g. `"info"`); colours only on a terminal. Safe to call more than once (later

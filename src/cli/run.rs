@@ -3,8 +3,8 @@
 
 use anyhow::Context as _;
 
-pub use super::run_args::Args;
 use crate::config::ConfigFile;
+pub use crate::config::RunArgs as Args;
 
 /// Runs `siyi-bridge run` until Ctrl-C; `matches` are the command line's (for which flags were
 /// given there, over the configuration file).
@@ -59,6 +59,16 @@ mod tests {
         run: Args,
     }
 
+    trait Validated {
+        fn validated(&self) -> Result<crate::config::Config, crate::config::ConfigError>;
+    }
+
+    impl Validated for Args {
+        fn validated(&self) -> Result<crate::config::Config, crate::config::ConfigError> {
+            crate::config::Config::from_args(self)
+        }
+    }
+
     fn parse(args: &[&str]) -> Result<Args, clap::Error> {
         Cli::try_parse_from(std::iter::once("run").chain(args.iter().copied())).map(|c| c.run)
     }
@@ -90,7 +100,7 @@ mod tests {
     #[test]
     fn sim_web_flags() {
         use crate::config::SimWeb;
-        let c = parse(&["--simulate"]).unwrap().to_config().unwrap();
+        let c = parse(&["--simulate"]).unwrap().validated().unwrap();
         assert_eq!(
             (c.sim_web, c.sim_web_port, c.sim_media_dir),
             (SimWeb::Ok, 0, None)
@@ -105,16 +115,16 @@ mod tests {
             "/tmp/card",
         ])
         .unwrap()
-        .to_config()
+        .validated()
         .unwrap();
         assert_eq!(c.sim_web, SimWeb::Slow);
         assert_eq!(c.sim_web_port, 8082);
         assert_eq!(c.sim_media_dir, Some(PathBuf::from("/tmp/card")));
         let c = parse(&["--simulate", "--sim-web", "off"]).unwrap();
-        assert_eq!(c.to_config().unwrap().sim_web, SimWeb::Off);
+        assert_eq!(c.validated().unwrap().sim_web, SimWeb::Off);
         let err = parse(&["--simulate", "--sim-web", "maybe"])
             .unwrap()
-            .to_config()
+            .validated()
             .unwrap_err()
             .to_string();
         assert!(err.contains("--sim-web"), "{err}");
@@ -125,7 +135,7 @@ mod tests {
         let config = |v: &str| {
             parse(&["--simulate", "--tracker-api", v])
                 .unwrap()
-                .to_config()
+                .validated()
         };
         assert_eq!(config("off").unwrap().tracker_api, None);
         assert_eq!(

@@ -2,14 +2,12 @@
 //! without `--` (`camera = "192.168.144.25:37260"`, `mavlink = ["serial:/dev/ttyAMA0:921600"]`);
 //! a repeatable flag takes an array, a switch (`--simulate`, `--no-state`) takes `true` or
 //! `false`, an `on|off` flag takes `"on"`/`"off"` or `true`/`false`. This module reads the file
-//! and checks its key names and value types (serde, [`Keys`]); the values are then validated
-//! exactly like the flags by the command line (`cli::config`). Every error names the file, the
+//! and checks its key names and value types (serde, into [`RunArgs`](super::args::RunArgs), the struct
+//! that is also the flags); the values are then validated exactly like the flags by the command
+//! line (`cli::config`). Every error names the file, the
 //! line and the key.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-
-use serde::de::{self, Deserializer, Visitor};
 
 use crate::io::text_file::read_capped;
 
@@ -83,7 +81,7 @@ impl ConfigFile {
             .map(|(k, _)| (k.get_ref().to_string(), line_of(k.span().start)))
             .collect();
         lines.sort_by_key(|(_, line)| *line);
-        if let Err(e) = toml::from_str::<Keys>(text) {
+        if let Err(e) = toml::from_str::<super::args::RunArgs>(text) {
             let line = e.span().map(|s| line_of(s.start));
             // The key the error is about: the last one that starts at or before its line.
             let key = line.and_then(|l| lines.iter().rev().find(|(_, kl)| *kl <= l));
@@ -189,88 +187,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
-}
-
-/// The names and value types of the keys: one per `run` flag (a test checks them against the
-/// flags). Only read for its errors; the values go through the flags' own parsers afterwards.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-#[allow(dead_code)] // the fields are never read: deserializing checks names and types
-struct Keys {
-    camera: Option<String>,
-    simulate: Option<bool>,
-    mavlink: Option<Vec<String>>,
-    sysid: Option<u16>,
-    allow_sysid: Option<Vec<NumberOrWord>>,
-    compid: Option<u16>,
-    state_dir: Option<PathBuf>,
-    no_state: Option<bool>,
-    record_siyi: Option<PathBuf>,
-    stream_uri: Option<String>,
-    attitude_poll_ms: Option<u64>,
-    signing_key_file: Option<PathBuf>,
-    tracker_api: Option<String>,
-    track_follow: Option<OnOff>,
-    sim_ai_module: Option<bool>,
-    sim_tracker: Option<OnOff>,
-    sim_web: Option<String>,
-    sim_web_port: Option<u16>,
-    sim_media_dir: Option<PathBuf>,
-    media_port: Option<u16>,
-    no_media: Option<bool>,
-    media_url_base: Option<String>,
-    sd_card_gib: Option<f64>,
-    sim_boot_ms: Option<u64>,
-    gimbal_compid: Option<NumberOrWord>,
-    gimbal_manager: Option<String>,
-    camera_profile: Option<PathBuf>,
-}
-
-/// An `on|off` key: `"on"`, `"off"`, `true` or `false` (the word itself is checked later).
-struct OnOff;
-
-impl<'de> de::Deserialize<'de> for OnOff {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = OnOff;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("\"on\", \"off\", true or false")
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<OnOff, E> {
-                Ok(OnOff)
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<OnOff, E> {
-                Ok(OnOff)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// A key that takes a number or a word (`gimbal-compid = 154` or `"off"`).
-struct NumberOrWord;
-
-impl<'de> de::Deserialize<'de> for NumberOrWord {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = NumberOrWord;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a whole number or a string")
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<NumberOrWord, E> {
-                Ok(NumberOrWord)
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<NumberOrWord, E> {
-                Ok(NumberOrWord)
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<NumberOrWord, E> {
-                Ok(NumberOrWord)
-            }
-        }
-        d.deserialize_any(V)
-    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,11 @@ use crate::core::gimbal::ManagerMode;
 use crate::io::endpoint::{resolve_host_port, Endpoint};
 use crate::io::mavlink::signing::SigningKey;
 
+mod args;
 mod error;
 pub mod file;
+
+pub use args::{RunArgs, DEFAULT_MAVLINK};
 
 pub use error::{ConfigError, MAX_SD_CARD_GIB};
 pub use file::{ConfigFile, FileEntry, FileError, DEFAULT_CONFIG_FILE};
@@ -27,12 +30,6 @@ pub enum CameraSource {
     Udp(SocketAddr),
 }
 
-/// The default MAVLink endpoint: send to a QGroundControl on this machine. QGC listens on UDP
-/// 14550 and answers the sender's address, so the camera appears without any setup. On a
-/// companion computer, give the autopilot link instead (e.g. `serial:/dev/ttyAMA0:921600` or
-/// `udpin:0.0.0.0:14540`).
-pub const DEFAULT_MAVLINK: &str = "udpout:127.0.0.1:14550";
-
 /// The largest camera profile (`--camera-profile`, a `camera probe` report) read, bytes.
 pub const MAX_PROFILE_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -48,59 +45,13 @@ pub enum SimWeb {
     Off,
 }
 
-/// Flags as given (before validation).
-#[derive(Clone, Debug, Default)]
-pub struct RunOptions {
-    /// `--camera HOST:PORT`.
-    pub camera: Option<String>,
-    /// `--simulate`.
-    pub simulate: bool,
-    /// `--mavlink ADDR` (repeatable).
-    pub mavlink: Vec<String>,
-    /// `--sysid N`.
-    pub sysid: Option<u16>,
-    /// `--compid N`.
-    pub compid: u16,
-    /// `--state-dir DIR`.
-    pub state_dir: Option<PathBuf>,
-    /// `--record-siyi FILE`.
-    pub record_siyi: Option<PathBuf>,
-    /// `--stream-uri URI`.
-    pub stream_uri: String,
-    /// `--sim-boot-ms N` (simulator only).
-    pub sim_boot_ms: u64,
-    /// `--attitude-poll-ms N`.
-    pub attitude_poll_ms: u64,
-    /// `--allow-sysid LIST` (comma-separated system ids; repeatable).
-    pub allow_sysid: Vec<String>,
-    /// `--signing-key-file FILE`.
-    pub signing_key_file: Option<PathBuf>,
-    /// `--tracker-api ADDR|off`.
-    pub tracker_api: String,
-    /// `--track-follow on|off`.
-    pub track_follow: bool,
-    /// `--sim-ai-module` (simulator only).
-    pub sim_ai_module: bool,
-    /// `--sim-tracker on|off` (simulator only).
-    pub sim_tracker: bool,
-    /// `--sim-web ok|slow|off` (simulator only; None = ok).
-    pub sim_web: Option<String>,
-    /// `--sim-web-port N` (simulator only; 0 = ephemeral).
-    pub sim_web_port: u16,
-    /// `--sim-media-dir DIR` (simulator only; None = a fresh temporary directory).
-    pub sim_media_dir: Option<PathBuf>,
-    /// `--media-port PORT` (None: `--no-media`).
-    pub media_port: Option<u16>,
-    /// `--media-url-base URL`.
-    pub media_url_base: Option<String>,
-    /// `--sd-card-gib N`.
-    pub sd_card_gib: Option<f64>,
-    /// `--gimbal-compid N|off` (None = the default 154).
-    pub gimbal_compid: Option<String>,
-    /// `--gimbal-manager auto|on|off` (None = auto).
-    pub gimbal_manager: Option<String>,
-    /// `--camera-profile FILE` (a `camera probe` report).
-    pub camera_profile: Option<PathBuf>,
+/// Where the image counter is kept without `--state-dir`: `$STATE_DIRECTORY` (systemd's
+/// `StateDirectory=`), else `$HOME/.local/state/siyi-bridge`.
+pub fn default_state_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("STATE_DIRECTORY") {
+        return Some(d.into());
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/siyi-bridge"))
 }
 
 /// The validated configuration.
@@ -194,8 +145,8 @@ impl Config {
         }
     }
 
-    /// Validates the flags.
-    pub fn from_options(o: RunOptions) -> Result<Self, ConfigError> {
+    /// Validates the flags (and keys): the one place where `run`'s settings become typed.
+    pub fn from_args(o: &RunArgs) -> Result<Self, ConfigError> {
         let camera = match (&o.camera, o.simulate) {
             (Some(_), true) => return Err(ConfigError::CameraAndSimulate),
             (None, true) => CameraSource::Simulate,
@@ -215,7 +166,7 @@ impl Config {
         let mavlink = if o.mavlink.is_empty() {
             vec![DEFAULT_MAVLINK.to_owned()]
         } else {
-            o.mavlink
+            o.mavlink.clone()
         };
         let mavlink = mavlink
             .iter()
@@ -243,7 +194,7 @@ impl Config {
             }
         }
         if !o.stream_uri.contains("://") || o.stream_uri.len() > 160 {
-            return Err(ConfigError::StreamUri(o.stream_uri));
+            return Err(ConfigError::StreamUri(o.stream_uri.clone()));
         }
         let signing_key = match &o.signing_key_file {
             None => None,
@@ -296,11 +247,11 @@ impl Config {
             Some("off") => ManagerMode::Off,
             Some(v) => return Err(ConfigError::GimbalManager(v.to_owned())),
         };
-        let sim_web = match o.sim_web.as_deref().map(str::trim) {
-            None | Some("ok") => SimWeb::Ok,
-            Some("slow") => SimWeb::Slow,
-            Some("off") => SimWeb::Off,
-            Some(v) => return Err(ConfigError::SimWeb(v.to_owned())),
+        let sim_web = match o.sim_web.trim() {
+            "ok" => SimWeb::Ok,
+            "slow" => SimWeb::Slow,
+            "off" => SimWeb::Off,
+            v => return Err(ConfigError::SimWeb(v.to_owned())),
         };
         let media_url_base = match &o.media_url_base {
             None => None,
@@ -318,13 +269,18 @@ impl Config {
             }
             Some(g) => return Err(ConfigError::SdCardGib(g.to_string())),
         };
+        let state_dir = if o.no_state {
+            None
+        } else {
+            o.state_dir.clone().or_else(default_state_dir)
+        };
         Ok(Self {
-            media_port: o.media_port,
+            media_port: (!o.no_media).then_some(o.media_port),
             media_url_base,
             sd_card_bytes,
             sim_web,
             sim_web_port: o.sim_web_port,
-            sim_media_dir: o.sim_media_dir,
+            sim_media_dir: o.sim_media_dir.clone(),
             tracker_api,
             track_follow: o.track_follow,
             sim_ai_module: o.sim_ai_module,
@@ -336,9 +292,9 @@ impl Config {
             mavlink,
             system_id,
             component_id,
-            state_dir: o.state_dir,
-            record_siyi: o.record_siyi,
-            stream_uri: o.stream_uri,
+            state_dir,
+            record_siyi: o.record_siyi.clone(),
+            stream_uri: o.stream_uri.clone(),
             sim_boot_ms: o.sim_boot_ms,
             // 0 (unset) means the default 10 Hz; the range keeps the poll sane either way.
             attitude_poll_ms: match o.attitude_poll_ms {

@@ -2,17 +2,13 @@
 
 use super::*;
 
-fn opts() -> RunOptions {
-    RunOptions {
-        compid: 100,
-        stream_uri: "rtsp://192.168.144.25:8554/main.264".into(),
-        ..RunOptions::default()
-    }
+fn opts() -> RunArgs {
+    RunArgs::default()
 }
 
 #[test]
 fn defaults_talk_to_the_factory_camera_address_and_local_qgc() {
-    let c = Config::from_options(opts()).unwrap();
+    let c = Config::from_args(&opts()).unwrap();
     assert_eq!(
         c.camera,
         CameraSource::Udp("192.168.144.25:37260".parse().unwrap())
@@ -24,11 +20,11 @@ fn defaults_talk_to_the_factory_camera_address_and_local_qgc() {
 
 #[test]
 fn gimbal_component_by_default_off_on_request() {
-    let c = Config::from_options(opts()).unwrap();
+    let c = Config::from_args(&opts()).unwrap();
     assert_eq!(c.gimbal_component_id, Some(154));
     assert_eq!(c.gimbal_manager, ManagerMode::Auto);
     for off in ["off", "0"] {
-        let c = Config::from_options(RunOptions {
+        let c = Config::from_args(&RunArgs {
             gimbal_compid: Some(off.into()),
             gimbal_manager: Some("on".into()),
             ..opts()
@@ -38,14 +34,14 @@ fn gimbal_component_by_default_off_on_request() {
         assert_eq!(c.gimbal_manager, ManagerMode::On);
     }
     for bad in ["100", "256", "x"] {
-        let e = Config::from_options(RunOptions {
+        let e = Config::from_args(&RunArgs {
             gimbal_compid: Some(bad.into()),
             ..opts()
         })
         .unwrap_err();
         assert!(e.to_string().contains("--gimbal-compid"), "{e}");
     }
-    let e = Config::from_options(RunOptions {
+    let e = Config::from_args(&RunArgs {
         gimbal_manager: Some("maybe".into()),
         ..opts()
     })
@@ -55,7 +51,7 @@ fn gimbal_component_by_default_off_on_request() {
 
 #[test]
 fn host_names_are_resolved_once_for_camera_and_mavlink_alike() {
-    let c = Config::from_options(RunOptions {
+    let c = Config::from_args(&RunArgs {
         camera: Some("localhost:37260".into()),
         mavlink: vec!["udpout:localhost:14550".into(), "udpin:localhost:0".into()],
         ..opts()
@@ -73,7 +69,7 @@ fn host_names_are_resolved_once_for_camera_and_mavlink_alike() {
         ]
     );
     for (camera, mavlink) in [(Some("localhost"), None), (None, Some("udpout:localhost"))] {
-        let e = Config::from_options(RunOptions {
+        let e = Config::from_args(&RunArgs {
             camera: camera.map(Into::into),
             mavlink: mavlink.into_iter().map(Into::into).collect(),
             ..opts()
@@ -85,7 +81,7 @@ fn host_names_are_resolved_once_for_camera_and_mavlink_alike() {
 
 #[test]
 fn simulator_only_when_asked() {
-    let c = Config::from_options(RunOptions {
+    let c = Config::from_args(&RunArgs {
         simulate: true,
         ..opts()
     })
@@ -95,14 +91,14 @@ fn simulator_only_when_asked() {
 
 #[test]
 fn allow_sysid_lists() {
-    let c = Config::from_options(RunOptions {
+    let c = Config::from_args(&RunArgs {
         allow_sysid: vec!["1, 255".into(), "42".into(), "1".into()],
         ..opts()
     })
     .unwrap();
     assert_eq!(c.allowed_systems, vec![1, 255, 42]);
     for bad in ["0", "256", "x", "1,,2", ""] {
-        let e = Config::from_options(RunOptions {
+        let e = Config::from_args(&RunArgs {
             allow_sysid: vec![bad.into()],
             ..opts()
         })
@@ -113,25 +109,25 @@ fn allow_sysid_lists() {
 
 #[test]
 fn errors_name_the_flag() {
-    let e = Config::from_options(RunOptions {
+    let e = Config::from_args(&RunArgs {
         mavlink: vec!["udpin:nope".into()],
         ..opts()
     })
     .unwrap_err();
     assert!(e.to_string().starts_with("--mavlink"), "{e}");
-    let e = Config::from_options(RunOptions {
+    let e = Config::from_args(&RunArgs {
         camera: Some("1.2.3.4".into()),
         ..opts()
     })
     .unwrap_err();
     assert!(e.to_string().starts_with("--camera"), "{e}");
-    let e = Config::from_options(RunOptions {
+    let e = Config::from_args(&RunArgs {
         sysid: Some(0),
         ..opts()
     })
     .unwrap_err();
     assert!(e.to_string().starts_with("--sysid"), "{e}");
-    let e = Config::from_options(RunOptions {
+    let e = Config::from_args(&RunArgs {
         camera: Some("127.0.0.1:37260".into()),
         simulate: true,
         ..opts()
@@ -144,7 +140,7 @@ fn errors_name_the_flag() {
 fn a_camera_profile_must_be_a_probe_report() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.json");
-    let err = Config::from_options(RunOptions {
+    let err = Config::from_args(&RunArgs {
         camera_profile: Some(missing),
         ..opts()
     })
@@ -156,7 +152,7 @@ fn a_camera_profile_must_be_a_probe_report() {
         r#"{"format":1,"questions":[{"id":"current_zoom","conclusion":"unsupported"}]}"#,
     )
     .unwrap();
-    let c = Config::from_options(RunOptions {
+    let c = Config::from_args(&RunArgs {
         camera_profile: Some(good),
         ..opts()
     })
@@ -170,7 +166,7 @@ fn signing_key_file_is_checked_and_never_shown() {
     let dir = std::env::temp_dir().join(format!("siyi-key-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let missing = dir.join("missing.key");
-    let e = Config::from_options(RunOptions {
+    let e = Config::from_args(&RunArgs {
         signing_key_file: Some(missing),
         ..opts()
     })
@@ -179,7 +175,7 @@ fn signing_key_file_is_checked_and_never_shown() {
     assert!(!e.to_string().contains('\n'), "one line: {e}");
     let bad = dir.join("bad.key");
     std::fs::write(&bad, "deadbeef\n").unwrap();
-    let e = Config::from_options(RunOptions {
+    let e = Config::from_args(&RunArgs {
         signing_key_file: Some(bad),
         ..opts()
     })
@@ -188,7 +184,7 @@ fn signing_key_file_is_checked_and_never_shown() {
     let good = dir.join("good.key");
     let hex = "c0ffee".repeat(10) + "abcd";
     std::fs::write(&good, format!("  {hex}\n")).unwrap();
-    let c = Config::from_options(RunOptions {
+    let c = Config::from_args(&RunArgs {
         signing_key_file: Some(good),
         ..opts()
     })

@@ -1,11 +1,21 @@
-//! The flags of `siyi-bridge run` (clap), shared by `run` and `config check`: every flag is
-//! also a key of the configuration file.
+//! The flags of `siyi-bridge run` and the keys of its configuration file: one struct, read by
+//! clap from the command line and by serde from the TOML file (a key is the flag without `--`),
+//! then validated once into `Config` by `Config::from_args`.
 //!
-//! Owns nothing: the flags as given and their conversion to [`RunOptions`].
+//! The defaults are declared once, in the clap attributes: [`RunArgs::default`] is the command
+//! line with no flag, and a file's missing keys take those values. Value rules are declared once
+//! too: `cli::config` runs every file value through its flag's own clap parser, so `5` is out of
+//! range in the same words whether it came from `--attitude-poll-ms` or from the file.
 
 use std::path::PathBuf;
 
-use crate::config::{Config, ConfigError, RunOptions};
+use clap::{Args as _, FromArgMatches as _};
+
+/// The default MAVLink endpoint: send to a QGroundControl on this machine. QGC listens on UDP
+/// 14550 and answers the sender's address, so the camera appears without any setup. On a
+/// companion computer, give the autopilot link instead (e.g. `serial:/dev/ttyAMA0:921600` or
+/// `udpin:0.0.0.0:14540`).
+pub const DEFAULT_MAVLINK: &str = "udpout:127.0.0.1:14550";
 
 /// Arguments of `siyi-bridge run`.
 ///
@@ -13,7 +23,7 @@ use crate::config::{Config, ConfigError, RunOptions};
 /// (camera protocol v2). Without --camera it talks to the A8 mini's factory address
 /// 192.168.144.25:37260; the built-in simulator runs only with --simulate.
 /// Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) for more detail.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, PartialEq, clap::Args)]
 #[command(after_help = "Examples:\n  \
     siyi-bridge run --simulate                        # simulator + local QGroundControl\n  \
     siyi-bridge run --camera 192.168.144.25:37260 --mavlink serial:/dev/ttyAMA0:921600\n  \
@@ -26,9 +36,9 @@ use crate::config::{Config, ConfigError, RunOptions};
     Every flag can be set in a configuration file (TOML, the flag without --: camera = \"HOST:PORT\",\n  \
     mavlink = [\"serial:/dev/ttyAMA0:921600\"]); flags given here override it. `siyi-bridge config check`\n  \
     shows what a file sets.")]
-#[derive(serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Args {
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RunArgs {
     /// Configuration file (TOML; keys are the flags without --, e.g. `camera = "HOST:PORT"`).
     /// Flags given on the command line override it. Default: /etc/siyi-bridge/config.toml if it
     /// exists.
@@ -45,7 +55,7 @@ pub struct Args {
     pub simulate: bool,
     /// MAVLink endpoint (repeatable): udpout:127.0.0.1:14550 (the default) is a QGroundControl
     /// on this machine.
-    #[arg(long = "mavlink", value_name = "ADDR", default_value = crate::config::DEFAULT_MAVLINK)]
+    #[arg(long = "mavlink", value_name = "ADDR", default_value = DEFAULT_MAVLINK)]
     pub mavlink: Vec<String>,
     /// MAVLink system id (default: learned from the autopilot's heartbeat; 1 until then).
     #[arg(long)]
@@ -54,6 +64,7 @@ pub struct Args {
     /// `--allow-sysid 1,255`); commands from others are ignored, and the system id is learned
     /// only from an autopilot among them. Default: every system.
     #[arg(long = "allow-sysid", value_name = "LIST")]
+    #[serde(deserialize_with = "spelling::numbers_or_words")]
     pub allow_sysid: Vec<String>,
     /// MAVLink component id (QGroundControl shows cameras with 100–105).
     #[arg(long, default_value_t = 100)]
@@ -86,6 +97,7 @@ pub struct Args {
     /// While a target is tracked, turn the gimbal to keep it in the middle of the picture
     /// (stops at the next manual gimbal command until the next track command).
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    #[serde(deserialize_with = "spelling::on_off")]
     pub track_follow: bool,
     /// With --simulate: the simulated camera has a SIYI AI tracking module (0x4D/0x51/0x50), used
     /// for tracking when no tracker is connected (start with --tracker-api off to see it alone).
@@ -94,6 +106,7 @@ pub struct Args {
     /// With --simulate: start the built-in simulated tracker on the tracker API (off: leave the
     /// API free for your own tracker, e.g. scripts/tracker_client.py).
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    #[serde(deserialize_with = "spelling::on_off")]
     pub sim_tracker: bool,
     /// With --simulate: the simulated camera's web server (its HTTP media API and SD card
     /// downloads, port 82 on a real A8 mini) on 127.0.0.1: `ok`, `slow` (every API answer 3 s
@@ -135,6 +148,7 @@ pub struct Args {
     /// MAVLink component id of the gimbal device (PX4's MNT_MAV_COMPID), or `off` (or 0) for
     /// no gimbal component.
     #[arg(long, value_name = "N|off", default_value = "154")]
+    #[serde(deserialize_with = "spelling::number_or_word")]
     pub gimbal_compid: Option<String>,
     /// Act as the gimbal manager: `auto` (until an autopilot manages the gimbal), `on`
     /// (always), `off` (never: the gimbal device only).
@@ -146,7 +160,8 @@ pub struct Args {
     pub camera_profile: Option<PathBuf>,
 }
 
-fn parse_on_off(v: &str) -> Result<bool, String> {
+/// `on|off` flags: clap's value parser, and the words the file's `"on"`/`"off"` keys take.
+pub(crate) fn parse_on_off(v: &str) -> Result<bool, String> {
     match v {
         "on" => Ok(true),
         "off" => Ok(false),
@@ -154,40 +169,167 @@ fn parse_on_off(v: &str) -> Result<bool, String> {
     }
 }
 
-impl Args {
-    /// The validated configuration.
-    pub fn to_config(&self) -> Result<Config, ConfigError> {
-        let state_dir = if self.no_state {
-            None
-        } else {
-            self.state_dir.clone().or_else(super::default_state_dir)
-        };
-        Config::from_options(RunOptions {
-            camera: self.camera.clone(),
-            simulate: self.simulate,
-            mavlink: self.mavlink.clone(),
-            sysid: self.sysid,
-            compid: self.compid,
-            state_dir,
-            record_siyi: self.record_siyi.clone(),
-            stream_uri: self.stream_uri.clone(),
-            sim_boot_ms: self.sim_boot_ms,
-            attitude_poll_ms: self.attitude_poll_ms,
-            allow_sysid: self.allow_sysid.clone(),
-            signing_key_file: self.signing_key_file.clone(),
-            tracker_api: self.tracker_api.clone(),
-            track_follow: self.track_follow,
-            sim_ai_module: self.sim_ai_module,
-            sim_tracker: self.sim_tracker,
-            sim_web: Some(self.sim_web.clone()),
-            sim_web_port: self.sim_web_port,
-            sim_media_dir: self.sim_media_dir.clone(),
-            media_port: (!self.no_media).then_some(self.media_port),
-            media_url_base: self.media_url_base.clone(),
-            sd_card_gib: self.sd_card_gib,
-            gimbal_compid: self.gimbal_compid.clone(),
-            gimbal_manager: self.gimbal_manager.clone(),
-            camera_profile: self.camera_profile.clone(),
+impl Default for RunArgs {
+    /// `run` with no flag: the defaults of the clap attributes (and no configuration file).
+    fn default() -> Self {
+        let cmd = Self::augment_args(clap::Command::new("run")).no_binary_name(true);
+        let parsed = cmd
+            .try_get_matches_from(std::iter::empty::<&str>())
+            .map_err(|e| e.to_string())
+            .and_then(|m| Self::from_arg_matches(&m).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(args) => Self {
+                config: None,
+                ..args
+            },
+            // Only a flag declared with an invalid default gets here; a unit test parses them.
+            Err(e) => unreachable!("the defaults of `run` do not parse: {e}"),
+        }
+    }
+}
+
+/// The file's looser spellings of some keys (`true` for `"on"`, `154` for `"154"`).
+mod spelling {
+    use std::fmt;
+
+    use serde::de::{self, Deserializer, SeqAccess, Visitor};
+
+    /// A number or a word, as the word (`154` → `"154"`).
+    struct NumberOrWord;
+
+    impl Visitor<'_> for NumberOrWord {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a whole number or a string")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_owned())
+        }
+    }
+
+    /// `gimbal-compid = 154` or `"off"`.
+    pub(super) fn number_or_word<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<String>, D::Error> {
+        d.deserialize_any(NumberOrWord).map(Some)
+    }
+
+    /// `allow-sysid = [1, "42,255"]`.
+    pub(super) fn numbers_or_words<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<String>, D::Error> {
+        struct List;
+        impl<'de> Visitor<'de> for List {
+            type Value = Vec<String>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence of whole numbers or strings")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element_seed(Seed)? {
+                    items.push(item);
+                }
+                Ok(items)
+            }
+        }
+        struct Seed;
+        impl<'de> de::DeserializeSeed<'de> for Seed {
+            type Value = String;
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+                d.deserialize_any(NumberOrWord)
+            }
+        }
+        d.deserialize_seq(List)
+    }
+
+    /// `track-follow = "off"` or `false`.
+    pub(super) fn on_off<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = bool;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"on\", \"off\", true or false")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+                Ok(v)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+                crate::config::args::parse_on_off(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd() -> clap::Command {
+        RunArgs::augment_args(clap::Command::new("run")).no_binary_name(true)
+    }
+
+    #[test]
+    fn an_empty_file_is_the_command_line_without_flags() {
+        let defaults = RunArgs::default();
+        assert_eq!(defaults.compid, 100);
+        assert_eq!(defaults.mavlink, [DEFAULT_MAVLINK]);
+        assert_eq!(defaults.gimbal_compid.as_deref(), Some("154"));
+        assert!(defaults.track_follow && defaults.sim_tracker && !defaults.simulate);
+        let from_file: RunArgs = toml::from_str("").expect("an empty file");
+        assert_eq!(from_file, defaults);
+    }
+
+    /// Every flag but `--config` is a key, spelled the same, and every key is a flag: written
+    /// out and read back, the settings are the same.
+    #[test]
+    fn the_keys_are_the_flags() {
+        let table = toml::Table::try_from(RunArgs {
+            camera: Some("127.0.0.1:1".into()),
+            sysid: Some(7),
+            state_dir: Some("/s".into()),
+            record_siyi: Some("/r".into()),
+            signing_key_file: Some("/k".into()),
+            sim_media_dir: Some("/m".into()),
+            media_url_base: Some("http://h:1".into()),
+            sd_card_gib: Some(64.0),
+            camera_profile: Some("/p".into()),
+            allow_sysid: vec!["1".into()],
+            ..RunArgs::default()
         })
+        .expect("serializes");
+        let mut keys: Vec<&str> = table.keys().map(String::as_str).collect();
+        let cmd = cmd();
+        let mut flags: Vec<&str> = cmd
+            .get_arguments()
+            .filter_map(clap::Arg::get_long)
+            .filter(|l| *l != "config")
+            .collect();
+        keys.sort_unstable();
+        flags.sort_unstable();
+        assert_eq!(keys, flags);
+        let back: RunArgs = toml::from_str(&table.to_string()).expect("reads back");
+        assert_eq!(toml::Table::try_from(back).expect("serializes"), table);
+    }
+
+    #[test]
+    fn loose_spellings_read_as_the_flags_would() {
+        let a: RunArgs = toml::from_str(
+            "track-follow = \"off\"\nsim-tracker = false\ngimbal-compid = 155\nallow-sysid = [1, \"42,255\"]\n",
+        )
+        .expect("valid");
+        assert!(!a.track_follow && !a.sim_tracker);
+        assert_eq!(a.gimbal_compid.as_deref(), Some("155"));
+        assert_eq!(a.allow_sysid, ["1", "42,255"]);
+        let e = toml::from_str::<RunArgs>("track-follow = \"maybe\"\n").unwrap_err();
+        assert!(e.message().contains("\"maybe\": expected on or off"), "{e}");
+        let e = toml::from_str::<RunArgs>("gimbal-compid = 1.5\n").unwrap_err();
+        assert!(e.message().contains("a whole number or a string"), "{e}");
     }
 }
