@@ -81,6 +81,8 @@ pub struct GimbalComponent {
     vehicle: Vehicle,
     aim: Aim,
     streams: StatusStreams,
+    /// When the newest attitude reading the attitude status has seen was taken.
+    attitude_seen: Option<Instant>,
     /// Manager commands and messages from a user without control (DENIED or ignored).
     denied: u64,
     events: VecDeque<GimbalEvent>,
@@ -105,6 +107,7 @@ impl GimbalComponent {
             vehicle: Vehicle::default(),
             aim: Aim::default(),
             streams: StatusStreams::new(now),
+            attitude_seen: None,
             denied: 0,
             events: VecDeque::new(),
         }
@@ -205,7 +208,10 @@ impl GimbalComponent {
             self.host
                 .send(Target::All, device::heartbeat(link.health()));
         }
-        if self.streams.attitude_due(now) {
+        let reading_at = link.state().attitude.as_ref().map(|a| a.at);
+        let fresh_reading = reading_at > self.attitude_seen;
+        self.attitude_seen = reading_at.max(self.attitude_seen);
+        if self.streams.attitude_due(now, fresh_reading) {
             let m = requests::attitude_status(&self.view(now, link));
             self.host.send(Target::All, m);
         }

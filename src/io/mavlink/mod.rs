@@ -213,24 +213,32 @@ fn log_peer_changes(table: &mut PeerTable) {
 /// The send errors of one endpoint, said sparingly: "connection refused" (nothing listens at
 /// the address, e.g. no ground station on 127.0.0.1:14550 yet) once, in words, until the peer
 /// is heard; any other error at the 1st, 2nd, 4th, 8th, … time.
+///
+/// While the address refuses, only heartbeats go there ([`SendErrors::passes`]): a ground
+/// station that starts later hears them, answers, and from its first frame gets everything
+/// again. Streams sent into a port nobody listens on cost CPU (and an ICMP error each) for
+/// nothing.
 #[derive(Default, Debug)]
 struct SendErrors {
     others: u64,
     refused_said: bool,
+    /// The address refused since the peer was last heard.
+    refused: bool,
 }
 
 impl SendErrors {
     /// What to log for error `e` sending to `to`, if anything.
     fn note(&mut self, to: &dyn fmt::Display, e: &io::Error) -> Option<String> {
         if e.kind() == io::ErrorKind::ConnectionRefused {
+            self.refused = true;
             if self.refused_said {
                 return None;
             }
             self.refused_said = true;
             return Some(format!(
-                "no ground station listens on {to} (connection refused): the bridge keeps \
-                 sending there and says nothing more until one answers (QGC listens on UDP \
-                 14550; for another address give --mavlink udpout:HOST:PORT)"
+                "no ground station listens on {to} (connection refused): until one answers, only \
+                 heartbeats go there, and nothing more is said (QGC listens on UDP 14550; for \
+                 another address give --mavlink udpout:HOST:PORT)"
             ));
         }
         self.others += 1;
@@ -238,9 +246,25 @@ impl SendErrors {
             .then(|| format!("sending to {to} failed ({} times): {e}", self.others))
     }
 
-    /// The peer was heard: a later refusal is said again.
+    /// The peer was heard: everything goes to it again, and a later refusal is said again.
     fn heard(&mut self) {
         self.refused_said = false;
+        self.refused = false;
+    }
+
+    /// Whether the frame `bytes` goes out: every frame, or only heartbeats while the address
+    /// refuses.
+    fn passes(&self, bytes: &[u8]) -> bool {
+        !self.refused || is_heartbeat(bytes)
+    }
+}
+
+/// True for a MAVLink 1 or 2 frame carrying HEARTBEAT (message id 0).
+fn is_heartbeat(bytes: &[u8]) -> bool {
+    match bytes.first() {
+        Some(&mavlink::MAV_STX_V2) => bytes.get(7..10) == Some(&[0, 0, 0]),
+        Some(&mavlink::MAV_STX) => bytes.get(5) == Some(&0),
+        _ => false,
     }
 }
 
@@ -326,7 +350,16 @@ async fn run_udpout(
         tokio::select! {
             r = sock.recv(&mut buf) => {
                 // Errors: ICMP "port unreachable" while nobody listens at the peer.
-                let Ok(n) = r else { continue };
+                let n = match r {
+                    Ok(n) => n,
+                    Err(e) => {
+                        // The refusal of an earlier send, reported on this read.
+                        if e.kind() == io::ErrorKind::ConnectionRefused {
+                            count_send_error(&mut send_errors, &peer, &e);
+                        }
+                        continue;
+                    }
+                };
                 splitter.push_datagram(buf.get(..n).unwrap_or_default());
                 while let Some(frame) = filter.next(&mut splitter, &peer) {
                     send_errors.heard();
@@ -342,7 +375,9 @@ async fn run_udpout(
                     Out::Lagged => continue,
                     Out::Stopped => return,
                 };
-                if matches!(out.target, Target::Peer(id) if id != link) {
+                if matches!(out.target, Target::Peer(id) if id != link)
+                    || !send_errors.passes(&out.bytes)
+                {
                     continue;
                 }
                 if let Err(e) = sock.send(&out.bytes).await {
@@ -515,6 +550,51 @@ fn out_frame(o: Result<OutFrame, broadcast::error::RecvError>) -> Out {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_address_gets_only_heartbeats_until_it_is_heard() {
+        use mavlink::dialects::common::MavMessage;
+        use mavlink::MavHeader;
+        let frame = |msg: &MavMessage| {
+            let mut v = Vec::new();
+            let h = MavHeader {
+                system_id: 1,
+                component_id: 100,
+                sequence: 7,
+            };
+            mavlink::write_v2_msg(&mut v, h, msg).unwrap();
+            // MAVLink 1 where the message has a MAVLink 1 form.
+            let mut v1 = Vec::new();
+            let _ = mavlink::write_v1_msg(&mut v1, h, msg);
+            (v, v1)
+        };
+        let (hb2, hb1) = frame(&MavMessage::HEARTBEAT(Default::default()));
+        let (st2, _) = frame(&MavMessage::GIMBAL_DEVICE_ATTITUDE_STATUS(
+            Default::default(),
+        ));
+        let (sys2, st1) = frame(&MavMessage::SYS_STATUS(Default::default())); // id 1
+        assert!(is_heartbeat(&hb2) && is_heartbeat(&hb1));
+        assert!(!is_heartbeat(&st2) && !is_heartbeat(&st1) && !is_heartbeat(&sys2));
+        assert!(!is_heartbeat(&[]) && !is_heartbeat(&[0xFD, 0]) && !is_heartbeat(&[0x55, 0]));
+
+        let mut e = SendErrors::default();
+        assert!(
+            e.passes(&st2) && e.passes(&hb2),
+            "before any refusal: everything"
+        );
+        e.note(
+            &"127.0.0.1:14550",
+            &io::Error::from(io::ErrorKind::ConnectionRefused),
+        );
+        assert!(e.passes(&hb2) && e.passes(&hb1));
+        assert!(!e.passes(&st2) && !e.passes(&st1) && !e.passes(&sys2));
+        // Another error is not a refusal: it changes nothing.
+        let mut other = SendErrors::default();
+        other.note(&"x", &io::Error::from(io::ErrorKind::PermissionDenied));
+        assert!(other.passes(&st2));
+        e.heard();
+        assert!(e.passes(&st2), "heard: everything again");
+    }
 
     #[test]
     fn a_refused_address_is_said_once_in_words_other_errors_at_powers_of_two() {
