@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use siyi_bridge::core::link::{
     FailReason, FallbackUsed, LinkConfig, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome,
-    Operation, SiyiLink, ZoomSource,
+    Operation, Owner, SiyiLink, ZoomSource,
 };
 use siyi_bridge::testing::SpinGuard;
 use siyi_protocol::{
@@ -270,14 +270,22 @@ impl H {
     }
 
     fn start(&mut self, op: Operation) -> OpId {
-        let id = self.link.start(self.now, op);
+        let id = self.link.start(self.now, Owner::Tool, op);
         self.pump();
         id
     }
 
     fn outcome(&self, id: OpId) -> Option<(Duration, OpOutcome)> {
         let mut found = self.events.iter().filter_map(|(t, e)| match e {
-            LinkEvent::OpFinished { id: i, outcome, .. } if *i == id => Some((*t, outcome.clone())),
+            LinkEvent::OpFinished {
+                id: i,
+                owner,
+                outcome,
+                ..
+            } if *i == id => {
+                assert_eq!(*owner, Owner::Tool, "the outcome names who started it");
+                Some((*t, outcome.clone()))
+            }
             _ => None,
         });
         let first = found.next();

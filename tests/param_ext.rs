@@ -34,7 +34,12 @@ fn world_with(sim: SimConfig) -> SimWorld {
     let mut w = SimWorld::new(sim, t0());
     w.run(secs(8));
     assert!(
-        w.bridge.link.state().encodings.iter().all(Option::is_some),
+        w.bridge
+            .link()
+            .state()
+            .encodings
+            .iter()
+            .all(Option::is_some),
         "the link reads the three streams' encodings at start"
     );
     w.take();

@@ -266,10 +266,6 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             allowed_systems: config.allowed_systems.clone(),
             simulated: matches!(config.camera, CameraSource::Simulate),
             gimbal_device_id: config.gimbal_component_id.unwrap_or(0),
-            tracking: TrackingConfig {
-                follow: config.track_follow,
-                ..TrackingConfig::default()
-            },
             media: media_config.clone(),
             ..CameraConfig::default()
         },
@@ -289,7 +285,11 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         ..LinkConfig::default()
     };
     let link = SiyiLink::new(link_config, now);
-    let mut bridge = Bridge::new(link, camera, now);
+    let tracking = TrackingConfig {
+        follow: config.track_follow,
+        ..TrackingConfig::default()
+    };
+    let mut bridge = Bridge::new(link, camera, now).with_tracking(tracking);
     if let Some(component_id) = config.gimbal_component_id {
         let gimbal = GimbalConfig {
             system_id: config.system_id,
@@ -372,8 +372,8 @@ async fn drive(
     });
     // Save the start state at once: it reserves the indices this run may hand out.
     if let Some(k) = keeper.as_mut() {
-        let state = bridge.camera.persisted().clone();
-        k.save(&mut bridge.camera, &state, false);
+        let state = bridge.persisted().clone();
+        k.save(&mut bridge, &state, false);
     }
     let r = drive_loop(
         &mut bridge,
@@ -390,8 +390,8 @@ async fn drive(
     .await;
     // A clean stop gives back the reserved indices (an error or a crash keeps them reserved).
     if let (Some(k), Ok(())) = (keeper.as_mut(), &r) {
-        let state = bridge.camera.persisted().clone();
-        k.save(&mut bridge.camera, &state, true);
+        let state = bridge.persisted().clone();
+        k.save(&mut bridge, &state, true);
     }
     r
 }
@@ -419,11 +419,11 @@ async fn drive_loop(
             if let (BridgeEvent::Camera(CameraEvent::Persist(state)), Some(k)) =
                 (&ev, keeper.as_deref_mut())
             {
-                k.save(&mut bridge.camera, state, false);
+                k.save(bridge, state, false);
             }
         }
         if let Some(k) = keeper.as_deref_mut() {
-            k.retry_if_due(&mut bridge.camera);
+            k.retry_if_due(bridge);
         }
         while let Some(d) = bridge.poll_siyi() {
             if let Err(e) = siyi.send(&d).await {

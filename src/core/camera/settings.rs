@@ -38,8 +38,8 @@ use mavlink::MavHeader;
 use super::settings_params::{
     ack_message, change, decode, describe_encoding, value, value_message, Change, Param, PARAM_TYPE,
 };
-use crate::core::link::{FailReason, LinkControl, OpId, OpOutcome, Operation};
-use crate::core::mavlink::{Host, PeerId, Target};
+use crate::core::link::{FailReason, LinkControl, OpId, OpOutcome, Operation, Owner};
+use crate::core::mavlink::{Addressed, Addressing, Host, PeerId, Target};
 
 /// A change still running this long is answered PARAM_ACK_IN_PROGRESS (QGC re-sends a
 /// PARAM_EXT_SET after 3 s without an answer, and waits another 3 s after IN_PROGRESS).
@@ -91,11 +91,14 @@ impl Settings {
         link: &mut impl LinkControl,
     ) -> bool {
         let ours = |host: &Host, sys: u8, comp: u8, broadcast_ok: bool| {
-            let any = |v: u8| broadcast_ok && v == 0;
-            let sender = u8::try_from(header.system_id).unwrap_or(0);
-            (sys == host.system_id() || any(sys))
-                && (comp == host.component_id() || any(comp))
-                && host.allows(sender)
+            let how = match broadcast_ok {
+                true => Addressing::OrBroadcast,
+                false => Addressing::Exact,
+            };
+            matches!(
+                host.addressed(peer, &header, (sys, comp), how),
+                Addressed::Ours(_)
+            )
         };
         match msg {
             MavMessage::PARAM_EXT_REQUEST_LIST(m)
@@ -255,7 +258,7 @@ impl Settings {
             };
             tracing::info!(target: "camera", param = job.param.id(), value = job.value, "camera setting sent to the camera");
             job.started = now;
-            job.op = Some((link.start(now, op), op));
+            job.op = Some((link.start(now, Owner::Settings, op), op));
             return;
         }
     }

@@ -32,7 +32,7 @@ pub mod messages;
 pub mod outbound;
 pub mod wire;
 
-pub use address::{Outgoing, PeerId, Requester, Target, Transmit};
+pub use address::{Addressed, Addressing, Outgoing, PeerId, Requester, Target, Transmit};
 pub use chatter::{STATUSTEXT_MAX_CHUNKS, STATUSTEXT_RATE, STATUSTEXT_REPEAT};
 pub use host::{Accepted, Host, HostConfig, HostEvent, HostStats, PEER_SILENT_TIMEOUT};
 pub use inbound::{Command, Inbound, RawCommand};
