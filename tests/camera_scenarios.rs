@@ -19,7 +19,7 @@ use siyi_bridge::core::camera::{
     PersistedState, Target,
 };
 use siyi_bridge::core::link::{
-    FailReason, Fresh, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, RejectReason,
+    FailReason, Fresh, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, Owner, RejectReason,
 };
 use siyi_protocol::{FirmwareVersion, RecordState, ZoomDirection};
 
@@ -743,4 +743,42 @@ fn retransmitted_requests_are_answered_in_full_and_broadcast_denials_are_silent(
     let out = r.command_to(MavCmd::MAV_CMD_VIDEO_START_CAPTURE, P0, 1, 100, 1);
     assert_eq!(result_of(&out), MavResult::MAV_RESULT_IN_PROGRESS);
     assert_eq!(r.link.started.len(), 1);
+}
+
+/// An operation's outcome reaches the part that started it, and only it: the photo's id
+/// reported as another part's operation (gimbal, tracking, zoom, video, settings) finishes
+/// nothing and says nothing; reported as the photo pipeline's, it finishes the photo.
+#[test]
+fn an_outcome_reaches_only_the_part_that_started_the_operation() {
+    let mut r = Rig::ready();
+    let out = r.command(
+        MavCmd::MAV_CMD_IMAGE_START_CAPTURE,
+        p(&[0.0, 0.0, 1.0, 0.0]),
+    );
+    assert_eq!(result_of(&out), MavResult::MAV_RESULT_IN_PROGRESS);
+    let (id, op) = r.link.started[0];
+    assert_eq!(r.link.owners, [(id, Owner::Photos)]);
+    let others = [
+        Owner::Gimbal,
+        Owner::Tracking,
+        Owner::Zoom,
+        Owner::Video,
+        Owner::Settings,
+        Owner::Tool,
+    ];
+    for owner in others {
+        let outcome = OpOutcome::Succeeded { confirmed: true };
+        let out = r.link_event(LinkEvent::OpFinished {
+            id,
+            owner,
+            op,
+            outcome,
+        });
+        assert!(names(&out).is_empty(), "{owner:?}: {:?}", names(&out));
+    }
+    let out = r.finish(id, OpOutcome::Succeeded { confirmed: true });
+    assert_eq!(
+        names(&out)[..2],
+        ["ACK(MAV_RESULT_ACCEPTED)", "CAMERA_IMAGE_CAPTURED"]
+    );
 }
