@@ -39,7 +39,9 @@ ALLOWED = {
     "core/bridge": {"core/camera", "core/link", "core/mavlink", "core/gimbal", "core/tracking",
                     "core/media"},
     # The camera uses tracking's plain values only (its status and report, the field of view).
-    "core/camera": {"core/link", "core/mavlink", "core/tracking", "core/media", "core/geo"},
+    "core/camera": {"core/link", "core/mavlink", "core/tracking", "core/media", "core/geo",
+                    "core/settings"},
+    "core/settings": {"core/link", "core/mavlink"},
     "core/gimbal": {"core/link", "core/mavlink", "core/geo"},
     "core/tracking": {"core/link", "core/mavlink", "core/geo", "core/text"},
     "core/media": {"core/geo"},

@@ -15,12 +15,12 @@ use mavlink::dialects::common::{
 };
 use mavlink::{MavlinkVersion, Message};
 use siyi_bridge::core::camera::{
-    definition, messages, CameraComponent, CameraConfig, CameraEvent, Inbound, Outgoing,
-    PersistedState, Target,
+    messages, CameraComponent, CameraConfig, CameraEvent, Inbound, Outgoing, PersistedState, Target,
 };
 use siyi_bridge::core::link::{
     FailReason, Fresh, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, Owner, RejectReason,
 };
+use siyi_bridge::core::settings::definition;
 use siyi_protocol::{FirmwareVersion, RecordState, ZoomDirection};
 
 const P0: [f32; 7] = [0.0; 7];

@@ -11,9 +11,10 @@ use std::time::Duration;
 use camera_common::{Rig, GCS, GCS_LINK};
 use mavlink::dialects::common::{MavMessage, FILE_TRANSFER_PROTOCOL_DATA};
 use rand::{Rng as _, SeedableRng as _};
-use siyi_bridge::core::camera::{definition, CameraComponent, CameraConfig, PeerId, Target};
-use siyi_bridge::core::mavlink::ftp::payload::{opcode, NakCode, Payload, MAX_DATA_BYTES};
-use siyi_bridge::core::mavlink::ftp::{MAX_BURST_REPLIES, MAX_SESSIONS, SESSION_IDLE_TIMEOUT};
+use siyi_bridge::core::camera::{CameraComponent, CameraConfig, PeerId, Target};
+use siyi_bridge::core::settings::definition;
+use siyi_bridge::core::settings::ftp::payload::{opcode, NakCode, Payload, MAX_DATA_BYTES};
+use siyi_bridge::core::settings::ftp::{MAX_BURST_REPLIES, MAX_SESSIONS, SESSION_IDLE_TIMEOUT};
 
 const XML_LEN: usize = definition::XML.len();
 

@@ -14,13 +14,13 @@ use mavlink::dialects::common::{
 };
 use rand::{Rng as _, SeedableRng as _};
 use siyi_bridge::core::camera::{PeerId, Target, Transmit};
-use siyi_bridge::core::mavlink::ftp::payload::{opcode, NakCode, Payload};
-use siyi_bridge::core::mavlink::ftp::{
-    BYTES_OUT_PER_BYTE_IN, FTP_RATE, MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_EVICTABLE_AFTER,
-};
 use siyi_bridge::core::mavlink::wire;
 use siyi_bridge::core::mavlink::{
     Host, HostConfig, Outgoing, STATUSTEXT_MAX_CHUNKS, STATUSTEXT_RATE, STATUSTEXT_REPEAT,
+};
+use siyi_bridge::core::settings::ftp::payload::{opcode, NakCode, Payload};
+use siyi_bridge::core::settings::ftp::{
+    BYTES_OUT_PER_BYTE_IN, FTP_RATE, MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_EVICTABLE_AFTER,
 };
 
 const PATH: &str = "/siyi_a8_mini.xml";

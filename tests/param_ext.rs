@@ -11,9 +11,9 @@ use mavlink::dialects::common::{
     PARAM_EXT_VALUE_DATA,
 };
 use mavlink::MavHeader;
-use siyi_bridge::core::camera::settings::IN_PROGRESS_AFTER;
 use siyi_bridge::core::camera::{Inbound, Target};
 use siyi_bridge::core::link::LinkControl as _;
+use siyi_bridge::core::settings::IN_PROGRESS_AFTER;
 use siyi_bridge::sim::SimConfig;
 use siyi_bridge::testing::SimWorld;
 use siyi_protocol::{CmdId, FunctionType, MotionMode, Request, VideoCodec};

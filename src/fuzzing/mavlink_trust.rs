@@ -12,17 +12,18 @@ use mavlink::dialects::common::{
 use mavlink::{MavHeader, MavlinkVersion};
 use siyi_protocol::{EncodingParams, MotionMode, RecordState, StreamType, VideoCodec, Zoom};
 
-use crate::core::camera::{definition, CameraComponent, CameraConfig, Inbound, Target};
+use crate::core::camera::{CameraComponent, CameraConfig, Inbound, Target};
 use crate::core::link::{
     CameraState, FailReason, Fresh, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation,
     Owner, ZoomSource,
 };
-use crate::core::mavlink::ftp::payload::{opcode, PAYLOAD_BYTES};
-use crate::core::mavlink::ftp::{
+use crate::core::mavlink::{Host, HostConfig, PeerId};
+use crate::core::settings::definition;
+use crate::core::settings::ftp::payload::{opcode, PAYLOAD_BYTES};
+use crate::core::settings::ftp::{
     frame_bytes_in, frame_bytes_out, BYTES_OUT_PER_BYTE_IN, FTP_RATE, MAX_BURST_REPLIES,
     MAX_SESSIONS,
 };
-use crate::core::mavlink::{Host, HostConfig, PeerId};
 
 /// The FTP senders: (link, system, component, heartbeats). Two components of one system on one
 /// link, another system on another link, and a spoofed source that never heartbeats.

@@ -27,10 +27,8 @@ pub mod announce;
 pub mod capture;
 pub mod config;
 pub mod counter;
-pub mod definition;
 pub mod exif_feed;
 pub mod files;
-pub mod geotag;
 mod link_events;
 pub mod messages;
 pub mod optics;
@@ -41,8 +39,6 @@ pub mod photos;
 pub mod pose;
 pub mod records;
 pub mod requests;
-pub mod settings;
-pub mod settings_params;
 pub mod video;
 pub mod zoom;
 
@@ -91,9 +87,9 @@ pub struct CameraComponent {
     pose: pose::Pose,
     exif: exif_feed::ExifFeed,
     /// The camera settings served over PARAM_EXT.
-    settings: settings::Settings,
+    settings: crate::core::settings::Settings,
     /// MAVLink FTP: serves the camera definition ([`definition`]).
-    ftp: crate::core::mavlink::ftp::FtpServer,
+    ftp: crate::core::settings::ftp::FtpServer,
     events: VecDeque<CameraEvent>,
 }
 
@@ -124,8 +120,8 @@ impl CameraComponent {
             events: VecDeque::new(),
             pose: pose::Pose::default(),
             exif: exif_feed::ExifFeed::default(),
-            settings: settings::Settings::default(),
-            ftp: definition::ftp_server(),
+            settings: crate::core::settings::Settings::default(),
+            ftp: crate::core::settings::definition::ftp_server(),
         }
     }
 
@@ -152,7 +148,7 @@ impl CameraComponent {
     }
 
     /// The MAVLink FTP server (counters, open sessions).
-    pub fn ftp(&self) -> &crate::core::mavlink::ftp::FtpServer {
+    pub fn ftp(&self) -> &crate::core::settings::ftp::FtpServer {
         &self.ftp
     }
 

@@ -41,7 +41,7 @@ use std::time::Instant;
 use mavlink::dialects::common::{MavMessage, FILE_TRANSFER_PROTOCOL_DATA};
 use mavlink::MavHeader;
 
-use super::{Addressed, Addressing, Host, PeerId, Requester, Target};
+use crate::core::mavlink::{Addressed, Addressing, Host, PeerId, Requester, Target};
 pub use limits::{frame_bytes_in, frame_bytes_out, BYTES_OUT_PER_BYTE_IN, FTP_RATE};
 use payload::{opcode, NakCode, Payload, MAX_DATA_BYTES, PAYLOAD_BYTES};
 use sessions::{Opened, Sessions};
