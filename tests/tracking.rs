@@ -1225,3 +1225,32 @@ fn trackers_connecting_and_leaving_in_a_loop_stay_within_the_budgets() {
         Some(CameraCapFlags::empty())
     );
 }
+
+/// The AI stream switch's outcome reaches tracking only as tracking's: the same id reported as
+/// another part's operation answers nothing; as tracking's, it answers the track command.
+#[test]
+fn the_ai_stream_outcome_reaches_tracking_only_under_its_owner() {
+    use siyi_bridge::core::link::{LinkEvent, OpOutcome, Owner};
+    use siyi_protocol::AiMode;
+    let mut rig = Rig::ready();
+    rig.link_event(LinkEvent::AiModeChanged(AiMode::On));
+    let out = rig.command(
+        MavCmd::MAV_CMD_CAMERA_TRACK_RECTANGLE,
+        [0.1, 0.1, 0.3, 0.3, 0., 0., 0.],
+    );
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_IN_PROGRESS);
+    let (id, op) = *rig.link.started.last().expect("the AI stream switch");
+    assert!(matches!(op, Operation::SetAiStream { on: true }), "{op:?}");
+    assert!(rig.link.owners.contains(&(id, Owner::Tracking)));
+    for owner in [Owner::Photos, Owner::Gimbal, Owner::Settings, Owner::Tool] {
+        let out = rig.link_event(LinkEvent::OpFinished {
+            id,
+            owner,
+            op,
+            outcome: OpOutcome::Succeeded { confirmed: true },
+        });
+        assert!(acks(&out).is_empty(), "{owner:?}: {:?}", acks(&out));
+    }
+    let out = rig.finish(id, OpOutcome::Succeeded { confirmed: true });
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_ACCEPTED);
+}
