@@ -57,7 +57,7 @@ fn world_with(sim: SimConfig) -> SimWorld {
         system_id: Some(1),
         ..GimbalConfig::default()
     };
-    w.bridge.gimbal = Some(GimbalComponent::new(gimbal, now));
+    w.bridge.set_gimbal(GimbalComponent::new(gimbal, now));
     let hb = MavMessage::HEARTBEAT(HEARTBEAT_DATA {
         custom_mode: 0,
         mavtype: MavType::MAV_TYPE_QUADROTOR,
@@ -165,7 +165,7 @@ fn status_age(secs: u64, reply_delay_ms: u64) -> Vec<Duration> {
             .filter(|t| matches!(t.mav(), Some(MavMessage::GIMBAL_DEVICE_ATTITUDE_STATUS(_))))
             .count();
         if n > 0 {
-            if let Some(a) = w.bridge.link.state().attitude {
+            if let Some(a) = w.bridge.link().state().attitude {
                 ages.push(w.now.saturating_duration_since(a.at));
             }
         }

@@ -227,7 +227,7 @@ fn bench_reflect(bin: &Path, secs: u64) -> anyhow::Result<()> {
 /// An FTP request to the camera component (system 1, component 100) from system `sys`.
 fn ftp(sys: u8, seq: u16, op: u8, size: u8, offset: u32, data: &[u8]) -> Vec<u8> {
     use mavlink::dialects::common::FILE_TRANSFER_PROTOCOL_DATA;
-    use siyi_bridge::core::mavlink::ftp::payload::Payload;
+    use siyi_bridge::core::settings::ftp::payload::Payload;
     let m = MavMessage::FILE_TRANSFER_PROTOCOL(FILE_TRANSFER_PROTOCOL_DATA {
         target_network: 0,
         target_system: 1,
@@ -241,8 +241,8 @@ fn ftp(sys: u8, seq: u16, op: u8, size: u8, offset: u32, data: &[u8]) -> Vec<u8>
 /// source that never heartbeats (a spoofer's victim address) and from a ground station that
 /// heartbeats every second: requests and bytes in, bytes back, bytes back per byte in.
 fn bench_ftp(bin: &Path, secs: u64) -> anyhow::Result<()> {
-    use siyi_bridge::core::camera::definition::FILE_NAME;
-    use siyi_bridge::core::mavlink::ftp::payload::opcode;
+    use siyi_bridge::core::settings::definition::FILE_NAME;
+    use siyi_bridge::core::settings::ftp::payload::opcode;
     let b = start_bridge(bin)?;
     let mut buf = vec![0u8; 65_536];
     for (who, heartbeats, sys) in [

@@ -12,5 +12,5 @@ read -r P1 < <(free_ports udp)
 start_bridge --simulate --sim-boot-ms 1000 --no-state --mavlink "udpout:127.0.0.1:$P1"
 
 echo "siyi-bridge FTP interop (pymavlink.mavftp on :$P1)"
-run_part scripts/interop_ftp.py "$P1" src/core/camera/siyi_a8_mini.xml 20
+run_part scripts/interop_ftp.py "$P1" src/core/settings/siyi_a8_mini.xml 20
 finish

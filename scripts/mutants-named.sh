@@ -17,7 +17,7 @@ MUTANTS=(
   "src/core/link/ops/photo.rs~s/if !feedback_seen \&\& last_rx.is_some_and(|t| t > sent_at) {/if true {/~soak~lossy_rebooting~silence is a photo only from a live camera that never reports photos"
   "src/core/camera/capture.rs~s/|| interval_s < min_s/|| interval_s < 0.0/~trust~photo_intervals_below~photo intervals below 0.2 s are denied"
   "src/core/link/ops/record.rs~s/^    ops.iter().any(|a| {/    false \&\& ops.iter().any(|a| {/~link~a_second_recording_change~one recording change at a time"
-  "src/core/camera/settings.rs~s/if confirmed \&\& read == Some(job.value) {/if confirmed {/~param_ext_fake~a_change_the_camera_confirms_but_does_not_show~a setting is ACCEPTED only when the camera reads it back"
+  "src/core/settings/mod.rs~s/if confirmed \&\& read == Some(job.value) {/if confirmed {/~param_ext_fake~a_change_the_camera_confirms_but_does_not_show~a setting is ACCEPTED only when the camera reads it back"
   "src/core/link/ops/encoding.rs~s/if shape(sent) != shape(read) {/if false {/~lib~an_accepted_set_is_read_back_and_compared~an encoding the camera did not take is not a success"
 )
 

@@ -27,7 +27,7 @@ use siyi_protocol::{FrameDecoder, Reply, Request};
 
 use crate::core::camera::persist::{self, FileRole, FoundFile};
 use crate::core::camera::Inbound;
-use crate::core::link::{CameraState, LinkControl, LinkHealth, OpId, Operation};
+use crate::core::link::{CameraState, LinkControl, LinkHealth, OpId, Operation, Owner};
 use crate::core::mavlink::dedupe::DedupeKey;
 use crate::core::mavlink::host::IncomingCommand;
 use crate::core::mavlink::{Command, Requester, STATUSTEXT_CHUNK_BYTES};
@@ -133,7 +133,7 @@ pub fn mavlink_session(data: &[u8]) -> SessionSummary {
     SessionSummary {
         frames_in,
         messages_out: w.out.len(),
-        images: w.bridge.camera.persisted().image_count,
+        images: w.bridge.persisted().image_count,
     }
 }
 
@@ -438,7 +438,7 @@ impl LinkControl for CountingLink {
     fn health(&self) -> LinkHealth {
         LinkHealth::Up
     }
-    fn start(&mut self, _now: Instant, op: Operation) -> OpId {
+    fn start(&mut self, _now: Instant, _owner: Owner, op: Operation) -> OpId {
         if matches!(op, Operation::GimbalRates { .. }) {
             self.gimbal_rates += 1;
         }

@@ -1,4 +1,4 @@
-//! The camera definition (`src/core/camera/siyi_a8_mini.xml`) against the rules ground stations
+//! The camera definition (`src/core/settings/siyi_a8_mini.xml`) against the rules ground stations
 //! apply. No XML schema (XSD) for camera definitions is published (see
 //! `fixtures/camera-definition/README.md`), so the checks are those of the camera definition
 //! documentation (mavlink.io/en/services/camera_def.html) and of QGroundControl's parser
@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use quick_xml::events::Event;
-use siyi_bridge::core::camera::definition;
+use siyi_bridge::core::settings::definition;
 
 /// One element: name, attributes, children, text.
 #[derive(Debug, Default)]

@@ -97,11 +97,11 @@ proptest! {
         let mut wakes = 0;
         let end = r.now + Duration::from_secs(10);
         let mut guard = SpinGuard::new("camera_fuzz final timers", r.t0);
-        while let Some(t) = r.cam.poll_timeout() {
+        while let Some(t) = r.cam().poll_timeout() {
             if t > end { break; }
             r.now = t.max(r.now);
             guard.tick(r.now, t);
-            r.cam.handle_timeout(r.now, &mut r.link);
+            r.parts.handle_timeout(r.now, &mut r.link);
             r.drain();
             wakes += 1;
             prop_assert!(wakes < 1000, "busy timer");

@@ -103,14 +103,12 @@ impl MediaRig {
     fn serve(&mut self) -> Vec<Transmit> {
         let mut out = Vec::new();
         for _ in 0..10_000 {
-            let Some(req) = self.rig.cam.poll_media_request() else {
+            let Some(req) = self.rig.parts.poll_media_request() else {
                 return out;
             };
             let reply = self.card.answer(&req.request);
             let now = self.rig.now;
-            self.rig
-                .cam
-                .handle_media_reply(now, req.id, reply, &self.rig.link);
+            (self.rig.parts).handle_media_reply(now, req.id, reply, &self.rig.link);
             out.extend(self.rig.drain());
         }
         panic!("the media service asks without end");
@@ -291,7 +289,7 @@ fn without_media_photos_are_announced_at_once_with_an_empty_url() {
     let id = r.link.started.last().unwrap().0;
     let out = r.finish(id, OpOutcome::Succeeded { confirmed: true });
     assert_eq!(captured(&out), [(0, String::new())]);
-    assert!(r.cam.poll_media_request().is_none());
+    assert!(r.parts.poll_media_request().is_none());
 }
 
 #[test]

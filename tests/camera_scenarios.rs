@@ -15,12 +15,12 @@ use mavlink::dialects::common::{
 };
 use mavlink::{MavlinkVersion, Message};
 use siyi_bridge::core::camera::{
-    definition, messages, CameraComponent, CameraConfig, CameraEvent, Inbound, Outgoing,
-    PersistedState, Target,
+    messages, CameraComponent, CameraConfig, CameraEvent, Inbound, Outgoing, PersistedState, Target,
 };
 use siyi_bridge::core::link::{
-    FailReason, Fresh, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, RejectReason,
+    FailReason, Fresh, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, Owner, RejectReason,
 };
+use siyi_bridge::core::settings::definition;
 use siyi_protocol::{FirmwareVersion, RecordState, ZoomDirection};
 
 const P0: [f32; 7] = [0.0; 7];
@@ -97,13 +97,17 @@ fn system_id_is_learned_from_the_autopilot_only() {
         1,
         hb(MavType::MAV_TYPE_CAMERA, A::MAV_AUTOPILOT_INVALID),
     );
-    assert_eq!(r.cam.system_id(), 1, "default until an autopilot is heard");
+    assert_eq!(
+        r.cam().system_id(),
+        1,
+        "default until an autopilot is heard"
+    );
     r.feed(
         (42, 1),
         1,
         hb(MavType::MAV_TYPE_QUADROTOR, A::MAV_AUTOPILOT_PX4),
     );
-    assert_eq!(r.cam.system_id(), 42);
+    assert_eq!(r.cam().system_id(), 42);
     assert!(r.events.contains(&CameraEvent::SystemIdLearned(42)));
     // Commands to the old id are now someone else's.
     let out = r.command_to(MavCmd::MAV_CMD_REQUEST_MESSAGE, p(&[259.0]), 1, 100, 0);
@@ -397,7 +401,7 @@ fn failed_photo_reports_failure_and_no_index() {
     assert_eq!(c.image_index, -1);
     assert!(find(&out, "STATUSTEXT").is_some());
     assert!(find(&out, "CAMERA_TRIGGER").is_none());
-    assert_eq!(r.cam.persisted().image_count, 0);
+    assert_eq!(r.cam().persisted().image_count, 0);
 }
 
 #[test]
@@ -427,7 +431,7 @@ fn interval_capture_runs_until_stopped_and_reports_status() {
     let n = r.link.started.len();
     r.advance(Duration::from_secs(10));
     assert_eq!(r.link.started.len(), n, "stopped");
-    assert_eq!(r.cam.persisted().image_count, 4);
+    assert_eq!(r.cam().persisted().image_count, 4);
     // Count N: exactly N photos.
     let out = r.command(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, p(&[0.0, 1.0, 3.0]));
     assert_eq!(result_of(&out), MavResult::MAV_RESULT_ACCEPTED);
@@ -437,7 +441,7 @@ fn interval_capture_runs_until_stopped_and_reports_status() {
         r.advance(Duration::from_secs(1));
     }
     assert_eq!(r.link.started.len(), n + 3);
-    assert_eq!(r.cam.persisted().image_count, 7);
+    assert_eq!(r.cam().persisted().image_count, 7);
 }
 
 #[test]
@@ -739,4 +743,42 @@ fn retransmitted_requests_are_answered_in_full_and_broadcast_denials_are_silent(
     let out = r.command_to(MavCmd::MAV_CMD_VIDEO_START_CAPTURE, P0, 1, 100, 1);
     assert_eq!(result_of(&out), MavResult::MAV_RESULT_IN_PROGRESS);
     assert_eq!(r.link.started.len(), 1);
+}
+
+/// An operation's outcome reaches the part that started it, and only it: the photo's id
+/// reported as another part's operation (gimbal, tracking, zoom, video, settings) finishes
+/// nothing and says nothing; reported as the photo pipeline's, it finishes the photo.
+#[test]
+fn an_outcome_reaches_only_the_part_that_started_the_operation() {
+    let mut r = Rig::ready();
+    let out = r.command(
+        MavCmd::MAV_CMD_IMAGE_START_CAPTURE,
+        p(&[0.0, 0.0, 1.0, 0.0]),
+    );
+    assert_eq!(result_of(&out), MavResult::MAV_RESULT_IN_PROGRESS);
+    let (id, op) = r.link.started[0];
+    assert_eq!(r.link.owners, [(id, Owner::Photos)]);
+    let others = [
+        Owner::Gimbal,
+        Owner::Tracking,
+        Owner::Zoom,
+        Owner::Video,
+        Owner::Settings,
+        Owner::Tool,
+    ];
+    for owner in others {
+        let outcome = OpOutcome::Succeeded { confirmed: true };
+        let out = r.link_event(LinkEvent::OpFinished {
+            id,
+            owner,
+            op,
+            outcome,
+        });
+        assert!(names(&out).is_empty(), "{owner:?}: {:?}", names(&out));
+    }
+    let out = r.finish(id, OpOutcome::Succeeded { confirmed: true });
+    assert_eq!(
+        names(&out)[..2],
+        ["ACK(MAV_RESULT_ACCEPTED)", "CAMERA_IMAGE_CAPTURED"]
+    );
 }

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use gcs::p;
 use mavlink::dialects::common::{MavCmd, MavMessage, MavResult, FILE_TRANSFER_PROTOCOL_DATA};
 use siyi_bridge::config::Config;
-use siyi_bridge::core::camera::definition;
-use siyi_bridge::core::mavlink::ftp::payload::{opcode, Payload};
+use siyi_bridge::core::settings::definition;
+use siyi_bridge::core::settings::ftp::payload::{opcode, Payload};
 use siyi_bridge::io::endpoint::Endpoint;
 
 /// Through the bridge: the definition URI from CAMERA_INFORMATION, then the file downloaded

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use siyi_bridge::core::link::{
-    LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation, SiyiLink,
+    LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation, Owner, SiyiLink,
 };
 use siyi_bridge::io::siyi::{clock_now, drive_until, DriveStats, SiyiSocket};
 use siyi_bridge::sim::{server, SimConfig};
@@ -63,7 +63,7 @@ async fn every_operation_ends_over_lossy_udp() {
     ];
     let mut outcomes = Vec::new();
     for op in ops {
-        let id = link.start(clock_now(), op);
+        let id = link.start(clock_now(), Owner::Tool, op);
         let outcome = tokio::time::timeout(
             Duration::from_secs(15),
             drive_until(

@@ -51,7 +51,7 @@ fn world(sim: SimConfig, gimbal_device_id: u8) -> SimWorld {
         system_id: Some(1),
         ..GimbalConfig::default()
     };
-    w.bridge.gimbal = Some(GimbalComponent::new(gimbal, now));
+    w.bridge.set_gimbal(GimbalComponent::new(gimbal, now));
     w
 }
 
@@ -185,7 +185,7 @@ fn the_autopilots_time_attitude_and_position_reach_the_camera() {
     assert_eq!(g.alt_msl_cm, ALT_MM / 10);
     assert_eq!((g.vn_mm_s, g.ve_mm_s, g.vd_mm_s), (1200, -300, 50));
     assert!(exif.gps_fixes >= 5 && f64::from(exif.gps_fixes) <= secs * 5.0 + 1.0);
-    let stats = w.bridge.camera.exif_feed();
+    let stats = w.bridge.camera().exif_feed();
     assert_eq!(stats.attitude_sent, exif.attitudes);
     assert_eq!(stats.gps_sent, exif.gps_fixes);
 }
@@ -198,7 +198,7 @@ fn nothing_is_fed_when_the_autopilot_sends_nothing() {
         w.run(Duration::from_secs(1));
     }
     assert_eq!(w.sim.state().exif, Default::default());
-    assert_eq!(w.bridge.camera.exif_feed(), Default::default());
+    assert_eq!(w.bridge.camera().exif_feed(), Default::default());
 }
 
 #[test]
@@ -242,7 +242,7 @@ fn the_time_is_set_again_after_a_camera_reboot() {
         .events
         .iter()
         .any(|e| matches!(e, BridgeEvent::Link(LinkEvent::Rebooted))));
-    assert_eq!(w.bridge.camera.exif_feed().time_sent, 2);
+    assert_eq!(w.bridge.camera().exif_feed().time_sent, 2);
 }
 
 #[test]
@@ -251,7 +251,7 @@ fn an_unanswered_utc_time_is_given_up_quietly() {
     sim.unanswered.insert(CmdId::SET_UTC_TIME.0);
     let mut w = booted(sim, 0);
     fly(&mut w, 0.0, 20);
-    let sent = w.bridge.camera.exif_feed().time_sent;
+    let sent = w.bridge.camera().exif_feed().time_sent;
     assert!((1..=5).contains(&sent), "{sent}");
     let given_up: Vec<_> = w
         .events
@@ -268,7 +268,11 @@ fn an_unanswered_utc_time_is_given_up_quietly() {
         .collect();
     assert_eq!(given_up.len(), 1, "{given_up:?}");
     fly(&mut w, 0.0, 10);
-    assert_eq!(w.bridge.camera.exif_feed().time_sent, sent, "nothing more");
+    assert_eq!(
+        w.bridge.camera().exif_feed().time_sent,
+        sent,
+        "nothing more"
+    );
     // Nobody was told on MAVLink: the camera's clock is not a ground station's problem.
     let texts: Vec<_> = w
         .take()

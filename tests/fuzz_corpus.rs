@@ -612,7 +612,11 @@ fn payload_of(msg: &MavMessage) -> Vec<u8> {
 }
 
 /// One `ftp_payloads` record: sender `who`, `ms10` × 10 ms before it, then the payload.
-fn ftp_record(who: u8, ms10: u8, p: &siyi_bridge::core::mavlink::ftp::payload::Payload) -> Vec<u8> {
+fn ftp_record(
+    who: u8,
+    ms10: u8,
+    p: &siyi_bridge::core::settings::ftp::payload::Payload,
+) -> Vec<u8> {
     let mut v = vec![(ms10 << 2) | (who & 3)];
     v.extend(p.encode());
     v
@@ -635,7 +639,7 @@ fn regenerate_mavlink_trust_corpus() {
         MavParamExtType as T, PARAM_EXT_REQUEST_LIST_DATA, PARAM_EXT_REQUEST_READ_DATA,
         PARAM_EXT_SET_DATA,
     };
-    use siyi_bridge::core::mavlink::ftp::payload::{opcode as op, Payload};
+    use siyi_bridge::core::settings::ftp::payload::{opcode as op, Payload};
     let path = "/siyi_a8_mini.xml";
     let open =
         |seq, p: &str| Payload::request(seq, 0, op::OPEN_FILE_RO, p.len() as u8, 0, p.as_bytes());

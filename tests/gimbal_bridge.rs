@@ -36,7 +36,7 @@ fn world(sim: SimConfig) -> SimWorld {
         },
         now,
     );
-    w.bridge.gimbal = Some(gimbal);
+    w.bridge.set_gimbal(gimbal);
     w
 }
 
@@ -144,11 +144,7 @@ fn rate_controller_reaches_the_asked_rate_on_the_simulator() {
             (rate - f64::from(asked)).abs() <= unit + 0.2,
             "max {max_rate} °/s: turned at {rate:.2} °/s, asked {asked}"
         );
-        assert!(w
-            .bridge
-            .gimbal
-            .as_ref()
-            .is_some_and(|g| g.rate_motion_active()));
+        assert!(w.bridge.gimbal().is_some_and(|g| g.rate_motion_active()));
         // The stream stops: the gimbal stops within 1.2 s.
         w.run(Duration::from_millis(1300));
         let y_stop = w.sim.state().yaw_deg;

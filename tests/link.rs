@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use siyi_bridge::core::link::{
     FailReason, FallbackUsed, LinkConfig, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome,
-    Operation, SiyiLink, ZoomSource,
+    Operation, Owner, SiyiLink, ZoomSource,
 };
 use siyi_bridge::testing::SpinGuard;
 use siyi_protocol::{
@@ -270,14 +270,22 @@ impl H {
     }
 
     fn start(&mut self, op: Operation) -> OpId {
-        let id = self.link.start(self.now, op);
+        let id = self.link.start(self.now, Owner::Tool, op);
         self.pump();
         id
     }
 
     fn outcome(&self, id: OpId) -> Option<(Duration, OpOutcome)> {
         let mut found = self.events.iter().filter_map(|(t, e)| match e {
-            LinkEvent::OpFinished { id: i, outcome, .. } if *i == id => Some((*t, outcome.clone())),
+            LinkEvent::OpFinished {
+                id: i,
+                owner,
+                outcome,
+                ..
+            } if *i == id => {
+                assert_eq!(*owner, Owner::Tool, "the outcome names who started it");
+                Some((*t, outcome.clone()))
+            }
             _ => None,
         });
         let first = found.next();
@@ -1118,4 +1126,54 @@ fn without_an_ai_module_the_stream_switch_fails_and_silence_gives_0x4d_up() {
         h.sent_of(CmdId::AI_MODE_STATUS, t).is_empty(),
         "given up: no more polls"
     );
+}
+
+/// Every operation's outcome names the part that started it (the bridge routes by it), for
+/// operations that end at once (rejected while booting) and later (answered), and the link
+/// forgets each owner once the outcome is out.
+#[test]
+fn each_outcome_names_the_owner_that_started_it_and_the_link_then_forgets_it() {
+    let mut booting = H::new(Cam {
+        fw_zero: true,
+        ..Cam::default()
+    });
+    let id = booting
+        .link
+        .start(booting.now, Owner::Gimbal, Operation::Center);
+    booting.pump();
+    assert_eq!(
+        owner_of(&booting, id),
+        Some(Owner::Gimbal),
+        "rejected at once"
+    );
+    assert_eq!(booting.link.operations_unreported(), 0);
+
+    let mut h = H::up(Cam::default());
+    let owners = [
+        (Owner::Photos, Operation::TakePhoto),
+        (Owner::Zoom, Operation::ZoomTo { factor: 2.0 }),
+        (Owner::Tracking, Operation::SetAiStream { on: true }),
+        (Owner::Video, Operation::StartRecording),
+    ];
+    let ids: Vec<_> = owners
+        .iter()
+        .map(|(owner, op)| (h.link.start(h.now, *owner, *op), *owner))
+        .collect();
+    h.pump();
+    assert_eq!(h.link.operations_unreported(), owners.len());
+    h.run_ms(20_000);
+    for (id, owner) in ids {
+        assert_eq!(owner_of(&h, id), Some(owner), "{id:?}");
+    }
+    assert_eq!(h.link.operations_unreported(), 0, "every owner forgotten");
+}
+
+fn owner_of(h: &H, id: OpId) -> Option<Owner> {
+    let mut owners = h.events.iter().filter_map(|(_, e)| match e {
+        LinkEvent::OpFinished { id: i, owner, .. } if *i == id => Some(*owner),
+        _ => None,
+    });
+    let first = owners.next();
+    assert!(owners.next().is_none(), "operation {id:?} finished twice");
+    first
 }

@@ -11,9 +11,10 @@ use std::time::Duration;
 use camera_common::{Rig, GCS, GCS_LINK};
 use mavlink::dialects::common::{MavMessage, FILE_TRANSFER_PROTOCOL_DATA};
 use rand::{Rng as _, SeedableRng as _};
-use siyi_bridge::core::camera::{definition, CameraComponent, CameraConfig, PeerId, Target};
-use siyi_bridge::core::mavlink::ftp::payload::{opcode, NakCode, Payload, MAX_DATA_BYTES};
-use siyi_bridge::core::mavlink::ftp::{MAX_BURST_REPLIES, MAX_SESSIONS, SESSION_IDLE_TIMEOUT};
+use siyi_bridge::core::camera::{CameraComponent, CameraConfig, PeerId, Target};
+use siyi_bridge::core::settings::definition;
+use siyi_bridge::core::settings::ftp::payload::{opcode, NakCode, Payload, MAX_DATA_BYTES};
+use siyi_bridge::core::settings::ftp::{MAX_BURST_REPLIES, MAX_SESSIONS, SESSION_IDLE_TIMEOUT};
 
 const XML_LEN: usize = definition::XML.len();
 
@@ -138,7 +139,7 @@ fn a_qgc_download_bursts_to_the_eof_nak_and_reassembles_the_xml() {
     // Then QGC resets the sessions: ACK, and the session is closed.
     let q = Payload::request(seq + 2, 0, opcode::RESET_SESSIONS, 0, 0, &[]);
     assert_ack(&one(send(&mut r, &q)), &q);
-    assert_eq!(r.cam.ftp().open_sessions(), 0);
+    assert_eq!(r.cam().ftp().open_sessions(), 0);
 }
 
 #[test]
@@ -168,7 +169,7 @@ fn a_mavsdk_download_reads_with_session_0_and_a_nul_terminated_path() {
     assert_eq!(file, definition::XML.as_bytes());
     let q = Payload::request(seq, 0, opcode::TERMINATE_SESSION, 0, 0, &[]);
     assert_ack(&one(send(&mut r, &q)), &q);
-    assert_eq!(r.cam.ftp().open_sessions(), 0);
+    assert_eq!(r.cam().ftp().open_sessions(), 0);
 }
 
 #[test]
@@ -199,8 +200,8 @@ fn a_retransmitted_request_gets_the_same_reply_and_is_not_executed_twice() {
     let first = send(&mut r, &q);
     let again = send(&mut r, &q);
     assert_eq!(first, again);
-    assert_eq!(r.cam.ftp().open_sessions(), 1);
-    assert_eq!(r.cam.ftp().stats().retransmissions, 1);
+    assert_eq!(r.cam().ftp().open_sessions(), 1);
+    assert_eq!(r.cam().ftp().stats().retransmissions, 1);
     // A read whose reply was lost: the same bytes again.
     let read = Payload::request(42, 0, opcode::READ_FILE, 100, 100, &[]);
     assert_eq!(send(&mut r, &read), send(&mut r, &read));
@@ -234,7 +235,7 @@ fn a_retransmitted_request_gets_the_same_reply_and_is_not_executed_twice() {
     // MAVSDK re-sends OpenFileRO under a new seq: still one session for that client and file.
     let q = path_req(94, opcode::OPEN_FILE_RO, "siyi_a8_mini.xml");
     assert_eq!(one(send(&mut r, &q)).session, 0);
-    assert_eq!(r.cam.ftp().open_sessions(), 1);
+    assert_eq!(r.cam().ftp().open_sessions(), 1);
 }
 
 #[test]
@@ -294,7 +295,7 @@ fn sessions_run_out_and_come_back_after_the_idle_timeout() {
         let session = open_on(&mut r, *link, *c, 0, "/siyi_a8_mini.xml");
         assert_eq!(session, 0, "a sender holds one session: always id 0");
     }
-    assert_eq!(r.cam.ftp().open_sessions(), MAX_SESSIONS);
+    assert_eq!(r.cam().ftp().open_sessions(), MAX_SESSIONS);
     let (late_link, late) = clients[MAX_SESSIONS];
     let q = path_req(0, opcode::OPEN_FILE_RO, "/siyi_a8_mini.xml");
     assert_nak(
@@ -312,10 +313,10 @@ fn sessions_run_out_and_come_back_after_the_idle_timeout() {
     let a = one(send_on(&mut r, late_link, late, (1, 100), &q));
     assert_ack(&a, &q);
     assert_eq!(a.session, 0);
-    assert_eq!(r.cam.ftp().open_sessions(), 2);
-    assert_eq!(r.cam.ftp().stats().sessions_expired, 3);
+    assert_eq!(r.cam().ftp().open_sessions(), 2);
+    assert_eq!(r.cam().ftp().stats().sessions_expired, 3);
     assert_eq!(
-        r.cam.ftp().stats().sessions_evicted,
+        r.cam().ftp().stats().sessions_evicted,
         0,
         "they expired first"
     );
@@ -409,7 +410,7 @@ fn the_root_lists_the_definition_and_nothing_else_exists() {
     // Not UTF-8: not found, no panic.
     let q = Payload::request(8, 0, opcode::OPEN_FILE_RO, 3, 0, &[0xff, 0xfe, 0x2f]);
     assert_nak(&one(send(&mut r, &q)), &q, NakCode::FileNotFound);
-    assert_eq!(r.cam.ftp().open_sessions(), 0);
+    assert_eq!(r.cam().ftp().open_sessions(), 0);
 }
 
 #[test]
@@ -420,8 +421,8 @@ fn only_requests_to_this_component_from_allowed_systems_are_served() {
     for to in [(1, 0), (1, 1), (2, 100), (0, 100)] {
         assert!(send_to(&mut r, GCS, to, &q).is_empty(), "{to:?}");
     }
-    assert_eq!(r.cam.ftp().stats().not_for_us, 4);
-    assert_eq!(r.cam.ftp().open_sessions(), 0);
+    assert_eq!(r.cam().ftp().stats().not_for_us, 4);
+    assert_eq!(r.cam().ftp().open_sessions(), 0);
     // With --allow-sysid 255, system 7 gets nothing.
     let config = CameraConfig {
         system_id: Some(1),
@@ -431,7 +432,7 @@ fn only_requests_to_this_component_from_allowed_systems_are_served() {
     let link = camera_common::FakeLink::identified(r.t0);
     let mut r = Rig::with(CameraComponent::new(config, r.t0), link, r.t0);
     assert!(send_from(&mut r, (7, 1), &q).is_empty());
-    assert_eq!(r.cam.ftp().stats().refused, 1);
+    assert_eq!(r.cam().ftp().stats().refused, 1);
     assert_ack(&one(send(&mut r, &q)), &q);
 }
 
@@ -459,5 +460,5 @@ fn garbage_requests_get_bounded_answers_and_never_panic() {
             r.advance(Duration::from_millis(10));
         }
     }
-    assert!(r.cam.ftp().open_sessions() <= MAX_SESSIONS);
+    assert!(r.cam().ftp().open_sessions() <= MAX_SESSIONS);
 }

@@ -11,9 +11,10 @@ use mavlink::dialects::common::{
     MavMessage, FILE_TRANSFER_PROTOCOL_DATA, PARAM_EXT_REQUEST_LIST_DATA,
 };
 use mavlink::MavHeader;
-use siyi_bridge::core::camera::{definition, Inbound};
-use siyi_bridge::core::mavlink::ftp::payload::{opcode, Payload, MAX_DATA_BYTES};
+use siyi_bridge::core::camera::Inbound;
 use siyi_bridge::core::mavlink::outbound::Pace;
+use siyi_bridge::core::settings::definition;
+use siyi_bridge::core::settings::ftp::payload::{opcode, Payload, MAX_DATA_BYTES};
 use siyi_bridge::sim::SimConfig;
 use siyi_bridge::testing::SimWorld;
 

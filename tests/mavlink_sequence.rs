@@ -28,7 +28,7 @@ fn camera_and_gimbal_each_number_their_own_frames() {
         system_id: Some(1),
         ..GimbalConfig::default()
     };
-    w.bridge.gimbal = Some(GimbalComponent::new(gimbal, now));
+    w.bridge.set_gimbal(GimbalComponent::new(gimbal, now));
     for _ in 0..20 {
         w.gcs_heartbeat();
         // Requests between the periodic messages interleave the two components' frames.

@@ -14,13 +14,13 @@ use mavlink::dialects::common::{
 };
 use rand::{Rng as _, SeedableRng as _};
 use siyi_bridge::core::camera::{PeerId, Target, Transmit};
-use siyi_bridge::core::mavlink::ftp::payload::{opcode, NakCode, Payload};
-use siyi_bridge::core::mavlink::ftp::{
-    BYTES_OUT_PER_BYTE_IN, FTP_RATE, MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_EVICTABLE_AFTER,
-};
 use siyi_bridge::core::mavlink::wire;
 use siyi_bridge::core::mavlink::{
     Host, HostConfig, Outgoing, STATUSTEXT_MAX_CHUNKS, STATUSTEXT_RATE, STATUSTEXT_REPEAT,
+};
+use siyi_bridge::core::settings::ftp::payload::{opcode, NakCode, Payload};
+use siyi_bridge::core::settings::ftp::{
+    BYTES_OUT_PER_BYTE_IN, FTP_RATE, MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_EVICTABLE_AFTER,
 };
 
 const PATH: &str = "/siyi_a8_mini.xml";
@@ -139,7 +139,7 @@ fn another_senders_session_cannot_be_read_burst_or_closed() {
         }
     }
     // The owner's session is untouched: open and reading.
-    assert_eq!(r.cam.ftp().open_sessions(), 1);
+    assert_eq!(r.cam().ftp().open_sessions(), 1);
     assert!(reads(&mut r, GCS_LINK, GCS, seq));
 }
 
@@ -157,7 +157,7 @@ fn one_system_with_many_component_ids_cannot_take_every_slot() {
         opens(&mut r, link, *c, i as u16 * 2 + 1);
     }
     assert_eq!(held.len(), MAX_SESSIONS_PER_PEER);
-    assert_eq!(r.cam.ftp().open_sessions(), MAX_SESSIONS_PER_PEER);
+    assert_eq!(r.cam().ftp().open_sessions(), MAX_SESSIONS_PER_PEER);
     // They keep reading every 100 ms; QGC on its own link still gets a session.
     let mut seq = 100;
     for _ in 0..30 {
@@ -205,7 +205,7 @@ fn a_full_table_frees_the_least_recently_used_idle_session() {
     assert!(SESSION_EVICTABLE_AFTER == Duration::from_secs(1));
     r.advance(ms(1300) - (r.now - r.t0));
     assert!(opens(&mut r, late_link, late, 4));
-    assert_eq!(r.cam.ftp().stats().sessions_evicted, 1);
+    assert_eq!(r.cam().ftp().stats().sessions_evicted, 1);
     let (l1, s1) = senders[1];
     assert!(
         !reads(&mut r, l1, s1, 6),
@@ -216,7 +216,7 @@ fn a_full_table_frees_the_least_recently_used_idle_session() {
         assert!(reads(&mut r, link, s, 8), "sender {who} keeps its session");
     }
     assert!(reads(&mut r, late_link, late, 10));
-    assert_eq!(r.cam.ftp().open_sessions(), MAX_SESSIONS);
+    assert_eq!(r.cam().ftp().open_sessions(), MAX_SESSIONS);
 }
 
 #[test]
@@ -262,7 +262,7 @@ fn a_source_that_never_heartbeats_draws_at_most_3_bytes_per_byte_and_no_burst() 
         }
     }
     assert!(total_out <= BYTES_OUT_PER_BYTE_IN * total_in);
-    assert!(r.cam.ftp().stats().not_heartbeating >= 2);
+    assert!(r.cam().ftp().stats().not_heartbeating >= 2);
     // Once it heartbeats, it is served as a ground station.
     r.heartbeat(spoofer, link);
     assert!(opens(&mut r, link, spoofer, 9000));
@@ -304,7 +304,7 @@ fn a_heartbeating_peer_draws_at_most_its_ftp_byte_budget() {
     let most = FTP_RATE.most_within(period) as usize;
     assert!(total <= most, "{total} B in 10 s, budget {most}");
     assert!(total >= most / 2, "{total} B: the budget is hardly used");
-    assert!(r.cam.ftp().stats().over_budget > 0);
+    assert!(r.cam().ftp().stats().over_budget > 0);
     // The budget is per peer: the other link is served in full at once.
     let (l, s) = other;
     assert!(opens(&mut r, l, s, 0));

@@ -11,9 +11,9 @@ use mavlink::dialects::common::{
     PARAM_EXT_VALUE_DATA,
 };
 use mavlink::MavHeader;
-use siyi_bridge::core::camera::settings::IN_PROGRESS_AFTER;
 use siyi_bridge::core::camera::{Inbound, Target};
 use siyi_bridge::core::link::LinkControl as _;
+use siyi_bridge::core::settings::IN_PROGRESS_AFTER;
 use siyi_bridge::sim::SimConfig;
 use siyi_bridge::testing::SimWorld;
 use siyi_protocol::{CmdId, FunctionType, MotionMode, Request, VideoCodec};
@@ -34,7 +34,12 @@ fn world_with(sim: SimConfig) -> SimWorld {
     let mut w = SimWorld::new(sim, t0());
     w.run(secs(8));
     assert!(
-        w.bridge.link.state().encodings.iter().all(Option::is_some),
+        w.bridge
+            .link()
+            .state()
+            .encodings
+            .iter()
+            .all(Option::is_some),
         "the link reads the three streams' encodings at start"
     );
     w.take();

@@ -9,9 +9,9 @@ use camera_common::{FakeLink, Rig};
 use mavlink::dialects::common::{
     MavMessage, MavParamExtType, ParamAck, PARAM_EXT_ACK_DATA, PARAM_EXT_SET_DATA,
 };
-use siyi_bridge::core::camera::settings::{CHANGE_LIMIT, IN_PROGRESS_AFTER};
 use siyi_bridge::core::camera::Transmit;
 use siyi_bridge::core::link::{Fresh, OpOutcome, Operation, RejectReason};
+use siyi_bridge::core::settings::{CHANGE_LIMIT, IN_PROGRESS_AFTER};
 use siyi_protocol::{EncodingParams, MotionMode, StreamType, VideoCodec};
 
 const GCS: (u8, u8) = (255, 190);

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use siyi_bridge::core::link::{
-    LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation, SiyiLink, ZoomSource,
+    LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation, Owner, SiyiLink,
+    ZoomSource,
 };
 use siyi_bridge::record::{self, Direction, RecordWriter, TrafficLine};
 use siyi_bridge::sim::{SimCamera, SimConfig};
@@ -263,7 +264,7 @@ fn simulate(
             .is_some_and(|(t, _)| t0 + Duration::from_millis(*t) <= now)
         {
             if let Some((_, op)) = script.pop() {
-                link.start(now, op);
+                link.start(now, Owner::Tool, op);
             }
         }
         link.handle_timeout(now);

@@ -48,7 +48,7 @@ impl Run {
             dir: dir.to_path_buf(),
             photos: 0,
         };
-        let state = run.rig.cam.persisted().clone();
+        let state = run.rig.cam().persisted().clone();
         run.save(&state);
         run
     }
@@ -56,10 +56,10 @@ impl Run {
     fn save(&mut self, state: &PersistedState) {
         match state_file::save(&self.dir, state, false) {
             Ok(()) => {
-                self.rig.cam.state_saved(state);
+                self.rig.cam_mut().state_saved(state);
             }
             Err(_) => {
-                self.rig.cam.state_save_failed();
+                self.rig.cam_mut().state_save_failed();
             }
         }
         self.rig.drain();
@@ -112,7 +112,7 @@ impl Run {
     }
 
     fn stop_clean(mut self) {
-        let state = self.rig.cam.persisted().clone();
+        let state = self.rig.cam().persisted().clone();
         state_file::save(&self.dir, &state, true).expect("clean save");
         self.rig.drain();
     }
@@ -186,7 +186,7 @@ fn photos_are_refused_when_nothing_could_be_saved() {
     );
     unblock_saves(&dir);
     // The next save (at the next photo event or the app's retry) heals it.
-    let state = run.rig.cam.persisted().clone();
+    let state = run.rig.cam().persisted().clone();
     run.save(&state);
     assert_eq!(run.photo(), Ok(0));
     let _ = fs::remove_dir_all(&dir);
@@ -205,7 +205,7 @@ fn photos_stop_at_the_end_of_the_index_range() {
     assert_eq!(run.photo(), Ok(i32::MAX - 1), "the last index");
     assert_eq!(run.photo(), Err(MavResult::MAV_RESULT_FAILED));
     assert_eq!(run.statustexts("image index range used up"), 1);
-    assert_eq!(run.rig.cam.persisted().image_count, i32::MAX);
+    assert_eq!(run.rig.cam().persisted().image_count, i32::MAX);
     let _ = fs::remove_dir_all(&dir);
 }
 

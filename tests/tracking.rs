@@ -12,7 +12,8 @@ use mavlink::dialects::common::{
     CAMERA_TRACKING_IMAGE_STATUS_DATA,
 };
 use serde_json::Value;
-use siyi_bridge::core::camera::{self, Transmit};
+use siyi_bridge::core::bridge::Parts;
+use siyi_bridge::core::camera::Transmit;
 use siyi_bridge::core::camera::{CameraComponent, CameraConfig};
 use siyi_bridge::core::link::Operation;
 use siyi_bridge::core::tracking::{ConnId, FollowConfig, TrackerOutput, TrackingConfig};
@@ -33,27 +34,23 @@ trait TrackerSide {
 
 impl TrackerSide for Rig {
     fn open(&mut self, conn: ConnId) -> Vec<Transmit> {
-        self.cam.tracking_mut().tracker_opened(self.now, conn);
-        self.cam.announce_tracking(self.now, &self.link);
+        self.parts.tracker_opened(self.now, conn, &self.link);
         self.drain()
     }
     fn say(&mut self, conn: ConnId, line: &str) -> Vec<Transmit> {
         self.say_raw(conn, Some(line))
     }
     fn say_raw(&mut self, conn: ConnId, line: Option<&str>) -> Vec<Transmit> {
-        let fov = camera::fov(&self.link);
-        (self.cam.tracking_mut()).tracker_line(self.now, conn, line, fov, &mut self.link);
-        self.cam.announce_tracking(self.now, &self.link);
+        (self.parts).tracker_line(self.now, conn, line, &mut self.link);
         self.drain()
     }
     fn hang_up(&mut self, conn: ConnId) -> Vec<Transmit> {
-        (self.cam.tracking_mut()).tracker_closed(self.now, conn, &mut self.link);
-        self.cam.announce_tracking(self.now, &self.link);
+        (self.parts).tracker_closed(self.now, conn, &mut self.link);
         self.drain()
     }
     fn heard(&mut self) -> Vec<(ConnId, Option<Value>)> {
         let mut v = Vec::new();
-        while let Some(o) = self.cam.tracking_mut().poll_tracker() {
+        while let Some(o) = self.parts.poll_tracker() {
             v.push(match o {
                 TrackerOutput::Line(c, l) => (c, Some(serde_json::from_str(&l).expect("JSON"))),
                 TrackerOutput::Close(c) => (c, None),
@@ -235,7 +232,7 @@ fn a_tracker_counts_only_after_hello_with_our_version() {
         .contains("version 2"));
     assert_eq!(heard[1], (CONN, None), "closed");
     assert!(!request_info(&mut rig).intersects(TRACKING_FLAGS));
-    assert_eq!(rig.cam.tracking().stats().session.refused, 1);
+    assert_eq!(rig.parts.tracking().stats().session.refused, 1);
 }
 
 #[test]
@@ -314,7 +311,7 @@ fn a_connection_that_never_says_hello_blocks_no_tracker() {
     chat_for(&mut rig, Duration::from_millis(20));
     let closed = closed_with_reasons(&mut rig);
     assert_eq!(closed, [(5, "no hello within 2000 ms".to_owned())]);
-    assert_eq!(rig.cam.tracking().stats().session.no_hello, 1);
+    assert_eq!(rig.parts.tracking().stats().session.no_hello, 1);
     // Its hello, too late, is not heard; the tracker still serves.
     rig.say(5, r#"{"type":"hello","version":1,"name":"late"}"#);
     assert!(rig.heard().is_empty());
@@ -349,7 +346,7 @@ fn many_idle_connections_push_each_other_out_and_a_tracker_still_gets_in() {
         .map(|c| c.0)
         .collect();
     assert_eq!(closed, [16, 17]);
-    assert_eq!(rig.cam.tracking().stats().session.no_hello, 7);
+    assert_eq!(rig.parts.tracking().stats().session.no_hello, 7);
 }
 
 #[test]
@@ -370,7 +367,7 @@ fn point_is_sent_answered_and_reported() {
     // A wrong id is not the answer.
     let out = rig.say(CONN, r#"{"type":"answer","id":999,"accepted":true}"#);
     assert!(acks(&out).is_empty());
-    assert_eq!(rig.cam.tracking().stats().stray_answers, 1);
+    assert_eq!(rig.parts.tracking().stats().stray_answers, 1);
     let out = rig.say(
         CONN,
         &format!(r#"{{"type":"answer","id":{id},"accepted":true}}"#),
@@ -582,7 +579,7 @@ fn follow_keeps_a_moving_command_alive_and_yields_to_manual_gimbal_input() {
     rig.advance(Duration::from_millis(150));
     assert_eq!(rates(&rig), [first[0], first[0]]);
     // The user moves the gimbal: no more follow commands, no stop that would fight the user.
-    rig.cam.tracking_mut().manual_gimbal_input();
+    rig.parts.manual_gimbal_input();
     let n = rates(&rig).len();
     status_point(&mut rig, 0.9, 0.5);
     rig.advance(Duration::from_millis(600));
@@ -604,11 +601,12 @@ fn rig_with_tracking(tracking: TrackingConfig) -> Rig {
     let t0 = camera_common::FakeLink::t0();
     let config = CameraConfig {
         system_id: Some(1),
-        tracking,
         ..CameraConfig::default()
     };
     let link = camera_common::FakeLink::identified(t0);
-    Rig::with(CameraComponent::new(config, t0), link, t0)
+    let mut parts = Parts::new(CameraComponent::new(config, t0));
+    parts.set_tracking(tracking);
+    Rig::with_parts(parts, link, t0)
 }
 
 fn rig_with_follow(follow_config: FollowConfig) -> Rig {
@@ -677,7 +675,7 @@ fn a_silent_tracker_is_dropped_within_a_second() {
         Some(&(CONN, None)),
         "connection closed: {heard:?}"
     );
-    assert_eq!(rig.cam.tracking().stats().session.silent, 1);
+    assert_eq!(rig.parts.tracking().stats().session.silent, 1);
     // Its closing is then no news.
     let out = rig.hang_up(CONN);
     assert!(tracking_status(&out).is_empty());
@@ -699,7 +697,7 @@ fn garbage_from_the_tracker_is_counted_and_harmless() {
         rig.say(CONN, line);
     }
     rig.say_raw(CONN, None);
-    let stats = rig.cam.tracking().stats().session;
+    let stats = rig.parts.tracking().stats().session;
     assert_eq!((stats.bad_lines, stats.long_lines), (7, 1));
     assert!(rates(&rig).is_empty());
     assert_eq!(
@@ -1039,7 +1037,7 @@ mod geo_status {
             rig.now,
         ));
         autopilot(&mut rig);
-        assert_eq!(rig.cam.system_id(), 1);
+        assert_eq!(rig.cam().system_id(), 1);
         tracking_point(&mut rig, 0.5, 0.5);
         assert!(
             geo(&mut rig).is_none(),
@@ -1148,7 +1146,7 @@ fn a_tracker_flooding_lines_stays_within_the_follow_status_and_text_budgets() {
         "gimbal commands in 1 s: {follow}"
     );
     assert_eq!(
-        rig.cam.tracking().stats().follow_commands,
+        rig.parts.tracking().stats().follow_commands,
         follow as u64,
         "counted"
     );
@@ -1182,12 +1180,12 @@ fn a_tracker_flooding_lines_stays_within_the_follow_status_and_text_budgets() {
         assert_eq!(t.id, 0, "one message, not chunks");
         assert!(t.text.to_str().unwrap_or("").len() <= 50);
     }
-    assert!(rig.cam.tracking().stats().texts_dropped > 1000);
+    assert!(rig.parts.tracking().stats().texts_dropped > 1000);
     // The last state is announced, not lost to the pacing.
     let last = status.last().unwrap();
     assert_eq!(
         last.tracking_status,
-        rig.cam.tracking().image_status().tracking_status
+        rig.parts.tracking().image_status().tracking_status
     );
 }
 
@@ -1226,4 +1224,33 @@ fn trackers_connecting_and_leaving_in_a_loop_stay_within_the_budgets() {
         info_flags(&out).map(|f| f & TRACKING_FLAGS),
         Some(CameraCapFlags::empty())
     );
+}
+
+/// The AI stream switch's outcome reaches tracking only as tracking's: the same id reported as
+/// another part's operation answers nothing; as tracking's, it answers the track command.
+#[test]
+fn the_ai_stream_outcome_reaches_tracking_only_under_its_owner() {
+    use siyi_bridge::core::link::{LinkEvent, OpOutcome, Owner};
+    use siyi_protocol::AiMode;
+    let mut rig = Rig::ready();
+    rig.link_event(LinkEvent::AiModeChanged(AiMode::On));
+    let out = rig.command(
+        MavCmd::MAV_CMD_CAMERA_TRACK_RECTANGLE,
+        [0.1, 0.1, 0.3, 0.3, 0., 0., 0.],
+    );
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_IN_PROGRESS);
+    let (id, op) = *rig.link.started.last().expect("the AI stream switch");
+    assert!(matches!(op, Operation::SetAiStream { on: true }), "{op:?}");
+    assert!(rig.link.owners.contains(&(id, Owner::Tracking)));
+    for owner in [Owner::Photos, Owner::Gimbal, Owner::Settings, Owner::Tool] {
+        let out = rig.link_event(LinkEvent::OpFinished {
+            id,
+            owner,
+            op,
+            outcome: OpOutcome::Succeeded { confirmed: true },
+        });
+        assert!(acks(&out).is_empty(), "{owner:?}: {:?}", acks(&out));
+    }
+    let out = rig.finish(id, OpOutcome::Succeeded { confirmed: true });
+    assert_eq!(only_ack(&out).result, MavResult::MAV_RESULT_ACCEPTED);
 }

@@ -337,7 +337,7 @@ mod with_the_gimbal_component {
             system_id: Some(1),
             ..GimbalConfig::default()
         };
-        w.bridge.gimbal = Some(GimbalComponent::new(gimbal, now));
+        w.bridge.set_gimbal(GimbalComponent::new(gimbal, now));
         w.run(Duration::from_secs(2));
         px4_heartbeat(&mut w);
         px4_setpoint(&mut w, -10.0, 0.0);
@@ -370,10 +370,10 @@ mod with_the_gimbal_component {
             }
         }
         assert!(worst < 0.05, "centred despite PX4's stream: {worst}");
-        assert!(w.bridge.camera.tracking().is_following());
+        assert!(w.bridge.tracking().is_following());
         // The user moves the gimbal (PX4 passes on a new set-point): follow stops, PX4 wins.
         px4_setpoint(&mut w, -40.0, 20.0);
-        assert!(!w.bridge.camera.tracking().is_following());
+        assert!(!w.bridge.tracking().is_following());
         for step in 0..30 {
             if step % 2 == 0 {
                 px4_setpoint(&mut w, -40.0, 20.0);
@@ -382,6 +382,6 @@ mod with_the_gimbal_component {
         }
         let st = w.sim.state();
         assert!((st.pitch_deg + 40.0).abs() < 1.0, "pitch {}", st.pitch_deg);
-        assert!(!w.bridge.camera.tracking().is_following());
+        assert!(!w.bridge.tracking().is_following());
     }
 }

@@ -35,13 +35,13 @@ fn run_guarded(r: &mut Rig, d: Duration) -> Vec<Transmit> {
     let end = r.now + d;
     let mut out = Vec::new();
     let mut wakeups = 0u32;
-    while let Some(next) = r.cam.poll_timeout().filter(|t| *t <= end) {
+    while let Some(next) = r.cam().poll_timeout().filter(|t| *t <= end) {
         r.now = next.max(r.now);
-        r.cam.handle_timeout(r.now, &mut r.link);
+        r.parts.handle_timeout(r.now, &mut r.link);
         out.extend(r.drain());
         wakeups += 1;
         assert!(wakeups < 100_000, "spin: {wakeups} wake-ups before {d:?}");
-        let after = r.cam.poll_timeout().expect("heartbeat timer");
+        let after = r.cam().poll_timeout().expect("heartbeat timer");
         assert!(
             after > r.now,
             "a timer did not move forward: {after:?} <= now"
@@ -135,7 +135,7 @@ fn a_second_tap_without_confirmation_is_a_second_photo() {
     let out = r.command_to(MavCmd::MAV_CMD_IMAGE_START_CAPTURE, photo, 1, 100, 1);
     assert_eq!(result_of(&out), MavResult::MAV_RESULT_IN_PROGRESS);
     assert_eq!(r.link.started.len(), 2);
-    assert_eq!(r.cam.stats().duplicates, 1);
+    assert_eq!(r.cam().stats().duplicates, 1);
 }
 
 /// A retransmission refreshes the remembered command: a client that keeps retrying (each within
@@ -151,7 +151,7 @@ fn retransmissions_keep_a_command_remembered() {
         assert_eq!(result_of(&out), MavResult::MAV_RESULT_ACCEPTED);
     }
     assert_eq!(r.link.started.len(), 1, "7.5 s of retries, one zoom");
-    assert_eq!(r.cam.stats().duplicates, 3);
+    assert_eq!(r.cam().stats().duplicates, 3);
 }
 
 #[test]
@@ -166,10 +166,10 @@ fn a_flood_of_distinct_commands_keeps_the_dedupe_table_bounded() {
             100,
             0,
         );
-        assert!(r.cam.host().dedupe_len() <= MAX_DEDUPE_ENTRIES + 1);
+        assert!(r.cam().host().dedupe_len() <= MAX_DEDUPE_ENTRIES + 1);
     }
     // Full, not empty: the newest commands are all still remembered.
-    assert!(r.cam.host().dedupe_len() >= MAX_DEDUPE_ENTRIES);
+    assert!(r.cam().host().dedupe_len() >= MAX_DEDUPE_ENTRIES);
     // A real retransmission right after still gets the remembered answer.
     let zoom = p(&[1.0, 50.0]);
     r.command_to(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, zoom, 1, 100, 0);
@@ -180,7 +180,7 @@ fn a_flood_of_distinct_commands_keeps_the_dedupe_table_bounded() {
     // Everything expires with the window.
     r.advance(Duration::from_secs(4));
     r.command_to(MavCmd::MAV_CMD_SET_CAMERA_ZOOM, zoom, 1, 100, 0);
-    assert_eq!(r.cam.host().dedupe_len(), 1);
+    assert_eq!(r.cam().host().dedupe_len(), 1);
 }
 
 fn heartbeat(mavtype: MavType, autopilot: MavAutopilot) -> MavMessage {
@@ -217,7 +217,7 @@ fn message_intervals_go_to_the_peer_that_asked_and_expire_with_it() {
             }),
         );
     }
-    assert_eq!(r.cam.host().interval_count(), 2);
+    assert_eq!(r.cam().host().interval_count(), 2);
     let mut to_gcs = 0;
     let mut to_spoofed = 0;
     for _ in 0..30 {
@@ -238,8 +238,8 @@ fn message_intervals_go_to_the_peer_that_asked_and_expire_with_it() {
     assert!(to_gcs >= 290, "{to_gcs}");
     let max = (PEER_SILENT_TIMEOUT.as_millis() / 100) as usize + 1;
     assert!(to_spoofed <= max && to_spoofed >= max - 2, "{to_spoofed}");
-    assert_eq!(r.cam.host().interval_count(), 1);
-    assert_eq!(r.cam.stats().intervals_expired, 1);
+    assert_eq!(r.cam().host().interval_count(), 1);
+    assert_eq!(r.cam().stats().intervals_expired, 1);
 }
 
 fn rig_with(config: CameraConfig) -> Rig {
@@ -274,7 +274,7 @@ fn only_allowed_systems_command_the_camera() {
         );
     }
     assert!(r.link.started.is_empty(), "a stranger started nothing");
-    assert_eq!(r.cam.stats().refused, 2);
+    assert_eq!(r.cam().stats().refused, 2);
     // The allowed GCS still can.
     let out = r.command(MavCmd::MAV_CMD_VIDEO_START_CAPTURE, p(&[]));
     assert_eq!(result_of(&out), MavResult::MAV_RESULT_IN_PROGRESS);
@@ -315,18 +315,18 @@ fn the_geotag_comes_only_from_the_autopilot_and_its_system_id_cannot_be_stolen()
     r.feed((1, 1), SPOOF_LINK, position(11));
     assert_eq!(photo_lat(&mut r), i32::MAX);
     r.feed((1, 1), AUTOPILOT_LINK, px4.clone());
-    assert_eq!(r.cam.system_id(), 1);
+    assert_eq!(r.cam().system_id(), 1);
     r.feed((1, 1), AUTOPILOT_LINK, position(470_000_000));
     // A spoofed position with the autopilot's ids from another peer is ignored.
     r.feed((1, 1), SPOOF_LINK, position(12));
     assert_eq!(photo_lat(&mut r), 470_000_000);
     // Another "autopilot" cannot take the system id while ours is heard.
     r.feed((7, 1), SPOOF_LINK, px4.clone());
-    assert_eq!(r.cam.system_id(), 1);
+    assert_eq!(r.cam().system_id(), 1);
     // After ours has been silent for the peer timeout, a new autopilot is accepted.
     r.advance(PEER_SILENT_TIMEOUT);
     r.feed((7, 1), SPOOF_LINK, px4);
-    assert_eq!(r.cam.system_id(), 7);
+    assert_eq!(r.cam().system_id(), 7);
 }
 
 #[test]
@@ -512,7 +512,7 @@ fn a_silent_camera_is_warned_about_at_a_backing_off_rate() {
 #[test]
 fn our_own_looped_back_messages_are_ignored() {
     let mut r = Rig::ready();
-    let ours = (r.cam.system_id(), r.cam.component_id());
+    let ours = (r.cam().system_id(), r.cam().component_id());
     let out = r.feed(
         ours,
         GCS_LINK,

@@ -266,10 +266,6 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             allowed_systems: config.allowed_systems.clone(),
             simulated: matches!(config.camera, CameraSource::Simulate),
             gimbal_device_id: config.gimbal_component_id.unwrap_or(0),
-            tracking: TrackingConfig {
-                follow: config.track_follow,
-                ..TrackingConfig::default()
-            },
             media: media_config.clone(),
             ..CameraConfig::default()
         },
@@ -289,7 +285,11 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         ..LinkConfig::default()
     };
     let link = SiyiLink::new(link_config, now);
-    let mut bridge = Bridge::new(link, camera, now);
+    let tracking = TrackingConfig {
+        follow: config.track_follow,
+        ..TrackingConfig::default()
+    };
+    let mut bridge = Bridge::new(link, camera, now).with_tracking(tracking);
     if let Some(component_id) = config.gimbal_component_id {
         let gimbal = GimbalConfig {
             system_id: config.system_id,
@@ -327,18 +327,17 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     );
 
     let (stop_tx, stop_rx) = oneshot::channel();
-    let task = tokio::spawn(drive(
-        bridge,
+    let wiring = Wiring {
         siyi,
         camera_addr,
         in_rx,
         out_tx,
-        stop_rx,
-        state_dir,
+        stop: stop_rx,
         signer,
         tracker_port,
         media_port,
-    ));
+    };
+    let task = tokio::spawn(drive(bridge, wiring, state_dir));
     Ok(Running {
         mavlink_local,
         camera: camera_addr,
@@ -353,18 +352,23 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn drive(
-    mut bridge: Bridge<SiyiLink>,
+/// What the driver loop talks to: the camera socket, the MAVLink endpoints' channels, the stop
+/// signal, the signer, the tracker API and the camera's web server.
+struct Wiring {
     siyi: SiyiSocket,
     camera_addr: SocketAddr,
     in_rx: mpsc::Receiver<mavio::Incoming>,
     out_tx: broadcast::Sender<OutFrame>,
     stop: oneshot::Receiver<()>,
-    state_dir: Option<PathBuf>,
     signer: Option<Arc<Signer>>,
     tracker_port: TrackerPort,
     media_port: MediaPort,
+}
+
+async fn drive(
+    mut bridge: Bridge<SiyiLink>,
+    wiring: Wiring,
+    state_dir: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let mut keeper = state_dir.map(|dir| StateKeeper {
         dir,
@@ -372,43 +376,33 @@ async fn drive(
     });
     // Save the start state at once: it reserves the indices this run may hand out.
     if let Some(k) = keeper.as_mut() {
-        let state = bridge.camera.persisted().clone();
-        k.save(&mut bridge.camera, &state, false);
+        let state = bridge.persisted().clone();
+        k.save(&mut bridge, &state, false);
     }
-    let r = drive_loop(
-        &mut bridge,
-        siyi,
-        camera_addr,
-        in_rx,
-        out_tx,
-        stop,
-        signer,
-        keeper.as_mut(),
-        tracker_port,
-        media_port,
-    )
-    .await;
+    let r = drive_loop(&mut bridge, wiring, keeper.as_mut()).await;
     // A clean stop gives back the reserved indices (an error or a crash keeps them reserved).
     if let (Some(k), Ok(())) = (keeper.as_mut(), &r) {
-        let state = bridge.camera.persisted().clone();
-        k.save(&mut bridge.camera, &state, true);
+        let state = bridge.persisted().clone();
+        k.save(&mut bridge, &state, true);
     }
     r
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn drive_loop(
     bridge: &mut Bridge<SiyiLink>,
-    mut siyi: SiyiSocket,
-    camera_addr: SocketAddr,
-    mut in_rx: mpsc::Receiver<mavio::Incoming>,
-    out_tx: broadcast::Sender<OutFrame>,
-    mut stop: oneshot::Receiver<()>,
-    signer: Option<Arc<Signer>>,
+    wiring: Wiring,
     mut keeper: Option<&mut StateKeeper>,
-    mut tracker_port: TrackerPort,
-    mut media_port: MediaPort,
 ) -> anyhow::Result<()> {
+    let Wiring {
+        mut siyi,
+        camera_addr,
+        mut in_rx,
+        out_tx,
+        mut stop,
+        signer,
+        mut tracker_port,
+        mut media_port,
+    } = wiring;
     let mut tracker_rx = tracker_port.rx.take();
     let mut siyi_errors = 0u64;
     bridge.handle_timeout(driver::clock_now(), utc_us());
@@ -419,11 +413,11 @@ async fn drive_loop(
             if let (BridgeEvent::Camera(CameraEvent::Persist(state)), Some(k)) =
                 (&ev, keeper.as_deref_mut())
             {
-                k.save(&mut bridge.camera, state, false);
+                k.save(bridge, state, false);
             }
         }
         if let Some(k) = keeper.as_deref_mut() {
-            k.retry_if_due(&mut bridge.camera);
+            k.retry_if_due(bridge);
         }
         while let Some(d) = bridge.poll_siyi() {
             if let Err(e) = siyi.send(&d).await {

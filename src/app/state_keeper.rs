@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use crate::core::camera::{persist, CameraComponent, PersistedState};
+use crate::core::bridge::{Bridge, SiyiSide};
+use crate::core::camera::{persist, PersistedState};
 use crate::io::driver::{self, utc_us};
 use crate::io::state_file::{self, STATE_FILE};
 
@@ -66,7 +67,7 @@ const SAVE_RETRY: Duration = Duration::from_secs(5);
 impl StateKeeper {
     pub(super) fn save(
         &mut self,
-        camera: &mut CameraComponent,
+        camera: &mut Bridge<impl SiyiSide>,
         state: &PersistedState,
         clean: bool,
     ) {
@@ -97,7 +98,7 @@ impl StateKeeper {
         }
     }
 
-    pub(super) fn retry_if_due(&mut self, camera: &mut CameraComponent) {
+    pub(super) fn retry_if_due(&mut self, camera: &mut Bridge<impl SiyiSide>) {
         if self.next_retry.is_some_and(|t| driver::clock_now() >= t) {
             let state = camera.persisted().clone();
             self.save(camera, &state, false);

@@ -10,5 +10,6 @@ pub mod link;
 pub mod mavlink;
 pub mod media;
 pub mod probe;
+pub mod settings;
 pub mod text;
 pub mod tracking;

@@ -12,17 +12,18 @@ use mavlink::dialects::common::{
 use mavlink::{MavHeader, MavlinkVersion};
 use siyi_protocol::{EncodingParams, MotionMode, RecordState, StreamType, VideoCodec, Zoom};
 
-use crate::core::camera::{definition, CameraComponent, CameraConfig, Inbound, Target};
+use crate::core::camera::{CameraComponent, CameraConfig, Inbound, Target};
 use crate::core::link::{
     CameraState, FailReason, Fresh, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation,
-    ZoomSource,
+    Owner, ZoomSource,
 };
-use crate::core::mavlink::ftp::payload::{opcode, PAYLOAD_BYTES};
-use crate::core::mavlink::ftp::{
+use crate::core::mavlink::{Host, HostConfig, PeerId};
+use crate::core::settings::definition;
+use crate::core::settings::ftp::payload::{opcode, PAYLOAD_BYTES};
+use crate::core::settings::ftp::{
     frame_bytes_in, frame_bytes_out, BYTES_OUT_PER_BYTE_IN, FTP_RATE, MAX_BURST_REPLIES,
     MAX_SESSIONS,
 };
-use crate::core::mavlink::{Host, HostConfig, PeerId};
 
 /// The FTP senders: (link, system, component, heartbeats). Two components of one system on one
 /// link, another system on another link, and a spoofed source that never heartbeats.
@@ -137,7 +138,7 @@ pub fn ftp_payloads(data: &[u8]) {
 /// A SIYI link that knows every setting and starts what it is asked.
 struct SettingsLink {
     state: CameraState,
-    started: Vec<(OpId, Operation)>,
+    started: Vec<(OpId, Owner, Operation)>,
     next: u64,
 }
 
@@ -184,11 +185,11 @@ impl LinkControl for SettingsLink {
     fn health(&self) -> LinkHealth {
         LinkHealth::Up
     }
-    fn start(&mut self, _now: Instant, op: Operation) -> OpId {
+    fn start(&mut self, _now: Instant, owner: Owner, op: Operation) -> OpId {
         let id = OpId(self.next);
         self.next += 1;
         if self.started.len() < 64 {
-            self.started.push((id, op));
+            self.started.push((id, owner, op));
         }
         id
     }
@@ -238,10 +239,11 @@ pub fn param_ext_values(data: &[u8]) {
         match PARAM_EXT_IDS.get(usize::from(ctl & 3)) {
             Some(&id) => {
                 let inbound = Inbound::from_payload(MavlinkVersion::V2, id, payload);
-                cam.handle_mavlink(now, utc_us, 7, header(255, 190), &inbound, &mut link);
+                // PARAM_EXT messages only: never a tracking command to hand on.
+                let _ = cam.handle_mavlink(now, utc_us, 7, header(255, 190), &inbound, &mut link);
             }
             None if !link.started.is_empty() => {
-                let (id, op) = link.started.remove(0);
+                let (id, owner, op) = link.started.remove(0);
                 let outcome = match (ctl >> 2) & 3 {
                     0 => OpOutcome::Succeeded { confirmed: true },
                     1 => OpOutcome::TimedOut,
@@ -250,8 +252,13 @@ pub fn param_ext_values(data: &[u8]) {
                     },
                     _ => OpOutcome::Succeeded { confirmed: false },
                 };
-                let event = LinkEvent::OpFinished { id, op, outcome };
-                cam.handle_link_event(now, event, &mut link);
+                let event = LinkEvent::OpFinished {
+                    id,
+                    owner,
+                    op,
+                    outcome,
+                };
+                cam.handle_link_event(now, &event, &mut link);
             }
             None => {}
         }

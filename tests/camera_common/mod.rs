@@ -8,11 +8,13 @@ use mavlink::dialects::common::{
     MavCmd, MavMessage, MavResult, COMMAND_ACK_DATA, COMMAND_INT_DATA, COMMAND_LONG_DATA,
 };
 use mavlink::MavHeader;
+use siyi_bridge::core::bridge::Parts;
 use siyi_bridge::core::camera::{
     CameraComponent, CameraConfig, CameraEvent, Inbound, PeerId, Target, Transmit,
 };
 use siyi_bridge::core::link::{
-    CameraState, Fresh, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, ZoomSource,
+    CameraState, Fresh, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, Owner,
+    ZoomSource,
 };
 use siyi_bridge::testing::SpinGuard;
 use siyi_protocol::{CameraModel, FirmwareVersion, HardwareId, RecordState, Zoom};
@@ -22,6 +24,8 @@ pub struct FakeLink {
     pub state: CameraState,
     pub health: LinkHealth,
     pub started: Vec<(OpId, Operation)>,
+    /// Who started each operation (what the link reports back with its outcome).
+    pub owners: Vec<(OpId, Owner)>,
     next: u64,
 }
 
@@ -45,6 +49,7 @@ impl FakeLink {
             state,
             health: LinkHealth::Up,
             started: Vec::new(),
+            owners: Vec::new(),
             next: 1,
         }
     }
@@ -59,6 +64,7 @@ impl FakeLink {
             state: CameraState::default(),
             health: LinkHealth::Searching,
             started: Vec::new(),
+            owners: Vec::new(),
             next: 1,
         }
     }
@@ -71,10 +77,11 @@ impl LinkControl for FakeLink {
     fn health(&self) -> LinkHealth {
         self.health
     }
-    fn start(&mut self, _now: Instant, op: Operation) -> OpId {
+    fn start(&mut self, _now: Instant, owner: Owner, op: Operation) -> OpId {
         let id = OpId(self.next);
         self.next += 1;
         self.started.push((id, op));
+        self.owners.push((id, owner));
         id
     }
 }
@@ -83,9 +90,9 @@ pub const GCS: (u8, u8) = (255, 190);
 pub const GCS_LINK: PeerId = 7;
 pub const UTC0: u64 = 1_700_000_000_000_000;
 
-/// Component + fake link on virtual time.
+/// The parts (camera and tracking, as the bridge routes them) + fake link on virtual time.
 pub struct Rig {
-    pub cam: CameraComponent,
+    pub parts: Parts,
     pub link: FakeLink,
     pub t0: Instant,
     pub now: Instant,
@@ -103,15 +110,19 @@ impl Rig {
     }
 
     pub fn with(cam: CameraComponent, link: FakeLink, t0: Instant) -> Self {
+        Self::with_parts(Parts::new(cam), link, t0)
+    }
+
+    pub fn with_parts(parts: Parts, link: FakeLink, t0: Instant) -> Self {
         let mut r = Self {
-            cam,
+            parts,
             link,
             t0,
             now: t0,
             out: Vec::new(),
             events: Vec::new(),
         };
-        r.cam.handle_timeout(t0, &mut r.link);
+        r.parts.handle_timeout(t0, &mut r.link);
         r.drain();
         r
     }
@@ -124,10 +135,10 @@ impl Rig {
 
     pub fn drain(&mut self) -> Vec<Transmit> {
         let mut v = Vec::new();
-        while let Some(t) = self.cam.poll_transmit() {
+        while let Some(t) = self.parts.poll_transmit() {
             v.push(t);
         }
-        while let Some(e) = self.cam.poll_event() {
+        while let Some(e) = self.parts.poll_camera_event() {
             self.events.push(e);
         }
         self.out.extend(v.iter().cloned());
@@ -139,13 +150,13 @@ impl Rig {
         let mut out = Vec::new();
         let mut guard = SpinGuard::new("camera Rig::advance", self.t0);
         loop {
-            let next = self.cam.poll_timeout().unwrap_or(end);
+            let next = self.parts.poll_timeout().unwrap_or(end);
             if next > end {
                 break;
             }
             self.now = next.max(self.now);
             guard.tick(self.now, next);
-            self.cam.handle_timeout(self.now, &mut self.link);
+            self.parts.handle_timeout(self.now, &mut self.link);
             out.extend(self.drain());
         }
         self.now = end;
@@ -158,7 +169,7 @@ impl Rig {
             component_id: from.1,
             sequence: 0,
         };
-        self.cam.handle_mavlink(
+        self.parts.handle_mavlink(
             self.now,
             UTC0 + self.now.duration_since(self.t0).as_micros() as u64,
             link_id,
@@ -192,7 +203,7 @@ impl Rig {
             component_id: from.1,
             sequence: 0,
         };
-        self.cam
+        self.parts
             .handle_mavlink(self.now, UTC0, GCS_LINK, header, &inbound, &mut self.link);
         self.drain()
     }
@@ -251,7 +262,7 @@ impl Rig {
     }
 
     pub fn link_event(&mut self, ev: LinkEvent) -> Vec<Transmit> {
-        self.cam.handle_link_event(self.now, ev, &mut self.link);
+        self.parts.handle_link_event(self.now, &ev, &mut self.link);
         self.drain()
     }
 
@@ -263,7 +274,26 @@ impl Rig {
             .find(|(i, _)| *i == id)
             .map(|(_, o)| *o)
             .expect("op was started");
-        self.link_event(LinkEvent::OpFinished { id, op, outcome })
+        let owner = (self.link.owners.iter())
+            .find(|(i, _)| *i == id)
+            .map(|(_, o)| *o)
+            .expect("op has an owner");
+        self.link_event(LinkEvent::OpFinished {
+            id,
+            owner,
+            op,
+            outcome,
+        })
+    }
+
+    /// The camera component.
+    pub fn cam(&self) -> &CameraComponent {
+        self.parts.camera()
+    }
+
+    /// The camera component, for what concerns it alone.
+    pub fn cam_mut(&mut self) -> &mut CameraComponent {
+        self.parts.camera_mut()
     }
 }
 

@@ -8,7 +8,7 @@ use anyhow::{bail, Context as _};
 use siyi_protocol::{Decidegrees, MotionMode, ZoomDirection};
 
 use crate::core::link::{
-    LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation, SiyiLink,
+    LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation, Owner, SiyiLink,
     PITCH_MAX_DECIDEGREES, PITCH_MIN_DECIDEGREES, YAW_LIMIT_DECIDEGREES,
 };
 mod text;
@@ -167,7 +167,7 @@ impl Session {
     }
 
     async fn run_op(&mut self, op: Operation, timeout: Duration) -> Option<OpOutcome> {
-        let id = self.link.start(clock_now(), op);
+        let id = self.link.start(clock_now(), Owner::Tool, op);
         let deadline = clock_now() + timeout;
         drive_until(
             &mut self.link,

@@ -6,6 +6,7 @@
 //! failures, reads the state file (read-only) and prints.
 
 mod fetch;
+pub mod geotag;
 mod pull;
 
 use fetch::{head, walk, HEAD_CONCURRENCY};
@@ -19,11 +20,11 @@ use anyhow::Context as _;
 use futures_util::StreamExt as _;
 use url::Url;
 
-use crate::core::camera::geotag::{self, records_by_file, Since};
 use crate::core::camera::{ImageRecord, PersistedState};
 use crate::core::media::api::{MediaFile, MediaKind, FACTORY_HOST};
 use crate::io::media::{FetchError, FileMeta, MediaClient};
 use crate::io::state_file::{SIMULATED_DIR, STATE_FILE};
+use geotag::{records_by_file, Since};
 
 /// Arguments of `siyi-bridge media`.
 ///

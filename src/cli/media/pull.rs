@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{anyhow, bail, Context as _};
 
 use super::fetch::{head, retry, walk};
-use crate::core::camera::geotag::{
+use super::geotag::{
     geo_txt, geotags_csv, match_photos, records_by_file, Selection, Since, Unmatched,
 };
 use crate::core::camera::PersistedState;

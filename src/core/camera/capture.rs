@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use mavlink::dialects::common::MavResult;
 
-use crate::core::link::{LinkControl, LinkHealth, OpId, Operation};
+use crate::core::link::{LinkControl, LinkHealth, OpId, Operation, Owner};
 use crate::core::mavlink::dedupe::DedupeKey;
 use crate::core::mavlink::host::next_tick;
 use crate::core::mavlink::{Command, Requester};
@@ -151,7 +151,7 @@ impl Capture {
     }
 
     fn start_photo(&mut self, now: Instant, op: PhotoOp, link: &mut impl LinkControl) {
-        let id = link.start(now, Operation::TakePhoto);
+        let id = link.start(now, Owner::Photos, Operation::TakePhoto);
         self.photos.insert(id, op);
         self.in_flight = Some(id);
     }

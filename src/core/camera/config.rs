@@ -35,8 +35,6 @@ pub struct CameraConfig {
     pub allowed_systems: Vec<u8>,
     /// The camera is the built-in simulator: CAMERA_INFORMATION's model name says "(simulated)".
     pub simulated: bool,
-    /// Tracking (the tracker API and the gimbal follow).
-    pub tracking: crate::core::tracking::TrackingConfig,
     /// The gimbal device component the camera sits on (CAMERA_INFORMATION.gimbal_device_id);
     /// 0 = no gimbal component.
     pub gimbal_device_id: u8,
@@ -54,7 +52,6 @@ impl Default for CameraConfig {
             status_period: Duration::from_secs(1),
             allowed_systems: Vec::new(),
             simulated: false,
-            tracking: Default::default(),
             gimbal_device_id: 0,
             media: None,
         }

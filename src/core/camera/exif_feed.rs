@@ -205,7 +205,7 @@ fn first(what: &str, sent_before: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::link::{CameraState, LinkHealth, OpId, Operation};
+    use crate::core::link::{CameraState, LinkHealth, OpId, Operation, Owner};
     use mavlink::dialects::common::{ATTITUDE_DATA, SYSTEM_TIME_DATA};
 
     /// A link that records what it was fed and answers `fed`.
@@ -222,7 +222,7 @@ mod tests {
         fn health(&self) -> LinkHealth {
             LinkHealth::Up
         }
-        fn start(&mut self, _now: Instant, _op: Operation) -> OpId {
+        fn start(&mut self, _now: Instant, _owner: Owner, _op: Operation) -> OpId {
             OpId(0)
         }
         fn feed(&mut self, _now: Instant, item: Feed) -> Fed {

@@ -91,11 +91,11 @@ pub fn camera_information(
         flags: capability_flags() | extra_flags,
         resolution_h: res_h,
         resolution_v: res_v,
-        cam_definition_version: super::definition::VERSION,
+        cam_definition_version: crate::core::settings::definition::VERSION,
         vendor_name: fixed_text("SIYI"),
         model_name: fixed_text(&model),
         lens_id: 0,
-        cam_definition_uri: super::definition::URI.into(),
+        cam_definition_uri: crate::core::settings::definition::URI.into(),
         gimbal_device_id: 0,
         camera_device_id: 0,
     })

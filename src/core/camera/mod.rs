@@ -6,7 +6,7 @@
 //! periodic status timer, and builds the [`View`] messages are made of. The parts own their
 //! state and get their neighbours as parameters: [`photos`] (the photo pipeline: [`capture`],
 //! [`counter`], [`files`]), [`video`] (recording commands in flight), [`zoom`], [`outage`],
-//! [`pose`], [`exif_feed`], and the hosted tracking service; plain functions and values:
+//! [`pose`], [`exif_feed`]; plain functions and values:
 //! [`outcomes`] (link outcome → MAV_RESULT + text), [`requests`] (messages on request),
 //! [`messages`], [`optics`], [`persist`], [`announce`]; [`definition`] (the camera definition
 //! file, served over MAVLink FTP by the hosted FTP server). It turns MAVLink input ([`Inbound`])
@@ -27,10 +27,9 @@ pub mod announce;
 pub mod capture;
 pub mod config;
 pub mod counter;
-pub mod definition;
 pub mod exif_feed;
 pub mod files;
-pub mod geotag;
+mod link_events;
 pub mod messages;
 pub mod optics;
 pub mod outage;
@@ -40,17 +39,14 @@ pub mod photos;
 pub mod pose;
 pub mod records;
 pub mod requests;
-pub mod settings;
-pub mod settings_params;
 pub mod video;
 pub mod zoom;
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use mavlink::dialects::common::{CameraMode, MavCmd, MavResult, MavSeverity};
+use mavlink::dialects::common::{CameraMode, MavCmd, MavResult};
 use mavlink::MavHeader;
-use siyi_protocol::RecordState;
 
 pub use crate::core::mavlink::dedupe::MAX_DEDUPE_ENTRIES;
 use crate::core::mavlink::host::{next_tick, IncomingCommand, MIN_TIMER_STEP};
@@ -62,11 +58,11 @@ pub use capture::MIN_CAPTURE_INTERVAL;
 pub use config::{CameraConfig, CameraEvent};
 pub use persist::{ImageRecord, PersistedState};
 pub use pose::Position;
-use requests::{identified, is_recording, is_request, recording_value, View, STREAMABLE};
+use requests::{identified, is_recording, is_request, is_track_command, View, STREAMABLE};
 use video::Video;
 
-use crate::core::link::{LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome};
-use crate::core::tracking::{Fov, Tracking};
+use crate::core::link::{LinkControl, LinkHealth};
+use crate::core::tracking::{Fov, TrackingReport, TrackingStatus};
 
 /// Counters of the camera component (those of its [`Host`]).
 pub type CameraStats = HostStats;
@@ -84,15 +80,16 @@ pub struct CameraComponent {
     adjust: zoom::Adjustments,
     next_status: Option<Instant>,
     outage: outage::Outage,
-    /// The tracking service the camera hosts (commands, flags, status).
-    tracking: Tracking,
+    /// What the tracking service beside the camera shows (its flags and status are said under
+    /// the camera's identity); the bridge hands a fresh one after every tracking step.
+    tracking: TrackingStatus,
     /// The vehicle's attitude, for where the camera looks; the EXIF feed to the camera.
     pose: pose::Pose,
     exif: exif_feed::ExifFeed,
     /// The camera settings served over PARAM_EXT.
-    settings: settings::Settings,
+    settings: crate::core::settings::Settings,
     /// MAVLink FTP: serves the camera definition ([`definition`]).
-    ftp: crate::core::mavlink::ftp::FtpServer,
+    ftp: crate::core::settings::ftp::FtpServer,
     events: VecDeque<CameraEvent>,
 }
 
@@ -110,7 +107,7 @@ impl CameraComponent {
         );
         Self {
             host,
-            tracking: Tracking::new(config.tracking.clone()),
+            tracking: TrackingStatus::default(),
             photos: photos::Photos::new(config.media.clone(), PersistedState::default()),
             config,
             clock: config::WallClock::default(),
@@ -123,8 +120,8 @@ impl CameraComponent {
             events: VecDeque::new(),
             pose: pose::Pose::default(),
             exif: exif_feed::ExifFeed::default(),
-            settings: settings::Settings::default(),
-            ftp: definition::ftp_server(),
+            settings: crate::core::settings::Settings::default(),
+            ftp: crate::core::settings::definition::ftp_server(),
         }
     }
 
@@ -151,7 +148,7 @@ impl CameraComponent {
     }
 
     /// The MAVLink FTP server (counters, open sessions).
-    pub fn ftp(&self) -> &crate::core::mavlink::ftp::FtpServer {
+    pub fn ftp(&self) -> &crate::core::settings::ftp::FtpServer {
         &self.ftp
     }
 
@@ -189,7 +186,6 @@ impl CameraComponent {
         let t = [
             self.photos.poll_timeout(),
             self.next_status,
-            self.tracking.poll_timeout(),
             self.settings.poll_timeout(),
         ]
         .into_iter()
@@ -219,9 +215,12 @@ impl CameraComponent {
         (self.settings).handle_timeout(now, self.mode, &mut self.host, link);
         // 0x20 readings raise no link event: values first read show up here (≤ 1 heartbeat).
         (self.settings).refresh(self.mode, &mut self.host, link);
-        let fov = fov(link);
-        self.tracking.handle_timeout(now, fov, link);
-        self.announce_tracking(now, link);
+    }
+
+    /// Sends the message streams due at `now` (SET_MESSAGE_INTERVAL), after
+    /// [`CameraComponent::handle_timeout`] and the tracking service's timers (so a tracking
+    /// stream shows tracking's state at `now`).
+    pub fn handle_streams(&mut self, now: Instant, link: &impl LinkControl) {
         for (peer, id) in self.host.due_intervals(now) {
             // A requested stream goes to the peer that asked, not to everyone.
             if let Some(msg) = self.view(now, link).build(id, 0) {
@@ -240,7 +239,10 @@ impl CameraComponent {
         }
     }
 
-    /// Handles one MAVLink frame from `peer` (`utc_us` = wall clock at `now`).
+    /// Handles one MAVLink frame from `peer` (`utc_us` = wall clock at `now`). A tracking
+    /// command addressed to the camera is accepted by its host and handed back: the caller has
+    /// the tracking service answer it, then calls [`CameraComponent::complete_tracking`].
+    #[must_use = "a tracking command must be answered with complete_tracking"]
     pub fn handle_mavlink(
         &mut self,
         now: Instant,
@@ -249,7 +251,7 @@ impl CameraComponent {
         header: MavHeader,
         inbound: &Inbound,
         link: &mut impl LinkControl,
-    ) {
+    ) -> Option<IncomingCommand> {
         self.set_wall_clock(now, utc_us);
         self.health = link.health();
         match self.host.accept(now, peer, header, inbound, is_request) {
@@ -271,12 +273,28 @@ impl CameraComponent {
                     self.broadcast_settings(now, link);
                 }
             }
+            Accepted::Command(c) if is_track_command(c.cmd.command) => return Some(c),
             Accepted::Command(c) => {
                 let handled = self.dispatch(now, &c, link);
                 self.host.complete(now, c, handled, is_request);
-                self.announce_tracking(now, link);
             }
         }
+        (self.settings).refresh(self.mode, &mut self.host, link);
+        None
+    }
+
+    /// Answers tracking command `c` (from [`CameraComponent::handle_mavlink`]) as the tracking
+    /// service did (`handled`), then says what it reported.
+    pub fn complete_tracking(
+        &mut self,
+        now: Instant,
+        c: IncomingCommand,
+        handled: Option<Handled>,
+        report: TrackingReport,
+        link: &impl LinkControl,
+    ) {
+        self.host.complete(now, c, handled, is_request);
+        self.tracking_report(now, report, link);
         (self.settings).refresh(self.mode, &mut self.host, link);
     }
 
@@ -302,9 +320,6 @@ impl CameraComponent {
                 Ok((id, param)) => self.request(now, id, param, link),
                 Err(result) => Handled::just(result),
             });
-        }
-        if let Some(handled) = self.tracking.command(now, c, link) {
-            return Some(handled);
         }
         Some(match cmd.command {
             MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL => {
@@ -372,7 +387,7 @@ impl CameraComponent {
                 now,
                 self.host.system_id(),
                 link.state().attitude,
-                self.tracking.reported(),
+                self.tracking.reported,
                 fov(link),
             ),
         }
@@ -416,110 +431,6 @@ impl CameraComponent {
         Handled::then_all(result, self.view(now, link).capture_status())
     }
 
-    /// Handles an event of the SIYI link.
-    pub fn handle_link_event(
-        &mut self,
-        now: Instant,
-        event: LinkEvent,
-        link: &mut impl LinkControl,
-    ) {
-        self.host.tick(now);
-        let warn = MavSeverity::MAV_SEVERITY_WARNING;
-        self.tracking.link_event(now, &event, fov(link), link);
-        self.announce_tracking(now, link);
-        match event {
-            LinkEvent::Health { from, to } => self.health_changed(now, from, to, link),
-            LinkEvent::Identified => {
-                let (hello, old) = messages::identified_texts(link.state());
-                self.host.statustext(MavSeverity::MAV_SEVERITY_INFO, &hello);
-                if let Some(text) = old {
-                    self.host.statustext(warn, &text);
-                }
-                self.exif.camera_identified(now, link);
-                (self.photos).camera_up(now, &mut self.host, &mut self.events);
-            }
-            LinkEvent::Rebooted => {
-                let text = self.outage.rebooted(recording_value(link));
-                self.host.statustext(warn, text);
-            }
-            LinkEvent::RecordingChanged { from, to } => {
-                if let Some(text) = messages::card_warning(from, to) {
-                    self.host.statustext(warn, text);
-                }
-                if to == RecordState::Recording {
-                    self.mode = CameraMode::CAMERA_MODE_VIDEO;
-                }
-                self.broadcast_capture_status(now, link);
-                self.broadcast_settings(now, link);
-            }
-            LinkEvent::ZoomChanged(_) => self.broadcast_settings(now, link),
-            LinkEvent::OpFinished { id, outcome, .. } => self.op_finished(now, id, outcome, link),
-            LinkEvent::UnexpectedModel { model, .. } => self.host.statustext(
-                warn,
-                &format!("Camera is a {model}, not an A8 mini: limits may differ"),
-            ),
-            LinkEvent::MotionModeChanged(_)
-            | LinkEvent::AiModeChanged(_)
-            | LinkEvent::AiTrack(_)
-            | LinkEvent::CommandUnanswered { .. }
-            | LinkEvent::BadFrame(_)
-            | LinkEvent::BadPayload(_) => {}
-        }
-        (self.settings).refresh(self.mode, &mut self.host, link);
-    }
-
-    fn health_changed(
-        &mut self,
-        now: Instant,
-        from: LinkHealth,
-        to: LinkHealth,
-        link: &impl LinkControl,
-    ) {
-        self.health = to;
-        let said = (self.outage).health_changed(now, from, to, recording_value(link));
-        if let Some((severity, text)) = said.text() {
-            self.host.statustext(severity, &text);
-            // Lost: capture status no longer claims a recording nobody can see; back: it can.
-            self.broadcast_capture_status(now, link);
-        }
-    }
-
-    fn op_finished(
-        &mut self,
-        now: Instant,
-        id: OpId,
-        outcome: OpOutcome,
-        link: &mut impl LinkControl,
-    ) {
-        let shot = photos::Shot {
-            utc_us: self.clock.utc_us(now),
-            position: self.position(),
-            q: self.aim(now, link).known_q(),
-        };
-        let (host, events) = (&mut self.host, &mut self.events);
-        if (self.settings).finished(now, id, &outcome, self.mode, host, link) {
-        } else if let Some(ended) =
-            (self.photos).finished(now, id, &outcome, shot, host, link, events)
-        {
-            if ended {
-                self.broadcast_capture_status(now, link);
-            }
-        } else if let Some(ended) = self.video.finish(id, &outcome, &mut self.host) {
-            match ended {
-                video::Ended::Failed => {}
-                video::Ended::Started => self.mode = CameraMode::CAMERA_MODE_VIDEO,
-                video::Ended::Stopped => {
-                    let utc = self.clock.utc_us(now);
-                    (self.photos).recording_saved(now, utc, &mut self.host, &mut self.events);
-                }
-            }
-            self.broadcast_capture_status(now, link);
-        } else if let Some(text) = self.adjust.finished(id, &outcome) {
-            self.host
-                .statustext(MavSeverity::MAV_SEVERITY_WARNING, &text);
-        }
-    }
-
     /// Next request for the camera's web server.
     pub fn poll_media_request(&mut self) -> Option<crate::core::media::MediaRequest> {
         self.photos.poll_media_request()
@@ -538,21 +449,26 @@ impl CameraComponent {
         self.photos.handle_media_reply(now, id, reply, host, events);
     }
 
-    /// The tracking service (read-only: counters, what is tracked).
-    pub fn tracking(&self) -> &Tracking {
-        &self.tracking
+    /// What the tracking service shows now (the last report the bridge handed over).
+    pub fn tracking(&self) -> TrackingStatus {
+        self.tracking
     }
 
-    /// The tracking service, for the tracker API's connections (call
-    /// [`CameraComponent::announce_tracking`] after).
-    pub fn tracking_mut(&mut self) -> &mut Tracking {
-        &mut self.tracking
-    }
-
-    /// Says what tracking asked for: final acks, texts, status and capability changes.
-    pub fn announce_tracking(&mut self, now: Instant, link: &impl LinkControl) {
+    /// Says what the tracking service beside the camera reported (final acks, texts, status and
+    /// capability changes) under the camera's identity, and keeps its status for the camera's
+    /// messages.
+    pub fn tracking_report(
+        &mut self,
+        now: Instant,
+        report: TrackingReport,
+        link: &impl LinkControl,
+    ) {
         self.host.tick(now);
-        if announce::tracking(&mut self.host, &mut self.tracking) && identified(link.state()) {
+        self.tracking = report.status;
+        if report.events.is_empty() {
+            return;
+        }
+        if announce::tracking(&mut self.host, report) && identified(link.state()) {
             let info = self
                 .view(now, link)
                 .build(requests::ID_CAMERA_INFORMATION, 0);

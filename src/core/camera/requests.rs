@@ -54,6 +54,18 @@ pub const PROVIDED: [u32; 10] = [
     ID_CAMERA_TRACKING_GEO_STATUS,
 ];
 
+/// The camera protocol's tracking commands: addressed to the camera, accepted by its host, and
+/// answered by the tracking service beside it (the bridge hands them over,
+/// `Tracking::command`).
+pub fn is_track_command(command: MavCmd) -> bool {
+    matches!(
+        command,
+        MavCmd::MAV_CMD_CAMERA_TRACK_POINT
+            | MavCmd::MAV_CMD_CAMERA_TRACK_RECTANGLE
+            | MavCmd::MAV_CMD_CAMERA_STOP_TRACKING
+    )
+}
+
 /// The messages a peer may ask to be streamed with SET_MESSAGE_INTERVAL.
 pub const STREAMABLE: [u32; 7] = [
     ID_CAMERA_SETTINGS,

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use mavlink::dialects::common::{MavCmd, MavResult, MavSeverity};
 
-use crate::core::link::{LinkControl, LinkHealth, OpId, OpOutcome, Operation};
+use crate::core::link::{LinkControl, LinkHealth, OpId, OpOutcome, Operation, Owner};
 use crate::core::mavlink::dedupe::DedupeKey;
 use crate::core::mavlink::host::IncomingCommand;
 use crate::core::mavlink::{Handled, Host, Requester};
@@ -124,7 +124,7 @@ impl Video {
         } else {
             Operation::StopRecording
         };
-        let id = link.start(now, op);
+        let id = link.start(now, Owner::Video, op);
         self.pending = Some(VideoOp { id, from, key, cmd });
         true
     }

@@ -10,7 +10,7 @@ use mavlink::dialects::common::{CameraZoomType, MavResult};
 use siyi_protocol::ZoomDirection;
 
 use super::{optics, outcomes};
-use crate::core::link::{CameraState, LinkControl, LinkHealth, OpId, OpOutcome, Operation};
+use crate::core::link::{CameraState, LinkControl, LinkHealth, OpId, OpOutcome, Operation, Owner};
 use crate::core::mavlink::Handled;
 
 /// Zoom max when the camera did not report one (A8 mini: 6×).
@@ -49,7 +49,7 @@ impl Adjustments {
         if link.health() != LinkHealth::Up {
             return Handled::just(MavResult::MAV_RESULT_TEMPORARILY_REJECTED);
         }
-        let id = link.start(now, op);
+        let id = link.start(now, Owner::Zoom, op);
         self.in_flight.insert(id, "Zoom");
         Handled::just(MavResult::MAV_RESULT_ACCEPTED)
     }
@@ -59,9 +59,9 @@ impl Adjustments {
         if link.health() != LinkHealth::Up {
             return Handled::just(MavResult::MAV_RESULT_TEMPORARILY_REJECTED);
         }
-        let z = link.start(now, Operation::ZoomTo { factor: 1.0 });
+        let z = link.start(now, Owner::Zoom, Operation::ZoomTo { factor: 1.0 });
         self.in_flight.insert(z, "Zoom reset");
-        let c = link.start(now, Operation::Center);
+        let c = link.start(now, Owner::Zoom, Operation::Center);
         self.in_flight.insert(c, "Gimbal centering");
         Handled::just(MavResult::MAV_RESULT_ACCEPTED)
     }

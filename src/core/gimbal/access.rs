@@ -3,8 +3,9 @@
 //! or to anyone while no autopilot manages it; the manager obeys a user with control (or anyone
 //! while nobody has primary control).
 //!
-//! Owns nothing: what the host knows of the sender (the allow-list, whether it is our autopilot
-//! on its own link) comes in as a [`Sender`]; control ownership is read from [`Control`]; the
+//! Owns nothing: whether a message is ours (addressing and the allow-list: the host's one rule,
+//! `Host::addressed`) comes in as a bool, what the host knows of the sender (whether it is our
+//! autopilot on its own link) as a [`Sender`]; control ownership is read from [`Control`]; the
 //! component carries a [`Verdict`] out.
 
 use super::control::{Control, User};
@@ -14,8 +15,6 @@ use super::control::{Control, User};
 pub struct Sender {
     /// Its system and component ids.
     pub user: User,
-    /// `--allow-sysid` lets its system command us.
-    pub allowed: bool,
     /// It is our autopilot (system id, component 1, and the link its heartbeat came on).
     pub our_autopilot: bool,
 }
@@ -37,9 +36,10 @@ pub enum Verdict {
     },
 }
 
-/// GIMBAL_DEVICE_SET_ATTITUDE from `from` to `target`, when we are `us`.
-pub fn device_setpoint(us: User, from: Sender, target: User, control: &Control) -> Verdict {
-    if !for_us(us, target) || !from.allowed {
+/// GIMBAL_DEVICE_SET_ATTITUDE from `from`; `ours`: addressed to us (or broadcast) by a system
+/// the allow-list lets command us.
+pub fn device_setpoint(ours: bool, from: Sender, control: &Control) -> Verdict {
+    if !ours {
         return Verdict::NotOurs;
     }
     if from.our_autopilot {
@@ -52,21 +52,22 @@ pub fn device_setpoint(us: User, from: Sender, target: User, control: &Control) 
     Verdict::Obey { autopilot: false }
 }
 
-/// A manager set-point message from `from` to `target` naming `device_id`, when we are `us`.
+/// A manager set-point message from `from` naming `device_id`, when our component id is
+/// `component_id` (`ours` as for [`device_setpoint`]).
 pub fn manager_setpoint(
-    us: User,
+    ours: bool,
     from: Sender,
-    target: User,
     device_id: u8,
+    component_id: u8,
     control: &Control,
 ) -> Verdict {
-    if !control.manager_active() || !for_us(us, target) || !from.allowed {
+    if !control.manager_active() || !ours {
         return Verdict::NotOurs;
     }
     if !control.may_command(from.user) {
         return Verdict::Denied;
     }
-    if !our_device(us.1, f32::from(device_id)) {
+    if !our_device(component_id, f32::from(device_id)) {
         return Verdict::OtherDevice;
     }
     Verdict::Obey { autopilot: false }
@@ -85,12 +86,6 @@ pub fn manager_command(component_id: u8, from: User, device_id: f32, control: &C
         return Verdict::Denied;
     }
     Verdict::Obey { autopilot: false }
-}
-
-/// Addressed to `us` (or to every component of our system).
-fn for_us(us: User, (target_system, target_component): User) -> bool {
-    (target_system == 0 || target_system == us.0)
-        && (target_component == 0 || target_component == us.1)
 }
 
 /// The manager's gimbal_device_id parameter names our device (0 = all, 1 = the first).

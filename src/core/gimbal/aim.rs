@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use crate::core::geo;
-use crate::core::link::{LinkControl, LinkHealth, Operation};
+use crate::core::link::{LinkControl, LinkHealth, Operation, Owner};
 use crate::core::mavlink::host::{next_tick, MIN_TIMER_STEP};
 
 use super::device::{self, PitchYaw};
@@ -139,6 +139,7 @@ impl Aim {
         self.sent_rates = speeds;
         link.start(
             now,
+            Owner::Gimbal,
             Operation::GimbalRates {
                 yaw_speed: speeds.0,
                 pitch_speed: speeds.1,
@@ -202,7 +203,7 @@ impl Aim {
         if send {
             self.sent_angles = Some((aim, now));
             let (yaw, pitch) = aim.to_siyi();
-            link.start(now, Operation::GimbalAngles { yaw, pitch });
+            link.start(now, Owner::Gimbal, Operation::GimbalAngles { yaw, pitch });
         }
         if clamped && !matches!(goal, Goal::Roi(_)) {
             self.clamped += 1;

@@ -48,10 +48,11 @@ use std::time::Instant;
 use mavlink::dialects::common::{MavCmd, MavMessage, MavResult, MavSeverity, COMMAND_INT_DATA};
 use mavlink::MavHeader;
 
-use crate::core::link::{LinkControl, LinkEvent, LinkHealth, Operation};
+use crate::core::link::{LinkControl, LinkEvent, LinkHealth, Operation, Owner};
 use crate::core::mavlink::host::IncomingCommand;
 use crate::core::mavlink::{
-    Accepted, Handled, Host, HostConfig, HostEvent, Inbound, PeerId, Target, Transmit,
+    Accepted, Addressed, Addressing, Handled, Host, HostConfig, HostEvent, Inbound, PeerId, Target,
+    Transmit,
 };
 
 pub use aim::{CONTROL_PERIOD, RATE_SETPOINT_TIMEOUT};
@@ -230,6 +231,12 @@ impl GimbalComponent {
         }
     }
 
+    /// The link events the gimbal subscribes to: the link's health (the outcomes of its own
+    /// operations reach it by their [`Owner::Gimbal`]).
+    pub fn hears(event: &LinkEvent) -> bool {
+        matches!(event, LinkEvent::Health { .. })
+    }
+
     /// Handles an event of the SIYI link: a lost camera ends a rate motion (nothing can stop it
     /// later), the other events change nothing here.
     pub fn handle_link_event(
@@ -276,10 +283,9 @@ impl GimbalComponent {
             } => {
                 let sender = Sender {
                     user,
-                    allowed: self.host.allows(user.0),
                     our_autopilot: from_autopilot,
                 };
-                self.message(now, sender, msg, link);
+                self.message(now, (peer, &header), sender, msg, link);
             }
             Accepted::Command(c) => {
                 let command_int = match inbound {
@@ -295,6 +301,7 @@ impl GimbalComponent {
     fn message(
         &mut self,
         now: Instant,
+        (peer, header): (PeerId, &MavHeader),
         from: Sender,
         msg: &MavMessage,
         link: &mut impl LinkControl,
@@ -309,21 +316,21 @@ impl GimbalComponent {
                 else {
                     return;
                 };
-                let us = self.us();
+                let how = Addressing::OrBroadcast;
+                let addressed = self.host.addressed(peer, header, m.target, how);
+                let ours = matches!(addressed, Addressed::Ours(_));
                 let verdict = match m.manager_device {
-                    None => access::device_setpoint(us, from, m.target, &self.control),
-                    Some(id) => access::manager_setpoint(us, from, m.target, id, &self.control),
+                    None => access::device_setpoint(ours, from, &self.control),
+                    Some(id) => {
+                        let comp = self.host.component_id();
+                        access::manager_setpoint(ours, from, id, comp, &self.control)
+                    }
                 };
                 if self.obeyed(verdict) {
                     self.apply(now, m.setpoint, link);
                 }
             }
         }
-    }
-
-    /// Our system and component ids.
-    fn us(&self) -> User {
-        (self.host.system_id(), self.host.component_id())
     }
 
     /// Carries out a verdict: counts a denial, steps down for our autopilot; true = obey.
@@ -371,7 +378,7 @@ impl GimbalComponent {
         }
         self.aim.retarget(now, was_rates, &goal, link);
         if goal == Goal::Neutral {
-            link.start(now, Operation::Center);
+            link.start(now, Owner::Gimbal, Operation::Center);
         }
         self.drive(now, link);
         if self.is_driving() {

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::events::{LinkHealth, OpId, Operation};
+use super::events::{LinkHealth, OpId, Operation, Owner};
 use super::feed::{Fed, Feed};
 use super::state::CameraState;
 
@@ -16,8 +16,9 @@ pub trait LinkControl {
     /// Current link health.
     fn health(&self) -> LinkHealth;
     /// Starts an operation; its outcome arrives later as [`LinkEvent::OpFinished`] (possibly
-    /// already during this call's follow-up polls, e.g. `Rejected` when the link is down).
-    fn start(&mut self, now: Instant, op: Operation) -> OpId;
+    /// already during this call's follow-up polls, e.g. `Rejected` when the link is down),
+    /// tagged with `owner`, the part that hears it.
+    fn start(&mut self, now: Instant, owner: Owner, op: Operation) -> OpId;
     /// Feeds the camera one item for its EXIF data ([`Feed`]); says what was done with it. A
     /// link that does not feed the camera sends nothing ([`Fed::NotSupported`]).
     fn feed(&mut self, _now: Instant, _item: Feed) -> Fed {

@@ -12,6 +12,27 @@ use siyi_protocol::{
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub struct OpId(pub u64);
 
+/// The part that started an [`Operation`]: its [`LinkEvent::OpFinished`] goes to that part
+/// only (the bridge routes by it; the camera routes its own parts' by it too). A tag, like a
+/// connection handle: the link keeps it beside the operation and never looks at it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Owner {
+    /// The camera's photo pipeline (0x0C photo).
+    Photos,
+    /// The camera's recording commands.
+    Video,
+    /// The camera's zoom and reset commands.
+    Zoom,
+    /// The camera settings (PARAM_EXT: encoding, motion mode).
+    Settings,
+    /// The gimbal component.
+    Gimbal,
+    /// The tracking service (follow speeds, the AI module's stream).
+    Tracking,
+    /// A tool that drives the link directly (`camera` subcommands, tests).
+    Tool,
+}
+
 /// One camera operation, as the MAVLink side asks for it. Each ends with exactly one
 /// [`LinkEvent::OpFinished`] carrying an [`OpOutcome`].
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -221,6 +242,8 @@ pub enum LinkEvent {
     OpFinished {
         /// Which one.
         id: OpId,
+        /// Who started it (the one part that hears how it ended).
+        owner: Owner,
         /// What it was.
         op: Operation,
         /// How it ended.

@@ -25,7 +25,8 @@ pub use config::{
 };
 pub use control::LinkControl;
 pub use events::{
-    FailReason, FallbackUsed, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, RejectReason,
+    FailReason, FallbackUsed, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, Owner,
+    RejectReason,
 };
 pub use feed::{Fed, Feed};
 pub use siyi_link::SiyiLink;

@@ -55,7 +55,7 @@ use super::polls::{self, Polls, Send};
 use super::requests::{Expired, Requests, Sent};
 use super::timer::{Timer, TimerTable};
 use super::{
-    CameraState, FailReason, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation,
+    CameraState, FailReason, LinkControl, LinkEvent, LinkHealth, OpId, OpOutcome, Operation, Owner,
     ZoomSource,
 };
 
@@ -126,6 +126,12 @@ impl SiyiLink {
     /// Number of operations not finished yet.
     pub fn operations_in_progress(&self) -> usize {
         self.ops.len()
+    }
+
+    /// Operations started whose outcome is not reported yet (the link keeps their owners until
+    /// then; every operation ends once, so this falls back to 0).
+    pub fn operations_unreported(&self) -> usize {
+        self.ops.unfinished()
     }
 
     /// When the last valid frame arrived from the camera.
@@ -380,8 +386,13 @@ impl SiyiLink {
     }
 
     fn finish(&mut self, id: OpId, op: Operation, outcome: OpOutcome) {
-        self.events
-            .push_back(LinkEvent::OpFinished { id, op, outcome });
+        let owner = self.ops.finished_owner(id);
+        self.events.push_back(LinkEvent::OpFinished {
+            id,
+            owner,
+            op,
+            outcome,
+        });
     }
 
     fn rearm(&mut self) {
@@ -492,8 +503,8 @@ impl LinkControl for SiyiLink {
         self.health.get()
     }
 
-    fn start(&mut self, now: Instant, op: Operation) -> OpId {
-        let id = self.ops.next_id();
+    fn start(&mut self, now: Instant, owner: Owner, op: Operation) -> OpId {
+        let id = self.ops.next_id(owner);
         if self.health.is_up() {
             self.start_op(now, id, op);
         } else {

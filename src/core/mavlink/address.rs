@@ -70,3 +70,52 @@ pub struct Requester {
     /// Sender component id.
     pub component: u8,
 }
+
+/// How a message names the component it is for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Addressing {
+    /// Exactly our system and component (MAVLink FTP: a session is one component's).
+    Exact,
+    /// Our system and component, or 0 for either (broadcast: PARAM_EXT reads, gimbal
+    /// set-points).
+    OrBroadcast,
+}
+
+/// Whether a message is ours, and who answers it ([`crate::core::mavlink::Host::addressed`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Addressed {
+    /// Ours: the answer goes back to this requester.
+    Ours(Requester),
+    /// For another system or component (or from a 32-bit system id): not ours to answer.
+    NotOurs,
+    /// Addressed to us, from a system the allow-list (`--allow-sysid`) does not let command us.
+    Refused,
+}
+
+/// The one rule of addressing, for the component `us` (system, component): a message from
+/// `peer` (`header`) naming `target` (system, component) `how`, its sender judged by `allows`.
+pub fn addressed(
+    us: (u8, u8),
+    peer: PeerId,
+    header: &mavlink::MavHeader,
+    target: (u8, u8),
+    how: Addressing,
+    allows: impl Fn(u8) -> bool,
+) -> Addressed {
+    let Ok(system) = u8::try_from(header.system_id) else {
+        return Addressed::NotOurs;
+    };
+    let names =
+        |ours: u8, named: u8| named == ours || (how == Addressing::OrBroadcast && named == 0);
+    if !(names(us.0, target.0) && names(us.1, target.1)) {
+        return Addressed::NotOurs;
+    }
+    if !allows(system) {
+        return Addressed::Refused;
+    }
+    Addressed::Ours(Requester {
+        peer,
+        system,
+        component: header.component_id,
+    })
+}

@@ -8,6 +8,7 @@ use mavlink::dialects::common::{
 };
 use mavlink::MavHeader;
 
+use super::address::{self, Addressed, Addressing};
 use super::chatter::{self, Chatter, Verdict};
 use super::dedupe::{DedupeKey, DedupeTable};
 use super::heard::Heartbeats;
@@ -337,6 +338,19 @@ impl Host {
                 tracing::info!(target: "mavlink", peer, dropped, "peer silent: its message intervals stopped");
             }
         }
+    }
+
+    /// Whether a message from `peer` naming `target` (system, component) `how` is ours and who
+    /// answers it: the one addressing rule (camera settings, FTP, gimbal set-points use it).
+    pub fn addressed(
+        &self,
+        peer: PeerId,
+        header: &MavHeader,
+        target: (u8, u8),
+        how: Addressing,
+    ) -> Addressed {
+        let us = (self.system_id, self.config.component_id);
+        address::addressed(us, peer, header, target, how, |s| self.allows(s))
     }
 
     /// Whether `--allow-sysid` lets system `system` command us (every system when the list is

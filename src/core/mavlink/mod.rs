@@ -15,8 +15,6 @@
 //! `heard` remembers which senders heartbeat. [`budget`] holds the token buckets that bound output per destination; `chatter` applies
 //! them to STATUSTEXT (repeats, chunks, a budget for everyone and one per peer).
 //! [`outbound`] numbers what leaves: each component its own sequence.
-//! [`ftp`] is a read-only MAVLink FTP server a component can host (the camera serves its
-//! definition file with it).
 //!
 //! Owns: the state listed above. Never touches: a SIYI link, a service's state, sockets, clocks.
 
@@ -24,7 +22,6 @@ pub mod address;
 pub mod budget;
 mod chatter;
 pub mod dedupe;
-pub mod ftp;
 mod heard;
 pub mod host;
 pub mod inbound;
@@ -32,7 +29,7 @@ pub mod messages;
 pub mod outbound;
 pub mod wire;
 
-pub use address::{Outgoing, PeerId, Requester, Target, Transmit};
+pub use address::{Addressed, Addressing, Outgoing, PeerId, Requester, Target, Transmit};
 pub use chatter::{STATUSTEXT_MAX_CHUNKS, STATUSTEXT_RATE, STATUSTEXT_REPEAT};
 pub use host::{Accepted, Host, HostConfig, HostEvent, HostStats, PEER_SILENT_TIMEOUT};
 pub use inbound::{Command, Inbound, RawCommand};

@@ -8,7 +8,7 @@
 //!
 //! For `siyi-bridge media` (list and pull): [`listing`] walks a kind's files page by page,
 //! The geotags of pulled photos (matching them to the captured-image records) are the camera's:
-//! `core::camera::geotag`.
+//! `cli::media::geotag`.
 //!
 //! Owns: the finders, the storage figures, the request in flight, whether the web server
 //! answers. Never touches: MAVLink (the camera turns [`MediaEvent`]s into messages), the link.

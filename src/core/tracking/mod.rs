@@ -31,7 +31,7 @@ use mavlink::dialects::common::{
 };
 use siyi_protocol::AiMode;
 
-use crate::core::link::{LinkControl, LinkEvent, OpId, OpOutcome, Operation};
+use crate::core::link::{LinkControl, LinkEvent, OpId, OpOutcome, Operation, Owner};
 use crate::core::mavlink::dedupe::DedupeKey;
 use crate::core::mavlink::host::IncomingCommand;
 use crate::core::mavlink::{Handled, Requester, STATUSTEXT_CHUNK_BYTES};
@@ -42,7 +42,16 @@ use pace::{Pacer, TextBudget};
 pub use parts::{TrackingConfig, TrackingEvent, TrackingStats};
 pub use session::SessionStats;
 use session::{Heard, Sessions};
-pub use status::Reported;
+pub use status::{Reported, TrackingStatus};
+
+/// What tracking hands the camera to say under its MAVLink identity ([`Tracking::report`]).
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct TrackingReport {
+    /// Availability and what is tracked, now.
+    pub status: TrackingStatus,
+    /// Final acks, texts, status and availability changes, in order.
+    pub events: Vec<TrackingEvent>,
+}
 
 /// Where the current track comes from.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -146,13 +155,31 @@ impl Tracking {
     /// CAMERA_INFORMATION flags for tracking (exactly while a source is available; the geo status
     /// is sent when our autopilot's position and attitude and the gimbal's are known).
     pub fn flags(&self) -> CameraCapFlags {
-        if self.available() {
-            CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRACKING_POINT
-                | CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRACKING_RECTANGLE
-                | CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRACKING_GEO_STATUS
-        } else {
-            CameraCapFlags::empty()
+        self.status().flags()
+    }
+
+    /// What the camera shows for tracking now (availability, what is tracked).
+    pub fn status(&self) -> TrackingStatus {
+        TrackingStatus {
+            available: self.available(),
+            reported: self.reported,
         }
+    }
+
+    /// What the camera must say for tracking: the events since last asked (drained) and the
+    /// status now. The bridge hands it to the camera after every tracking step.
+    pub fn report(&mut self) -> TrackingReport {
+        TrackingReport {
+            status: self.status(),
+            events: self.events.drain(..).collect(),
+        }
+    }
+
+    /// The link events tracking subscribes to (besides the outcomes of its own operations,
+    /// which reach it by their [`Owner`](crate::core::link::Owner)): the AI module's mode and
+    /// boxes.
+    pub fn hears(event: &LinkEvent) -> bool {
+        matches!(event, LinkEvent::AiModeChanged(_) | LinkEvent::AiTrack(_))
     }
 
     /// CAMERA_TRACKING_IMAGE_STATUS now.
@@ -222,7 +249,7 @@ impl Tracking {
                     );
                 }
                 let on = target.is_some();
-                Waiting::Link(link.start(now, Operation::SetAiStream { on }))
+                Waiting::Link(link.start(now, Owner::Tracking, Operation::SetAiStream { on }))
             }
             (None, false) if target.is_none() => {
                 // Nothing can be tracked without a source: stopping is already done.
@@ -581,6 +608,6 @@ impl Tracking {
             yaw_speed: s.yaw,
             pitch_speed: s.pitch,
         };
-        link.start(now, op);
+        link.start(now, Owner::Tracking, op);
     }
 }

@@ -3,13 +3,54 @@
 //! Owns nothing: plain values and the message built from them.
 
 use mavlink::dialects::common::{
-    CameraTrackingMode, CameraTrackingStatusFlags, CameraTrackingTargetData,
+    CameraCapFlags, CameraTrackingMode, CameraTrackingStatusFlags, CameraTrackingTargetData,
     CAMERA_TRACKING_GEO_STATUS_DATA, CAMERA_TRACKING_IMAGE_STATUS_DATA,
 };
 
 use crate::core::geo::GeoPoint;
 
 use super::api::Target;
+
+/// What tracking shows the camera, which says it under its MAVLink identity: whether a source
+/// is available (CAMERA_INFORMATION flags) and what is tracked (CAMERA_TRACKING_IMAGE_STATUS,
+/// the geo status). A plain value: the bridge hands the camera a fresh one after every tracking
+/// step ([`super::Tracking::report`]).
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct TrackingStatus {
+    /// A tracker connected (after its hello), or the AI module on.
+    pub available: bool,
+    /// What is tracked now.
+    pub reported: Reported,
+}
+
+impl Default for TrackingStatus {
+    /// Nothing connected, nothing tracked (a new [`super::Tracking`]).
+    fn default() -> Self {
+        Self {
+            available: false,
+            reported: Reported::Idle,
+        }
+    }
+}
+
+impl TrackingStatus {
+    /// CAMERA_INFORMATION flags for tracking (exactly while a source is available; the geo
+    /// status is sent when our autopilot's position and attitude and the gimbal's are known).
+    pub fn flags(&self) -> CameraCapFlags {
+        if self.available {
+            CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRACKING_POINT
+                | CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRACKING_RECTANGLE
+                | CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRACKING_GEO_STATUS
+        } else {
+            CameraCapFlags::empty()
+        }
+    }
+
+    /// CAMERA_TRACKING_IMAGE_STATUS now.
+    pub fn image_status(&self) -> CAMERA_TRACKING_IMAGE_STATUS_DATA {
+        self.reported.image_status()
+    }
+}
 
 /// What the tracking source reports.
 #[derive(Clone, Copy, PartialEq, Debug)]

@@ -1,17 +1,21 @@
 //! The operations in flight, in the order they started, and the next operation id.
 //!
-//! Owns: the `Vec<ActiveOp>` and the id counter. Never decides how an operation ends and never
-//! emits events: the conductor takes operations out and finishes them.
+//! Owns: the `Vec<ActiveOp>`, the id counter and the owner of every operation not yet finished.
+//! Never decides how an operation ends and never emits events: the conductor takes operations
+//! out and finishes them.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::ActiveOp;
-use crate::core::link::OpId;
+use crate::core::link::{OpId, Owner};
 
 #[derive(Debug)]
 pub(in crate::core::link) struct OpTable {
     ops: Vec<ActiveOp>,
     next: u64,
+    /// Who started each operation that has not finished yet (every operation finishes once).
+    owners: BTreeMap<OpId, Owner>,
 }
 
 impl Default for OpTable {
@@ -19,16 +23,28 @@ impl Default for OpTable {
         Self {
             ops: Vec::new(),
             next: 1,
+            owners: BTreeMap::new(),
         }
     }
 }
 
 impl OpTable {
-    /// A fresh operation id.
-    pub(in crate::core::link) fn next_id(&mut self) -> OpId {
+    /// A fresh operation id, started by `owner`.
+    pub(in crate::core::link) fn next_id(&mut self, owner: Owner) -> OpId {
         let id = OpId(self.next);
         self.next += 1;
+        self.owners.insert(id, owner);
         id
+    }
+
+    /// Who started operation `id`, which finishes now (forgotten after).
+    pub(in crate::core::link) fn finished_owner(&mut self, id: OpId) -> Owner {
+        self.owners.remove(&id).unwrap_or(Owner::Tool)
+    }
+
+    /// Operations started and not finished yet.
+    pub(in crate::core::link) fn unfinished(&self) -> usize {
+        self.owners.len()
     }
 
     pub(in crate::core::link) fn push(&mut self, a: ActiveOp) {

@@ -1,6 +1,6 @@
 //! The camera settings served over PARAM_EXT: their ids, options, where each value is read on
 //! the camera and how a new value becomes a camera operation. Plain values and functions; the
-//! server with its jobs is [`super::settings`].
+//! server with its jobs is [`super`].
 //!
 //! Every parameter is `MAV_PARAM_EXT_TYPE_UINT32` (a little-endian `u32` in the first 4 bytes
 //! of the 128-byte value). The ids, options and ranges are the ones of the camera definition

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::persist::{salvage_records, PersistedState};
-use super::records::ImageRecord;
+use crate::core::camera::persist::{salvage_records, PersistedState};
+use crate::core::camera::records::ImageRecord;
 use crate::core::geo::Euler;
 use crate::core::media::api::MediaFile;
 

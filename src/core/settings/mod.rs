@@ -1,6 +1,8 @@
-//! The camera settings server (PARAM_EXT), sans-IO: what QGC reads and changes after loading the
-//! camera definition. The parameters, their options and where each value comes from are in
-//! [`super::settings_params`].
+//! Camera settings (sans-IO), one room: the camera definition QGroundControl loads
+//! ([`definition`], `siyi_a8_mini.xml`), the read-only MAVLink FTP server it is served from
+//! ([`ftp`]), and the PARAM_EXT server (this file): what QGC reads and changes after loading the
+//! definition. The parameters, their options and where each value comes from are in
+//! [`params`]. The camera component hosts the FTP server and the PARAM_EXT server.
 //!
 //! * **Reads** (PARAM_EXT_REQUEST_LIST, PARAM_EXT_REQUEST_READ by id or by index) answer one
 //!   PARAM_EXT_VALUE per parameter with `param_count` 6 and the parameter's fixed index, to
@@ -27,6 +29,10 @@
 //!   in 0x0A; the camera mode changed with SET_CAMERA_MODE or by a recording) are sent to every
 //!   peer as PARAM_EXT_VALUE.
 
+pub mod definition;
+pub mod ftp;
+pub mod params;
+
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -35,11 +41,11 @@ use mavlink::dialects::common::{
 };
 use mavlink::MavHeader;
 
-use super::settings_params::{
+use crate::core::link::{FailReason, LinkControl, OpId, OpOutcome, Operation, Owner};
+use crate::core::mavlink::{Addressed, Addressing, Host, PeerId, Target};
+use params::{
     ack_message, change, decode, describe_encoding, value, value_message, Change, Param, PARAM_TYPE,
 };
-use crate::core::link::{FailReason, LinkControl, OpId, OpOutcome, Operation};
-use crate::core::mavlink::{Host, PeerId, Target};
 
 /// A change still running this long is answered PARAM_ACK_IN_PROGRESS (QGC re-sends a
 /// PARAM_EXT_SET after 3 s without an answer, and waits another 3 s after IN_PROGRESS).
@@ -91,11 +97,14 @@ impl Settings {
         link: &mut impl LinkControl,
     ) -> bool {
         let ours = |host: &Host, sys: u8, comp: u8, broadcast_ok: bool| {
-            let any = |v: u8| broadcast_ok && v == 0;
-            let sender = u8::try_from(header.system_id).unwrap_or(0);
-            (sys == host.system_id() || any(sys))
-                && (comp == host.component_id() || any(comp))
-                && host.allows(sender)
+            let how = match broadcast_ok {
+                true => Addressing::OrBroadcast,
+                false => Addressing::Exact,
+            };
+            matches!(
+                host.addressed(peer, &header, (sys, comp), how),
+                Addressed::Ours(_)
+            )
         };
         match msg {
             MavMessage::PARAM_EXT_REQUEST_LIST(m)
@@ -255,7 +264,7 @@ impl Settings {
             };
             tracing::info!(target: "camera", param = job.param.id(), value = job.value, "camera setting sent to the camera");
             job.started = now;
-            job.op = Some((link.start(now, op), op));
+            job.op = Some((link.start(now, Owner::Settings, op), op));
             return;
         }
     }

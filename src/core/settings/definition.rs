@@ -7,7 +7,7 @@
 //! so the version must change with the file: a unit test pins a hash of the XML next to
 //! [`VERSION`] and fails, saying what to do, when one changes without the other.
 
-use super::super::mavlink::ftp::{FtpFile, FtpServer};
+use super::ftp::{FtpFile, FtpServer};
 
 /// The file's name in the FTP root.
 pub const FILE_NAME: &str = "siyi_a8_mini.xml";

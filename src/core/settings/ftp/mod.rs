@@ -41,7 +41,7 @@ use std::time::Instant;
 use mavlink::dialects::common::{MavMessage, FILE_TRANSFER_PROTOCOL_DATA};
 use mavlink::MavHeader;
 
-use super::{Host, PeerId, Requester, Target};
+use crate::core::mavlink::{Addressed, Addressing, Host, PeerId, Requester, Target};
 pub use limits::{frame_bytes_in, frame_bytes_out, BYTES_OUT_PER_BYTE_IN, FTP_RATE};
 use payload::{opcode, NakCode, Payload, MAX_DATA_BYTES, PAYLOAD_BYTES};
 use sessions::{Opened, Sessions};
@@ -159,22 +159,22 @@ impl FtpServer {
         header: MavHeader,
         msg: &FILE_TRANSFER_PROTOCOL_DATA,
     ) {
-        let Ok(system) = u8::try_from(header.system_id) else {
-            return;
-        };
-        if msg.target_system != host.system_id() || msg.target_component != host.component_id() {
-            self.stats.not_for_us += 1;
+        if u8::try_from(header.system_id).is_err() {
             return;
         }
-        if !host.allows(system) {
-            self.stats.refused += 1;
-            return;
-        }
-        let from = Requester {
-            peer,
-            system,
-            component: header.component_id,
+        let target = (msg.target_system, msg.target_component);
+        let from = match host.addressed(peer, &header, target, Addressing::Exact) {
+            Addressed::Ours(from) => from,
+            Addressed::NotOurs => {
+                self.stats.not_for_us += 1;
+                return;
+            }
+            Addressed::Refused => {
+                self.stats.refused += 1;
+                return;
+            }
         };
+        let system = from.system;
         let replies = self.handle(now, from, &msg.payload);
         let heartbeating = host.heartbeating(now, peer, system);
         let replies = (self.limits).apply(now, peer, heartbeating, frame_bytes_in(msg), replies);

@@ -1,19 +1,26 @@
-//! The whole translation core: the SIYI link and the MAVLink camera component, joined.
+//! The whole translation core: the SIYI link and the parts beside each other — the MAVLink
+//! camera component, the gimbal component, the tracking service ([`parts`]) — joined.
 //!
 //! Inputs: [`Bridge::handle_mavlink`], [`Bridge::handle_siyi`], [`Bridge::handle_timeout`].
 //! Outputs: [`Bridge::poll_mavlink`], [`Bridge::poll_siyi`], [`Bridge::poll_event`],
 //! [`Bridge::poll_timeout`]. After any `handle_*`, drain every `poll_*` and re-arm the timer.
-//! Link events are routed to the camera component inside; none is lost.
+//! Each link event is routed to the parts that hear it, each operation's outcome to the one part
+//! that started it ([`Parts::handle_link_event`]); none is lost.
+
+pub mod parts;
 
 use std::time::{Duration, Instant};
 
 use mavlink::MavHeader;
 
-use crate::core::camera::{self, CameraComponent, CameraEvent, Inbound, PeerId, Transmit};
+use crate::core::camera::{
+    CameraComponent, CameraEvent, Inbound, PeerId, PersistedState, Transmit,
+};
 use crate::core::gimbal::{GimbalComponent, GimbalEvent};
 use crate::core::link::{LinkControl, LinkEvent};
 use crate::core::mavlink::outbound::{Pace, Pacer, Sequences};
-use crate::core::tracking::{ConnId, TrackerOutput};
+use crate::core::tracking::{ConnId, TrackerOutput, Tracking, TrackingConfig};
+pub use parts::Parts;
 
 /// The SIYI side as the bridge drives it (implemented by the SIYI link; tests may use a fake).
 pub trait SiyiSide: LinkControl {
@@ -56,14 +63,13 @@ pub enum BridgeEvent {
     },
 }
 
-/// SIYI link + MAVLink camera component.
+/// SIYI link + the parts (camera, gimbal, tracking).
 pub struct Bridge<L> {
     /// The SIYI side.
-    pub link: L,
-    /// The MAVLink side.
-    pub camera: CameraComponent,
-    /// The gimbal component (device 154, manager role), when enabled ([`Bridge::with_gimbal`]).
-    pub gimbal: Option<GimbalComponent>,
+    link: L,
+    /// Camera, gimbal (device 154, manager role, when enabled: [`Bridge::with_gimbal`]) and
+    /// tracking.
+    parts: Parts,
     events: std::collections::VecDeque<BridgeEvent>,
     start: Instant,
     /// Next "camera silent" warning, and the gap after it.
@@ -79,12 +85,12 @@ pub struct Bridge<L> {
 }
 
 impl<L: SiyiSide> Bridge<L> {
-    /// Joins a link and a camera component, started at `now`.
+    /// Joins a link and a camera component (tracking at its default configuration), started at
+    /// `now`.
     pub fn new(link: L, camera: CameraComponent, now: Instant) -> Self {
         Self {
             link,
-            camera,
-            gimbal: None,
+            parts: Parts::new(camera),
             events: Default::default(),
             start: now,
             silent_warn: (now + CAMERA_SILENT_WARN_AFTER, CAMERA_SILENT_WARN_AFTER),
@@ -100,10 +106,57 @@ impl<L: SiyiSide> Bridge<L> {
         self.pacer = Pacer::new(pace, self.now);
     }
 
-    /// Hosts the gimbal component next to the camera: it sees every MAVLink frame and link event.
+    /// Hosts the gimbal component next to the camera: it sees every MAVLink frame and the link
+    /// events it subscribes to.
     pub fn with_gimbal(mut self, gimbal: GimbalComponent) -> Self {
-        self.gimbal = Some(gimbal);
+        self.parts.set_gimbal(gimbal);
         self
+    }
+
+    /// Hosts the gimbal component next to the camera from now on.
+    pub fn set_gimbal(&mut self, gimbal: GimbalComponent) {
+        self.parts.set_gimbal(gimbal);
+    }
+
+    /// The tracking service configured with `config`.
+    pub fn with_tracking(mut self, config: TrackingConfig) -> Self {
+        self.parts.set_tracking(config);
+        self
+    }
+
+    /// The SIYI side.
+    pub fn link(&self) -> &L {
+        &self.link
+    }
+
+    /// The camera component.
+    pub fn camera(&self) -> &CameraComponent {
+        self.parts.camera()
+    }
+
+    /// The gimbal component, when enabled.
+    pub fn gimbal(&self) -> Option<&GimbalComponent> {
+        self.parts.gimbal()
+    }
+
+    /// The tracking service.
+    pub fn tracking(&self) -> &Tracking {
+        self.parts.tracking()
+    }
+
+    /// The persistent state as it is now.
+    pub fn persisted(&self) -> &PersistedState {
+        self.parts.camera().persisted()
+    }
+
+    /// The app could not save the persisted state: see [`CameraComponent::state_save_failed`].
+    pub fn state_save_failed(&mut self) -> bool {
+        self.parts.camera_mut().state_save_failed()
+    }
+
+    /// The app saved `saved`: see [`CameraComponent::state_saved`].
+    pub fn state_saved(&mut self, saved: &PersistedState) -> bool {
+        self.parts.camera_mut().state_saved(saved)
     }
 
     /// Warns (at a backing-off rate) while the camera is silent.
@@ -129,34 +182,16 @@ impl<L: SiyiSide> Bridge<L> {
 
     fn pump(&mut self, now: Instant) {
         while let Some(ev) = self.link.poll_event() {
-            self.camera
-                .handle_link_event(now, ev.clone(), &mut self.link);
-            if let Some(g) = &mut self.gimbal {
-                g.handle_link_event(now, &ev, &mut self.link);
-            }
+            self.parts.handle_link_event(now, &ev, &mut self.link);
             self.events.push_back(BridgeEvent::Link(ev));
         }
-        while let Some(ev) = self.camera.poll_event() {
+        while let Some(ev) = self.parts.poll_camera_event() {
             self.events.push_back(BridgeEvent::Camera(ev));
         }
-        while let Some(ev) = self.gimbal.as_mut().and_then(GimbalComponent::poll_event) {
+        while let Some(ev) = self.parts.poll_gimbal_event() {
             self.events.push_back(BridgeEvent::Gimbal(ev));
         }
-        self.arbitrate_gimbal();
-    }
-
-    /// Who moves the gimbal: a new set-point from a MAVLink user pauses tracking's follow (until
-    /// the next track command); a follow that runs takes the gimbal from the gimbal component.
-    fn arbitrate_gimbal(&mut self) {
-        let Some(g) = &mut self.gimbal else {
-            return;
-        };
-        if g.poll_manual_input() {
-            self.camera.tracking_mut().manual_gimbal_input();
-        }
-        if self.camera.tracking().is_following() && g.is_driving() {
-            g.yield_gimbal();
-        }
+        self.parts.arbitrate_gimbal();
     }
 
     /// A MAVLink frame from peer `peer` (`utc_us`: wall clock at `now`, µs since the epoch).
@@ -169,11 +204,7 @@ impl<L: SiyiSide> Bridge<L> {
         inbound: &Inbound,
     ) {
         self.now = self.now.max(now);
-        self.camera
-            .handle_mavlink(now, utc_us, peer, header, inbound, &mut self.link);
-        if let Some(g) = &mut self.gimbal {
-            g.handle_mavlink(now, utc_us, peer, header, inbound, &mut self.link);
-        }
+        (self.parts).handle_mavlink(now, utc_us, peer, header, inbound, &mut self.link);
         self.pump(now);
     }
 
@@ -193,79 +224,64 @@ impl<L: SiyiSide> Bridge<L> {
     /// A tracker connected on the tracker API.
     pub fn handle_tracker_opened(&mut self, now: Instant, conn: ConnId) {
         self.now = self.now.max(now);
-        self.camera.tracking_mut().tracker_opened(now, conn);
-        self.after_tracker(now);
+        self.parts.tracker_opened(now, conn, &self.link);
+        self.pump(now);
     }
 
     /// A line from a tracker (`None`: a line over the length limit was discarded).
     pub fn handle_tracker_line(&mut self, now: Instant, conn: ConnId, line: Option<&str>) {
         self.now = self.now.max(now);
-        let fov = camera::fov(&self.link);
-        (self.camera.tracking_mut()).tracker_line(now, conn, line, fov, &mut self.link);
-        self.after_tracker(now);
+        self.parts.tracker_line(now, conn, line, &mut self.link);
+        self.pump(now);
     }
 
     /// A tracker connection closed.
     pub fn handle_tracker_closed(&mut self, now: Instant, conn: ConnId) {
         self.now = self.now.max(now);
-        (self.camera.tracking_mut()).tracker_closed(now, conn, &mut self.link);
-        self.after_tracker(now);
-    }
-
-    fn after_tracker(&mut self, now: Instant) {
-        self.camera.announce_tracking(now, &self.link);
+        self.parts.tracker_closed(now, conn, &mut self.link);
         self.pump(now);
     }
 
     /// Next request for the camera's web server.
     pub fn poll_media_request(&mut self) -> Option<crate::core::media::MediaRequest> {
-        self.camera.poll_media_request()
+        self.parts.poll_media_request()
     }
 
     /// The answer to web server request `id`.
     pub fn handle_media_reply(&mut self, now: Instant, id: u64, reply: crate::core::media::Reply) {
         self.now = self.now.max(now);
-        self.camera.handle_media_reply(now, id, reply, &self.link);
+        self.parts.handle_media_reply(now, id, reply, &self.link);
         self.pump(now);
     }
 
     /// Next line or close for a tracker connection.
     pub fn poll_tracker(&mut self) -> Option<TrackerOutput> {
-        self.camera.tracking_mut().poll_tracker()
+        self.parts.poll_tracker()
     }
 
     /// Timers due at `now` (early calls are harmless).
     pub fn handle_timeout(&mut self, now: Instant, utc_us: u64) {
         self.now = self.now.max(now);
-        self.camera.set_wall_clock(now, utc_us);
+        self.parts.camera_mut().set_wall_clock(now, utc_us);
         self.link.handle_timeout(now);
         self.pump(now);
-        self.camera.handle_timeout(now, &mut self.link);
-        if let Some(g) = &mut self.gimbal {
-            g.handle_timeout(now, &mut self.link);
-        }
+        self.parts.handle_timeout(now, &mut self.link);
         self.pump(now);
         self.check_silence(now);
     }
 
     /// The earliest timer of either side.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let t = match (self.link.poll_timeout(), self.camera.poll_timeout()) {
+        let t = match (self.link.poll_timeout(), self.parts.poll_timeout()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         let warn = self.silent_warn.0;
         let t = t.map_or(warn, |t| t.min(warn));
-        let t = match &self.held {
+        Some(match &self.held {
             Some(_) => t.min(self.pacer.free_at(self.now)),
             None => t,
-        };
-        Some(
-            self.gimbal
-                .as_ref()
-                .and_then(GimbalComponent::poll_timeout)
-                .map_or(t, |g| g.min(t)),
-        )
+        })
     }
 
     /// Next MAVLink message to send (its sequence number is used up: see
@@ -280,11 +296,7 @@ impl<L: SiyiSide> Bridge<L> {
     /// [`Bridge::poll_timeout`] says when to try again.
     pub fn poll_mavlink_numbered(&mut self) -> Option<(Transmit, u8)> {
         if self.held.is_none() {
-            self.held = self.camera.poll_transmit().or_else(|| {
-                self.gimbal
-                    .as_mut()
-                    .and_then(GimbalComponent::poll_transmit)
-            });
+            self.held = self.parts.poll_transmit();
         }
         self.held.as_ref()?;
         if !self.pacer.take(self.now) {
