@@ -213,12 +213,8 @@ impl<L: SiyiSide> Bridge<L> {
         self.now = self.now.max(now);
         self.link.handle_datagram(now, bytes);
         self.pump(now);
-        // A fresh attitude reading may take the gimbal's attitude status with it, in this wake
-        // (see `StatusStreams::attitude_due`); timers that are not due do nothing.
-        if let Some(g) = &mut self.gimbal {
-            g.handle_timeout(now, &mut self.link);
-            self.pump(now);
-        }
+        self.parts.camera_datagram_handled(now, &mut self.link);
+        self.pump(now);
     }
 
     /// A tracker connected on the tracker API.

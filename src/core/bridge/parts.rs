@@ -203,6 +203,15 @@ impl Parts {
         }
     }
 
+    /// After a datagram from the camera: a fresh attitude reading may take the gimbal's attitude
+    /// status with it, in this wake (`StatusStreams::attitude_due`); timers that are not due do
+    /// nothing.
+    pub fn camera_datagram_handled(&mut self, now: Instant, link: &mut impl LinkControl) {
+        if let Some(g) = &mut self.gimbal {
+            g.handle_timeout(now, link);
+        }
+    }
+
     /// The earliest timer of the three.
     pub fn poll_timeout(&self) -> Option<Instant> {
         [
