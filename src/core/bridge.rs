@@ -13,7 +13,9 @@ use crate::core::camera::{self, CameraComponent, CameraEvent, Inbound, PeerId, T
 use crate::core::gimbal::{GimbalComponent, GimbalEvent};
 use crate::core::link::{LinkControl, LinkEvent};
 use crate::core::mavlink::outbound::{Pace, Pacer, Sequences};
+use crate::core::mavlink::Outgoing;
 use crate::core::tracking::{ConnId, TrackerOutput};
+use mavlink::dialects::common::MavMessage;
 
 /// The SIYI side as the bridge drives it (implemented by the SIYI link; tests may use a fake).
 pub trait SiyiSide: LinkControl {
@@ -286,6 +288,16 @@ impl<L: SiyiSide> Bridge<L> {
         }
         let t = self.held.take()?;
         let seq = self.sequences.next(t.component_id);
+        if matches!(&t.message, Outgoing::Message(MavMessage::HEARTBEAT(_))) {
+            // An echo of it carries this number; another component with our ids does not.
+            if t.component_id == self.camera.component_id() {
+                self.camera.host_mut().sent_heartbeat(seq);
+            } else if let Some(g) =
+                (self.gimbal.as_mut()).filter(|g| g.component_id() == t.component_id)
+            {
+                g.host_mut().sent_heartbeat(seq);
+            }
+        }
         Some((t, seq))
     }
 

@@ -160,6 +160,11 @@ impl CameraComponent {
         &self.host
     }
 
+    /// The MAVLink side, to tell it what the bridge did with its frames.
+    pub fn host_mut(&mut self) -> &mut Host {
+        &mut self.host
+    }
+
     /// The persistent state as it is now.
     pub fn persisted(&self) -> &PersistedState {
         self.photos.persisted()
