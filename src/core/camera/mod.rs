@@ -170,6 +170,12 @@ impl CameraComponent {
         self.photos.persisted()
     }
 
+    /// Why the next photo would be refused now (index range used up, or saves fail and it is
+    /// not covered by the last save), if it would.
+    pub fn photo_refusal(&self) -> Option<&'static str> {
+        self.photos.refusal()
+    }
+
     /// Tells the component the wall-clock time (µs since the UNIX epoch) at `now`. Used for
     /// CAMERA_IMAGE_CAPTURED.time_utc; call it whenever convenient (every handle_* is fine).
     pub fn set_wall_clock(&mut self, now: Instant, utc_us: u64) {
