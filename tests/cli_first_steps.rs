@@ -89,7 +89,7 @@ fn sim_prints_a_command_that_reaches_it_and_its_boot_time() {
     assert!(
         booting
             .lines
-            .contains(&"simulating the A8 mini's 20 s boot; --boot-time-ms 0 to skip".to_owned()),
+            .contains(&"simulating the A8 mini's 20 s boot; --boot-ms 0 to skip".to_owned()),
         "{:?}",
         booting.lines
     );
