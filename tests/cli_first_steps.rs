@@ -211,3 +211,31 @@ fn a_probe_where_nothing_answers_says_so_and_fails() {
     assert!(stdout.contains("no report to send"), "{stdout}");
     assert!(!stdout.contains("opening an issue"), "{stdout}");
 }
+
+/// A second `record start` says "already recording", not "ok" (issue 21); a `stop` when not
+/// recording says so too.
+#[test]
+fn a_second_record_start_says_already_recording() {
+    let sim = Sim::start(0);
+    let addr = sim.reach_command()[2].clone();
+    let run = |what: &str| {
+        let out = bin()
+            .args(["camera", "record", what, "--camera", &addr])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{what}: {stderr}");
+        stdout
+    };
+    let first = run("start");
+    assert!(!first.contains("already"), "{first}");
+    let second = run("start");
+    assert!(second.contains("already recording"), "{second}");
+    let stop = run("stop");
+    assert!(!stop.contains("nothing to stop"), "{stop}");
+    let again = run("stop");
+    assert!(
+        again.contains("not recording") && again.contains("nothing to stop"),
+        "{again}"
+    );
+}
