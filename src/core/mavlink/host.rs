@@ -458,14 +458,13 @@ impl Host {
             self.stats.ignored += 1;
             return Accepted::Nothing;
         }
-        if command.target_system == self.system_id {
-            self.presence.release(); // a client talks to us as the system we are
-        }
         let broadcast = command.target_component == 0;
         if !broadcast && command.target_component != self.config.component_id {
             self.stats.ignored += 1;
             return Accepted::Nothing;
         }
+        // A client commands us: what follows (a photo's CAMERA_IMAGE_CAPTURED) must go out.
+        self.presence.release();
         let key = DedupeKey {
             system: from.system,
             component: from.component,

@@ -5,8 +5,9 @@
 //! only its HEARTBEAT and the answers to what it is asked; its unsolicited messages to everyone
 //! (status streams, GIMBAL_MANAGER_STATUS, STATUSTEXT) are held back — dropped, not queued: they
 //! are periodic and a late copy says nothing — until the first of: an autopilot's heartbeat (the
-//! id is learned), a command addressed to our current id (a client talks to us as we are: a bench
-//! setup without an autopilot), or [`STARTUP_HOLD`] after start. After the hold everything goes
+//! id is learned), a command for this component (a client talks to us: a bench setup without an
+//! autopilot; what the command causes, such as CAMERA_IMAGE_CAPTURED, must go out), or
+//! [`STARTUP_HOLD`] after start. After the hold everything goes
 //! out as system 1 until an autopilot is heard. Why: behind PX4 (which heartbeats at 1 Hz) the
 //! id is learned within about a second, so nothing PX4 forwards to the ground station carries
 //! system 1 beside PX4's own id; a bridge alone with a ground station still streams after 3 s.
