@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Interop: third-party MAVLink clients (pymavlink, MAVSDK from PyPI: camera and gimbal
-# plugins) against `siyi-bridge run --simulate` on loopback; last, pymavlink playing PX4 against the gimbal
+# plugins) against `siyi-bridge run --simulate` on loopback; pymavlink playing PX4 as a client of
+# the bridge's gimbal manager (interop_gimbal_client.py, PX4's MNT_MODE_OUT=3) with pymavlink as
+# QGC; last, pymavlink playing PX4 against the gimbal
 # component (interop_gimbal.py, run after the others: PX4's requests make the bridge step down
 # as gimbal manager). Creates scripts/.venv on first use (scripts/interop-lib.sh).
 # Last line: 'N passed, N failed'; exit status non-zero on any failure.
@@ -21,6 +23,8 @@ echo "siyi-bridge interop (pymavlink on :$P1, MAVSDK on :$P2, MAVSDK gimbal on :
 run_part scripts/interop_pymavlink.py "$P1"
 run_part scripts/interop_mavsdk.py "$P2"
 run_part scripts/interop_mavsdk_gimbal.py "$P4"
+# PX4 as a client of the bridge's manager (MNT_MODE_OUT=3) on PX4's port, QGC on pymavlink's.
+run_part scripts/interop_gimbal_client.py "$P3" "$P1"
 run_part scripts/interop_gimbal.py "$P3"
 
 finish

@@ -26,7 +26,7 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')"
 
 SIM_LOG="$(mktemp)"
-"$BIN" sim --listen "127.0.0.1:$PORT" --boot-time-ms "$BOOT_TIME_MS" >"$SIM_LOG" 2>&1 &
+"$BIN" sim --listen "127.0.0.1:$PORT" --boot-ms "$BOOT_TIME_MS" >"$SIM_LOG" 2>&1 &
 SIM_PID=$!
 
 cleanup() {

@@ -144,9 +144,18 @@ async fn a_default_simulator_answers_every_a8_question() {
         stream.judgement.note.contains("stopped when asked"),
         "{stream:?}"
     );
-    // A bare A8 mini: 0x4D answered "off"; 0x81 not answered by the simulator.
-    assert_eq!(concl(&o, QuestionId::AiModule), Conclusion::Unsupported);
+    // A bare A8 mini: 0x4D answered "off" (answered: supported, no module); 0x81 not answered
+    // by the simulator.
+    assert_eq!(concl(&o, QuestionId::AiModule), Conclusion::Supported);
     assert_eq!(q(&o, QuestionId::AiModule).details["ai_mode"], "0");
+    assert!(
+        q(&o, QuestionId::AiModule)
+            .judgement
+            .note
+            .contains("no AI tracking module"),
+        "{:?}",
+        q(&o, QuestionId::AiModule)
+    );
     assert_eq!(concl(&o, QuestionId::IpByteOrder), Conclusion::Unsupported);
     // Booted at once: no boot window observed.
     assert_eq!(concl(&o, QuestionId::BootWindow), Conclusion::Inconclusive);
@@ -192,7 +201,7 @@ async fn a_default_simulator_answers_every_a8_question() {
 }
 
 #[tokio::test]
-async fn unanswered_ids_are_unsupported_and_a_missing_web_server_too() {
+async fn unanswered_ids_are_unsupported_and_a_missing_web_server_is_no_answer() {
     let mut config = SimConfig::instant_boot();
     config.unanswered = BTreeSet::from([0x18, 0x16, 0x30, 0x25]);
     let sim = start_sim(config, false).await;
@@ -203,10 +212,17 @@ async fn unanswered_ids_are_unsupported_and_a_missing_web_server_too() {
         QuestionId::MaxZoom,
         QuestionId::UtcTime,
         QuestionId::AttitudeStream,
-        QuestionId::WebServer,
     ] {
         assert_eq!(concl(&o, id), Conclusion::Unsupported, "{:?}", q(&o, id));
     }
+    // Nothing listening on the web port says nothing about the camera: no answer, inconclusive.
+    let web = q(&o, QuestionId::WebServer);
+    assert_eq!(
+        web.judgement.conclusion,
+        Conclusion::Inconclusive,
+        "{web:?}"
+    );
+    assert!(web.judgement.note.starts_with("no answer"), "{web:?}");
     assert!(q(&o, QuestionId::CurrentZoom)
         .judgement
         .note

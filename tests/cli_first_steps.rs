@@ -89,7 +89,7 @@ fn sim_prints_a_command_that_reaches_it_and_its_boot_time() {
     assert!(
         booting
             .lines
-            .contains(&"simulating the A8 mini's 20 s boot; --boot-time-ms 0 to skip".to_owned()),
+            .contains(&"simulating the A8 mini's 20 s boot; --boot-ms 0 to skip".to_owned()),
         "{:?}",
         booting.lines
     );
@@ -210,4 +210,32 @@ fn a_probe_where_nothing_answers_says_so_and_fails() {
     );
     assert!(stdout.contains("no report to send"), "{stdout}");
     assert!(!stdout.contains("opening an issue"), "{stdout}");
+}
+
+/// A second `record start` says "already recording", not "ok" (issue 21); a `stop` when not
+/// recording says so too.
+#[test]
+fn a_second_record_start_says_already_recording() {
+    let sim = Sim::start(0);
+    let addr = sim.reach_command()[2].clone();
+    let run = |what: &str| {
+        let out = bin()
+            .args(["camera", "record", what, "--camera", &addr])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{what}: {stderr}");
+        stdout
+    };
+    let first = run("start");
+    assert!(!first.contains("already"), "{first}");
+    let second = run("start");
+    assert!(second.contains("already recording"), "{second}");
+    let stop = run("stop");
+    assert!(!stop.contains("nothing to stop"), "{stop}");
+    let again = run("stop");
+    assert!(
+        again.contains("not recording") && again.contains("nothing to stop"),
+        "{again}"
+    );
 }

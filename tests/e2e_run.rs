@@ -222,3 +222,46 @@ async fn a_state_directory_that_cannot_be_created_says_create_and_names_the_flag
     );
     assert!(!text.contains("cannot read it"), "{text}");
 }
+
+/// Two bridges on one state directory (issue 21): the second is refused at once, naming the
+/// first's pid and both ways out; once the first stops, the directory is free again. A lock
+/// left by a process that no longer runs is taken over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_bridge_on_the_same_state_directory_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = || Config {
+        tracker_api: None,
+        ..config(dir.path().to_path_buf())
+    };
+    let first = tokio::time::timeout(WAIT, app::spawn(cfg()))
+        .await
+        .expect("at once")
+        .expect("the first starts");
+    let err = tokio::time::timeout(WAIT, app::spawn(cfg()))
+        .await
+        .expect("at once")
+        .err()
+        .expect("the second is refused");
+    let text = format!("{err:#}");
+    let pid = format!("pid {}", std::process::id());
+    assert!(
+        text.contains("used by another siyi-bridge") && text.contains(&pid),
+        "{text}"
+    );
+    assert!(
+        text.contains("--state-dir DIR") && text.contains("--no-state"),
+        "{text}"
+    );
+    first.stop().await.expect("stops");
+    // A stale lock (a pid that cannot run) is taken over.
+    let lock = dir.path().join("simulated").join("bridge.lock");
+    std::fs::write(&lock, "999999999\n").expect("stale lock");
+    let again = tokio::time::timeout(WAIT, app::spawn(cfg()))
+        .await
+        .expect("at once")
+        .expect("starts over a stale lock");
+    let holder = std::fs::read_to_string(&lock).expect("lock");
+    assert_eq!(holder.trim(), std::process::id().to_string());
+    again.stop().await.expect("stops");
+    assert!(!lock.exists(), "released on stop");
+}

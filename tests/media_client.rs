@@ -117,3 +117,19 @@ async fn nothing_listening_is_no_answer() {
     let r = client.api(MediaKind::Videos, &ApiQuery::Directories).await;
     assert!(matches!(r, Err(FetchError::Unreachable(_))), "{r:?}");
 }
+
+/// A refused connection keeps its cause (issue 21: reqwest's own text is only "error sending
+/// request for url (…)").
+#[tokio::test]
+async fn a_refused_connection_says_why() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener); // nothing listens there now
+    let client = MediaClient::new(format!("http://{addr}").parse().unwrap()).unwrap();
+    match client.api(MediaKind::Photos, &count()).await {
+        Err(FetchError::Unreachable(text)) => {
+            assert!(text.to_lowercase().contains("refused"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -53,8 +53,9 @@ pub(super) fn log_event(ev: &BridgeEvent, camera: SocketAddr) {
         BridgeEvent::Camera(CameraEvent::SystemIdLearned(s)) => {
             tracing::info!("autopilot heard: using system id {s}")
         }
+        // The camera's line says it for both components.
         BridgeEvent::Gimbal(GimbalEvent::SystemIdLearned(s)) => {
-            tracing::info!("gimbal: autopilot heard, using system id {s}")
+            tracing::debug!("gimbal: autopilot heard, using system id {s}")
         }
         BridgeEvent::Gimbal(GimbalEvent::ManagerSteppedDown) => {
             tracing::info!(

@@ -36,7 +36,7 @@ mod tracker_port;
 
 use events::log_event;
 use media_port::MediaPort;
-use state_keeper::{load_state, StateKeeper};
+use state_keeper::{load_state, lock_state, StateKeeper};
 use tracker_port::{recv_tracker, TrackerPort};
 
 /// Name of the state file inside `--state-dir`.
@@ -58,6 +58,8 @@ pub struct Running {
     pub sim_media_dir: Option<PathBuf>,
     /// The temporary SD card directory (no `--sim-media-dir`): removed when this is dropped.
     _sim_media_temp: Option<tempfile::TempDir>,
+    /// The state directory's lock (`io::state_lock`), released when this is dropped.
+    _state_lock: Option<crate::io::state_lock::StateLock>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     others: Vec<tokio::task::JoinHandle<()>>,
@@ -198,10 +200,14 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         }
         (dir, _) => dir.clone(),
     };
+    let state_lock = match &state_dir {
+        Some(dir) => lock_state(dir)?,
+        None => None,
+    };
     let persisted = match &state_dir {
         Some(dir) => load_state(dir)?,
         None => {
-            tracing::warn!("no --state-dir: the image counter restarts at 0 on every start");
+            tracing::warn!("no state directory (--no-state, or neither $STATE_DIRECTORY nor $HOME set): the image counter restarts at 0 on every start");
             PersistedState::default()
         }
     };
@@ -345,6 +351,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         sim_web: sim_media.as_ref().and_then(|m| m.web),
         sim_media_dir: sim_media.as_ref().map(|m| m.store.root().to_owned()),
         _sim_media_temp: sim_media.and_then(|m| m.temp),
+        _state_lock: state_lock,
         shutdown: Some(stop_tx),
         task,
         others,

@@ -13,10 +13,39 @@ use crate::core::bridge::{Bridge, SiyiSide};
 use crate::core::camera::{persist, PersistedState};
 use crate::io::driver::{self, utc_us};
 use crate::io::state_file::{self, STATE_FILE};
+use crate::io::state_lock::{LockError, StateLock};
 
 fn utc_s() -> Option<u64> {
     let us = utc_us();
     (us > 0).then_some(us / 1_000_000)
+}
+
+/// Takes the state directory's lock (`io::state_lock`): another bridge on it refuses this one;
+/// a stale lock is taken over (said); a lock that cannot be written (read-only directory) is
+/// warned about and the bridge runs without it. `None` when the directory cannot be created
+/// ([`load_state`] says why).
+pub(super) fn lock_state(dir: &Path) -> anyhow::Result<Option<StateLock>> {
+    if std::fs::create_dir_all(dir).is_err() {
+        return Ok(None);
+    }
+    match StateLock::acquire(dir) {
+        Ok(lock) => {
+            if let Some(pid) = lock.took_over {
+                tracing::info!(
+                    "state directory {}: its lock was left by pid {pid}, which no longer runs: taken over",
+                    dir.display()
+                );
+            }
+            Ok(Some(lock))
+        }
+        Err(e @ LockError::Held { .. }) => Err(e.into()),
+        Err(e) => {
+            tracing::warn!(
+                "{e}: running without it (a second bridge on this directory would go unnoticed)"
+            );
+            Ok(None)
+        }
+    }
 }
 
 /// Loads the persisted state (see `core::camera::persist` for the rules) and says where the start
@@ -86,12 +115,20 @@ impl StateKeeper {
                 self.next_retry = Some(now + SAVE_RETRY);
                 let reason = e.to_string();
                 if camera.state_save_failed() {
+                    // Nothing saved yet (a read-only directory): the very next photo is refused.
+                    let refused = if camera.camera().photo_refusal().is_some() {
+                        "photos are refused until it can be saved".to_owned()
+                    } else {
+                        format!(
+                            "photos go on until the {} indices saved ahead are used",
+                            persist::LEASE
+                        )
+                    };
                     tracing::error!(
                         "cannot save the image counter to {}: {reason}; retrying every {} s and \
-                         at every photo, photos are refused once the {} indices saved ahead are used",
+                         at every photo; {refused}",
                         self.dir.join(STATE_FILE).display(),
                         SAVE_RETRY.as_secs(),
-                        persist::LEASE
                     );
                 }
             }

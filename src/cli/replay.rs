@@ -8,7 +8,7 @@ use serde_json::Value;
 use siyi_protocol::FrameDecoder;
 
 use super::describe::describe_frame;
-use crate::core::link::{LinkConfig, LinkEvent, SiyiLink};
+use crate::core::link::{link_event_words, link_stats_words, LinkConfig, LinkEvent, SiyiLink};
 use crate::record::{read_file, Direction};
 
 /// Arguments of `siyi-bridge replay`.
@@ -86,7 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     if let Some(link) = &link {
-        outln!("link stats: {:?}", link.stats())?;
+        outln!("link stats: {}", link_stats_words(&link.stats()))?;
     }
     Ok(())
 }
@@ -96,7 +96,7 @@ fn print_events(t_ms: u64, link: &mut SiyiLink) -> std::io::Result<()> {
     while let Some(e) = link.poll_event() {
         match e {
             LinkEvent::OpFinished { .. } => {}
-            e => outln!("{t_ms:>9} ms  link  {e:?}")?,
+            e => outln!("{t_ms:>9} ms  link  {}", link_event_words(&e))?,
         }
     }
     Ok(())

@@ -18,18 +18,19 @@ use crate::sim::{server, SimConfig};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     siyi-bridge sim\n  \
-    siyi-bridge sim --listen 127.0.0.1:0 --boot-time-ms 0\n  \
+    siyi-bridge sim --listen 127.0.0.1:0 --boot-ms 0\n  \
     siyi-bridge sim --drop 0.1 --corrupt 0.02 --reply-delay-ms 40 --seed 7\n  \
     siyi-bridge sim --unanswered 0x18,0x16,0x25,0x30 --no-sd-card --reboot-at-ms 60000\n  \
-    siyi-bridge sim --ai-module --boot-time-ms 0")]
+    siyi-bridge sim --ai-module --boot-ms 0")]
 pub struct Args {
     /// UDP address to listen on, HOST:PORT (the real camera is 192.168.144.25:37260; port 0 =
     /// any free port; a host name is resolved once, at start).
     #[arg(long, default_value = "127.0.0.1:37260", value_parser = resolve_host_port)]
     pub listen: SocketAddr,
     /// How long the camera firmware version reads 0.0.0 after power-up or a reboot, in ms
-    /// (real cameras: 20000–30000).
-    #[arg(long, default_value_t = 20_000)]
+    /// (real cameras: 20000–30000). `run --simulate` spells it `--sim-boot-ms`; the old
+    /// `--boot-time-ms` still works.
+    #[arg(long = "boot-ms", alias = "boot-time-ms", default_value_t = 20_000)]
     pub boot_time_ms: u64,
     /// Delay before every frame the camera sends, in ms.
     #[arg(long, default_value_t = 0)]
@@ -144,7 +145,7 @@ fn start_lines(local: SocketAddr, boot_time_ms: u64) -> Vec<String> {
     )];
     if boot_time_ms > 0 {
         lines.push(format!(
-            "simulating the A8 mini's {} boot; --boot-time-ms 0 to skip",
+            "simulating the A8 mini's {} boot; --boot-ms 0 to skip",
             super::camera::human_ms(boot_time_ms)
         ));
     }
@@ -256,6 +257,11 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.to_string().contains("is not HOST:PORT"), "{e}");
+        // `--boot-ms` as run's `--sim-boot-ms`; the old spelling stays (hidden).
+        for flag in ["--boot-ms", "--boot-time-ms"] {
+            let a = Cli::try_parse_from(["sim", flag, "1500"]).unwrap();
+            assert_eq!(a.sim.boot_time_ms, 1500, "{flag}");
+        }
     }
 
     #[test]
@@ -265,7 +271,7 @@ mod tests {
             lines,
             [
                 "reach it with: siyi-bridge camera --camera 127.0.0.1:37260 info   (or: siyi-bridge run --camera 127.0.0.1:37260)",
-                "simulating the A8 mini's 20 s boot; --boot-time-ms 0 to skip",
+                "simulating the A8 mini's 20 s boot; --boot-ms 0 to skip",
             ]
         );
         let lines = start_lines("0.0.0.0:5000".parse().unwrap(), 0);

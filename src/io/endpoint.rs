@@ -63,13 +63,20 @@ impl FromStr for Endpoint {
 
     /// Parses `udpin:HOST:PORT`, `udpout:…`, `tcpout:…`, `serial:DEVICE:BAUD`; the MAVSDK
     /// spellings `udpin://HOST:PORT`, `udp://…` (= udpin), `tcp://…` (= tcpout) and
-    /// `serial:///dev/x:BAUD` are accepted too.
+    /// `serial:///dev/x:BAUD` are accepted too; `udp:HOST:PORT` is refused with both spellings.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = |why: &str| EndpointError {
             input: s.to_owned(),
             why: why.to_owned(),
         };
         let (scheme, rest) = s.split_once(':').ok_or_else(|| err("no scheme"))?;
+        if scheme == "udp" && !rest.starts_with("//") {
+            // `udp:` means listening to some tools and sending to others: never guess.
+            return Err(err(
+                "`udp:` is ambiguous: write udpin:HOST:PORT (listen there, answer whoever \
+                 sends) or udpout:HOST:PORT (send there); MAVSDK's udp://HOST:PORT is udpin",
+            ));
+        }
         let rest = rest.strip_prefix("//").unwrap_or(rest);
         let sock = |rest: &str| -> Result<SocketAddr, EndpointError> {
             let rest = if rest.starts_with(':') {
@@ -197,5 +204,11 @@ mod tests {
         ] {
             assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
         }
+        let e = "udp:127.0.0.1:14550".parse::<Endpoint>().unwrap_err();
+        assert!(
+            e.why.contains("udpin:HOST:PORT") && e.why.contains("udpout:HOST:PORT"),
+            "{}",
+            e.why
+        );
     }
 }

@@ -5,5 +5,6 @@ pub mod mavlink;
 pub mod media;
 pub mod siyi;
 pub mod state_file;
+pub mod state_lock;
 pub mod text_file;
 pub mod tracker;

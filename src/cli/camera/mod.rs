@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use siyi_protocol::{Decidegrees, MotionMode, ZoomDirection};
+use siyi_protocol::{Decidegrees, MotionMode, RecordState, ZoomDirection};
 
 use crate::core::link::{
-    LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation, Owner, SiyiLink,
-    PITCH_MAX_DECIDEGREES, PITCH_MIN_DECIDEGREES, YAW_LIMIT_DECIDEGREES,
+    record_state_words, LinkConfig, LinkControl, LinkEvent, LinkHealth, OpOutcome, Operation,
+    Owner, SiyiLink, PITCH_MAX_DECIDEGREES, PITCH_MIN_DECIDEGREES, YAW_LIMIT_DECIDEGREES,
 };
 mod text;
 
@@ -186,6 +186,27 @@ impl Session {
     }
 }
 
+impl Session {
+    /// The recording state (0x0A), waiting up to `timeout` for the link's first reading.
+    async fn record_state(&mut self, timeout: Duration) -> Option<RecordState> {
+        if let Some(r) = self.link.state().record {
+            return Some(r.value);
+        }
+        let deadline = clock_now() + timeout;
+        drive_until(
+            &mut self.link,
+            &mut self.socket,
+            deadline,
+            &mut self.stats,
+            |link, _, e| {
+                log_event(&e);
+                link.state().record.map(|r| r.value)
+            },
+        )
+        .await
+    }
+}
+
 /// Drives the link until it is Up or `deadline` passes (`None`), logging its events.
 async fn wait_until_up(s: &mut Session, deadline: Instant) -> Option<()> {
     drive_until(
@@ -305,11 +326,34 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         }
         Action::Photo => s.run_op(Operation::TakePhoto, op_timeout).await,
         Action::Record { what } => {
-            let op = match what {
-                RecordWhat::Start => Operation::StartRecording,
-                RecordWhat::Stop => Operation::StopRecording,
+            let start = matches!(what, RecordWhat::Start);
+            let op = if start {
+                Operation::StartRecording
+            } else {
+                Operation::StopRecording
             };
-            s.run_op(op, op_timeout).await
+            // The link sends nothing when the camera already is where it is asked to go (read
+            // from 0x0A): say so rather than a bare "ok".
+            let before = s.record_state(op_timeout).await;
+            let already = match before {
+                Some(RecordState::Recording) => start,
+                Some(_) => !start,
+                None => false,
+            };
+            let outcome = s.run_op(op, op_timeout).await;
+            if already && matches!(outcome, Some(OpOutcome::Succeeded { .. })) {
+                let state = before.map_or_else(String::new, record_state_words);
+                outln!(
+                    "{}",
+                    if start {
+                        "already recording: nothing to start".to_owned()
+                    } else {
+                        format!("not recording ({state}): nothing to stop")
+                    }
+                )?;
+                return Ok(());
+            }
+            outcome
         }
         Action::Zoom { what, hold_ms } => {
             let dir = match what.as_str() {

@@ -150,6 +150,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn run_async(args: Args) -> anyhow::Result<()> {
+    media_host(&args.camera, args.media_port).map_err(anyhow::Error::msg)?;
     let base = Url::parse(&format!("http://{}:{}/", args.camera, args.media_port))
         .with_context(|| format!("--camera {:?}: not a host name or address", args.camera))?;
     let client = MediaClient::new(base).context("cannot create the HTTP client")?;
@@ -300,9 +301,57 @@ async fn list(client: &MediaClient, kind: MediaKind, state: &PersistedState) -> 
     Ok(())
 }
 
+/// `--camera` is a HOST here (the web server's port is `--media-port`), while `run` and
+/// `camera` take the SDK's HOST:PORT: a HOST:PORT is refused with the spelling that works.
+fn media_host(camera: &str, media_port: u16) -> Result<(), String> {
+    let port = match camera.parse::<std::net::SocketAddr>() {
+        Ok(a) => Some(a.port()),
+        Err(_) => camera
+            .rsplit_once(':')
+            .filter(|(host, port)| !host.contains(':') && !port.is_empty())
+            .and_then(|(_, port)| port.parse::<u16>().ok()),
+    };
+    let Some(port) = port else {
+        return Ok(());
+    };
+    let host = camera
+        .rsplit_once(':')
+        .map_or(camera, |(h, _)| h)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    Err(if port == 37260 {
+        format!(
+            "--camera {camera:?}: media takes a HOST without a port; 37260 is the camera's SDK \
+             port (run's and camera's --camera), media talks to its web server (--media-port, \
+             now {media_port}): write --camera {host}"
+        )
+    } else {
+        format!(
+            "--camera {camera:?}: media takes a HOST without a port (the web server's port is \
+             --media-port): write --camera {host} --media-port {port}"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn camera_is_a_host_and_a_host_port_says_to_use_media_port() {
+        for ok in ["192.168.144.25", "localhost", "::1", "cam.local"] {
+            assert_eq!(media_host(ok, 82), Ok(()), "{ok}");
+        }
+        let e = media_host("127.0.0.1:39203", 82).unwrap_err();
+        assert!(e.contains("--camera 127.0.0.1 --media-port 39203"), "{e}");
+        let e = media_host("192.168.144.25:37260", 82).unwrap_err();
+        assert!(
+            e.contains("SDK port") && e.ends_with("write --camera 192.168.144.25"),
+            "{e}"
+        );
+        let e = media_host("[::1]:8082", 82).unwrap_err();
+        assert!(e.contains("--camera ::1 --media-port 8082"), "{e}");
+    }
 
     #[test]
     fn since_is_an_index_or_an_rfc3339_utc_time() {

@@ -135,8 +135,8 @@ impl Runner {
                     if let Some(e) = self.last_mut() {
                         e.details.insert("ai_mode".into(), mode.to_u8().to_string());
                         if !on && e.judgement.conclusion == Conclusion::Supported {
-                            // 0x4D answered "off": no module (or it is off).
-                            e.judgement.conclusion = Conclusion::Unsupported;
+                            // 0x4D answered "off": the camera supports the question (it stays
+                            // Supported); the answer is that no module is fitted (or it is off).
                             e.judgement.note = format!(
                                 "{}; AI mode off: no AI tracking module fitted (or it is off)",
                                 e.judgement.note

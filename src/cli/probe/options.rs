@@ -114,7 +114,7 @@ pub fn summary(outcome: &ProbeOutcome) -> String {
         return out;
     }
     out.push_str(&format!(
-        "\nPlease send these two files back:\n  {}\n  {}\nby opening an issue on the siyi-bridge project (title: \"camera probe: {} {}\") and attaching both.\n",
+        "\nPlease send these two files back:\n  {}\n  {}\nby opening an issue in the siyi-bridge project's issue tracker (title: \"camera probe: {} {}\") and attaching both.\n",
         outcome.json_path.display(),
         outcome.jsonl_path.display(),
         unknown(&r.model),

@@ -19,7 +19,9 @@ use crate::core::camera::{
 use crate::core::gimbal::{GimbalComponent, GimbalEvent};
 use crate::core::link::{LinkControl, LinkEvent};
 use crate::core::mavlink::outbound::{Pace, Pacer, Sequences};
+use crate::core::mavlink::Outgoing;
 use crate::core::tracking::{ConnId, TrackerOutput, Tracking, TrackingConfig};
+use mavlink::dialects::common::MavMessage;
 pub use parts::Parts;
 
 /// The SIYI side as the bridge drives it (implemented by the SIYI link; tests may use a fake).
@@ -300,6 +302,16 @@ impl<L: SiyiSide> Bridge<L> {
         }
         let t = self.held.take()?;
         let seq = self.sequences.next(t.component_id);
+        if matches!(&t.message, Outgoing::Message(MavMessage::HEARTBEAT(_))) {
+            // An echo of it carries this number; another component with our ids does not.
+            if t.component_id == self.parts.camera().component_id() {
+                self.parts.camera_mut().host_mut().sent_heartbeat(seq);
+            } else if let Some(g) =
+                (self.parts.gimbal_mut()).filter(|g| g.component_id() == t.component_id)
+            {
+                g.host_mut().sent_heartbeat(seq);
+            }
+        }
         Some((t, seq))
     }
 

@@ -62,6 +62,11 @@ impl Parts {
         self.gimbal.as_ref()
     }
 
+    /// The gimbal component, when enabled, to change.
+    pub fn gimbal_mut(&mut self) -> Option<&mut GimbalComponent> {
+        self.gimbal.as_mut()
+    }
+
     /// The tracking service.
     pub fn tracking(&self) -> &Tracking {
         &self.tracking

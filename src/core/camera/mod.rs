@@ -157,9 +157,20 @@ impl CameraComponent {
         &self.host
     }
 
+    /// The MAVLink side, to tell it what the bridge did with its frames.
+    pub fn host_mut(&mut self) -> &mut Host {
+        &mut self.host
+    }
+
     /// The persistent state as it is now.
     pub fn persisted(&self) -> &PersistedState {
         self.photos.persisted()
+    }
+
+    /// Why the next photo would be refused now (index range used up, or saves fail and it is
+    /// not covered by the last save), if it would.
+    pub fn photo_refusal(&self) -> Option<&'static str> {
+        self.photos.refusal()
     }
 
     /// Tells the component the wall-clock time (µs since the UNIX epoch) at `now`. Used for

@@ -73,6 +73,11 @@ impl Photos {
         self.counter.state()
     }
 
+    /// Why the next photo would be refused now, if it would.
+    pub fn refusal(&self) -> Option<&'static str> {
+        self.counter.refusal()
+    }
+
     /// The captures' files and the card's figures.
     pub fn files(&self) -> &Files {
         &self.files

@@ -141,6 +141,11 @@ impl GimbalComponent {
         &self.host
     }
 
+    /// The MAVLink side, to tell it what the bridge did with its frames.
+    pub fn host_mut(&mut self) -> &mut Host {
+        &mut self.host
+    }
+
     /// What the gimbal is asked to do now.
     pub fn goal(&self) -> Goal {
         self.intent.goal()
@@ -430,9 +435,12 @@ impl GimbalComponent {
                 if !access::our_device(self.host.component_id(), cmd.p(7)) {
                     return Some(Handled::just(R::MAV_RESULT_DENIED));
                 }
-                let (result, changed) = self
-                    .control
-                    .configure(from, [cmd.p(1), cmd.p(2), cmd.p(3), cmd.p(4)]);
+                let from_autopilot = self.host.is_our_autopilot(&c.from);
+                let params = [cmd.p(1), cmd.p(2), cmd.p(3), cmd.p(4)];
+                let (result, changed) = self.control.configure(from, from_autopilot, params);
+                if changed {
+                    tracing::info!(target: "gimbal", primary = ?self.control.controllers().primary, secondary = ?self.control.controllers().secondary, "gimbal manager control changed by {}/{}", from.0, from.1);
+                }
                 if changed {
                     let m = requests::manager_status(&self.view(now, link));
                     return Some(Handled::then_all(result, m));

@@ -114,10 +114,10 @@ pub enum FailReason {
     #[error("no SD card")]
     NoSdCard,
     /// 0x0B code 1.
-    #[error("photo failed (SD card?)")]
+    #[error("camera error (SD card missing or full?)")]
     PhotoFailed,
     /// 0x0B code 4.
-    #[error("recording failed (SD card?)")]
+    #[error("camera error (SD card missing, full or too slow?)")]
     RecordingFailed,
     /// One recording change at a time.
     #[error("another recording change is in progress")]

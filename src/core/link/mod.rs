@@ -32,4 +32,4 @@ pub use feed::{Fed, Feed};
 pub use siyi_link::SiyiLink;
 
 pub use state::{CameraState, Fresh, ZoomSource};
-pub use words::{record_state_words, recording_change_words};
+pub use words::{link_event_words, link_stats_words, record_state_words, recording_change_words};

@@ -5,7 +5,56 @@ use std::fmt;
 
 use siyi_protocol::{Decidegrees, RecordState, ZoomDirection};
 
-use super::{LinkHealth, OpOutcome, Operation};
+use super::{LinkEvent, LinkHealth, LinkStats, OpOutcome, Operation};
+
+/// A link event in words (`replay --link`; the running bridge logs its own).
+pub fn link_event_words(e: &LinkEvent) -> String {
+    let name =
+        |n: Option<&'static str>, raw: u8| n.map_or(format!("unknown ({raw})"), str::to_owned);
+    match e {
+        LinkEvent::Health { from, to } => format!("link {to} (was {from})"),
+        LinkEvent::Identified => "camera identified".into(),
+        LinkEvent::Rebooted => "camera rebooted".into(),
+        LinkEvent::OpFinished { op, outcome, .. } => format!("{op}: {outcome}"),
+        LinkEvent::RecordingChanged { from, to } => recording_change_words(*from, *to),
+        LinkEvent::ZoomChanged(z) => format!("zoom now {z}"),
+        LinkEvent::MotionModeChanged(m) => {
+            format!("gimbal mode now {}", name(m.name(), m.to_u8()))
+        }
+        LinkEvent::AiModeChanged(m) => format!("AI mode now {}", name(m.name(), m.to_u8())),
+        LinkEvent::AiTrack(t) => format!(
+            "AI box at ({}, {}) px, {}×{} px",
+            t.x_px, t.y_px, t.width_px, t.height_px
+        ),
+        LinkEvent::CommandUnanswered { cmd, fallback } => {
+            format!("camera never answers {cmd}: {fallback}")
+        }
+        LinkEvent::BadFrame(e) => format!("bad frame from the camera: {e}"),
+        LinkEvent::BadPayload(e) => format!("bad payload from the camera: {e}"),
+        LinkEvent::UnexpectedModel { model, id } => {
+            format!(
+                "the hardware id {} names a {model}, not an A8 mini",
+                id.as_text()
+            )
+        }
+    }
+}
+
+/// The link's counters in words.
+pub fn link_stats_words(s: &LinkStats) -> String {
+    format!(
+        "{} datagrams in, {} valid frames, {} bad frames, {} bad payloads, {} unsolicited \
+         replies; {} frames out, {} retries, {} abandoned",
+        s.datagrams_in,
+        s.frames_in,
+        s.bad_frames,
+        s.bad_payloads,
+        s.unsolicited,
+        s.frames_out,
+        s.retries,
+        s.abandoned
+    )
+}
 
 impl fmt::Display for LinkHealth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -149,6 +198,38 @@ mod tests {
         ] {
             assert!(!text.contains('{') && !text.contains("::"), "{text}");
         }
+    }
+
+    #[test]
+    fn link_events_and_stats_read_as_words_not_debug_structs() {
+        use siyi_protocol::{AiMode, CmdId, MotionMode};
+        let events = [
+            LinkEvent::Health {
+                from: LinkHealth::Searching,
+                to: LinkHealth::Up,
+            },
+            LinkEvent::Identified,
+            LinkEvent::MotionModeChanged(MotionMode::Follow),
+            LinkEvent::AiModeChanged(AiMode::from_u8(7)),
+            LinkEvent::CommandUnanswered {
+                cmd: CmdId(0x18),
+                fallback: super::super::FallbackUsed::ZoomFromAcks,
+            },
+        ];
+        for e in &events {
+            let text = link_event_words(e);
+            assert!(
+                !text.contains('{') && !text.contains("::") && !text.contains("Some("),
+                "{text}"
+            );
+        }
+        assert_eq!(link_event_words(&events[2]), "gimbal mode now follow");
+        assert_eq!(link_event_words(&events[3]), "AI mode now unknown (7)");
+        let stats = link_stats_words(&LinkStats::default());
+        assert!(
+            stats.starts_with("0 datagrams in") && !stats.contains('{'),
+            "{stats}"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::address::{self, Addressed, Addressing};
 use super::chatter::{self, Chatter, Verdict};
 use super::dedupe::{DedupeKey, DedupeTable};
 use super::heard::Heartbeats;
+use super::presence::{self, Presence};
 use super::{statustext, Command, Handled, Inbound, Outgoing, PeerId, Requester, Target, Transmit};
 
 /// A peer (link) not heard for this long is gone: the message intervals it asked for stop, and
@@ -29,6 +30,8 @@ const MAX_STREAM_PERIOD: Duration = Duration::from_secs(3600);
 pub const MIN_TIMER_STEP: Duration = Duration::from_millis(1);
 /// MAV_COMP_ID_AUTOPILOT1.
 const AUTOPILOT_COMPONENT: u8 = 1;
+mod identity;
+
 /// Log target of the STATUSTEXT lines.
 const STATUSTEXT_LOG_TARGET: &str = "mavlink";
 
@@ -73,6 +76,10 @@ pub struct HostStats {
     pub statustext_repeats: u64,
     /// STATUSTEXTs not sent: the destination's STATUSTEXT budget was spent.
     pub statustext_over_budget: u64,
+    /// Unsolicited messages held back before the system id was known (`presence`).
+    pub held_before_id: u64,
+    /// Heartbeats with our ids from another component (`presence`).
+    pub rival_heartbeats: u64,
 }
 
 /// A command for the service, not a retransmission. Dispatch it, then give the answer to
@@ -132,12 +139,15 @@ pub struct Host {
     clock: Instant,
     /// STATUSTEXT repeats and budgets.
     chatter: Chatter,
+    /// The startup hold and rival heartbeats.
+    presence: Presence,
     stats: HostStats,
 }
 
 impl Host {
     /// A host started at `now`.
     pub fn new(config: HostConfig, now: Instant) -> Self {
+        let presence = Presence::new(config.system_id.is_some(), now);
         Self {
             system_id: config.system_id.unwrap_or(1),
             learned: false,
@@ -154,6 +164,7 @@ impl Host {
             heartbeats: Heartbeats::new(PEER_SILENT_TIMEOUT),
             clock: now,
             chatter: Chatter::default(),
+            presence,
             stats: HostStats::default(),
         }
     }
@@ -178,8 +189,17 @@ impl Host {
         now.saturating_duration_since(self.start).as_millis() as u32
     }
 
-    /// Queues `msg` for `target`.
+    /// Queues `msg` for `target` (an unsolicited message to everyone is dropped while the
+    /// system id is unknown: see `presence`).
     pub fn send(&mut self, target: Target, msg: MavMessage) {
+        let (admit, hold_expired) = self.presence.admit(self.clock, target, &msg);
+        if hold_expired && !self.learned {
+            tracing::info!(target: "mavlink", component = self.config.component_id, "no autopilot heard within {:?}: sending as system {} until one is", presence::STARTUP_HOLD, self.system_id);
+        }
+        if !admit {
+            self.stats.held_before_id += 1;
+            return;
+        }
         self.out.push_back(Transmit {
             target,
             system_id: self.system_id,
@@ -359,14 +379,6 @@ impl Host {
         self.config.allowed_systems.is_empty() || self.config.allowed_systems.contains(&system)
     }
 
-    /// Whether `from` is our autopilot: our system id, component 1, and the link the autopilot's
-    /// heartbeat came on (a copy of its ids from another link is not it).
-    pub fn is_our_autopilot(&self, from: &Requester) -> bool {
-        from.component == AUTOPILOT_COMPONENT
-            && from.system == self.system_id
-            && self.autopilot.is_some_and(|(l, _)| l == from.peer)
-    }
-
     /// Vets one inbound frame from `peer`: our own looped-back messages, 32-bit system ids,
     /// autopilot heartbeats (system id learning), the allow-list, unknown command numbers
     /// (UNSUPPORTED), addressing and retransmissions are handled here. `is_request` tells
@@ -385,7 +397,10 @@ impl Host {
         };
         self.tick(now);
         if sender_sys == self.system_id && header.component_id == self.config.component_id {
-            return Accepted::Nothing; // our own message looped back
+            if let Inbound::Message(m) = inbound {
+                self.heard_own_ids(now, m, header.sequence);
+            }
+            return Accepted::Nothing; // our own message looped back, or a rival's
         }
         self.peers_heard.insert(peer, now);
         let from = Requester {
@@ -399,8 +414,10 @@ impl Host {
                 if !self.allows(sender_sys) =>
             {
                 self.stats.refused += 1;
-                if self.stats.refused.is_power_of_two() {
-                    tracing::warn!(target: "mavlink", system_id = sender_sys, refused = self.stats.refused, "command from a system not in --allow-sysid ignored");
+                // Said by the component it is addressed to (every component hears it).
+                let to_us = inbound_target(inbound) == Some(self.config.component_id);
+                if to_us && self.stats.refused.is_power_of_two() {
+                    tracing::warn!(target: "mavlink", system_id = sender_sys, component = self.config.component_id, refused = self.stats.refused, "command from a system not in --allow-sysid ignored");
                 }
                 return Accepted::Nothing;
             }
@@ -460,6 +477,8 @@ impl Host {
             self.stats.ignored += 1;
             return Accepted::Nothing;
         }
+        // A client commands us: what follows (a photo's CAMERA_IMAGE_CAPTURED) must go out.
+        self.presence.release();
         let key = DedupeKey {
             system: from.system,
             component: from.component,
@@ -570,37 +589,15 @@ impl Host {
     pub fn interval_count(&self) -> usize {
         self.intervals.len()
     }
+}
 
-    /// An autopilot's HEARTBEAT. The first one (or, with a fixed system id, the one with that
-    /// id) names the autopilot; another autopilot takes over only after the named one has been
-    /// silent for [`PEER_SILENT_TIMEOUT`], so a stray heartbeat cannot steal the system id.
-    fn autopilot_heartbeat(&mut self, now: Instant, peer: PeerId, sender_sys: u8) {
-        if let Some(fixed) = self.config.system_id {
-            if sender_sys == fixed {
-                self.autopilot = Some((peer, now));
-            }
-            return;
-        }
-        let current = self.learned.then_some(self.system_id);
-        let silent = self
-            .autopilot
-            .is_none_or(|(_, heard)| now.saturating_duration_since(heard) >= PEER_SILENT_TIMEOUT);
-        match current {
-            Some(sys) if sys == sender_sys => {
-                if silent || self.autopilot.is_some_and(|(l, _)| l == peer) {
-                    self.autopilot = Some((peer, now));
-                }
-            }
-            Some(_) if !silent => {}
-            _ => {
-                tracing::info!(target: "mavlink", system_id = sender_sys, "system id learned from the autopilot heartbeat");
-                self.system_id = sender_sys;
-                self.learned = true;
-                self.autopilot = Some((peer, now));
-                self.events
-                    .push_back(HostEvent::SystemIdLearned(sender_sys));
-            }
-        }
+/// The target component of a command.
+fn inbound_target(inbound: &Inbound) -> Option<u8> {
+    match inbound {
+        Inbound::Message(MavMessage::COMMAND_LONG(c)) => Some(c.target_component),
+        Inbound::Message(MavMessage::COMMAND_INT(c)) => Some(c.target_component),
+        Inbound::UnknownCommand(raw) => Some(raw.target_component),
+        _ => None,
     }
 }
 

@@ -14,7 +14,8 @@
 //! hand-built COMMAND_ACK for unknown command numbers); the sockets and signing stay in `io`.
 //! `heard` remembers which senders heartbeat. [`budget`] holds the token buckets that bound output per destination; `chatter` applies
 //! them to STATUSTEXT (repeats, chunks, a budget for everyone and one per peer).
-//! [`outbound`] numbers what leaves: each component its own sequence.
+//! [`outbound`] numbers what leaves: each component its own sequence. `presence`: what goes
+//! out before the system id is known (the startup hold), another component with our ids.
 //!
 //! Owns: the state listed above. Never touches: a SIYI link, a service's state, sockets, clocks.
 
@@ -27,6 +28,7 @@ pub mod host;
 pub mod inbound;
 pub mod messages;
 pub mod outbound;
+mod presence;
 pub mod wire;
 
 pub use address::{Addressed, Addressing, Outgoing, PeerId, Requester, Target, Transmit};
@@ -36,3 +38,4 @@ pub use inbound::{Command, Inbound, RawCommand};
 pub use messages::{
     fixed_text, heartbeat, pack_firmware, statustext, Handled, STATUSTEXT_CHUNK_BYTES,
 };
+pub use presence::{rival_text, ECHO_SEQS, RIVAL_SILENT, STARTUP_HOLD};

@@ -226,9 +226,11 @@ pub fn judge_photo_feedback(
 pub fn judge_web(result: &Result<(u16, Vec<u8>), String>, port: u16) -> Judgement {
     let verdict = Judgement::without_reply;
     match result {
+        // No answer says nothing about what the camera supports (README: unsupported = no
+        // reply while the camera answers otherwise): the server may be off or elsewhere.
         Err(reason) => verdict(
-            Conclusion::Unsupported,
-            format!("nothing answers HTTP on port {port}: {reason}"),
+            Conclusion::Inconclusive,
+            format!("no answer: nothing answers HTTP on port {port}: {reason}"),
         ),
         Ok((status, body)) => match crate::core::media::api::parse_directories(*status, body) {
             Ok(dirs) => {

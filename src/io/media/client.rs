@@ -143,10 +143,7 @@ impl MediaClient {
             .get(url)
             .query(&query.params(kind))
             .timeout(API_TIMEOUT);
-        let response = request
-            .send()
-            .await
-            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        let response = request.send().await.map_err(unreachable)?;
         redirected(&response)?;
         read_bounded(response, MAX_API_BODY_BYTES).await
     }
@@ -165,7 +162,7 @@ impl MediaClient {
             .timeout(API_TIMEOUT)
             .send()
             .await
-            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+            .map_err(unreachable)?;
         redirected(&response)?;
         if !response.status().is_success() {
             return Ok(None);
@@ -178,6 +175,18 @@ impl MediaClient {
     }
 }
 
+/// A transport error with its causes (reqwest's own text omits them: "connection refused").
+pub(super) fn unreachable(e: reqwest::Error) -> FetchError {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    FetchError::Unreachable(text)
+}
+
 /// Reads a body chunk by chunk, stopping past `limit` bytes.
 pub async fn read_bounded(
     mut response: reqwest::Response,
@@ -188,11 +197,7 @@ pub async fn read_bounded(
         return Err(FetchError::TooLarge { limit_bytes: limit });
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| FetchError::Unreachable(e.to_string()))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
         if body.len() + chunk.len() > limit {
             return Err(FetchError::TooLarge { limit_bytes: limit });
         }

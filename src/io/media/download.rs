@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use super::client::{redirected, FetchError, MediaClient, MIN_PROGRESS_BYTES};
+use super::client::{redirected, unreachable, FetchError, MediaClient, MIN_PROGRESS_BYTES};
 use crate::core::media::api::{is_plain_name, MediaFile};
 use crate::io::driver::clock_now;
 
@@ -165,18 +165,6 @@ async fn discard(part: &Path, stamp: &Path) {
             }
         }
     }
-}
-
-/// A transport error with its causes (reqwest's own text omits them: "connection refused").
-fn unreachable(e: reqwest::Error) -> FetchError {
-    let mut text = e.to_string();
-    let mut cause = std::error::Error::source(&e);
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    FetchError::Unreachable(text)
 }
 
 async fn within<T>(
