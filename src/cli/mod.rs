@@ -14,6 +14,7 @@ pub mod run;
 pub mod run_args;
 pub mod sim;
 pub mod track;
+mod track_h264;
 pub mod y4m;
 
 /// The default state directory of `run` (and where `media` reads the captured-image records):

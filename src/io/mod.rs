@@ -7,3 +7,4 @@ pub mod siyi;
 pub mod state_file;
 pub mod text_file;
 pub mod tracker;
+pub mod video;
