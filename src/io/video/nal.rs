@@ -265,8 +265,10 @@ impl AccessUnit {
 #[derive(Debug, Default)]
 pub struct AnnexBSplitter {
     pending: Vec<u8>,
-    /// `pending` before this holds one start code at most, at 0 (scanned already).
-    scanned: usize,
+    /// The start codes found in `pending` (first byte, byte after).
+    starts: Vec<(usize, usize)>,
+    /// Where the search for start codes goes on in `pending`.
+    scan_from: usize,
     unit: AccessUnit,
     dropped: u64,
 }
@@ -285,42 +287,40 @@ impl AnnexBSplitter {
     /// Feeds bytes; complete access units go to `out`.
     pub fn push(&mut self, data: &[u8], out: &mut Vec<AccessUnit>) {
         self.pending.extend_from_slice(data);
+        let mut from = self.scan_from;
+        while let Some((s, e)) = find_start(&self.pending, from) {
+            self.starts.push((s, e));
+            from = e;
+        }
+        // A start code may begin in the last two bytes and end in the next chunk.
+        self.scan_from = from.max(self.pending.len().saturating_sub(2));
         // Every unit but the last is complete (the last may continue in the next chunk).
-        let starts: Vec<(usize, usize)> = {
-            let mut v = Vec::new();
-            if let Some(first) = find_start(&self.pending, 0).filter(|s| s.0 <= 1) {
-                v.push(first);
+        if self.starts.len() >= 2 {
+            let pending = std::mem::take(&mut self.pending);
+            let starts = std::mem::take(&mut self.starts);
+            for pair in starts.windows(2) {
+                self.nal(&pending[pair[0].1..pair[1].0], out);
             }
-            let mut from = self.scanned.max(v.first().map_or(0, |s| s.1));
-            while let Some((s, e)) = find_start(&self.pending, from) {
-                v.push((s, e));
-                from = e;
-            }
-            v
-        };
-        if starts.len() < 2 {
-            // Rescan the last 3 bytes next time (a start code may straddle the chunks).
-            self.scanned = self.pending.len().saturating_sub(3);
-            if self.pending.len() > MAX_UNIT_BYTES {
-                self.pending.clear();
-                self.scanned = 0;
-                self.dropped += 1;
-            }
-            return;
+            let (s, e) = starts[starts.len() - 1];
+            self.pending = pending[s..].to_vec();
+            self.starts.push((0, e - s));
+            self.scan_from -= s;
         }
-        let pending = std::mem::take(&mut self.pending);
-        for pair in starts.windows(2) {
-            self.nal(&pending[pair[0].1..pair[1].0], out);
+        // Bounded: junk without a start code, or one unit above the limit, is dropped.
+        let open = self.starts.first().map_or(0, |&(_, e)| e);
+        if self.pending.len() - open > MAX_UNIT_BYTES {
+            self.pending.clear();
+            self.starts.clear();
+            self.scan_from = 0;
+            self.dropped += 1;
         }
-        let last = starts[starts.len() - 1].0;
-        self.pending = pending[last..].to_vec();
-        self.scanned = 0;
     }
 
     /// The end of the stream: the last unit and the frame it belongs to.
     pub fn finish(&mut self, out: &mut Vec<AccessUnit>) {
         let pending = std::mem::take(&mut self.pending);
-        self.scanned = 0;
+        self.starts.clear();
+        self.scan_from = 0;
         for nal in annexb_units(&pending) {
             self.nal(nal, out);
         }
