@@ -37,6 +37,8 @@ if ! rustup target list --installed | grep -qx "${TRIPLE}"; then
 fi
 missing=()
 command -v aarch64-linux-gnu-gcc >/dev/null || missing+=(gcc-aarch64-linux-gnu)
+# OpenH264 (the `openh264` crate's bundled C++ source, video in) is built by `cc` with it.
+command -v aarch64-linux-gnu-g++ >/dev/null || missing+=(g++-aarch64-linux-gnu)
 [ -e /usr/aarch64-linux-gnu/lib/libc.so.6 ] || missing+=(libc6-dev-arm64-cross)
 command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
 command -v dpkg-deb >/dev/null || missing+=(dpkg)
@@ -52,6 +54,8 @@ if [ "$(cargo deb --version 2>/dev/null)" != "cargo-deb ${CARGO_DEB_VERSION}" ];
   env -u CARGO_TARGET_DIR cargo install cargo-deb --locked --version "${CARGO_DEB_VERSION}" </dev/null
 fi
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER="${CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER:-aarch64-linux-gnu-gcc}"
+export CC_aarch64_unknown_linux_gnu="${CC_aarch64_unknown_linux_gnu:-aarch64-linux-gnu-gcc}"
+export CXX_aarch64_unknown_linux_gnu="${CXX_aarch64_unknown_linux_gnu:-aarch64-linux-gnu-g++}"
 QEMU=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
 
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps |
@@ -120,6 +124,26 @@ if got != expected:
     sys.exit(f"track under qemu differs from x86-64 at line {diff}: "
              f"{got[diff] if diff < len(got) else None} vs {expected[diff] if diff < len(expected) else None}")
 print(f"track: {len(got)} lines, the same boxes as on x86-64")
+PYEOF
+
+step "qemu: track on the committed H.264 clip (OpenH264 built for aarch64, NEON)"
+python3 - "${BIN}" "${QEMU[@]}" <<'PYEOF'
+import json, subprocess, sys
+
+binary, qemu = sys.argv[1], sys.argv[2:]
+out = subprocess.run(qemu + [binary, "track", "--video", "fixtures/track/pan_96x64.h264",
+                             "--init", "30,24,16,12"], capture_output=True, text=True, timeout=120)
+if out.returncode != 0:
+    sys.exit(f"track .h264 under qemu: exit status {out.returncode}: {out.stderr.strip()[:300]}")
+got = [json.loads(l) for l in out.stdout.splitlines()]
+with open("fixtures/track/pan_96x64.expected.jsonl") as f:
+    expected = [json.loads(l) for l in f]
+if len(got) != len(expected):
+    sys.exit(f"track .h264 under qemu: {len(got)} lines, expected {len(expected)}")
+for g, e in zip(got, expected):
+    if any(abs(g[k] - e[k]) > 2.0 for k in ("x", "y", "w", "h")):
+        sys.exit(f"track .h264 under qemu: {g} is more than 2 px from {e}")
+print(f"track .h264: {len(got)} lines within 2 px of the .y4m's boxes; {out.stderr.strip()}")
 PYEOF
 
 step "qemu: run --simulate → MAVLink 2 heartbeats from component 100"
