@@ -4,7 +4,7 @@
 //! and after decoding; the same decode for 3840 × 2160 (4K).
 //!
 //! ```text
-//! cargo bench --bench bench_video                 # 300 frames of 720p, 10 of 4K
+//! cargo bench --bench bench_video                 # 150 frames of 720p, 10 of 4K
 //! cargo bench --bench bench_video -- --frames 600 --no-4k
 //! ```
 //! The frames are made first by the OpenH264 encoder (a textured scene with a moving
@@ -30,6 +30,27 @@ fn rss_kb(key: &str) -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
+}
+
+/// This thread's CPU time (user + system), ms, from /proc (10 ms ticks): the cost per frame
+/// on a loaded machine, where wall times include waiting for a core.
+fn thread_cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // Fields 14 and 15 (utime, stime): the 11th and 12th numbers after the name and state.
+    f.get(10)
+        .zip(f.get(11))
+        .map_or(0.0, |(u, s)| (u + s) * 10.0)
+}
+
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 fn pct(v: &mut [f64], p: f64) -> f64 {
@@ -77,6 +98,8 @@ fn run(w: usize, h: usize, frames: usize) {
     let (mut dec, mut trk, mut both) = (Vec::new(), Vec::new(), Vec::new());
     let mut rss_during = 0;
     let mut lost = 0;
+    let cpu0 = thread_cpu_ms();
+    let wall0 = Instant::now();
     for (k, u) in units.iter().enumerate() {
         let step = p.feed(u, true);
         let t_ms = step.track.map_or(0.0, |(e, ms)| {
@@ -94,6 +117,16 @@ fn run(w: usize, h: usize, frames: usize) {
             rss_during = rss_kb("VmRSS:");
         }
     }
+    let cpu_ms = thread_cpu_ms() - cpu0;
+    let wall_ms = wall0.elapsed().as_secs_f64() * 1e3;
+    println!(
+        "{w}x{h}: CPU time of decode + track {:.2} ms/frame on average ({:.0} ms CPU in {:.0} ms wall: {:.0} % of one core; load average {})",
+        cpu_ms / units.len() as f64,
+        cpu_ms,
+        wall_ms,
+        100.0 * cpu_ms / wall_ms,
+        load()
+    );
     println!(
         "{w}x{h}: decode ms/frame p50 {:.2} p99 {:.2}; track p50 {:.2} p99 {:.2}; decode + track p50 {:.2} p99 {:.2} (one core, {} frames, lost in {lost})",
         pct(&mut dec, 0.5),
@@ -121,7 +154,7 @@ fn main() {
         .position(|a| a == "--frames")
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
+        .unwrap_or(150);
     println!("bench_video: RSS at start {} kB", rss_kb("VmRSS:"));
     run(1280, 720, frames);
     if !args.iter().any(|a| a == "--no-4k") {

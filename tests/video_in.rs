@@ -442,3 +442,37 @@ fn the_source_pulls_only_while_started_and_reports_boxes_with_capture_times() {
     }
     drop(source);
 }
+
+#[test]
+fn a_size_change_restarts_the_tracker_on_the_new_picture_from_its_scaled_box() {
+    let mut frames = encode_scene(320, 240, 10, 30);
+    frames.extend(encode_scene(640, 480, 10, 30));
+    let mut p = Pipeline::new(TrackerConfig::default()).expect("pipeline");
+    let (x, y, bw, bh) = target_at(0, 320, 240);
+    p.start(Target::Rect(
+        x as f32 / 320.0,
+        y as f32 / 240.0,
+        bw as f32 / 320.0,
+        bh as f32 / 240.0,
+    ));
+    let mut starts = Vec::new();
+    let mut last = None;
+    for f in &frames {
+        let step = p.feed(&unit(f), true);
+        if step.started {
+            starts.push((step.size, step.track.expect("a box").0.bbox));
+        }
+        last = step.track.map(|(e, _)| (step.size, e));
+    }
+    assert_eq!(starts.len(), 2, "{starts:?}");
+    let (size, b) = starts[1];
+    assert_eq!(size, (640, 480));
+    // The box where it was at the change, in the new picture's pixels (twice the old).
+    let (tx, _, _, _) = target_at(9, 320, 240);
+    assert!((b.x - 2.0 * tx as f32).abs() < 10.0, "{b:?} vs {}", 2 * tx);
+    assert!(b.w > 1.5 * bw as f32, "{b:?}");
+    let (size, est) = last.expect("boxes");
+    assert_eq!(size, (640, 480));
+    assert_eq!(p.decoder().stats().size_changes, 2);
+    let _ = est;
+}

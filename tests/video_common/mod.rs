@@ -24,8 +24,8 @@ pub fn texture(x: usize, y: usize, seed: usize) -> u8 {
 /// The target's box in frame `k` of a `w × h` scene: left, top, width, height.
 pub fn target_at(k: usize, w: usize, h: usize) -> (usize, usize, usize, usize) {
     let (bw, bh) = (w / 8, h / 8);
-    let x = w / 4 + (2 * k * w / 320) % (w / 2);
-    let y = h / 4 + (k * h / 360) % (h / 2);
+    let x = w / 4 + (k * w / 320) % (w / 2);
+    let y = h / 4 + (k * h / 720) % (h / 2);
     (x, y, bw, bh)
 }
 

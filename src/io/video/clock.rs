@@ -154,9 +154,11 @@ mod tests {
             let (t, src) = c.on_frame(rtp, arrival);
             assert_eq!(src, CaptureSource::Arrival);
             let want = t0 + Duration::from_millis(40 * k as u64 + 10) - Duration::from_millis(150);
-            // From the first on-time frame on, the jitter is gone.
+            // From the first on-time frame on, the jitter is gone (up to the drift allowance:
+            // 100 ppm of the RTP time since the filter's minimum).
             if k >= 4 {
-                assert_eq!(t, want, "frame {k}");
+                let off = if t > want { t - want } else { want - t };
+                assert!(off < Duration::from_micros(100), "frame {k}: {off:?}");
             }
             assert!(t <= arrival - Duration::from_millis(150));
         }
