@@ -28,12 +28,13 @@ fn config() -> VideoConfig {
     }
 }
 
-/// Looking straight at the car at t = 0 (azimuth 0, elevation −20), 2× zoom.
+/// Looking straight at the car at t = 0 (azimuth 0, elevation −20), 1.5× zoom: the car (azimuth
+/// within ±25°) stays in the picture (±29.6°) whatever the scene time.
 fn pose() -> SimPose {
     SimPose {
         yaw_deg: 0.0,
         pitch_deg: -20.0,
-        zoom: 2.0,
+        zoom: 1.5,
         scene_time_s: 0.0,
     }
 }
@@ -217,9 +218,12 @@ fn base64_decode(s: &str) -> Vec<u8> {
     out
 }
 
-/// The mean luma of the decoded picture over the car's body band at `pose`.
-fn body_luma(luma: &[u8], stride: usize, p: &SimPose) -> f64 {
-    let b = scene::target_box(p).expect("the car in view");
+/// The mean luma of the decoded picture over the car's body band at `pose`, or `shift` car
+/// widths beside it (towards the picture's centre).
+fn body_luma(luma: &[u8], stride: usize, p: &SimPose, shift: f64) -> f64 {
+    let mut b = scene::target_box(p).expect("the car in view");
+    let towards = if b.center_x > 0.5 { -1.0 } else { 1.0 };
+    b.center_x += towards * shift * b.width;
     let (x0, x1) = (
         ((b.center_x - b.width * 0.35) * W as f64) as usize,
         ((b.center_x + b.width * 0.35) * W as f64) as usize,
@@ -277,18 +281,13 @@ async fn a_client_receives_sdp_and_rtp_and_the_car_decodes_where_scene_projects_
                 ..pose()
             };
             let stride = yuv.strides().0;
-            let body = body_luma(yuv.y(), stride, &p);
+            let body = body_luma(yuv.y(), stride, &p, 0.0);
             assert!(
                 body > 180.0,
                 "frame {k} (t = {scene_time_s:.3} s): car body luma {body}"
             );
-            // Where the car was half a second earlier or later there is ground, not the car.
-            let away = SimPose {
-                scene_time_s: scene_time_s + 0.6,
-                yaw_deg: 4.0,
-                ..pose()
-            };
-            let ground = body_luma(yuv.y(), stride, &away);
+            // Two car widths beside it: ground, not the car.
+            let ground = body_luma(yuv.y(), stride, &p, 2.0);
             assert!(ground < 170.0, "frame {k}: ground luma {ground}");
             checked += 1;
         }
@@ -313,5 +312,198 @@ async fn a_client_receives_sdp_and_rtp_and_the_car_decodes_where_scene_projects_
             .load(std::sync::atomic::Ordering::Relaxed)
             >= 45
     );
+    server.task.abort();
+}
+
+/// A client that never reads (a 4 KiB receive buffer) is dropped; another one plays on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_dropped_and_the_others_play_on() {
+    let (_pose_tx, pose_rx) = watch::channel(pose());
+    let cfg = VideoConfig {
+        bitrate_bps: 3_000_000,
+        scene: SceneOptions {
+            noise: 20,
+            ..SceneOptions::default()
+        },
+        ..config()
+    };
+    let server = stream::spawn(([127, 0, 0, 1], 0).into(), cfg, pose_rx)
+        .await
+        .expect("server");
+    let run = async {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+        let tcp = socket.connect(server.local).await.expect("connect");
+        let mut stuck = Client {
+            tcp,
+            buf: Vec::new(),
+            cseq: 0,
+            session: None,
+        };
+        stuck.play(&server.uri).await;
+        let mut reader = Client::connect(server.local).await;
+        reader.play(&server.uri).await;
+        let mut reports = Vec::new();
+        let mut last = None;
+        let dropped = || {
+            server
+                .stats
+                .dropped_clients
+                .load(std::sync::atomic::Ordering::Relaxed)
+        };
+        // The reader plays on while the stuck client fills its buffers and is dropped.
+        let mut after_drop = 0;
+        while after_drop < 30 {
+            let (ts, _) = reader.access_unit(&mut reports).await;
+            if let Some(prev) = last {
+                assert_ne!(ts, prev, "one timestamp per picture");
+            }
+            last = Some(ts);
+            if dropped() >= 1 {
+                after_drop += 1;
+            }
+        }
+        // The stuck client: whatever was buffered, then the end of the connection.
+        let mut sink = vec![0u8; 65_536];
+        loop {
+            match stuck.tcp.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("within 60 s");
+    server.task.abort();
+}
+
+/// Beyond `max_clients` connections a client gets 503 Service Unavailable.
+#[tokio::test]
+async fn connections_beyond_the_limit_are_refused() {
+    let (_pose_tx, pose_rx) = watch::channel(pose());
+    let cfg = VideoConfig {
+        max_clients: 1,
+        ..config()
+    };
+    let server = stream::spawn(([127, 0, 0, 1], 0).into(), cfg, pose_rx)
+        .await
+        .expect("server");
+    let run = async {
+        let mut first = Client::connect(server.local).await;
+        let r = first.request("OPTIONS", &server.uri, "").await;
+        assert_eq!(r.status(), rtsp_types::StatusCode::Ok);
+        let mut second = Client::connect(server.local).await;
+        let r = second.request("OPTIONS", &server.uri, "").await;
+        assert_eq!(r.status(), rtsp_types::StatusCode::ServiceUnavailable);
+        drop(first);
+        // The slot comes back once the first connection is gone.
+        loop {
+            let mut third = Client::connect(server.local).await;
+            third.cseq = 0;
+            let r = third.request("OPTIONS", &server.uri, "").await;
+            if r.status() == rtsp_types::StatusCode::Ok {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("within 30 s");
+    assert!(
+        server
+            .stats
+            .refused
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 1
+    );
+    server.task.abort();
+}
+
+/// RTP over UDP (ffmpeg's default): SETUP with the client's ports, the pictures arrive as
+/// datagrams from the server's, and decode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtp_over_udp_reaches_the_clients_ports_and_decodes() {
+    let (_pose_tx, pose_rx) = watch::channel(pose());
+    let server = stream::spawn(([127, 0, 0, 1], 0).into(), config(), pose_rx)
+        .await
+        .expect("server");
+    let run = async {
+        let rtp = tokio::net::UdpSocket::bind("127.0.0.1:0")
+            .await
+            .expect("udp");
+        let rtcp = tokio::net::UdpSocket::bind("127.0.0.1:0")
+            .await
+            .expect("udp");
+        let (a, b) = (
+            rtp.local_addr().unwrap().port(),
+            rtcp.local_addr().unwrap().port(),
+        );
+        let mut c = Client::connect(server.local).await;
+        let r = c.request("DESCRIBE", &server.uri, "").await;
+        assert_eq!(r.status(), rtsp_types::StatusCode::Ok);
+        let track = format!("{}/trackID=0", server.uri);
+        let r = c
+            .request(
+                "SETUP",
+                &track,
+                &format!("Transport: RTP/AVP;unicast;client_port={a}-{b}\r\n"),
+            )
+            .await;
+        assert_eq!(r.status(), rtsp_types::StatusCode::Ok, "{r:?}");
+        let transport = r
+            .header(&rtsp_types::headers::TRANSPORT)
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_default();
+        assert!(
+            transport.contains(&format!("client_port={a}-{b}")),
+            "{transport}"
+        );
+        assert!(transport.contains("server_port="), "{transport}");
+        let r = c.request("PLAY", &server.uri, "").await;
+        assert_eq!(r.status(), rtsp_types::StatusCode::Ok);
+        // A sender report on the RTCP port.
+        let mut buf = vec![0u8; 2048];
+        let n = rtcp.recv(&mut buf).await.expect("RTCP");
+        assert_eq!((n, buf[1]), (28, 200));
+        // The first access unit: an IDR, which decodes.
+        let mut nals: Vec<Vec<u8>> = Vec::new();
+        let mut partial: Option<Vec<u8>> = None;
+        loop {
+            let n = rtp.recv(&mut buf).await.expect("RTP");
+            let p = &buf[..n];
+            let payload = &p[12..];
+            if payload[0] & 0x1f == 28 {
+                if payload[1] & 0x80 != 0 {
+                    partial = Some(vec![(payload[0] & 0xe0) | (payload[1] & 0x1f)]);
+                }
+                let nal = partial.as_mut().expect("FU-A start (no loss on loopback)");
+                nal.extend_from_slice(&payload[2..]);
+                if payload[1] & 0x40 != 0 {
+                    nals.extend(partial.take());
+                }
+            } else {
+                nals.push(payload.to_vec());
+            }
+            if p[1] & 0x80 != 0 {
+                break;
+            }
+        }
+        assert!(nals.iter().any(|n| n[0] & 0x1f == 5), "an IDR first");
+        let mut decoder = Decoder::new().expect("decoder");
+        let yuv = decoder
+            .decode(&annex_b(&nals))
+            .expect("decodes")
+            .expect("a picture");
+        assert_eq!(yuv.dimensions(), (W, H));
+        let body = body_luma(yuv.y(), yuv.strides().0, &pose(), 0.0);
+        assert!(body > 180.0, "car body luma {body}");
+        let r = c.request("TEARDOWN", &server.uri, "").await;
+        assert_eq!(r.status(), rtsp_types::StatusCode::Ok);
+    };
+    tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("within 60 s");
     server.task.abort();
 }

@@ -3,6 +3,7 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -117,6 +118,9 @@ impl Connection {
                         return "dropped: it stopped reading".into();
                     };
                     if let Err(e) = self.send(&mut wr, &p).await {
+                        if e.starts_with("dropped") {
+                            self.hub.stats.dropped_clients.fetch_add(1, Ordering::Relaxed);
+                        }
                         return e;
                     }
                 }

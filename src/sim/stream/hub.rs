@@ -18,7 +18,7 @@ pub struct VideoStats {
     pub busy_us: AtomicU64,
     /// Ticks skipped because the producer was behind.
     pub skipped: AtomicU64,
-    /// Clients dropped because their queue was full.
+    /// Clients dropped because they stopped reading (their queue full, or a write stuck 2 s).
     pub dropped_clients: AtomicU64,
     /// Connections refused (too many).
     pub refused: AtomicU64,

@@ -109,6 +109,9 @@ fn wall_now() -> SystemTime {
     SystemTime::now()
 }
 
+/// The send buffer of a client connection, bytes.
+const SEND_BUFFER: usize = 256 * 1024;
+
 /// Stops the producer when the accept loop ends (aborted or not).
 struct CloseOnDrop(Arc<Hub>);
 
@@ -214,6 +217,11 @@ async fn accept_loop(
             }
         };
         while tasks.try_join_next().is_some() {}
+        // A client that stops reading fills this (≈ 1 s at 2 Mbit/s), then its queue, then it is
+        // dropped: seconds, not the minutes a kernel-tuned buffer of several MB would take.
+        if let Err(err) = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER) {
+            tracing::debug!(%err, "simulated video: cannot size the send buffer");
+        }
         next_id += 1;
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             hub.stats.refused.fetch_add(1, Ordering::Relaxed);
