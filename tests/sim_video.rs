@@ -507,3 +507,51 @@ async fn rtp_over_udp_reaches_the_clients_ports_and_decodes() {
         .expect("within 60 s");
     server.task.abort();
 }
+
+/// With `delay_ms`, each picture arrives that long after its capture time, which the sender
+/// reports map from RTP time to the wall clock (NTP).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::disallowed_methods)] // the test reads the wall clock a client would
+async fn the_delay_holds_pictures_and_sender_reports_tell_their_capture_time() {
+    let (_pose_tx, pose_rx) = watch::channel(pose());
+    let cfg = VideoConfig {
+        delay_ms: 300,
+        ..config()
+    };
+    let server = stream::spawn(([127, 0, 0, 1], 0).into(), cfg, pose_rx)
+        .await
+        .expect("server");
+    let run = async {
+        let mut c = Client::connect(server.local).await;
+        c.play(&server.uri).await;
+        let mut reports = Vec::new();
+        let mut delays_ms = Vec::new();
+        for _ in 0..20 {
+            let (ts, _) = c.access_unit(&mut reports).await;
+            let arrived = std::time::SystemTime::now();
+            let &(ntp, rtp) = reports
+                .last()
+                .expect("a sender report before the first picture");
+            // Capture time of this picture: the report's wall time plus the RTP time since.
+            let since_s = f64::from(ts.wrapping_sub(rtp)) / 90_000.0;
+            let secs =
+                (ntp >> 32) as f64 - 2_208_988_800.0 + (ntp & 0xffff_ffff) as f64 / 4_294_967_296.0;
+            let unix = arrived
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64();
+            delays_ms.push((unix - (secs + since_s)) * 1000.0);
+        }
+        let min = delays_ms.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(
+            min >= 295.0,
+            "a picture came {min:.0} ms after its capture: {delays_ms:?}"
+        );
+        let mean = delays_ms.iter().sum::<f64>() / delays_ms.len() as f64;
+        assert!(mean < 1500.0, "mean delay {mean:.0} ms: {delays_ms:?}");
+    };
+    tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("within 60 s");
+    server.task.abort();
+}
