@@ -254,6 +254,8 @@ impl Renderer {
         let bore_az = pose.boresight().azimuth_deg;
         // Exact directions at the grid nodes: azimuth relative to the boresight (unwrapped).
         let (nx, ny) = (w.div_ceil(GRID) + 1, h.div_ceil(GRID) + 1);
+        // Fine-texel coordinates of each node, 12 fractional bits (1 texel = FINE_DEG).
+        let to_fp = |deg: f64| (deg / FINE_DEG * FP_ONE).round() as i32;
         let mut nodes = Vec::with_capacity(nx * ny);
         for j in 0..ny {
             for i in 0..nx {
@@ -264,9 +266,20 @@ impl Renderer {
                     elevation_deg: 0.0,
                 });
                 let rel = (d.azimuth_deg - bore_az + 540.0).rem_euclid(360.0) - 180.0;
-                nodes.push(((bore_az + rel) as f32, d.elevation_deg as f32));
+                nodes.push((to_fp(bore_az + rel), to_fp(d.elevation_deg)));
             }
         }
+        let tree = self.options.tree.then(|| TreeFp {
+            crown_u: (
+                to_fp(TREE_AZIMUTH_DEG - TREE_HALF_WIDTH_DEG),
+                to_fp(TREE_AZIMUTH_DEG + TREE_HALF_WIDTH_DEG),
+            ),
+            crown_v: (to_fp(TREE_BOTTOM_DEG), to_fp(TREE_TOP_DEG)),
+            trunk_u: (
+                to_fp(TREE_AZIMUTH_DEG - TRUNK_HALF_WIDTH_DEG),
+                to_fp(TREE_AZIMUTH_DEG + TRUNK_HALF_WIDTH_DEG),
+            ),
+        });
         let visible = |b: Option<ImageBox>| b.filter(|b| b.width.is_finite() && b.width < 4.0);
         let car = visible(target_box(pose)).map(|b| CarRect::new(b, w, h, (215, 40, 150)));
         let second = self
@@ -275,36 +288,41 @@ impl Renderer {
             .then(|| visible(second_car_box(pose)))
             .flatten()
             .map(|b| CarRect::new(b, w, h, (200, 60, 165)));
-        let mut row = vec![(0f32, 0f32); nx];
+        let mut row = vec![(0i32, 0i32); nx];
         let mut noise = Noise::new(self.options.seed, frame);
+        let grid = GRID as i32;
         for py in 0..h {
             let j = py / GRID;
-            let fy = (py % GRID) as f32 / GRID as f32;
+            let fy = (py % GRID) as i32;
             for (i, r) in row.iter_mut().enumerate() {
                 let a = nodes[j * nx + i];
                 let b = nodes[((j + 1).min(ny - 1)) * nx + i];
-                *r = (a.0 + (b.0 - a.0) * fy, a.1 + (b.1 - a.1) * fy);
+                *r = (a.0 + (b.0 - a.0) * fy / grid, a.1 + (b.1 - a.1) * fy / grid);
             }
+            let yi = py as i64;
+            let cars: [Option<&CarRect>; 2] = [
+                car.as_ref().filter(|c| (c.y0..=c.y1).contains(&yi)),
+                second.as_ref().filter(|c| (c.y0..=c.y1).contains(&yi)),
+            ];
+            let any_car = cars.iter().any(Option::is_some);
             let chroma_row = py % 2 == 0;
-            for px in 0..w {
+            let luma_row = &mut out.y[py * w..(py + 1) * w];
+            for (px, luma_out) in luma_row.iter_mut().enumerate() {
                 let i = px / GRID;
-                let fx = (px % GRID) as f32 / GRID as f32;
+                let fx = (px % GRID) as i32;
                 let (a, b) = (row[i], row[(i + 1).min(nx - 1)]);
-                let az = a.0 + (b.0 - a.0) * fx;
-                let el = a.1 + (b.1 - a.1) * fx;
-                let (xi, yi) = (px as i64, py as i64);
-                let tree = self.options.tree.then(|| self.tree_pixel(az, el)).flatten();
-                let (mut luma, cu, cv) = match tree {
-                    Some(c) => c,
-                    None => car
-                        .and_then(|c| c.pixel(xi, yi))
-                        .or_else(|| second.and_then(|c| c.pixel(xi, yi)))
-                        .unwrap_or_else(|| self.background(az, el)),
-                };
+                let u = a.0 + (b.0 - a.0) * fx / grid;
+                let v = a.1 + (b.1 - a.1) * fx / grid;
+                let mut colour = tree.as_ref().and_then(|t| t.pixel(&self.fine, u, v));
+                if colour.is_none() && any_car {
+                    let xi = px as i64;
+                    colour = cars.iter().flatten().find_map(|c| c.pixel(xi, yi));
+                }
+                let (mut luma, cu, cv) = colour.unwrap_or_else(|| self.background(u, v));
                 if self.options.noise > 0 {
                     luma = noise.apply(luma, self.options.noise);
                 }
-                out.y[py * w + px] = luma;
+                *luma_out = luma;
                 if chroma_row && px % 2 == 0 {
                     let c = (py / 2) * (w / 2) + px / 2;
                     out.u[c] = cu;
@@ -314,40 +332,51 @@ impl Renderer {
         }
     }
 
-    /// The tree's colour at a direction, `None` outside it.
-    fn tree_pixel(&self, az: f32, el: f32) -> Option<(u8, u8, u8)> {
-        let dx = (f64::from(az) - TREE_AZIMUTH_DEG).abs();
-        let el = f64::from(el);
-        if dx <= TREE_HALF_WIDTH_DEG && (TREE_BOTTOM_DEG..=TREE_TOP_DEG).contains(&el) {
-            let t = sample(&self.fine, az as f64 / FINE_DEG, el / FINE_DEG);
-            return Some((25 + t / 5, 110, 105));
+    /// Ground or sky at fine-texel coordinates (`u`, `v`), 12 fractional bits.
+    fn background(&self, u: i32, v: i32) -> (u8, u8, u8) {
+        if v >= 0 {
+            // Sky: 200 at the horizon, 0.8 levels darker per degree up, faint clouds.
+            let cloud = i64::from(sample(&self.coarse, u >> 8, v >> 8));
+            let el_x1000 = i64::from(v) * (FINE_DEG * 1000.0) as i64 / FP_ONE as i64;
+            let luma = 200 - el_x1000.min(90_000) * 8 / 10_000 + cloud * 12 / 100;
+            return (luma.clamp(0, 255) as u8, 160, 110);
         }
-        (dx <= TRUNK_HALF_WIDTH_DEG && el < TREE_BOTTOM_DEG).then_some((45, 120, 140))
-    }
-
-    /// Ground or sky at a direction.
-    fn background(&self, az: f32, el: f32) -> (u8, u8, u8) {
-        let (az, el) = (f64::from(az), f64::from(el));
-        if el >= 0.0 {
-            let cloud = sample(&self.coarse, az / (FINE_DEG * 16.0), el / (FINE_DEG * 16.0));
-            let base = 200.0 - el.min(90.0) * 0.8;
-            let luma = base + f64::from(cloud) * 0.12;
-            return (luma.clamp(0.0, 255.0) as u8, 160, 110);
-        }
-        let fine = sample(&self.fine, az / FINE_DEG, el / FINE_DEG);
-        let coarse = sample(&self.coarse, az / (FINE_DEG * 8.0), el / (FINE_DEG * 8.0));
+        let fine = sample(&self.fine, u >> 4, v >> 4);
+        let coarse = sample(&self.coarse, u >> 7, v >> 7);
         let luma = 40 + u32::from(fine) * 35 / 100 + u32::from(coarse) * 30 / 100;
         (luma.min(255) as u8, 108 + coarse / 16, 128 + fine / 32)
     }
 }
 
-/// Bilinear sample of a tile at texel coordinates (`u`, `v`), wrapping around.
-fn sample(tile: &[u8], u: f64, v: f64) -> u8 {
-    let (ui, vi) = ((u * 256.0).floor() as i64, (v * 256.0).floor() as i64);
-    let mask = (TILE - 1) as i64;
-    let (x0, y0) = (((ui >> 8) & mask) as usize, ((vi >> 8) & mask) as usize);
+/// 1.0 in the renderer's fixed-point texel coordinates (12 fractional bits).
+const FP_ONE: f64 = 4096.0;
+
+/// The tree's bounds in fixed-point texel coordinates.
+struct TreeFp {
+    crown_u: (i32, i32),
+    crown_v: (i32, i32),
+    trunk_u: (i32, i32),
+}
+
+impl TreeFp {
+    /// The tree's colour at (`u`, `v`), `None` outside it.
+    fn pixel(&self, fine: &[u8], u: i32, v: i32) -> Option<(u8, u8, u8)> {
+        let in_u = |r: (i32, i32)| r.0 <= u && u <= r.1;
+        if in_u(self.crown_u) && self.crown_v.0 <= v && v <= self.crown_v.1 {
+            let t = sample(fine, u >> 4, v >> 4);
+            return Some((25 + t / 5, 110, 105));
+        }
+        (in_u(self.trunk_u) && v < self.crown_v.0).then_some((45, 120, 140))
+    }
+}
+
+/// Bilinear sample of a tile at texel coordinates (`u`, `v`) with 8 fractional bits, wrapping
+/// around.
+fn sample(tile: &[u8], u: i32, v: i32) -> u8 {
+    let mask = (TILE - 1) as i32;
+    let (x0, y0) = (((u >> 8) & mask) as usize, ((v >> 8) & mask) as usize);
     let (x1, y1) = ((x0 + 1) & (TILE - 1), (y0 + 1) & (TILE - 1));
-    let (fx, fy) = ((ui & 255) as u32, (vi & 255) as u32);
+    let (fx, fy) = ((u & 255) as u32, (v & 255) as u32);
     let at = |x: usize, y: usize| u32::from(tile[y * TILE + x]);
     let top = at(x0, y0) * (256 - fx) + at(x1, y0) * fx;
     let bottom = at(x0, y1) * (256 - fx) + at(x1, y1) * fx;
@@ -406,8 +435,8 @@ impl Noise {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
-        let span = 2 * i32::from(amplitude) + 1;
-        let offset = (self.0 % span as u64) as i32 - i32::from(amplitude);
+        let span = 2 * u64::from(amplitude) + 1;
+        let offset = (((self.0 >> 32) * span) >> 32) as i32 - i32::from(amplitude);
         (i32::from(luma) + offset).clamp(0, 255) as u8
     }
 }
