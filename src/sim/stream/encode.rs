@@ -1,11 +1,11 @@
 //! H.264 encoding with the `openh264` crate (Cisco's OpenH264, built from its bundled source by
-//! `cc`): constrained baseline, one slice per picture, an IDR every second and on request, SPS
+//! `cc`): constrained baseline, low complexity (speed first), one slice per picture, an IDR every second and on request, SPS
 //! and PPS before each IDR. The output is split into NAL units without start codes (what RTP
 //! carries, RFC 6184).
 
 use openh264::encoder::{
-    BitRate, Encoder, EncoderConfig, FrameRate, IntraFramePeriod, Profile, RateControlMode,
-    UsageType,
+    BitRate, Complexity, Encoder, EncoderConfig, FrameRate, IntraFramePeriod, Profile,
+    RateControlMode, UsageType,
 };
 use openh264::formats::YUVSlices;
 use openh264::OpenH264API;
@@ -105,6 +105,8 @@ impl H264Encoder {
             .skip_frames(false)
             .usage_type(UsageType::CameraVideoRealTime)
             .profile(Profile::Baseline)
+            // The fastest mode: the simulator must keep 30 fps on a shared 2-core machine.
+            .complexity(Complexity::Low)
             .intra_frame_period(IntraFramePeriod::from_num_frames(fps.max(1)));
         let encoder = Encoder::with_api_config(OpenH264API::from_source(), config)
             .map_err(|e| EncodeError(e.to_string()))?;

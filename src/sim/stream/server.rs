@@ -341,12 +341,14 @@ fn produce(
         };
         let now = clock_now();
         if next + period < now {
-            // Behind (or back from idle): skip to now rather than queue.
+            // Behind (or back from idle): skip the missed ticks rather than queue, staying on
+            // the tick grid so RTP times stay multiples of 90 kHz / fps (players derive frame
+            // times from them).
             let missed = (now - next).as_nanos() / period.as_nanos().max(1);
             hub.stats
                 .skipped
                 .fetch_add(missed as u64, Ordering::Relaxed);
-            next = now;
+            next += period * u32::try_from(missed).unwrap_or(u32::MAX);
         }
         if next > now {
             std::thread::sleep(next - now);
