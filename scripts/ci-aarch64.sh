@@ -15,9 +15,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 TRIPLE=aarch64-unknown-linux-gnu
 CARGO_DEB_VERSION=3.8.0
 # The Pi binary must stay small (stripped, release profile in Cargo.toml). 5.19 MB with the
-# visual tracker (siyi-vision + rustfft add ~450 kB; 5.17 MB before it); raised from 5 000 000
-# only that far.
-MAX_AARCH64_BYTES=5300000
+# visual tracker (siyi-vision + rustfft add ~450 kB; 5.17 MB before it); 6 107 856 bytes with
+# video in (retina + OpenH264 at opt-level "s", h-videoin before merging the simulator's video);
+# raised only that far. With the simulator's video merged (h-simvideo: renderer, RTSP server,
+# OpenH264 at opt-level 3) it measured 7 091 376 bytes (6 763 696 with OpenH264 at "s"): above
+# the 6.5 MB ceiling, for the lead to decide (docs/video-in.md).
+MAX_AARCH64_BYTES=6200000
 
 step() { echo "== aarch64: $*"; }
 fail() {
