@@ -36,8 +36,11 @@ bash scripts/track-regression.sh
 #   INTEROP_SCRIPTS=(scripts/interop-pymavlink.sh scripts/interop-mavsdk.sh)
 # They run one after the other; a missing or failing script fails the run.
 # ---------------------------------------------------------------------------------------------
+# interop-ffmpeg.sh (the simulator's RTSP / H.264 video read by ffprobe and ffmpeg) passes with a
+# SKIP line where FFmpeg is not installed (apt-get install -y ffmpeg: 107 packages, 272 MB,
+# ~1.5 min on the dev VM); with it, ~15 s.
 INTEROP_SCRIPTS=(scripts/interop-siyi-sdk.sh scripts/interop-mavlink.sh scripts/interop-tracking.sh
-    scripts/interop-ftp.sh scripts/interop-params.sh scripts/interop-px4.sh)
+    scripts/interop-ftp.sh scripts/interop-params.sh scripts/interop-px4.sh scripts/interop-ffmpeg.sh)
 
 for script in "${INTEROP_SCRIPTS[@]+"${INTEROP_SCRIPTS[@]}"}"; do
   if [[ -f "${script}" ]]; then

@@ -12,6 +12,8 @@
 //! * [`y4m_track`]: the `.y4m` reader of `siyi-bridge track` and the `siyi-vision` tracker's
 //!   entry points (start from a box and from a point, updates, a frame of another size) on what
 //!   it reads.
+//! * [`h264_nal`]: the H.264 framing of video in (Annex B in any chunking, AVCC, avcC) and the
+//!   OpenH264 decoder behind it.
 //! * [`tracker_lines`]: lines from a hostile process on the tracker API → the tracking service
 //!   with a ground station asking it to track, on virtual time; what it asks of the camera and
 //!   the ground stays within the stated budgets.
@@ -38,7 +40,9 @@ use crate::sim::SimConfig;
 use crate::testing::{SimWorld, SpinGuard};
 
 mod mavlink_trust;
+mod video;
 pub use mavlink_trust::{ftp_payloads, param_ext_values};
+pub use video::h264_nal;
 
 /// The SIYI decoder: the input (after its first byte, which picks a chunk size of 1–256 bytes)
 /// is pushed in chunks; every frame's payload is decoded as a reply and as a request.

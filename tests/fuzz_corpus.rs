@@ -156,6 +156,64 @@ fn media_listing_corpus_and_mutations() {
 }
 
 #[test]
+fn h264_nal_corpus_and_mutations() {
+    run_target("h264_nal", fuzzing::h264_nal, MUTATIONS);
+}
+
+#[test]
+#[ignore = "writes fuzz/corpus/h264_nal; run by hand when the framing changes"]
+fn regenerate_h264_corpus() {
+    use openh264::encoder::{Encoder, EncoderConfig, IntraFramePeriod};
+    use openh264::formats::YUVBuffer;
+    use openh264::OpenH264API;
+    // Three 32 × 32 frames of a gradient that moves (a key frame, then two P frames).
+    let config = EncoderConfig::new()
+        .skip_frames(false)
+        .intra_frame_period(IntraFramePeriod::from_num_frames(30));
+    let mut enc = Encoder::with_api_config(OpenH264API::from_source(), config).expect("encoder");
+    let mut stream = Vec::new();
+    for k in 0..3usize {
+        let mut yuv: Vec<u8> = (0..32 * 32)
+            .map(|i| ((i % 32 + k * 3) * 7 + i / 32) as u8)
+            .collect();
+        yuv.extend(std::iter::repeat_n(128u8, 2 * 16 * 16));
+        let frame = YUVBuffer::from_vec(yuv, 32, 32);
+        stream.extend(enc.encode(&frame).expect("encode").to_vec());
+    }
+    let with = |mode: &[u8], body: &[u8]| [mode, body].concat();
+    write_corpus(
+        "h264_nal",
+        "annexb-3-frames-whole",
+        &with(&[0, 255], &stream),
+    );
+    write_corpus("h264_nal", "annexb-3-frames-by-7", &with(&[0, 6], &stream));
+    // The same as one AVCC frame (4-byte lengths), and as an avcC record of its SPS and PPS.
+    let units: Vec<&[u8]> = siyi_bridge::io::video::nal::annexb_units(&stream).collect();
+    let mut avcc = vec![1u8];
+    for u in &units {
+        avcc.extend((u.len() as u32).to_be_bytes());
+        avcc.extend(*u);
+    }
+    write_corpus("h264_nal", "avcc-frame", &avcc);
+    let (sps, pps) = (units[0], units[1]);
+    let mut rec = vec![1u8, 1, sps[1], sps[2], sps[3], 0xff, 0xe1];
+    rec.extend((sps.len() as u16).to_be_bytes());
+    rec.extend(sps);
+    rec.push(1);
+    rec.extend((pps.len() as u16).to_be_bytes());
+    rec.extend(pps);
+    write_corpus("h264_nal", "avcc-config-record", &rec);
+    // Hostile: a start code inside an AVCC unit, the forbidden bit, a length past the end.
+    write_corpus(
+        "h264_nal",
+        "avcc-hostile",
+        &[
+            1, 0, 0, 0, 6, 0x65, 0, 0, 1, 0x67, 1, 0, 0, 0, 2, 0xe5, 1, 0xff, 0xff, 0, 0,
+        ],
+    );
+}
+
+#[test]
 fn y4m_track_corpus_and_mutations() {
     run_target("y4m_track", fuzzing::y4m_track, MUTATIONS);
 }

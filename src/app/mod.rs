@@ -30,6 +30,7 @@ use crate::sim::{server as sim_server, tracker_client as sim_tracker, SimConfig}
 
 mod events;
 mod media_port;
+mod sim_video;
 mod sim_web;
 mod state_keeper;
 mod tracker_port;
@@ -174,6 +175,15 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             (addr, Some(handle), Some(pose), Some(media))
         }
     };
+    // The simulated camera's video replaces the real camera's stream URI.
+    let mut stream_uri = config.stream_uri.clone();
+    if let Some(pose) = &sim_pose {
+        if let Some((uri, task)) = sim_video::start(pose.clone()).await {
+            tracing::info!("--simulate: VIDEO_STREAM_INFORMATION announces {uri}");
+            stream_uri = uri;
+            others.push(task);
+        }
+    }
     let local: Option<SocketAddr> = camera_addr
         .ip()
         .is_loopback()
@@ -268,7 +278,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         CameraConfig {
             system_id: config.system_id,
             component_id: config.component_id,
-            stream_uri: config.stream_uri.clone(),
+            stream_uri,
             allowed_systems: config.allowed_systems.clone(),
             simulated: matches!(config.camera, CameraSource::Simulate),
             gimbal_device_id: config.gimbal_component_id.unwrap_or(0),

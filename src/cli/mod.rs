@@ -13,6 +13,7 @@ pub mod replay;
 pub mod run;
 pub mod sim;
 pub mod track;
+mod track_h264;
 pub mod y4m;
 
 pub use crate::config::default_state_dir;

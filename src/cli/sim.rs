@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use siyi_protocol::{FirmwareVersion, HardwareId};
 
 use crate::io::endpoint::resolve_host_port;
-use crate::sim::{server, SimConfig};
+use crate::sim::stream::{self, SceneOptions, VideoConfig};
+use crate::sim::{server, SimConfig, SimPose};
 
 /// Arguments of `siyi-bridge sim`.
 ///
@@ -71,6 +72,38 @@ pub struct Args {
     /// frames tracking a simulated car (without it: 0x4D/0x4E say off, 0x51 fails).
     #[arg(long)]
     pub ai_module: bool,
+    /// TCP port of the simulated video: H.264 over RTSP at rtsp://127.0.0.1:PORT/main.264, always
+    /// on loopback (taken: a free port, said at start; 0 = any free port).
+    #[arg(long, default_value_t = 8554)]
+    pub video_port: u16,
+    /// No simulated video.
+    #[arg(long)]
+    pub no_video: bool,
+    /// Video picture size, WIDTHxHEIGHT (even numbers).
+    #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+    pub video_size: (usize, usize),
+    /// Video frames per second.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub video_fps: u32,
+    /// Video bit rate, kbit/s.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(100..=20_000))]
+    pub video_kbps: u32,
+    /// Extra video delay from capture to sending, ms (a real A8 mini: some 100–300 ms).
+    #[arg(long, default_value_t = 0)]
+    pub video_delay_ms: u64,
+    /// Random extra video delay per picture, up to this many ms (seeded by --seed).
+    #[arg(long, default_value_t = 0)]
+    pub video_jitter_ms: u64,
+    /// Luma noise on the video, ± levels (seeded by --seed).
+    #[arg(long, default_value_t = 0)]
+    pub video_noise: u8,
+    /// A second, similar car in the video.
+    #[arg(long)]
+    pub second_car: bool,
+    /// A tree in the video that hides the car for about 1 s twice every 40 s (t ≈ 2.6 s, 17.4 s,
+    /// then every 40 s).
+    #[arg(long)]
+    pub tree: bool,
 }
 
 impl Args {
@@ -93,6 +126,39 @@ impl Args {
             ..SimConfig::default()
         }
     }
+}
+
+impl Args {
+    /// The video configuration these flags describe.
+    pub fn video_config(&self) -> VideoConfig {
+        VideoConfig {
+            width: self.video_size.0,
+            height: self.video_size.1,
+            fps: self.video_fps,
+            bitrate_bps: self.video_kbps * 1000,
+            delay_ms: self.video_delay_ms,
+            jitter_ms: self.video_jitter_ms,
+            scene: SceneOptions {
+                second_car: self.second_car,
+                tree: self.tree,
+                noise: self.video_noise,
+                seed: self.seed,
+            },
+            ..VideoConfig::default()
+        }
+    }
+}
+
+fn parse_size(s: &str) -> Result<(usize, usize), String> {
+    let bad =
+        || format!("bad size {s:?}: use WIDTHxHEIGHT, e.g. 1280x720 (even, 64x36 to 3840x2160)");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let (w, h): (usize, usize) = (
+        w.trim().parse().map_err(|_| bad())?,
+        h.trim().parse().map_err(|_| bad())?,
+    );
+    let ok = (64..=3840).contains(&w) && (36..=2160).contains(&h) && w % 2 == 0 && h % 2 == 0;
+    ok.then_some((w, h)).ok_or_else(bad)
 }
 
 fn parse_probability(s: &str) -> Result<f64, String> {
@@ -181,8 +247,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ai_module = config.ai_module,
             "simulator configuration"
         );
+        let (pose_tx, pose_rx) = tokio::sync::watch::channel(SimPose {
+            yaw_deg: 0.0,
+            pitch_deg: 0.0,
+            zoom: 1.0,
+            scene_time_s: 0.0,
+        });
+        let _video = if args.no_video {
+            None
+        } else {
+            let video = stream::spawn_on_loopback(args.video_port, args.video_config(), pose_rx)
+                .await
+                .with_context(|| format!("--video-port {}: cannot start the video", args.video_port))?;
+            outln!("video: {} (H.264 over RTSP; e.g. ffplay -rtsp_transport tcp {})", video.uri, video.uri)?;
+            Some(video)
+        };
         let shutdown = shutdown_signal();
-        let stats = server::serve(socket, config, shutdown).await?;
+        let stats = server::serve_with_pose(socket, config, shutdown, pose_tx).await?;
         outln!("siyi-bridge sim: stopped ({stats})")?;
         Ok(())
     })
@@ -239,6 +320,8 @@ mod tests {
         assert_eq!(parse_version("0.2.8"), Ok(FirmwareVersion::new(0, 2, 8)));
         assert!(parse_version("1.2").is_err());
         assert!(parse_probability("1.5").is_err());
+        assert_eq!(parse_size("640x360"), Ok((640, 360)));
+        assert!(parse_size("641x360").is_err() && parse_size("640").is_err());
         assert_eq!(cmd_list(&[0x18, 0x05].into_iter().collect()), "0x05,0x18");
         assert_eq!(cmd_list(&BTreeSet::new()), "none");
     }

@@ -1,9 +1,10 @@
-//! `siyi-bridge track`: the visual tracker (`siyi-vision`) on a recorded `.y4m` video, one JSON
-//! line per frame (docs/track.md).
+//! `siyi-bridge track`: the visual tracker (`siyi-vision`) on a recorded `.y4m` or `.h264`
+//! video or a live `rtsp://` stream, one JSON line per frame (docs/track.md).
 //!
 //! ```text
 //! siyi-bridge track --video flight.y4m --init 412,230,64,40
-//! siyi-bridge track --video flight.y4m --point 444,250,10 --out boxes.jsonl
+//! siyi-bridge track --video flight.h264 --point 444,250,10 --out boxes.jsonl
+//! siyi-bridge track --video rtsp://192.168.144.25:8554/main.264 --init 600,320,80,60 --frames 300
 //! ```
 #![allow(clippy::disallowed_methods)] // a CLI tool: it times the tracker with a real clock
 
@@ -23,9 +24,13 @@ const DEFAULT_RADIUS_PX: f32 = 10.0;
 /// Arguments of `siyi-bridge track`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The video: a YUV4MPEG2 file (`.y4m`, 8-bit mono or 4:2:0 as ffmpeg writes it).
+    /// The video: a YUV4MPEG2 file (`.y4m`, 8-bit mono or 4:2:0 as ffmpeg writes it), an H.264
+    /// Annex B file (`.h264`, `.264`) or an RTSP stream (`rtsp://host:port/path`, H.264).
     #[arg(long)]
     pub video: PathBuf,
+    /// For an `rtsp://` stream: stop after this many pictures.
+    #[arg(long, default_value_t = 300)]
+    pub frames: u64,
     /// Start box on frame 0 in video pixels: top-left x, y, width, height (`412,230,64,40`).
     #[arg(
         long,
@@ -80,8 +85,80 @@ pub fn json_line(frame: u64, est: &Estimate, ms: f64) -> String {
     )
 }
 
+/// Where the lines go: `--out FILE` (buffered) or stdout through `outln!` (a closed pipe ends
+/// `track` quietly, see cli/out.rs).
+pub(super) struct Emit(Option<BufWriter<File>>);
+
+impl Emit {
+    pub(super) fn new(out: Option<&PathBuf>) -> anyhow::Result<Self> {
+        Ok(Self(match out {
+            Some(p) => Some(BufWriter::new(
+                File::create(p).with_context(|| format!("creating {}", p.display()))?,
+            )),
+            None => None,
+        }))
+    }
+
+    pub(super) fn line(&mut self, line: String) -> std::io::Result<()> {
+        match self.0.as_mut() {
+            Some(f) => writeln!(f, "{line}"),
+            None => outln!("{line}"),
+        }
+    }
+
+    pub(super) fn flush(&mut self) -> std::io::Result<()> {
+        self.0.as_mut().map_or(Ok(()), Write::flush)
+    }
+}
+
+/// p50 / p99 / max of `times` (sorted here), ms.
+pub(super) fn percentiles(times: &mut [f64]) -> (f64, f64, f64) {
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| -> f64 {
+        if times.is_empty() {
+            return 0.0;
+        }
+        let i = ((times.len() as f64 - 1.0) * p).round() as usize;
+        times[i.min(times.len() - 1)]
+    };
+    (pct(0.5), pct(0.99), times.last().copied().unwrap_or(0.0))
+}
+
 /// Runs `siyi-bridge track`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let name = args.video.to_string_lossy();
+    if name.starts_with("rtsp://") || name.starts_with("rtsps://") {
+        return super::track_h264::run_rtsp(&args);
+    }
+    let ext = args
+        .video
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    if matches!(ext.as_deref(), Some("h264" | "264" | "avc")) {
+        return super::track_h264::run_file(&args);
+    }
+    run_y4m(args)
+}
+
+/// The start of `--init` / `--point` as a pipeline target (pixels of the first picture).
+pub(super) fn target(args: &Args) -> anyhow::Result<crate::io::video::pipeline::Target> {
+    use crate::io::video::pipeline::Target;
+    match (&args.init, &args.point) {
+        (Some(init), _) => {
+            let v = numbers(init, "--init", &[4])?;
+            Ok(Target::Pixels(BoundingBox::new(v[0], v[1], v[2], v[3])))
+        }
+        (None, Some(point)) => {
+            let v = numbers(point, "--point", &[2, 3])?;
+            let r = v.get(2).copied().unwrap_or(DEFAULT_RADIUS_PX);
+            Ok(Target::PixelPoint(v[0], v[1], r))
+        }
+        (None, None) => bail!("give --init X,Y,W,H or --point X,Y[,R]"),
+    }
+}
+
+/// Tracks a `.y4m` file.
+fn run_y4m(args: Args) -> anyhow::Result<()> {
     let file =
         File::open(&args.video).with_context(|| format!("opening {}", args.video.display()))?;
     let mut reader = Y4mReader::new(BufReader::with_capacity(1 << 20, file))
@@ -151,14 +228,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         f.flush()?;
     }
     let total_ms: f64 = times_ms.iter().sum();
-    times_ms.sort_by(f64::total_cmp);
-    let pct = |p: f64| -> f64 {
-        if times_ms.is_empty() {
-            return 0.0;
-        }
-        let i = ((times_ms.len() as f64 - 1.0) * p).round() as usize;
-        times_ms[i.min(times_ms.len() - 1)]
-    };
+    let (p50, p99, max) = percentiles(&mut times_ms);
     let fps = if total_ms > 0.0 {
         times_ms.len() as f64 * 1e3 / total_ms
     } else {
@@ -166,9 +236,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     eprintln!(
         "track: {index} frames ({width}x{height}), {fps:.0} frames/s (tracker only), ms per frame p50 {:.2} p99 {:.2} max {:.2}, start {start_ms:.2} ms, lost in {lost} frames, tracker memory {} kB",
-        pct(0.5),
-        pct(0.99),
-        times_ms.last().copied().unwrap_or(0.0),
+        p50,
+        p99,
+        max,
         tracker.memory_bytes().div_ceil(1024)
     );
     Ok(())

@@ -8,3 +8,4 @@ pub mod state_file;
 pub mod state_lock;
 pub mod text_file;
 pub mod tracker;
+pub mod video;

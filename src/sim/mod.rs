@@ -25,6 +25,8 @@
 //! - [`web`]: the camera's web server (media API and file downloads over HTTP) and its SD card
 //!   ([`web::MediaStore`]), fed by [`SimCamera::poll_media`] through
 //!   [`server::spawn_with_media`].
+//! - [`stream`]: the camera's video (render, H.264, RTP, RTSP on loopback), its own room that
+//!   uses only `scene`.
 
 mod ai;
 pub mod camera;
@@ -37,6 +39,7 @@ mod recorder;
 pub mod scene;
 pub mod server;
 mod state;
+pub mod stream;
 pub mod tracker;
 pub mod tracker_client;
 mod video;

@@ -1,0 +1,24 @@
+//! With `--simulate`: the simulated camera's video (H.264 over RTSP on 127.0.0.1:8554, or a
+//! free port when that is taken), whose URI VIDEO_STREAM_INFORMATION then announces.
+
+use tokio::sync::watch;
+
+use crate::sim::stream::{self, VideoConfig};
+use crate::sim::SimPose;
+
+/// The simulated video's default port (the A8 mini's RTSP port).
+const PORT: u16 = 8554;
+
+/// Starts the video server on the simulator's poses: its URI and task, or `None` (said in a
+/// warning) when it cannot start; the bridge then goes on without video.
+pub(super) async fn start(
+    pose: watch::Receiver<SimPose>,
+) -> Option<(String, tokio::task::JoinHandle<()>)> {
+    match stream::spawn_on_loopback(PORT, VideoConfig::default(), pose).await {
+        Ok(server) => Some((server.uri, server.task)),
+        Err(err) => {
+            tracing::warn!(%err, "--simulate: the simulated camera's video cannot start; no video");
+            None
+        }
+    }
+}
