@@ -16,13 +16,12 @@ fn thread_cpu_ms() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
         return f64::NAN;
     };
-    // Fields after the command name (which ends with ')'): utime and stime are 14 and 15.
+    // After the command name (which ends with ')'): state, ppid, … ; utime and stime are the
+    // 12th and 13th of those (fields 14 and 15 of the line).
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    match (f.get(11), f.get(12)) {
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok());
+    match (tick(11), tick(12)) {
         (Some(u), Some(s)) => (u + s) * 10.0,
         _ => f64::NAN,
     }

@@ -259,7 +259,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let video = stream::spawn_on_loopback(args.video_port, args.video_config(), pose_rx)
                 .await
                 .with_context(|| format!("--video-port {}: cannot start the video", args.video_port))?;
-            outln!("video: {} (H.264 over RTSP; e.g. ffplay -rtsp_transport tcp {})", video.uri, video.uri)?;
+            // In the log, not on stdout: a reader of the start lines may have closed the pipe.
+            tracing::info!(
+                "play it with: ffplay -rtsp_transport tcp {}   (or VLC, or siyi-bridge run)",
+                video.uri
+            );
             Some(video)
         };
         let shutdown = shutdown_signal();

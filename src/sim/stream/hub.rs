@@ -41,6 +41,8 @@ pub(super) type PlayerTx = mpsc::Sender<Arc<Picture>>;
 pub(super) struct HubState {
     pub(super) players: Vec<(u64, PlayerTx)>,
     pub(super) want_idr: bool,
+    /// A client connected: the producer starts its encoder (the SDP needs SPS and PPS).
+    pub(super) want_info: bool,
     pub(super) closed: bool,
 }
 
@@ -67,6 +69,12 @@ impl Hub {
 
     pub(super) fn remove_player(&self, id: u64) {
         self.lock().players.retain(|(i, _)| *i != id);
+    }
+
+    /// Asks the producer for the stream's parameters (it starts its encoder).
+    pub(super) fn want_info(&self) {
+        self.lock().want_info = true;
+        self.wake.notify_all();
     }
 
     pub(super) fn close(&self) {

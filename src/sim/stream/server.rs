@@ -25,7 +25,7 @@ use std::time::{Duration, Instant, SystemTime};
 use rtsp_types::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::connection::Connection;
@@ -89,8 +89,6 @@ pub struct VideoServer {
     pub task: JoinHandle<()>,
     /// Counters.
     pub stats: Arc<VideoStats>,
-    /// The stream's parameters (SPS, PPS, size).
-    pub info: Arc<StreamInfo>,
 }
 
 /// Time of a whole picture at 90 kHz: RTP time of a capture `since` the stream's start.
@@ -121,8 +119,9 @@ impl Drop for CloseOnDrop {
     }
 }
 
-/// Listens on `bind` and serves the simulated camera's video of the poses on `pose`. Returns once
-/// the first picture is encoded (its SPS and PPS go into the SDP).
+/// Listens on `bind` and serves the simulated camera's video of the poses on `pose`. Returns at
+/// once; when the first client connects the producer thread encodes a first picture for the
+/// SDP's SPS and PPS, which that client waits for.
 pub async fn spawn(
     bind: SocketAddr,
     config: VideoConfig,
@@ -166,17 +165,18 @@ async fn serve_on(
     let queue =
         16 + (config.fps as usize) * (1 + (config.delay_ms + config.jitter_ms) as usize / 1000);
     let (tx, rx) = mpsc::channel(queue);
-    let (first_tx, first_rx) = oneshot::channel();
+    // The SDP needs the SPS and PPS of a first picture, which the producer thread encodes when
+    // the first client connects (an idle simulator renders nothing, and starts at once).
+    let (first_tx, info) = watch::channel(None);
     let producer_hub = hub.clone();
     let producer_config = config.clone();
     std::thread::Builder::new()
         .name("sim-video".into())
-        .spawn(move || produce(&producer_hub, &producer_config, &pose, &tx, first_tx))?;
-    let info = first_rx
-        .await
-        .map_err(|_| io::Error::other("simulated video: the encoder thread stopped"))?
-        .map_err(io::Error::other)?;
-    let info = Arc::new(info);
+        .spawn(move || {
+            if let Err(err) = produce(&producer_hub, &producer_config, &pose, &tx, &first_tx) {
+                tracing::warn!("simulated video: {err}; no video");
+            }
+        })?;
     let uri = format!("rtsp://{local}{}", config.path);
     tracing::info!(
         "simulated camera video on {uri} ({}x{} at {} fps, H.264 {} kbit/s, delay {} ms; rendered only while someone plays)",
@@ -186,20 +186,19 @@ async fn serve_on(
         config.bitrate_bps / 1000,
         config.delay_ms
     );
-    let task = tokio::spawn(accept_loop(listener, hub, info.clone(), config, rx));
+    let task = tokio::spawn(accept_loop(listener, hub, info, config, rx));
     Ok(VideoServer {
         local,
         uri,
         task,
         stats,
-        info,
     })
 }
 
 async fn accept_loop(
     listener: TcpListener,
     hub: Arc<Hub>,
-    info: Arc<StreamInfo>,
+    info: watch::Receiver<Option<Arc<StreamInfo>>>,
     config: VideoConfig,
     pictures: mpsc::Receiver<Arc<Picture>>,
 ) {
@@ -229,11 +228,16 @@ async fn accept_loop(
             tasks.spawn(refuse(stream));
             continue;
         };
-        let (hub, info) = (hub.clone(), info.clone());
+        let (hub, mut info) = (hub.clone(), info.clone());
         let seed = config.scene.seed;
         let fps = config.fps;
         tasks.spawn(async move {
             let _permit = permit;
+            hub.want_info();
+            let ready = info.wait_for(Option::is_some).await.map(|r| r.clone());
+            let Ok(Some(info)) = ready else {
+                return; // the encoder never started (logged)
+            };
             let conn = Connection::new(next_id, seed, fps, hub.clone());
             tracing::info!(%peer, "simulated video: RTSP client connected");
             let why = conn.run(stream, peer, &info).await;
@@ -289,26 +293,30 @@ fn produce(
     config: &VideoConfig,
     pose: &watch::Receiver<SimPose>,
     out: &mpsc::Sender<Arc<Picture>>,
-    first: oneshot::Sender<Result<StreamInfo, String>>,
-) {
+    first: &watch::Sender<Option<Arc<StreamInfo>>>,
+) -> Result<(), String> {
+    {
+        let mut s = hub.lock();
+        while !s.want_info && !s.closed {
+            s = hub.wake.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        if s.closed {
+            return Ok(());
+        }
+    }
     let renderer = Renderer::new(config.scene);
     let mut frame = I420Frame::new(config.width, config.height);
     let fps = config.fps.clamp(1, 120);
+    // Copy the pose out: a borrow held while rendering would block the simulator's sends.
+    let first_pose = *pose.borrow();
     let started = H264Encoder::new(fps, config.bitrate_bps).and_then(|mut e| {
-        renderer.render_into(&pose.borrow(), 0, &mut frame);
+        renderer.render_into(&first_pose, 0, &mut frame);
         let au = e.encode(&frame, true)?;
         Ok((e, au))
     });
-    let (mut encoder, au) = match started {
-        Ok(s) => s,
-        Err(err) => {
-            let _ = first.send(Err(err.to_string()));
-            return;
-        }
-    };
+    let (mut encoder, au) = started.map_err(|e| e.to_string())?;
     let (Some(sps), Some(pps)) = (au.find(NAL_SPS), au.find(NAL_PPS)) else {
-        let _ = first.send(Err("the encoder gave no SPS / PPS".into()));
-        return;
+        return Err("the encoder gave no SPS / PPS".into());
     };
     let info = StreamInfo {
         path: config.path.clone(),
@@ -318,9 +326,7 @@ fn produce(
         width: frame.width,
         height: frame.height,
     };
-    if first.send(Ok(info)).is_err() {
-        return;
-    }
+    first.send_replace(Some(Arc::new(info)));
     let period = Duration::from_secs(1) / fps;
     let (t0, wall0) = (clock_now(), wall_now());
     let rtp_base = (mix(config.scene.seed ^ 0x5254_5021) >> 32) as u32;
@@ -335,7 +341,7 @@ fn produce(
                 s = hub.wake.wait(s).unwrap_or_else(PoisonError::into_inner);
             }
             if s.closed {
-                return;
+                return Ok(());
             }
             std::mem::take(&mut s.want_idr)
         };
