@@ -127,6 +127,50 @@ fn a_command_ends_the_hold_of_the_component_it_is_for() {
     assert!(w.now - FakeLink::t0() < STARTUP_HOLD);
 }
 
+/// PX4 asks every gimbal for GIMBAL_DEVICE_INFORMATION by a broadcast command, sometimes before
+/// its first heartbeat reaches us: answered, but the hold stays until the heartbeat gives the
+/// system id, so no stream goes out as system 1 for PX4 to forward.
+#[test]
+fn an_autopilots_broadcast_command_does_not_end_the_hold() {
+    let mut w = world(4);
+    w.run(Duration::from_millis(1_200));
+    assert!(w.out.drain(..).all(|t| name(&t) == "HEARTBEAT"));
+    let ask = MavMessage::COMMAND_LONG(mavlink::dialects::common::COMMAND_LONG_DATA {
+        command: MavCmd::MAV_CMD_REQUEST_MESSAGE,
+        param1: 283.0, // GIMBAL_DEVICE_INFORMATION
+        target_system: 0,
+        target_component: 0,
+        ..Default::default()
+    });
+    let header = MavHeader {
+        system_id: 7,
+        component_id: 1,
+        sequence: 0,
+    };
+    w.mavlink(PX4_PEER, header, &Inbound::Message(ask));
+    w.run(Duration::from_millis(500));
+    let out: Vec<_> = w.out.drain(..).collect();
+    let streams: Vec<_> = out
+        .iter()
+        .filter(|t| {
+            name(t) == "GIMBAL_DEVICE_ATTITUDE_STATUS" || name(t) == "GIMBAL_MANAGER_STATUS"
+        })
+        .map(|t| (name(t), t.system_id))
+        .collect();
+    assert!(
+        streams.is_empty(),
+        "streams before PX4's heartbeat: {streams:?}"
+    );
+    // Its heartbeat: everything, as system 7.
+    px4_heartbeat(&mut w, 7);
+    w.run(Duration::from_millis(500));
+    let out: Vec<_> = w.out.drain(..).collect();
+    assert!(out
+        .iter()
+        .any(|t| name(t) == "GIMBAL_DEVICE_ATTITUDE_STATUS" && t.system_id == 7));
+    assert!(w.now - FakeLink::t0() < STARTUP_HOLD);
+}
+
 fn own_heartbeat(w: &SimWorld, component: u8) -> (HEARTBEAT_DATA, u8) {
     let (i, _) = (w.out.iter().enumerate())
         .rev()

@@ -478,7 +478,12 @@ impl Host {
             return Accepted::Nothing;
         }
         // A client commands us: what follows (a photo's CAMERA_IMAGE_CAPTURED) must go out.
-        self.presence.release();
+        // Not an autopilot's broadcast (PX4 asks every gimbal for GIMBAL_DEVICE_INFORMATION):
+        // its heartbeat follows within a second and gives the system id; released now, our
+        // streams would go out as system 1 and PX4 would forward them (found by interop-px4).
+        if !(broadcast && header.component_id == AUTOPILOT_COMPONENT) {
+            self.presence.release();
+        }
         let key = DedupeKey {
             system: from.system,
             component: from.component,
