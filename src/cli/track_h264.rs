@@ -125,20 +125,12 @@ pub(super) fn run_rtsp(args: &Args) -> anyhow::Result<()> {
     let mut emit = Emit::new(args.out.as_ref())?;
     let (tx, rx) = mpsc::sync_channel::<Result<AccessUnit, String>>(64);
     let config = RtspConfig::new(url);
-    let net = std::thread::Builder::new()
-        .name("video-rtsp".into())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(rtsp::run(config, |ev| match ev {
-                VideoEvent::State(s) => tx.send(Err(s.to_string())).is_ok(),
-                VideoEvent::Frame(f) => tx.send(Ok(f.unit)).is_ok(),
-            }));
-        })?;
+    // Ends at its next event once the receiver is gone (never stopped otherwise).
+    let never = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let net = rtsp::spawn(config, never, move |ev| match ev {
+        VideoEvent::State(s) => tx.send(Err(s.to_string())).is_ok(),
+        VideoEvent::Frame(f) => tx.send(Ok(f.unit)).is_ok(),
+    })?;
     let mut tally = Tally::default();
     while tally.pictures < args.frames {
         let Ok(item) = rx.recv() else { break };

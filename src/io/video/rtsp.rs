@@ -145,6 +145,38 @@ enum End {
     State(VideoState, bool),
 }
 
+/// Runs [`run`] on a thread of its own (`video-rtsp`, with a single-threaded tokio runtime), never
+/// in the caller's loop, until `sink` returns false or `stop` is set (polled every 50 ms as well,
+/// so a stalled server cannot hold the thread).
+pub fn spawn(
+    config: RtspConfig,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    sink: impl FnMut(VideoEvent) -> bool + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    use std::sync::atomic::Ordering;
+    std::thread::Builder::new()
+        .name("video-rtsp".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            let watch = async {
+                while !stop.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            };
+            rt.block_on(async {
+                tokio::select! {
+                    () = run(config, sink) => {}
+                    () = watch => {}
+                }
+            });
+        })
+}
+
 /// Pulls video until `sink` returns false, reconnecting after failures; states and frames go
 /// to `sink`.
 pub async fn run(config: RtspConfig, mut sink: impl FnMut(VideoEvent) -> bool) {

@@ -17,7 +17,7 @@
 
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use siyi_vision::{Estimate, TrackerConfig};
 
@@ -140,57 +140,36 @@ fn spawn_net(
     use std::sync::atomic::{AtomicBool, Ordering};
     let stop = std::sync::Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    let thread = std::thread::Builder::new()
-        .name("video-rtsp".into())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            let mut behind = false;
-            let sink = |ev: VideoEvent| -> bool {
-                if flag.load(Ordering::Relaxed) {
-                    return false;
+    let mut behind = false;
+    let sink = move |ev: VideoEvent| -> bool {
+        if flag.load(Ordering::Relaxed) {
+            return false;
+        }
+        match ev {
+            VideoEvent::State(s) => tx.send(Input::State(s, generation)).is_ok(),
+            VideoEvent::Frame(f) => {
+                if behind && !f.unit.is_key() {
+                    return true;
                 }
-                match ev {
-                    VideoEvent::State(s) => tx.send(Input::State(s, generation)).is_ok(),
-                    VideoEvent::Frame(f) => {
-                        if behind && !f.unit.is_key() {
-                            return true;
-                        }
-                        match tx.try_send(Input::Frame(Box::new(f), generation)) {
-                            Ok(()) => {
-                                queued.fetch_add(1, Ordering::Relaxed);
-                                behind = false;
-                                true
-                            }
-                            Err(TrySendError::Full(_)) => {
-                                if !behind {
-                                    behind = true;
-                                    let _ = tx.send(Input::Behind(generation));
-                                }
-                                true
-                            }
-                            Err(TrySendError::Disconnected(_)) => false,
-                        }
+                match tx.try_send(Input::Frame(Box::new(f), generation)) {
+                    Ok(()) => {
+                        queued.fetch_add(1, Ordering::Relaxed);
+                        behind = false;
+                        true
                     }
+                    Err(TrySendError::Full(_)) => {
+                        if !behind {
+                            behind = true;
+                            let _ = tx.send(Input::Behind(generation));
+                        }
+                        true
+                    }
+                    Err(TrySendError::Disconnected(_)) => false,
                 }
-            };
-            // The flag is also polled between awaits: a stalled server cannot hold the thread.
-            let watch = async {
-                while !flag.load(Ordering::Relaxed) {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            };
-            rt.block_on(async {
-                tokio::select! {
-                    () = rtsp::run(rtsp, sink) => {}
-                    () = watch => {}
-                }
-            });
-        })?;
+            }
+        }
+    };
+    let thread = rtsp::spawn(rtsp, stop.clone(), sink)?;
     Ok(Net { stop, thread })
 }
 
