@@ -20,7 +20,9 @@ use crate::core::gimbal::{GimbalComponent, GimbalEvent};
 use crate::core::link::{LinkControl, LinkEvent};
 use crate::core::mavlink::outbound::{Pace, Pacer, Sequences};
 use crate::core::mavlink::Outgoing;
-use crate::core::tracking::{ConnId, TrackerOutput, Tracking, TrackingConfig};
+use crate::core::tracking::{
+    ConnId, TrackerOutput, Tracking, TrackingConfig, VideoCommand, VideoInput,
+};
 use mavlink::dialects::common::MavMessage;
 pub use parts::Parts;
 
@@ -238,6 +240,18 @@ impl<L: SiyiSide> Bridge<L> {
         self.now = self.now.max(now);
         self.parts.tracker_closed(now, conn, &mut self.link);
         self.pump(now);
+    }
+
+    /// What the built-in tracker's video source said.
+    pub fn handle_video(&mut self, now: Instant, input: VideoInput) {
+        self.now = self.now.max(now);
+        self.parts.video_input(now, input, &mut self.link);
+        self.pump(now);
+    }
+
+    /// Next start or stop for the built-in tracker's video source.
+    pub fn poll_video(&mut self) -> Option<VideoCommand> {
+        self.parts.poll_video()
     }
 
     /// Next request for the camera's web server.

@@ -17,7 +17,9 @@ use crate::core::camera::{self, CameraComponent, CameraEvent, Inbound, PeerId, T
 use crate::core::gimbal::{GimbalComponent, GimbalEvent};
 use crate::core::link::{LinkControl, LinkEvent, Owner};
 use crate::core::media::{MediaRequest, Reply};
-use crate::core::tracking::{ConnId, TrackerOutput, Tracking, TrackingConfig};
+use crate::core::tracking::{
+    ConnId, TrackerOutput, Tracking, TrackingConfig, VideoCommand, VideoInput,
+};
 
 /// Camera, gimbal (when enabled) and tracking, and their routing.
 pub struct Parts {
@@ -179,6 +181,18 @@ impl Parts {
         self.tracking.poll_tracker()
     }
 
+    /// What the built-in tracker's video source said.
+    pub fn video_input(&mut self, now: Instant, input: VideoInput, link: &mut impl LinkControl) {
+        let fov = camera::fov(link);
+        self.tracking.video_input(now, input, fov, link);
+        self.tracking_said(now, link);
+    }
+
+    /// Next start or stop for the built-in tracker's video source.
+    pub fn poll_video(&mut self) -> Option<VideoCommand> {
+        self.tracking.poll_video()
+    }
+
     /// Next request for the camera's web server.
     pub fn poll_media_request(&mut self) -> Option<MediaRequest> {
         self.camera.poll_media_request()
@@ -208,10 +222,12 @@ impl Parts {
         }
     }
 
-    /// After a datagram from the camera: a fresh attitude reading may take the gimbal's attitude
+    /// After a datagram from the camera: tracking's attitude history takes a fresh reading
+    /// (while the built-in tracker runs); a fresh attitude reading may take the gimbal's attitude
     /// status with it, in this wake (`StatusStreams::attitude_due`); timers that are not due do
     /// nothing.
     pub fn camera_datagram_handled(&mut self, now: Instant, link: &mut impl LinkControl) {
+        self.tracking.link_read(link);
         if let Some(g) = &mut self.gimbal {
             g.handle_timeout(now, link);
         }

@@ -1,12 +1,70 @@
 //! SIYI's AI tracking module as a tracking source: what a 0x50 push means.
 //!
 //! The module chooses its target itself (choosing one by point or box is not in the public SDK),
-//! so the bridge can only switch its stream on (0x51) and report what it tracks. Owns nothing.
+//! so the bridge can only switch its stream on (0x51) and report what it tracks. Owns nothing
+//! (the conductor's `ai_on` and source are [`Tracking`]'s; [`Tracking::link_event`] is here).
 
-use siyi_protocol::{AiTrack, AiTrackStatus};
+use std::time::Instant;
+
+use mavlink::dialects::common::{MavResult, MavSeverity};
+use siyi_protocol::{AiMode, AiTrack, AiTrackStatus};
 
 use super::api::{Rect, Target};
+use super::follow::Fov;
 use super::status::Reported;
+use super::{Source, Tracking, Waiting};
+use crate::core::link::{LinkControl, LinkEvent, OpOutcome};
+
+impl Tracking {
+    /// What the SIYI link said: the AI module's mode and boxes, the end of an AI-stream switch.
+    pub fn link_event(
+        &mut self,
+        now: Instant,
+        event: &LinkEvent,
+        fov: Fov,
+        link: &mut impl LinkControl,
+    ) {
+        match event {
+            LinkEvent::AiModeChanged(mode) => {
+                let on = *mode == AiMode::On;
+                if on != self.ai_on {
+                    self.ai_on = on;
+                    let text = if on {
+                        "SIYI AI tracking module on: tracking available"
+                    } else {
+                        "SIYI AI tracking module off"
+                    };
+                    self.text(now, MavSeverity::MAV_SEVERITY_INFO, text.to_owned());
+                    self.availability_changed(now);
+                    if !on && self.source == Some(Source::Ai) {
+                        self.source = None;
+                        self.finish_pending(
+                            now,
+                            MavResult::MAV_RESULT_FAILED,
+                            Some("AI module off"),
+                        );
+                        self.end_track(now, link);
+                        if self.reported != Reported::Idle {
+                            self.set_reported(now, Reported::Error);
+                        }
+                    }
+                }
+            }
+            LinkEvent::AiTrack(track) if self.source == Some(Source::Ai) => {
+                self.set_reported(now, reported(track, self.reported.target()));
+                self.steer(now, fov, link);
+            }
+            LinkEvent::OpFinished { id, outcome, .. } => {
+                if let Some(p) = self.pending.take_if(|p| p.waiting == Waiting::Link(*id)) {
+                    let ok = matches!(outcome, OpOutcome::Succeeded { .. });
+                    let reason = (!ok).then(|| format!("AI module: {outcome}"));
+                    self.answered(now, p, ok, reason.as_deref(), link);
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 /// The 0x50 box (centre and size in a 1280×720 frame) as a normalised rectangle, clipped to the
 /// frame; `None` for an empty box.

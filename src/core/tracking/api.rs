@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use mavlink::dialects::common::MavCmd;
+
+use crate::core::mavlink::inbound::Command;
 use crate::core::text::shorten;
 
 /// The protocol version this bridge speaks.
@@ -45,6 +48,26 @@ pub enum Target {
     Point(Point),
     /// A rectangle.
     Rect(Rect),
+}
+
+/// What a MAVLink tracking command asks for: `Some(Some(target))` to track (TRACK_POINT,
+/// TRACK_RECTANGLE), `Some(None)` to stop (STOP_TRACKING), `None` for another command.
+pub fn requested(cmd: &Command) -> Option<Option<Target>> {
+    match cmd.command {
+        MavCmd::MAV_CMD_CAMERA_TRACK_POINT => Some(Some(Target::Point(Point {
+            x: cmd.p(1),
+            y: cmd.p(2),
+            radius: cmd.p(3),
+        }))),
+        MavCmd::MAV_CMD_CAMERA_TRACK_RECTANGLE => Some(Some(Target::Rect(Rect {
+            top_left_x: cmd.p(1),
+            top_left_y: cmd.p(2),
+            bottom_right_x: cmd.p(3),
+            bottom_right_y: cmd.p(4),
+        }))),
+        MavCmd::MAV_CMD_CAMERA_STOP_TRACKING => Some(None),
+        _ => None,
+    }
 }
 
 impl Target {

@@ -17,11 +17,13 @@
 
 pub mod ai;
 pub mod api;
+mod builtin;
 pub mod follow;
 pub mod pace;
 mod parts;
 pub mod session;
 pub mod status;
+pub mod video;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -29,9 +31,8 @@ use std::time::{Duration, Instant};
 use mavlink::dialects::common::{
     CameraCapFlags, MavCmd, MavResult, MavSeverity, CAMERA_TRACKING_IMAGE_STATUS_DATA,
 };
-use siyi_protocol::AiMode;
 
-use crate::core::link::{LinkControl, LinkEvent, OpId, OpOutcome, Operation, Owner};
+use crate::core::link::{LinkControl, LinkEvent, OpId, Operation, Owner};
 use crate::core::mavlink::dedupe::DedupeKey;
 use crate::core::mavlink::host::IncomingCommand;
 use crate::core::mavlink::{Handled, Requester, STATUSTEXT_CHUNK_BYTES};
@@ -43,6 +44,8 @@ pub use parts::{TrackingConfig, TrackingEvent, TrackingStats};
 pub use session::SessionStats;
 use session::{Heard, Sessions};
 pub use status::{Reported, TrackingStatus};
+use video::BuiltIn;
+pub use video::{VideoBox, VideoCommand, VideoInput};
 
 /// What tracking hands the camera to say under its MAVLink identity ([`Tracking::report`]).
 #[derive(Clone, PartialEq, Debug, Default)]
@@ -60,6 +63,8 @@ enum Source {
     Tracker,
     /// SIYI's AI tracking module (0x50 pushes).
     Ai,
+    /// The built-in tracker on the camera's video.
+    Video,
 }
 
 /// What the command in flight waits for.
@@ -69,6 +74,8 @@ enum Waiting {
     Tracker(u32),
     /// The link operation switching the AI stream.
     Link(OpId),
+    /// The built-in tracker's first box.
+    Video,
 }
 
 #[derive(Clone, Debug)]
@@ -101,12 +108,14 @@ pub struct Tracking {
     status_pace: Pacer,
     availability_pace: Pacer,
     texts: TextBudget,
+    video: BuiltIn,
 }
 
 impl Tracking {
     /// Nothing connected, nothing tracked.
     pub fn new(config: TrackingConfig) -> Self {
         let follow = follow::Follow::new(config.follow_config);
+        let video = BuiltIn::new(config.builtin, config.compensate_delay);
         Self {
             config,
             sessions: Sessions::default(),
@@ -123,6 +132,7 @@ impl Tracking {
             status_pace: Pacer::new(pace::STATUS_MIN_INTERVAL),
             availability_pace: Pacer::new(pace::AVAILABILITY_MIN_INTERVAL),
             texts: TextBudget::default(),
+            video,
         }
     }
 
@@ -146,10 +156,10 @@ impl Tracking {
         self.reported
     }
 
-    /// Whether a tracking source is available: a tracker connected (after its hello), or the
-    /// AI module on.
+    /// Whether a tracking source is available: a tracker connected (after its hello), the
+    /// built-in tracker (on, and the video not found in another codec), or the AI module on.
     pub fn available(&self) -> bool {
-        self.sessions.ready().is_some() || self.ai_on
+        self.sessions.ready().is_some() || self.video.available() || self.ai_on
     }
 
     /// CAMERA_INFORMATION flags for tracking (exactly while a source is available; the geo status
@@ -197,21 +207,7 @@ impl Tracking {
         link: &mut impl LinkControl,
     ) -> Option<Handled> {
         let cmd = &c.cmd;
-        let target = match cmd.command {
-            MavCmd::MAV_CMD_CAMERA_TRACK_POINT => Some(Target::Point(Point {
-                x: cmd.p(1),
-                y: cmd.p(2),
-                radius: cmd.p(3),
-            })),
-            MavCmd::MAV_CMD_CAMERA_TRACK_RECTANGLE => Some(Target::Rect(Rect {
-                top_left_x: cmd.p(1),
-                top_left_y: cmd.p(2),
-                bottom_right_x: cmd.p(3),
-                bottom_right_y: cmd.p(4),
-            })),
-            MavCmd::MAV_CMD_CAMERA_STOP_TRACKING => None,
-            _ => return None,
-        };
+        let target = api::requested(cmd)?;
         if let Some(t) = target.filter(|t| !t.is_valid()) {
             let what = match t {
                 Target::Point(_) => "point",
@@ -225,10 +221,32 @@ impl Tracking {
             // Stop at once; an answer only confirms it.
             self.following = false;
             self.stop_gimbal(now, link);
+            if self.source == Some(Source::Video) {
+                // The built-in tracker stops when told: nothing to wait for.
+                self.source = None;
+                self.video.stop();
+                self.finish_pending(now, MavResult::MAV_RESULT_FAILED, None);
+                self.set_reported(now, Reported::Idle);
+                return Some(Handled::just(MavResult::MAV_RESULT_ACCEPTED));
+            }
         }
-        let waiting = match (self.sessions.ready(), self.ai_on) {
-            (Some(conn), _) => {
-                self.source = Some(Source::Tracker);
+        // Priority: a connected tracker, then the built-in tracker, then the AI module.
+        let ready = self.sessions.ready();
+        let source = if ready.is_some() {
+            Some(Source::Tracker)
+        } else if self.video.available() && target.is_some() {
+            Some(Source::Video)
+        } else if self.ai_on {
+            Some(Source::Ai)
+        } else {
+            None
+        };
+        if source != Some(Source::Video) {
+            self.video.stop();
+        }
+        let waiting = match (ready, source, target) {
+            (Some(conn), _, _) => {
+                self.source = source;
                 let id = self.next_id;
                 self.next_id = self.next_id.wrapping_add(1).max(1);
                 let msg = match target {
@@ -239,8 +257,13 @@ impl Tracking {
                 self.sessions.send(conn, &msg);
                 Waiting::Tracker(id)
             }
-            (None, true) => {
-                self.source = Some(Source::Ai);
+            (None, Some(Source::Video), Some(t)) => {
+                self.source = source;
+                self.video.start(t);
+                Waiting::Video
+            }
+            (None, Some(Source::Ai), _) => {
+                self.source = source;
                 if target.is_some() {
                     self.text(
                         now,
@@ -251,12 +274,15 @@ impl Tracking {
                 let on = target.is_some();
                 Waiting::Link(link.start(now, Owner::Tracking, Operation::SetAiStream { on }))
             }
-            (None, false) if target.is_none() => {
+            (None, _, None) => {
                 // Nothing can be tracked without a source: stopping is already done.
                 return Some(Handled::just(MavResult::MAV_RESULT_ACCEPTED));
             }
-            (None, false) => {
-                let text = "Tracking unavailable: no tracker connected".to_owned();
+            _ => {
+                let text = match &self.video.wrong_codec {
+                    Some((_, why)) => format!("Tracking: {why}"),
+                    None => "Tracking unavailable: no tracker connected".to_owned(),
+                };
                 self.text(now, MavSeverity::MAV_SEVERITY_WARNING, text);
                 return Some(Handled::just(MavResult::MAV_RESULT_TEMPORARILY_REJECTED));
             }
@@ -349,55 +375,6 @@ impl Tracking {
         }
     }
 
-    /// What the SIYI link said: the AI module's mode and boxes, the end of an AI-stream switch.
-    pub fn link_event(
-        &mut self,
-        now: Instant,
-        event: &LinkEvent,
-        fov: Fov,
-        link: &mut impl LinkControl,
-    ) {
-        match event {
-            LinkEvent::AiModeChanged(mode) => {
-                let on = *mode == AiMode::On;
-                if on != self.ai_on {
-                    self.ai_on = on;
-                    let text = if on {
-                        "SIYI AI tracking module on: tracking available"
-                    } else {
-                        "SIYI AI tracking module off"
-                    };
-                    self.text(now, MavSeverity::MAV_SEVERITY_INFO, text.to_owned());
-                    self.availability_changed(now);
-                    if !on && self.source == Some(Source::Ai) {
-                        self.source = None;
-                        self.finish_pending(
-                            now,
-                            MavResult::MAV_RESULT_FAILED,
-                            Some("AI module off"),
-                        );
-                        self.end_track(now, link);
-                        if self.reported != Reported::Idle {
-                            self.set_reported(now, Reported::Error);
-                        }
-                    }
-                }
-            }
-            LinkEvent::AiTrack(track) if self.source == Some(Source::Ai) => {
-                self.set_reported(now, ai::reported(track, self.reported.target()));
-                self.steer(now, fov, link);
-            }
-            LinkEvent::OpFinished { id, outcome, .. } => {
-                if let Some(p) = self.pending.take_if(|p| p.waiting == Waiting::Link(*id)) {
-                    let ok = matches!(outcome, OpOutcome::Succeeded { .. });
-                    let reason = (!ok).then(|| format!("AI module: {outcome}"));
-                    self.answered(now, p, ok, reason.as_deref(), link);
-                }
-            }
-            _ => {}
-        }
-    }
-
     /// The ground moved the gimbal by hand: follow stops until the next track command.
     pub fn manual_gimbal_input(&mut self) {
         if self.following {
@@ -412,9 +389,15 @@ impl Tracking {
         if self.pending.as_ref().is_some_and(|p| now >= p.deadline) {
             let why = match self.pending.as_ref().map(|p| p.waiting) {
                 Some(Waiting::Link(_)) => "AI module did not answer",
+                Some(Waiting::Video) => "no picture from the video in time",
                 _ => "tracker did not answer",
             };
             self.finish_pending(now, MavResult::MAV_RESULT_FAILED, Some(why));
+            self.video_gone(now, link);
+        }
+        if self.video.wrong_codec_until().is_some_and(|at| now >= at) {
+            self.video.wrong_codec = None;
+            self.availability_changed(now);
         }
         if self
             .sessions
@@ -444,6 +427,7 @@ impl Tracking {
             self.steer_due,
             self.status_pace.due_at(),
             self.availability_pace.due_at(),
+            self.video.wrong_codec_until(),
         ]
         .into_iter()
         .flatten()
@@ -468,6 +452,7 @@ impl Tracking {
         match waiting {
             Waiting::Tracker(_) => self.config.answer_timeout,
             Waiting::Link(_) => self.config.answer_timeout * 3,
+            Waiting::Video => self.config.video_start_timeout,
         }
     }
 
@@ -590,6 +575,12 @@ impl Tracking {
         }
         self.steer_due = None;
         let speeds = match self.reported {
+            Reported::Active(t) if self.source == Some(Source::Video) => {
+                self.video.history_from(link.state());
+                let (centre, corrected) = self.video.corrected(now, t.centre(), fov);
+                self.stats.delay_corrected += u64::from(corrected);
+                self.follow.step(now, Some(centre), fov)
+            }
             Reported::Active(t) => self.follow.step(now, Some(t.centre()), fov),
             Reported::Lost(_) => self.follow.step(now, None, fov),
             Reported::Idle | Reported::Error => {

@@ -25,6 +25,15 @@ pub struct TrackingConfig {
     pub tracker_silence: Duration,
     /// Our name in the `welcome` line, e.g. "siyi-bridge 0.1.0".
     pub bridge_name: String,
+    /// The built-in tracker on the camera's video is a source (`run --builtin-tracker`, on by
+    /// default there; off here, so a core without a video shell offers only what it has).
+    pub builtin: bool,
+    /// Correct the built-in tracker's boxes by the gimbal's motion since their frame
+    /// (`--track-delay-compensation`).
+    pub compensate_delay: bool,
+    /// How long the built-in tracker has to give its first box after a track command
+    /// (connecting to the video, the first key frame).
+    pub video_start_timeout: Duration,
 }
 
 impl Default for TrackingConfig {
@@ -35,6 +44,9 @@ impl Default for TrackingConfig {
             answer_timeout: Duration::from_millis(1000),
             tracker_silence: Duration::from_millis(1000),
             bridge_name: concat!("siyi-bridge ", env!("CARGO_PKG_VERSION")).to_owned(),
+            builtin: false,
+            compensate_delay: true,
+            video_start_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -72,4 +84,8 @@ pub struct TrackingStats {
     pub follow_commands: u64,
     /// STATUSTEXT dropped because tracking's text budget was spent ([`super::pace::TextBudget`]).
     pub texts_dropped: u64,
+    /// Boxes from the built-in tracker.
+    pub video_boxes: u64,
+    /// Follow steps whose target was corrected for the video's delay.
+    pub delay_corrected: u64,
 }
