@@ -78,9 +78,9 @@ fn a_flag_replaces_the_file_keys_it_excludes() {
 
 #[test]
 fn switches_and_on_off_keys() {
-    let r = resolved(&[], "simulate = true\ntrack-follow = false\nsim-tracker = \"off\"\nno-media = true\nsim-ai-module = false\n").unwrap();
+    let r = resolved(&[], "simulate = true\ntrack-follow = false\nsim-tracker = \"on\"\nno-media = true\nsim-ai-module = false\n").unwrap();
     assert!(r.args.simulate && r.args.no_media && !r.args.sim_ai_module);
-    assert!(!r.args.track_follow && !r.args.sim_tracker);
+    assert!(!r.args.track_follow && r.args.sim_tracker);
     let c = r.to_config().unwrap();
     assert_eq!(c.media_port, None);
     let r = resolved(&["--track-follow", "on"], "track-follow = \"off\"\n").unwrap();

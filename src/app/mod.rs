@@ -34,11 +34,13 @@ mod sim_video;
 mod sim_web;
 mod state_keeper;
 mod tracker_port;
+mod video_port;
 
 use events::log_event;
 use media_port::MediaPort;
 use state_keeper::{load_state, lock_state, StateKeeper};
 use tracker_port::{recv_tracker, TrackerPort};
+use video_port::{recv_video, VideoPort};
 
 /// Name of the state file inside `--state-dir`.
 pub use crate::io::state_file::STATE_FILE;
@@ -65,9 +67,16 @@ pub struct Running {
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     others: Vec<tokio::task::JoinHandle<()>>,
     sim: Option<tokio::task::JoinHandle<std::io::Result<crate::sim::SimStats>>>,
+    sim_pose: Option<tokio::sync::watch::Receiver<crate::sim::SimPose>>,
 }
 
 impl Running {
+    /// With `--simulate`: where the simulated camera looks now and the scene's time (the truth
+    /// a test or a benchmark compares the tracking with: `sim::scene::target_box`).
+    pub fn sim_pose(&self) -> Option<crate::sim::SimPose> {
+        self.sim_pose.as_ref().map(|p| *p.borrow())
+    }
+
     /// Stops the bridge and waits for it.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(s) = self.shutdown.take() {
@@ -177,13 +186,22 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     };
     // The simulated camera's video replaces the real camera's stream URI.
     let mut stream_uri = config.stream_uri.clone();
+    let mut sim_video = false;
     if let Some(pose) = &sim_pose {
-        if let Some((uri, task)) = sim_video::start(pose.clone()).await {
+        if let Some((uri, task)) = sim_video::start(
+            pose.clone(),
+            config.sim_video_size,
+            config.sim_video_delay_ms,
+        )
+        .await
+        {
             tracing::info!("--simulate: VIDEO_STREAM_INFORMATION announces {uri}");
             stream_uri = uri;
+            sim_video = true;
             others.push(task);
         }
     }
+    let video_port = VideoPort::setup(&config, &stream_uri, sim_video);
     let local: Option<SocketAddr> = camera_addr
         .ip()
         .is_loopback()
@@ -252,7 +270,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     let mut tracker_port = TrackerPort::default();
     let tracker_api = match config.tracker_api {
         None => {
-            tracing::info!("tracker API off (--tracker-api off): tracking commands are refused");
+            tracing::info!("tracker API off (--tracker-api off)");
             None
         }
         Some(addr) => {
@@ -261,7 +279,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             tracing::info!("tracker API listening on tcp {local} (docs/tracker-api.md)");
             tracker_port.rx = Some(rx);
             others.push(task);
-            if let Some(pose) = sim_pose.filter(|_| config.sim_tracker) {
+            if let Some(pose) = sim_pose.clone().filter(|_| config.sim_tracker) {
                 tracing::info!("--simulate: a simulated tracker connects to the tracker API");
                 let client = sim_tracker::run(local, pose, std::future::pending());
                 others.push(tokio::spawn(client));
@@ -303,6 +321,8 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     let link = SiyiLink::new(link_config, now);
     let tracking = TrackingConfig {
         follow: config.track_follow,
+        builtin: video_port.is_on(),
+        compensate_delay: config.track_delay_compensation,
         ..TrackingConfig::default()
     };
     let mut bridge = Bridge::new(link, camera, now).with_tracking(tracking);
@@ -352,6 +372,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         signer,
         tracker_port,
         media_port,
+        video_port,
     };
     let task = tokio::spawn(drive(bridge, wiring, state_dir));
     Ok(Running {
@@ -366,6 +387,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         task,
         others,
         sim,
+        sim_pose,
     })
 }
 
@@ -380,6 +402,7 @@ struct Wiring {
     signer: Option<Arc<Signer>>,
     tracker_port: TrackerPort,
     media_port: MediaPort,
+    video_port: VideoPort,
 }
 
 async fn drive(
@@ -419,8 +442,10 @@ async fn drive_loop(
         signer,
         mut tracker_port,
         mut media_port,
+        mut video_port,
     } = wiring;
     let mut tracker_rx = tracker_port.rx.take();
+    let mut video_rx = video_port.rx.take();
     let mut siyi_errors = 0u64;
     bridge.handle_timeout(driver::clock_now(), utc_us());
     loop {
@@ -457,8 +482,11 @@ async fn drive_loop(
         }
         tracker_port.flush(bridge);
         media_port.flush(bridge);
+        video_port.flush(bridge);
         let mut listener_ended = false;
+        let mut video_ended = false;
         let rx = &mut tracker_rx;
+        let vrx = &mut video_rx;
         let media = &mut media_port;
         // Every branch is cancel-safe: the turn drops this future when a timer comes due first.
         let input = async {
@@ -470,6 +498,7 @@ async fn drive_loop(
                 r = siyi.recv() => Input::Siyi(r),
                 t = recv_tracker(rx) => Input::Tracker(t),
                 m = media.recv() => Input::Media(m),
+                v = recv_video(vrx) => Input::Video(v),
             }
         };
         let flow = driver::turn(bridge, None, input, |bridge, now, input| {
@@ -498,6 +527,8 @@ async fn drive_loop(
                 // The port keeps a sender: `None` never comes.
                 Input::Media(None) => {}
                 Input::Media(Some(m)) => MediaPort::handle(bridge, now, m),
+                Input::Video(None) => video_ended = true,
+                Input::Video(Some(v)) => video_port.handle(bridge, now, v),
                 Input::Siyi(Err(e)) => {
                     // ICMP "port unreachable" when the camera is off: counted, not fatal.
                     siyi_errors += 1;
@@ -516,6 +547,10 @@ async fn drive_loop(
             tracing::warn!("tracker API listener ended: tracking unavailable");
             tracker_rx = None;
         }
+        if video_ended {
+            tracing::warn!("the built-in tracker's video thread ended: its boxes no longer come");
+            video_rx = None;
+        }
     }
 }
 
@@ -526,6 +561,7 @@ enum Input {
     Siyi(std::io::Result<Vec<u8>>),
     Tracker(Option<TrackerIn>),
     Media(Option<(u64, crate::core::media::Reply)>),
+    Video(Option<crate::io::video::source::SourceEvent>),
 }
 
 impl Timed for Bridge<SiyiLink> {

@@ -13,8 +13,16 @@ const PORT: u16 = 8554;
 /// warning) when it cannot start; the bridge then goes on without video.
 pub(super) async fn start(
     pose: watch::Receiver<SimPose>,
+    (width, height): (usize, usize),
+    delay_ms: u64,
 ) -> Option<(String, tokio::task::JoinHandle<()>)> {
-    match stream::spawn_on_loopback(PORT, VideoConfig::default(), pose).await {
+    let config = VideoConfig {
+        width,
+        height,
+        delay_ms,
+        ..VideoConfig::default()
+    };
+    match stream::spawn_on_loopback(PORT, config, pose).await {
         Ok(server) => Some((server.uri, server.task)),
         Err(err) => {
             tracing::warn!(%err, "--simulate: the simulated camera's video cannot start; no video");

@@ -74,19 +74,32 @@ mod tests {
     }
 
     #[test]
-    fn on_off_flags_take_on_and_off_and_default_to_on() {
+    fn on_off_flags_take_on_and_off_and_have_their_defaults() {
         let a = parse(&[]).expect("defaults");
-        assert!(a.track_follow && a.sim_tracker);
+        assert!(a.track_follow && a.builtin_tracker && a.track_delay_compensation);
+        assert!(
+            !a.sim_tracker,
+            "the built-in tracker tracks on the simulated video"
+        );
+        assert_eq!(a.video_latency_ms, 150);
         assert_eq!(a.tracker_api, "127.0.0.1:14660");
         let a = parse(&[
             "--simulate",
             "--track-follow",
             "off",
             "--sim-tracker",
+            "on",
+            "--builtin-tracker",
             "off",
+            "--track-delay-compensation=off",
+            "--video-latency-ms",
+            "250",
         ])
         .expect("off");
-        assert!(!a.track_follow && !a.sim_tracker);
+        assert!(!a.track_follow && a.sim_tracker);
+        assert!(!a.builtin_tracker && !a.track_delay_compensation);
+        assert_eq!(a.video_latency_ms, 250);
+        assert!(parse(&["--video-latency-ms", "2001"]).is_err());
         let a = parse(&["--track-follow=on"]).expect("on");
         assert!(a.track_follow);
         assert!(parse(&["--track-follow", "maybe"]).is_err());

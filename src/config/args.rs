@@ -99,13 +99,29 @@ pub struct RunArgs {
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
     #[serde(deserialize_with = "spelling::on_off")]
     pub track_follow: bool,
+    /// The built-in tracker: on a track command with no tracker on the tracker API, the bridge
+    /// pulls the camera's video (--stream-uri; H.264 over RTSP), tracks the target itself and
+    /// releases the video when tracking stops. Off: only a tracker on the API or SIYI's AI
+    /// module can track.
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    #[serde(deserialize_with = "spelling::on_off")]
+    pub builtin_tracker: bool,
+    /// Correct the built-in tracker's boxes by the gimbal's own motion since their frame was
+    /// taken (the video arrives 100-300 ms late; without it the follow overshoots and rings).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    #[serde(deserialize_with = "spelling::on_off")]
+    pub track_delay_compensation: bool,
+    /// The camera's video latency, sensor to network, milliseconds: subtracted from each
+    /// frame's arrival time to date it when the camera's clock is not set (docs/video-in.md).
+    #[arg(long, value_name = "MS", default_value_t = 150, value_parser = clap::value_parser!(u64).range(0..=2_000))]
+    pub video_latency_ms: u64,
     /// With --simulate: the simulated camera has a SIYI AI tracking module (0x4D/0x51/0x50), used
     /// for tracking when no tracker is connected (start with --tracker-api off to see it alone).
     #[arg(long, requires = "simulate")]
     pub sim_ai_module: bool,
-    /// With --simulate: start the built-in simulated tracker on the tracker API (off: leave the
-    /// API free for your own tracker, e.g. scripts/tracker_client.py).
-    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    /// With --simulate: a simulated tracker (it knows where the simulated car is) connects to
+    /// the tracker API and serves tracking instead of the built-in tracker on the video.
+    #[arg(long, value_name = "on|off", default_value = "off", value_parser = parse_on_off, action = clap::ArgAction::Set)]
     #[serde(deserialize_with = "spelling::on_off")]
     pub sim_tracker: bool,
     /// With --simulate: the simulated camera's web server (its HTTP media API and SD card
@@ -117,6 +133,14 @@ pub struct RunArgs {
     /// the address is logged).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub sim_web_port: u16,
+    /// With --simulate: the simulated camera's picture size, WIDTHxHEIGHT (even numbers,
+    /// 160x90 to 1920x1080; smaller costs less CPU to render and to track).
+    #[arg(long, value_name = "WxH", default_value = "1280x720")]
+    pub sim_video_size: String,
+    /// With --simulate: how late the simulated camera's video arrives, milliseconds (a real
+    /// A8 mini's is some 100-300 ms; the built-in tracker corrects for it).
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=2_000))]
+    pub sim_video_delay_ms: u64,
     /// With --simulate: the simulated SD card, a directory (created if missing; photos in
     /// 101SIYI_IMG, videos in 100SIYI_VID; numbering continues from what is there). Default: a
     /// fresh temporary directory, removed at exit.
@@ -281,7 +305,8 @@ mod tests {
         assert_eq!(defaults.compid, 100);
         assert_eq!(defaults.mavlink, [DEFAULT_MAVLINK]);
         assert_eq!(defaults.gimbal_compid.as_deref(), Some("154"));
-        assert!(defaults.track_follow && defaults.sim_tracker && !defaults.simulate);
+        assert!(defaults.track_follow && !defaults.sim_tracker && !defaults.simulate);
+        assert!(defaults.builtin_tracker && defaults.track_delay_compensation);
         let from_file: RunArgs = toml::from_str("").expect("an empty file");
         assert_eq!(from_file, defaults);
     }
@@ -321,10 +346,10 @@ mod tests {
     #[test]
     fn loose_spellings_read_as_the_flags_would() {
         let a: RunArgs = toml::from_str(
-            "track-follow = \"off\"\nsim-tracker = false\ngimbal-compid = 155\nallow-sysid = [1, \"42,255\"]\n",
+            "track-follow = \"off\"\nsim-tracker = true\nbuiltin-tracker = \"off\"\ngimbal-compid = 155\nallow-sysid = [1, \"42,255\"]\n",
         )
         .expect("valid");
-        assert!(!a.track_follow && !a.sim_tracker);
+        assert!(!a.track_follow && a.sim_tracker && !a.builtin_tracker);
         assert_eq!(a.gimbal_compid.as_deref(), Some("155"));
         assert_eq!(a.allow_sysid, ["1", "42,255"]);
         let e = toml::from_str::<RunArgs>("track-follow = \"maybe\"\n").unwrap_err();

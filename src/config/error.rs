@@ -49,6 +49,11 @@ pub enum ConfigError {
     /// `--stream-uri` empty or not a URI.
     #[error("--stream-uri {0:?}: expected a URI such as rtsp://192.168.144.25:8554/main.264")]
     StreamUri(String),
+    /// `--sim-video-size` not WIDTHxHEIGHT in range.
+    #[error(
+        "--sim-video-size {0:?}: expected WIDTHxHEIGHT, even numbers from 160x90 to 1920x1080"
+    )]
+    SimVideoSize(String),
     /// `--sim-web` not one of the modes.
     #[error("--sim-web {0:?}: expected ok, slow or off")]
     SimWeb(String),
@@ -91,6 +96,7 @@ impl ConfigError {
             Self::GimbalManager(_) => "gimbal-manager",
             Self::StreamUri(_) => "stream-uri",
             Self::SimWeb(_) => "sim-web",
+            Self::SimVideoSize(_) => "sim-video-size",
             Self::MediaUrlBase(_) => "media-url-base",
             Self::SdCardGib(_) => "sd-card-gib",
             Self::CameraProfile { .. } => "camera-profile",

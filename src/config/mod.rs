@@ -54,6 +54,14 @@ pub fn default_state_dir() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state/siyi-bridge"))
 }
 
+/// `WIDTHxHEIGHT`, even numbers from 160x90 to 1920x1080.
+fn parse_video_size(s: &str) -> Option<(usize, usize)> {
+    let (w, h) = s.trim().split_once(['x', 'X'])?;
+    let (w, h): (usize, usize) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
+    let ok = (160..=1920).contains(&w) && (90..=1080).contains(&h) && w % 2 == 0 && h % 2 == 0;
+    ok.then_some((w, h))
+}
+
 /// The validated configuration.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Config {
@@ -83,6 +91,12 @@ pub struct Config {
     pub tracker_api: Option<SocketAddr>,
     /// Steer the gimbal to keep a tracked target centred.
     pub track_follow: bool,
+    /// The built-in tracker on the camera's video (--stream-uri) is a tracking source.
+    pub builtin_tracker: bool,
+    /// Correct the built-in tracker's boxes for the video's delay.
+    pub track_delay_compensation: bool,
+    /// The camera's video latency (sensor to network), milliseconds.
+    pub video_latency_ms: u64,
     /// The simulated camera has a SIYI AI tracking module.
     pub sim_ai_module: bool,
     /// With the simulator: the simulated tracker connects to the tracker API.
@@ -91,6 +105,10 @@ pub struct Config {
     pub sim_web: SimWeb,
     /// With the simulator: the web server's TCP port (0 = ephemeral).
     pub sim_web_port: u16,
+    /// With the simulator: its video's picture size, pixels (width, height).
+    pub sim_video_size: (usize, usize),
+    /// With the simulator: its video's delay, milliseconds.
+    pub sim_video_delay_ms: u64,
     /// With the simulator: its SD card directory (None = a fresh temporary directory, removed
     /// when the bridge stops).
     pub sim_media_dir: Option<PathBuf>,
@@ -131,10 +149,15 @@ impl Config {
             signing_key: None,
             tracker_api: None,
             track_follow: true,
+            builtin_tracker: false,
+            track_delay_compensation: true,
+            video_latency_ms: 150,
             sim_ai_module: false,
             sim_tracker: false,
             sim_web: SimWeb::Ok,
             sim_web_port: 0,
+            sim_video_size: (1280, 720),
+            sim_video_delay_ms: 0,
             sim_media_dir: None,
             media_port: Some(82),
             media_url_base: None,
@@ -280,9 +303,15 @@ impl Config {
             sd_card_bytes,
             sim_web,
             sim_web_port: o.sim_web_port,
+            sim_video_size: parse_video_size(&o.sim_video_size)
+                .ok_or_else(|| ConfigError::SimVideoSize(o.sim_video_size.clone()))?,
+            sim_video_delay_ms: o.sim_video_delay_ms,
             sim_media_dir: o.sim_media_dir.clone(),
             tracker_api,
             track_follow: o.track_follow,
+            builtin_tracker: o.builtin_tracker,
+            track_delay_compensation: o.track_delay_compensation,
+            video_latency_ms: o.video_latency_ms,
             sim_ai_module: o.sim_ai_module,
             sim_tracker: o.sim_tracker,
             gimbal_component_id,
