@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use camera_common::{acks, Rig};
 use mavlink::dialects::common::{
-    CameraCapFlags, MavCmd, MavMessage, MavResult, CAMERA_TRACKING_IMAGE_STATUS_DATA,
+    CameraCapFlags, CameraTrackingMode, MavCmd, MavMessage, MavResult, CAMERA_TRACKING_IMAGE_STATUS_DATA,
 };
 use siyi_bridge::core::bridge::Parts;
 use siyi_bridge::core::camera::{optics, CameraComponent, CameraConfig, Transmit};
@@ -145,6 +145,26 @@ fn a_track_command_starts_the_video_and_the_first_box_accepts_it() {
     let out = give_box(&mut rig, r, true);
     assert!(out.is_empty(), "{out:?}");
     assert_eq!(rig.parts.tracking().stats().video_boxes, 2);
+}
+
+#[test]
+fn a_track_asked_by_a_point_is_reported_as_a_point() {
+    let mut rig = rig(true);
+    let out = rig.command(
+        MavCmd::MAV_CMD_CAMERA_TRACK_POINT,
+        [0.6, 0.4, 0.05, 0., 0., 0., 0.],
+    );
+    assert_eq!(results(&out), [MavResult::MAV_RESULT_IN_PROGRESS]);
+    assert!(matches!(
+        commands(&mut rig)[..],
+        [VideoCommand::Start(Target::Point(p))] if p.x == 0.6 && p.y == 0.4 && p.radius == 0.05
+    ));
+    let out = give_box(&mut rig, rect(0.55, 0.35, 0.1, 0.1), true);
+    assert_eq!(results(&out), [MavResult::MAV_RESULT_ACCEPTED]);
+    let s = &statuses(&out)[0];
+    assert_eq!(s.tracking_mode, CameraTrackingMode::CAMERA_TRACKING_MODE_POINT);
+    assert!((s.point_x - 0.6).abs() < 1e-6 && (s.point_y - 0.4).abs() < 1e-6, "{s:?}");
+    assert!((s.radius - 0.05).abs() < 1e-6, "{s:?}");
 }
 
 #[test]

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use mavlink::dialects::common::{MavResult, MavSeverity};
 
-use super::api::Target;
 use super::follow::Fov;
 use super::video::{wrong_codec_text, VideoCommand, VideoInput};
 use super::{Reported, Source, Tracking, Waiting};
@@ -39,7 +38,7 @@ impl Tracking {
                 if let Some(p) = self.pending.take_if(|p| p.waiting == Waiting::Video) {
                     self.answered(now, p, true, None, link);
                 }
-                let target = Target::Rect(b.rect);
+                let target = self.video.target_of(b.rect);
                 let reported = if b.active {
                     Reported::Active(target)
                 } else {

@@ -203,6 +203,8 @@ pub(super) struct BuiltIn {
     pub(super) interrupted: bool,
     /// The capture time of the box being followed.
     pub(super) capture: Option<Instant>,
+    /// The track was asked for by a point (its boxes are then reported as points).
+    pub(super) by_point: bool,
     pub(super) history: AttitudeHistory,
     commands: VecDeque<VideoCommand>,
 }
@@ -216,6 +218,7 @@ impl BuiltIn {
             wrong_codec: None,
             interrupted: false,
             capture: None,
+            by_point: false,
             history: AttitudeHistory::default(),
             commands: VecDeque::new(),
         }
@@ -230,6 +233,7 @@ impl BuiltIn {
         self.running = true;
         self.interrupted = false;
         self.capture = None;
+        self.by_point = matches!(target, Target::Point(_));
         self.commands.push_back(VideoCommand::Start(target));
     }
 
@@ -252,6 +256,20 @@ impl BuiltIn {
 
     pub(super) fn poll(&mut self) -> Option<VideoCommand> {
         self.commands.pop_front()
+    }
+
+    /// A box as the track was asked for: a rectangle, or its centre and half its width for a
+    /// track asked for by a point (QGC then shows a point, as asked).
+    pub(super) fn target_of(&self, r: Rect) -> Target {
+        if self.by_point {
+            Target::Point(super::api::Point {
+                x: (r.top_left_x + r.bottom_right_x) / 2.0,
+                y: (r.top_left_y + r.bottom_right_y) / 2.0,
+                radius: (r.bottom_right_x - r.top_left_x) / 2.0,
+            })
+        } else {
+            Target::Rect(r)
+        }
     }
 
     /// Keeps the camera's newest attitude reading while the video runs.
