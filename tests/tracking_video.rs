@@ -168,6 +168,22 @@ fn a_track_asked_by_a_point_is_reported_as_a_point() {
 }
 
 #[test]
+fn losing_and_finding_the_target_is_said_once_each() {
+    let mut rig = rig(true);
+    let r = rect(0.45, 0.45, 0.1, 0.1);
+    track_rect(&mut rig, r);
+    let mut said = texts(&give_box(&mut rig, r, true));
+    for active in [true, false, false, false, true, true] {
+        rig.advance(Duration::from_millis(100));
+        said.extend(texts(&give_box(&mut rig, r, active)));
+    }
+    assert_eq!(
+        said,
+        ["Tracking: target lost, gimbal held", "Tracking: target found again"]
+    );
+}
+
+#[test]
 fn no_video_fails_the_command_with_the_reason_and_releases_the_video() {
     let mut rig = rig(true);
     track_rect(&mut rig, rect(0.4, 0.4, 0.2, 0.1));

@@ -192,6 +192,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             pose.clone(),
             config.sim_video_size,
             config.sim_video_delay_ms,
+            config.sim_scene,
         )
         .await
         {

@@ -3,7 +3,8 @@
 
 use tokio::sync::watch;
 
-use crate::sim::stream::{self, VideoConfig};
+use crate::config::SimScene;
+use crate::sim::stream::{self, SceneOptions, VideoConfig};
 use crate::sim::SimPose;
 
 /// The simulated video's default port (the A8 mini's RTSP port).
@@ -15,11 +16,16 @@ pub(super) async fn start(
     pose: watch::Receiver<SimPose>,
     (width, height): (usize, usize),
     delay_ms: u64,
+    scene: SimScene,
 ) -> Option<(String, tokio::task::JoinHandle<()>)> {
     let config = VideoConfig {
         width,
         height,
         delay_ms,
+        scene: match scene {
+            SimScene::Plain => SceneOptions::default(),
+            SimScene::Busy => SceneOptions::busy(),
+        },
         ..VideoConfig::default()
     };
     match stream::spawn_on_loopback(PORT, config, pose).await {

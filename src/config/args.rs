@@ -141,6 +141,11 @@ pub struct RunArgs {
     /// A8 mini's is some 100-300 ms; the built-in tracker corrects for it).
     #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=2_000))]
     pub sim_video_delay_ms: u64,
+    /// With --simulate: what the simulated camera sees besides the car on its textured ground:
+    /// `plain` (nothing), or `busy` (a second, similar car, a tree that hides the car for about
+    /// 1 s twice every 40 s, and sensor noise).
+    #[arg(long, value_name = "plain|busy", default_value = "plain")]
+    pub sim_scene: String,
     /// With --simulate: the simulated SD card, a directory (created if missing; photos in
     /// 101SIYI_IMG, videos in 100SIYI_VID; numbering continues from what is there). Default: a
     /// fresh temporary directory, removed at exit.

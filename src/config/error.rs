@@ -54,6 +54,9 @@ pub enum ConfigError {
         "--sim-video-size {0:?}: expected WIDTHxHEIGHT, even numbers from 160x90 to 1920x1080"
     )]
     SimVideoSize(String),
+    /// `--sim-scene` not one of the scenes.
+    #[error("--sim-scene {0:?}: expected plain or busy")]
+    SimScene(String),
     /// `--sim-web` not one of the modes.
     #[error("--sim-web {0:?}: expected ok, slow or off")]
     SimWeb(String),
@@ -97,6 +100,7 @@ impl ConfigError {
             Self::StreamUri(_) => "stream-uri",
             Self::SimWeb(_) => "sim-web",
             Self::SimVideoSize(_) => "sim-video-size",
+            Self::SimScene(_) => "sim-scene",
             Self::MediaUrlBase(_) => "media-url-base",
             Self::SdCardGib(_) => "sd-card-gib",
             Self::CameraProfile { .. } => "camera-profile",

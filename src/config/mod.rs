@@ -45,6 +45,17 @@ pub enum SimWeb {
     Off,
 }
 
+/// What the simulated camera's video shows besides the car: `--sim-scene`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum SimScene {
+    /// The car on its textured ground.
+    #[default]
+    Plain,
+    /// Also a second, similar car, a tree that hides the car for about 1 s twice every 40 s,
+    /// and sensor noise.
+    Busy,
+}
+
 /// Where the image counter is kept without `--state-dir`: `$STATE_DIRECTORY` (systemd's
 /// `StateDirectory=`), else `$HOME/.local/state/siyi-bridge`.
 pub fn default_state_dir() -> Option<PathBuf> {
@@ -109,6 +120,8 @@ pub struct Config {
     pub sim_video_size: (usize, usize),
     /// With the simulator: its video's delay, milliseconds.
     pub sim_video_delay_ms: u64,
+    /// With the simulator: what its video shows besides the car.
+    pub sim_scene: SimScene,
     /// With the simulator: its SD card directory (None = a fresh temporary directory, removed
     /// when the bridge stops).
     pub sim_media_dir: Option<PathBuf>,
@@ -158,6 +171,7 @@ impl Config {
             sim_web_port: 0,
             sim_video_size: (1280, 720),
             sim_video_delay_ms: 0,
+            sim_scene: SimScene::Plain,
             sim_media_dir: None,
             media_port: Some(82),
             media_url_base: None,
@@ -306,6 +320,11 @@ impl Config {
             sim_video_size: parse_video_size(&o.sim_video_size)
                 .ok_or_else(|| ConfigError::SimVideoSize(o.sim_video_size.clone()))?,
             sim_video_delay_ms: o.sim_video_delay_ms,
+            sim_scene: match o.sim_scene.trim() {
+                "plain" => SimScene::Plain,
+                "busy" => SimScene::Busy,
+                other => return Err(ConfigError::SimScene(other.to_owned())),
+            },
             sim_media_dir: o.sim_media_dir.clone(),
             tracker_api,
             track_follow: o.track_follow,

@@ -39,6 +39,16 @@ impl Tracking {
                     self.answered(now, p, true, None, link);
                 }
                 let target = self.video.target_of(b.rect);
+                // MAVLink's status has no "lost": the ground is told in words, on each change.
+                let was_active = matches!(self.reported, Reported::Active(_));
+                if !starting && b.active != was_active {
+                    let text = if b.active {
+                        "Tracking: target found again"
+                    } else {
+                        "Tracking: target lost, gimbal held"
+                    };
+                    self.text(now, MavSeverity::MAV_SEVERITY_INFO, text.to_owned());
+                }
                 let reported = if b.active {
                     Reported::Active(target)
                 } else {

@@ -78,6 +78,18 @@ impl Default for SceneOptions {
     }
 }
 
+impl SceneOptions {
+    /// The second car, the tree and a little sensor noise (`run --sim-scene busy`).
+    pub fn busy() -> Self {
+        Self {
+            second_car: true,
+            tree: true,
+            noise: 3,
+            ..Self::default()
+        }
+    }
+}
+
 /// A picture in I420 (planar Y, then U and V at half resolution). Width and height are even.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct I420Frame {
