@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use camera_common::{acks, Rig};
 use mavlink::dialects::common::{
-    CameraCapFlags, CameraTrackingMode, MavCmd, MavMessage, MavResult, CAMERA_TRACKING_IMAGE_STATUS_DATA,
+    CameraCapFlags, CameraTrackingMode, MavCmd, MavMessage, MavResult,
+    CAMERA_TRACKING_IMAGE_STATUS_DATA,
 };
 use siyi_bridge::core::bridge::Parts;
 use siyi_bridge::core::camera::{optics, CameraComponent, CameraConfig, Transmit};
@@ -162,8 +163,14 @@ fn a_track_asked_by_a_point_is_reported_as_a_point() {
     let out = give_box(&mut rig, rect(0.55, 0.35, 0.1, 0.1), true);
     assert_eq!(results(&out), [MavResult::MAV_RESULT_ACCEPTED]);
     let s = &statuses(&out)[0];
-    assert_eq!(s.tracking_mode, CameraTrackingMode::CAMERA_TRACKING_MODE_POINT);
-    assert!((s.point_x - 0.6).abs() < 1e-6 && (s.point_y - 0.4).abs() < 1e-6, "{s:?}");
+    assert_eq!(
+        s.tracking_mode,
+        CameraTrackingMode::CAMERA_TRACKING_MODE_POINT
+    );
+    assert!(
+        (s.point_x - 0.6).abs() < 1e-6 && (s.point_y - 0.4).abs() < 1e-6,
+        "{s:?}"
+    );
     assert!((s.radius - 0.05).abs() < 1e-6, "{s:?}");
 }
 
@@ -179,7 +186,10 @@ fn losing_and_finding_the_target_is_said_once_each() {
     }
     assert_eq!(
         said,
-        ["Tracking: target lost, gimbal held", "Tracking: target found again"]
+        [
+            "Tracking: target lost, gimbal held",
+            "Tracking: target found again"
+        ]
     );
 }
 
