@@ -14,7 +14,6 @@
 #![allow(clippy::disallowed_methods)] // a benchmark measures real time
 
 #[path = "../tests/gcs/mod.rs"]
-#[allow(dead_code)]
 mod gcs;
 
 use std::collections::VecDeque;
