@@ -197,3 +197,49 @@ fn signing_key_file_is_checked_and_never_shown() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_built_in_tracker_and_the_simulated_video_have_their_defaults_and_errors() {
+    let c = Config::from_args(&opts()).unwrap();
+    assert!(c.builtin_tracker && c.track_delay_compensation && !c.sim_tracker);
+    assert_eq!(c.video_latency_ms, 150);
+    assert_eq!(
+        (c.sim_video_size, c.sim_video_delay_ms, c.sim_scene),
+        ((1280, 720), 0, SimScene::Plain)
+    );
+    let c = Config::from_args(&RunArgs {
+        sim_video_size: "640X360".into(),
+        sim_scene: "busy".into(),
+        builtin_tracker: false,
+        ..opts()
+    })
+    .unwrap();
+    assert_eq!(
+        (c.sim_video_size, c.sim_scene),
+        ((640, 360), SimScene::Busy)
+    );
+    assert!(!c.builtin_tracker);
+    for bad in [
+        "640",
+        "641x360",
+        "100x100",
+        "3840x2160",
+        "axb",
+        "640x360x2",
+        "",
+    ] {
+        let e = Config::from_args(&RunArgs {
+            sim_video_size: bad.into(),
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(matches!(e, ConfigError::SimVideoSize(_)), "{bad}: {e}");
+        assert_eq!(e.key(), "sim-video-size");
+    }
+    let e = Config::from_args(&RunArgs {
+        sim_scene: "crowded".into(),
+        ..opts()
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("expected plain or busy"), "{e}");
+}
