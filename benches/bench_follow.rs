@@ -177,6 +177,7 @@ async fn run(
 ) -> anyhow::Result<Figures> {
     let config = Config {
         builtin_tracker: true,
+        track_follow: std::env::var_os("BENCH_NO_FOLLOW").is_none(),
         track_delay_compensation: compensate,
         sim_video_size: size,
         sim_video_delay_ms: delay_ms,
