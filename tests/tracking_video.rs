@@ -175,14 +175,25 @@ fn a_track_asked_by_a_point_is_reported_as_a_point() {
 }
 
 #[test]
-fn losing_and_finding_the_target_is_said_once_each() {
+fn a_loss_that_lasts_is_said_once_and_its_end_too_and_doubts_are_not() {
     let mut rig = rig(true);
     let r = rect(0.45, 0.45, 0.1, 0.1);
     track_rect(&mut rig, r);
     let mut said = texts(&give_box(&mut rig, r, true));
-    for active in [true, false, false, false, true, true] {
-        rig.advance(Duration::from_millis(100));
+    // One- and two-frame doubts (33 ms apart): nothing said.
+    for active in [false, true, false, false, true, true] {
+        rig.advance(Duration::from_millis(33));
         said.extend(texts(&give_box(&mut rig, r, active)));
+    }
+    assert!(said.is_empty(), "{said:?}");
+    // Lost for 0.66 s (behind the tree): said once, after 0.5 s; found again said once.
+    for _ in 0..20 {
+        rig.advance(Duration::from_millis(33));
+        said.extend(texts(&give_box(&mut rig, r, false)));
+    }
+    for _ in 0..3 {
+        rig.advance(Duration::from_millis(33));
+        said.extend(texts(&give_box(&mut rig, r, true)));
     }
     assert_eq!(
         said,

@@ -39,14 +39,9 @@ impl Tracking {
                     self.answered(now, p, true, None, link);
                 }
                 let target = self.video.target_of(b.rect);
-                // MAVLink's status has no "lost": the ground is told in words, on each change.
-                let was_active = matches!(self.reported, Reported::Active(_));
-                if !starting && b.active != was_active {
-                    let text = if b.active {
-                        "Tracking: target found again"
-                    } else {
-                        "Tracking: target lost, gimbal held"
-                    };
+                // MAVLink's status has no "lost": the ground is told in words, for a loss that
+                // lasts (not the tracker's one-frame doubts), and when it ends.
+                if let Some(text) = self.video.lost_words(now, b.active) {
                     self.text(now, MavSeverity::MAV_SEVERITY_INFO, text.to_owned());
                 }
                 let reported = if b.active {

@@ -32,6 +32,9 @@ pub const HISTORY_SAMPLES: usize = 64;
 /// answering is not motion).
 pub const MAX_EXTRAPOLATION: Duration = Duration::from_millis(300);
 
+/// A loss is said when it lasts this long (the tracker doubts for a frame or two now and then).
+pub const LOST_SAID_AFTER: Duration = Duration::from_millis(500);
+
 /// After the video was found in another codec than H.264, the built-in source is unavailable
 /// this long; then a new track command tries the video again (the user may have fixed it).
 pub const WRONG_CODEC_HOLD: Duration = Duration::from_secs(30);
@@ -205,6 +208,9 @@ pub(super) struct BuiltIn {
     pub(super) capture: Option<Instant>,
     /// The track was asked for by a point (its boxes are then reported as points).
     pub(super) by_point: bool,
+    /// Since when the tracker has said "lost", and whether that was said to the ground.
+    lost_since: Option<Instant>,
+    lost_said: bool,
     pub(super) history: AttitudeHistory,
     commands: VecDeque<VideoCommand>,
 }
@@ -219,6 +225,8 @@ impl BuiltIn {
             interrupted: false,
             capture: None,
             by_point: false,
+            lost_since: None,
+            lost_said: false,
             history: AttitudeHistory::default(),
             commands: VecDeque::new(),
         }
@@ -234,6 +242,7 @@ impl BuiltIn {
         self.interrupted = false;
         self.capture = None;
         self.by_point = matches!(target, Target::Point(_));
+        (self.lost_since, self.lost_said) = (None, false);
         self.commands.push_back(VideoCommand::Start(target));
     }
 
@@ -256,6 +265,21 @@ impl BuiltIn {
 
     pub(super) fn poll(&mut self) -> Option<VideoCommand> {
         self.commands.pop_front()
+    }
+
+    /// What to tell the ground of a box that is `active` or not: a loss once it lasted
+    /// [`LOST_SAID_AFTER`], and its end when it was said.
+    pub(super) fn lost_words(&mut self, now: Instant, active: bool) -> Option<&'static str> {
+        if active {
+            self.lost_since = None;
+            return std::mem::take(&mut self.lost_said).then_some("Tracking: target found again");
+        }
+        let since = *self.lost_since.get_or_insert(now);
+        if !self.lost_said && now.saturating_duration_since(since) >= LOST_SAID_AFTER {
+            self.lost_said = true;
+            return Some("Tracking: target lost, gimbal held");
+        }
+        None
     }
 
     /// A box as the track was asked for: a rectangle, or its centre and half its width for a
