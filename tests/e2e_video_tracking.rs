@@ -9,12 +9,11 @@ mod gcs;
 
 use std::time::{Duration, Instant};
 
-use gcs::{heartbeat, is_camera_heartbeat, p, Gcs};
+use gcs::{heartbeat, p, Gcs};
 use mavlink::dialects::common::{
     CameraCapFlags, CameraTrackingStatusFlags, MavCmd, MavMessage, MavResult,
     CAMERA_TRACKING_IMAGE_STATUS_DATA,
 };
-use siyi_bridge::app;
 use siyi_bridge::config::Config;
 use siyi_bridge::io::endpoint::Endpoint;
 use siyi_bridge::sim::scene;
@@ -45,36 +44,25 @@ async fn a_point_on_the_video_is_tracked_and_brought_to_the_middle() {
         sim_video_delay_ms: 150,
         ..Config::simulated(vec![Endpoint::UdpIn("127.0.0.1:0".parse().expect("addr"))])
     };
-    let running = app::spawn(config).await.expect("bridge starts");
+    let (running, mut c) = gcs::start_bridge(config, WAIT).await;
     assert!(
         running.tracker_api.is_none(),
         "no tracker API: the built-in tracker alone"
     );
-    let addr = running.mavlink_local[0].expect("udp socket");
-    let mut c = Gcs::new(addr, WAIT).await;
-    c.send(&heartbeat()).await;
-    c.expect_msg(|m| is_camera_heartbeat(m).then_some(())).await;
-
     // Offered from the start, before any video was pulled.
-    let deadline = Instant::now() + WAIT;
-    loop {
-        c.send(&heartbeat()).await;
-        if c.command(MavCmd::MAV_CMD_REQUEST_MESSAGE, p(&[259.0]))
-            .await
-            == MavResult::MAV_RESULT_ACCEPTED
-        {
-            let flags = c
-                .expect_msg(|m| match m {
-                    MavMessage::CAMERA_INFORMATION(i) => Some(i.flags),
-                    _ => None,
-                })
-                .await;
-            if flags.contains(TRACKING) {
-                break;
-            }
-        }
-        assert!(Instant::now() < deadline, "tracking never offered");
-    }
+    c.send(&gcs::command_long(
+        MavCmd::MAV_CMD_REQUEST_MESSAGE,
+        p(&[259.0]),
+        c.cam_sys,
+    ))
+    .await;
+    let flags = c
+        .expect_msg(|m| match m {
+            MavMessage::CAMERA_INFORMATION(i) => Some(i.flags),
+            _ => None,
+        })
+        .await;
+    assert!(flags.contains(TRACKING), "{flags:?}");
 
     // A rectangle on the simulated car, where the simulator says it is. The answer comes with
     // the first box, after the video was pulled and decoded.

@@ -6,15 +6,13 @@ mod camera_common;
 
 use std::time::Duration;
 
-use camera_common::{acks, find, names, only_ack, Rig};
+use camera_common::{acks, find, names, only_ack, rig_with_tracking, texts, Rig};
 use mavlink::dialects::common::{
     CameraCapFlags, CameraTrackingMode, CameraTrackingStatusFlags, MavCmd, MavMessage, MavResult,
     CAMERA_TRACKING_IMAGE_STATUS_DATA,
 };
 use serde_json::Value;
-use siyi_bridge::core::bridge::Parts;
 use siyi_bridge::core::camera::Transmit;
-use siyi_bridge::core::camera::{CameraComponent, CameraConfig};
 use siyi_bridge::core::link::Operation;
 use siyi_bridge::core::tracking::{ConnId, FollowConfig, TrackerOutput, TrackingConfig};
 use siyi_bridge::testing::SpinGuard;
@@ -86,15 +84,6 @@ fn info_flags(out: &[Transmit]) -> Option<CameraCapFlags> {
         Some(MavMessage::CAMERA_INFORMATION(i)) => Some(i.flags),
         _ => None,
     })
-}
-
-fn texts(out: &[Transmit]) -> Vec<String> {
-    out.iter()
-        .filter_map(|t| match t.mav() {
-            Some(MavMessage::STATUSTEXT(s)) => Some(s.text.to_str().unwrap_or("").to_owned()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn rates(rig: &Rig) -> Vec<(i8, i8)> {
@@ -595,18 +584,6 @@ fn follow_keeps_a_moving_command_alive_and_yields_to_manual_gimbal_input() {
     );
     status_point(&mut rig, 0.9, 0.5);
     assert_eq!(rates(&rig).len(), n + 1);
-}
-
-fn rig_with_tracking(tracking: TrackingConfig) -> Rig {
-    let t0 = camera_common::FakeLink::t0();
-    let config = CameraConfig {
-        system_id: Some(1),
-        ..CameraConfig::default()
-    };
-    let link = camera_common::FakeLink::identified(t0);
-    let mut parts = Parts::new(CameraComponent::new(config, t0));
-    parts.set_tracking(tracking);
-    Rig::with_parts(parts, link, t0)
 }
 
 fn rig_with_follow(follow_config: FollowConfig) -> Rig {

@@ -7,13 +7,12 @@ mod camera_common;
 
 use std::time::{Duration, Instant};
 
-use camera_common::{acks, Rig};
+use camera_common::{acks, rig_with_tracking, texts, Rig};
 use mavlink::dialects::common::{
     CameraCapFlags, CameraTrackingMode, MavCmd, MavMessage, MavResult,
     CAMERA_TRACKING_IMAGE_STATUS_DATA,
 };
-use siyi_bridge::core::bridge::Parts;
-use siyi_bridge::core::camera::{optics, CameraComponent, CameraConfig, Transmit};
+use siyi_bridge::core::camera::{optics, Transmit};
 use siyi_bridge::core::link::{Fresh, Operation};
 use siyi_bridge::core::tracking::{
     Rect, Target, TrackingConfig, VideoBox, VideoCommand, VideoInput,
@@ -24,19 +23,11 @@ const TRACKING_FLAGS: CameraCapFlags = CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRAC
     .union(CameraCapFlags::CAMERA_CAP_FLAGS_HAS_TRACKING_RECTANGLE);
 
 fn rig(compensate_delay: bool) -> Rig {
-    let t0 = camera_common::FakeLink::t0();
-    let config = CameraConfig {
-        system_id: Some(1),
-        ..CameraConfig::default()
-    };
-    let link = camera_common::FakeLink::identified(t0);
-    let mut parts = Parts::new(CameraComponent::new(config, t0));
-    parts.set_tracking(TrackingConfig {
+    rig_with_tracking(TrackingConfig {
         builtin: true,
         compensate_delay,
         ..TrackingConfig::default()
-    });
-    Rig::with_parts(parts, link, t0)
+    })
 }
 
 fn video(rig: &mut Rig, input: VideoInput) -> Vec<Transmit> {
@@ -84,15 +75,6 @@ fn track_rect(rig: &mut Rig, r: Rect) -> Vec<Transmit> {
 
 fn results(out: &[Transmit]) -> Vec<MavResult> {
     acks(out).iter().map(|a| a.result).collect()
-}
-
-fn texts(out: &[Transmit]) -> Vec<String> {
-    out.iter()
-        .filter_map(|t| match t.mav() {
-            Some(MavMessage::STATUSTEXT(s)) => Some(s.text.to_str().unwrap_or("").to_owned()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn statuses(out: &[Transmit]) -> Vec<CAMERA_TRACKING_IMAGE_STATUS_DATA> {

@@ -20,15 +20,6 @@ use siyi_bridge::core::camera::{
 use siyi_bridge::core::link::{Fresh, LinkConfig, LinkEvent, LinkHealth, OpOutcome, SiyiLink};
 use siyi_protocol::RecordState;
 
-fn texts(out: &[Transmit]) -> Vec<String> {
-    out.iter()
-        .filter_map(|t| match t.mav() {
-            Some(MavMessage::STATUSTEXT(s)) => Some(s.text.to_str().unwrap_or("").to_owned()),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Runs the component's timers up to `end`, asserting that every `handle_timeout` moves the
 /// next deadline past `now` (a timer stuck at `now` would spin a driver loop forever).
 fn run_guarded(r: &mut Rig, d: Duration) -> Vec<Transmit> {

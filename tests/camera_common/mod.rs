@@ -297,6 +297,28 @@ impl Rig {
     }
 }
 
+/// The STATUSTEXTs in `out`, as text.
+pub fn texts(out: &[Transmit]) -> Vec<String> {
+    out.iter()
+        .filter_map(|t| match t.mav() {
+            Some(MavMessage::STATUSTEXT(s)) => Some(s.text.to_str().unwrap_or("").to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A ready camera (system id 1, an identified fake link) with tracking configured so.
+pub fn rig_with_tracking(tracking: siyi_bridge::core::tracking::TrackingConfig) -> Rig {
+    let t0 = FakeLink::t0();
+    let config = CameraConfig {
+        system_id: Some(1),
+        ..CameraConfig::default()
+    };
+    let mut parts = Parts::new(CameraComponent::new(config, t0));
+    parts.set_tracking(tracking);
+    Rig::with_parts(parts, FakeLink::identified(t0), t0)
+}
+
 pub fn acks(out: &[Transmit]) -> Vec<COMMAND_ACK_DATA> {
     out.iter()
         .filter_map(|t| match t.mav() {
