@@ -4,14 +4,31 @@
 use tokio::sync::watch;
 
 use crate::config::SimScene;
+#[cfg(feature = "sim-video")]
 use crate::sim::stream::{self, SceneOptions, VideoConfig};
 use crate::sim::SimPose;
 
 /// The simulated video's default port (the A8 mini's RTSP port).
+#[cfg(feature = "sim-video")]
 const PORT: u16 = 8554;
+
+/// Without the `sim-video` feature (the Raspberry Pi build): no simulated video, said once.
+#[cfg(not(feature = "sim-video"))]
+pub(super) async fn start(
+    _pose: watch::Receiver<SimPose>,
+    _size: (usize, usize),
+    _delay_ms: u64,
+    _scene: SimScene,
+) -> Option<(String, tokio::task::JoinHandle<()>)> {
+    tracing::warn!(
+        "--simulate: this build has no simulated video (built without the sim-video feature)"
+    );
+    None
+}
 
 /// Starts the video server on the simulator's poses: its URI and task, or `None` (said in a
 /// warning) when it cannot start; the bridge then goes on without video.
+#[cfg(feature = "sim-video")]
 pub(super) async fn start(
     pose: watch::Receiver<SimPose>,
     (width, height): (usize, usize),

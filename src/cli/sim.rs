@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use siyi_protocol::{FirmwareVersion, HardwareId};
 
 use crate::io::endpoint::resolve_host_port;
+#[cfg(feature = "sim-video")]
 use crate::sim::stream::{self, SceneOptions, VideoConfig};
 use crate::sim::{server, SimConfig, SimPose};
 
@@ -130,6 +131,7 @@ impl Args {
 
 impl Args {
     /// The video configuration these flags describe.
+    #[cfg(feature = "sim-video")]
     pub fn video_config(&self) -> VideoConfig {
         VideoConfig {
             width: self.video_size.0,
@@ -253,6 +255,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             zoom: 1.0,
             scene_time_s: 0.0,
         });
+        #[cfg(not(feature = "sim-video"))]
+        {
+            drop(pose_rx);
+            if !args.no_video {
+                tracing::warn!("this build has no simulated video (built without the sim-video feature)");
+            }
+        }
+        #[cfg(feature = "sim-video")]
         let _video = if args.no_video {
             None
         } else {

@@ -39,6 +39,7 @@ mod recorder;
 pub mod scene;
 pub mod server;
 mod state;
+#[cfg(feature = "sim-video")]
 pub mod stream;
 pub mod tracker;
 pub mod tracker_client;
