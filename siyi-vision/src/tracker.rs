@@ -6,7 +6,8 @@ use crate::frame::{BoundingBox, Frame, FrameError, StartError};
 use crate::kcf::{Filter, FilterParams, Peak};
 use crate::point::box_from_point;
 
-/// Updates before the PSR-drop rule applies (the first PSRs, on a one-frame-old model, are high).
+/// Updates before the PSR-drop rule applies (the first PSRs, on a one-frame-old model, are high;
+/// the PSR mean starts after them: tests/tracker_start_repro.rs).
 const WARM_UP_UPDATES: u32 = 5;
 
 /// Tuning of the tracker; [`TrackerConfig::default`] is what the benchmark measured.
@@ -361,7 +362,17 @@ impl Tracker {
             self.updates = self.updates.saturating_add(1);
             let a = (1.0 / self.updates as f32).max(0.1);
             self.mean_peak += a * (peak.value - self.mean_peak);
-            self.mean_psr += a * (peak.psr - self.mean_psr);
+            // The warm-up's PSRs (a model a frame or two old matching its own frame: 134, 93,
+            // 78 … on a car whose PSR then settles at 20–35) would make every later PSR look like
+            // a sudden drop: the PSR mean follows the latest during the warm-up and averages
+            // from there.
+            match self.updates.checked_sub(WARM_UP_UPDATES) {
+                None | Some(0) => self.mean_psr = peak.psr,
+                Some(n) => {
+                    let b = (1.0 / (n + 1) as f32).max(0.1);
+                    self.mean_psr += b * (peak.psr - self.mean_psr);
+                }
+            }
             let win = self.window(self.cx, self.cy, self.scale);
             self.extractor.extract(frame, win, &mut self.feat);
             self.filter.train(&self.feat, self.cfg.learning_rate);
