@@ -39,8 +39,8 @@ mod video_port;
 use events::log_event;
 use media_port::MediaPort;
 use state_keeper::{load_state, lock_state, StateKeeper};
-use tracker_port::{recv_tracker, TrackerPort};
-use video_port::{recv_video, VideoPort};
+use tracker_port::{recv_or_never, TrackerPort};
+use video_port::VideoPort;
 
 /// Name of the state file inside `--state-dir`.
 pub use crate::io::state_file::STATE_FILE;
@@ -497,9 +497,9 @@ async fn drive_loop(
                 _ = tokio::signal::ctrl_c() => Input::Stop("Ctrl-C: stopping"),
                 inc = in_rx.recv() => Input::Mavlink(inc),
                 r = siyi.recv() => Input::Siyi(r),
-                t = recv_tracker(rx) => Input::Tracker(t),
+                t = recv_or_never(rx) => Input::Tracker(t),
                 m = media.recv() => Input::Media(m),
-                v = recv_video(vrx) => Input::Video(v),
+                v = recv_or_never(vrx) => Input::Video(v),
             }
         };
         let flow = driver::turn(bridge, None, input, |bridge, now, input| {

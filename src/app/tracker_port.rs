@@ -13,8 +13,9 @@ use crate::core::link::SiyiLink;
 use crate::core::tracking::{ConnId, TrackerOutput};
 use crate::io::tracker::{TrackerIn, TrackerWrite};
 
-/// The next tracker connection event (never, when the API is off or its listener ended).
-pub(super) async fn recv_tracker(rx: &mut Option<mpsc::Receiver<TrackerIn>>) -> Option<TrackerIn> {
+/// The next message of an optional channel: never, when there is none (the tracker API off or
+/// its listener ended, the built-in tracker off or its thread ended).
+pub(super) async fn recv_or_never<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

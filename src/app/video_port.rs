@@ -24,16 +24,6 @@ use crate::io::video::source::{SourceEvent, VideoSource};
 /// full queue drops the event, counted).
 const QUEUE_EVENTS: usize = 64;
 
-/// The next event of the video source (never, when the built-in tracker is off).
-pub(super) async fn recv_video(
-    rx: &mut Option<mpsc::Receiver<SourceEvent>>,
-) -> Option<SourceEvent> {
-    match rx {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
 /// The video source and its bookkeeping.
 #[derive(Default)]
 pub(super) struct VideoPort {
